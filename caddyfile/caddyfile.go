@@ -1,0 +1,2 @@
+// Package caddyfile parses the gatehouse Caddyfile directive.
+package caddyfile

@@ -1,0 +1,127 @@
+package module
+
+import "github.com/caddyserver/caddy/v2"
+
+// StoreConfig selects where sessions and login state are kept.
+type StoreConfig struct {
+	// Type of store: "memory" (one instance only) or "redis". Default: memory.
+	Type string `json:"type,omitempty"`
+
+	// Redis URL, e.g. redis://user:pass@127.0.0.1:6379/0 or rediss:// for
+	// TLS. Mutually exclusive with Addresses. Default: none.
+	URL string `json:"url,omitempty"`
+
+	// Redis addresses (host:port). One address is a single server; several
+	// with MasterName are Sentinels; several without it are a Cluster.
+	// Default: none.
+	Addresses []string `json:"addresses,omitempty"`
+
+	// Sentinel master name; setting it selects Sentinel mode. Default: none.
+	MasterName string `json:"master_name,omitempty"`
+
+	// Redis ACL user name. Default: none.
+	Username string `json:"username,omitempty"`
+
+	// Redis password. Placeholders such as {env.REDIS_PASSWORD} are
+	// resolved at provision time. Default: none.
+	Password string `json:"password,omitempty"`
+
+	// Password of the Sentinels, when it differs from Password. Default: none.
+	SentinelPassword string `json:"sentinel_password,omitempty"`
+
+	// Redis logical database (ignored by Cluster). Default: 0.
+	DB int `json:"db,omitempty"`
+
+	// Connect to Redis over TLS. Default: false (true for rediss:// URLs).
+	TLS bool `json:"tls,omitempty"`
+
+	// Prefix of every key Gatehouse writes. Default: "gatehouse:".
+	KeyPrefix string `json:"key_prefix,omitempty"`
+
+	// Time allowed for one Redis command, connection included. Default: 2s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+}
+
+// ProviderConfig configures one identity provider.
+type ProviderConfig struct {
+	// Provider type. Supported: "oidc". Required.
+	Type string `json:"type"`
+
+	// Name used in URLs ({prefix}/login/{name}) and X-Auth-Provider.
+	// Lowercase letters, digits, '-' and '_'. Default: the type.
+	Name string `json:"name,omitempty"`
+
+	// Label shown on the chooser page. Default: the name.
+	Label string `json:"label,omitempty"`
+
+	// OIDC issuer URL; discovery is read from
+	// {issuer}/.well-known/openid-configuration. Required for oidc.
+	Issuer string `json:"issuer,omitempty"`
+
+	// OAuth client ID. Required.
+	ClientID string `json:"client_id,omitempty"`
+
+	// OAuth client secret. Placeholders are resolved at provision time and
+	// the value is never logged. Default: none (public client with PKCE).
+	ClientSecret string `json:"client_secret,omitempty"`
+
+	// Scopes requested. Default: openid email profile.
+	Scopes []string `json:"scopes,omitempty"`
+
+	// Full redirect URI registered at the provider. Default:
+	// {external_url or the site's address}{prefix}/callback/{name}.
+	RedirectURL string `json:"redirect_url,omitempty"`
+}
+
+// AllowRule admits users by one attribute. A user passes the allow list
+// when any rule matches; with no rules every signed-in user passes.
+type AllowRule struct {
+	// What to match: "user" (login or user id), "email" (verified email;
+	// "*@example.com" matches a whole domain) or "domain" (the verified
+	// email's domain). Required.
+	Kind string `json:"kind"`
+
+	// Values that admit a user; matching is case-insensitive. Required.
+	Values []string `json:"values"`
+}
+
+// CookieConfig shapes the session cookie.
+type CookieConfig struct {
+	// Cookie name. Default: "__Host-gatehouse", or "__Secure-gatehouse"
+	// when Domain is set.
+	Name string `json:"name,omitempty"`
+
+	// Domain to share the cookie with subdomains (e.g. example.com).
+	// Default: none (host-only).
+	Domain string `json:"domain,omitempty"`
+
+	// Absolute session lifetime, counted from login. Default: 168h.
+	Lifetime caddy.Duration `json:"lifetime,omitempty"`
+
+	// Session ends after this long without a request. Default: 24h.
+	IdleTimeout caddy.Duration `json:"idle_timeout,omitempty"`
+
+	// SameSite attribute: "lax", "strict" or "none". Default: lax.
+	SameSite string `json:"same_site,omitempty"`
+}
+
+// HeadersConfig renames or turns off the identity headers sent upstream.
+// Each field holds the header name, or "off" to send none.
+type HeadersConfig struct {
+	// Stable user id. Default: X-Auth-User-Id.
+	UserID string `json:"user_id,omitempty"`
+	// Login or preferred username. Default: X-Auth-User.
+	User string `json:"user,omitempty"`
+	// Verified email. Default: X-Auth-Email.
+	Email string `json:"email,omitempty"`
+	// Display name. Default: X-Auth-Name.
+	Name string `json:"name,omitempty"`
+	// Avatar URL. Default: X-Auth-Avatar.
+	Avatar string `json:"avatar,omitempty"`
+	// Provider name. Default: X-Auth-Provider.
+	Provider string `json:"provider,omitempty"`
+	// Groups, comma-separated. Default: X-Auth-Groups.
+	Groups string `json:"groups,omitempty"`
+	// Repositories, comma-separated owner/name. Default: X-Auth-Repos.
+	Repos string `json:"repos,omitempty"`
+}

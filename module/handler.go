@@ -1,0 +1,74 @@
+// Package module holds the Caddy modules of Gatehouse: the
+// http.handlers.gatehouse handler and its configuration.
+package module
+
+import (
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler puts a login in front of the routes that follow it. Requests
+// without a session are sent through an OAuth/OIDC login; requests with one
+// reach the next handler with the identity in X-Auth-* headers and in the
+// placeholders {http.auth.user.id}, {http.auth.user.login},
+// {http.auth.user.email}, {http.auth.user.name}, {http.auth.user.avatar},
+// {http.auth.user.provider}, {http.auth.user.groups} and
+// {http.auth.user.repos}. Gatehouse's own endpoints are served under Prefix.
+type Handler struct {
+	// Secret from which cookie, CSRF and encryption keys are derived; at
+	// least 32 bytes. Instances sharing a store must share it. Required.
+	Secret string `json:"secret,omitempty"`
+
+	// Where sessions and login state are kept. Default: memory.
+	Store *StoreConfig `json:"store,omitempty"`
+
+	// Path under which Gatehouse serves its endpoints. Default: /.gatehouse.
+	Prefix string `json:"prefix,omitempty"`
+
+	// Identity providers offered at login. At least one is required.
+	Providers []ProviderConfig `json:"providers,omitempty"`
+
+	// Rules a signed-in user must pass; any one rule admits. Default: none
+	// (every signed-in user is admitted).
+	Allow []AllowRule `json:"allow,omitempty"`
+
+	// Paths served without a session: exact ("/healthz") or prefixes
+	// ending in "*" ("/static/*"). Matched case-sensitively against the
+	// request path, which must already be in canonical form. Default: none.
+	Public []string `json:"public,omitempty"`
+
+	// Session cookie settings. Default: see CookieConfig.
+	Cookie *CookieConfig `json:"cookie,omitempty"`
+
+	// Names of the identity headers sent upstream. Default: X-Auth-*.
+	Headers *HeadersConfig `json:"headers,omitempty"`
+
+	// Public origin of the site (scheme://host[:port]) when it differs from
+	// what Caddy sees, e.g. behind a TLS-terminating load balancer. Used
+	// for redirect URIs and same-origin checks. Default: the host names of
+	// the site's own address, with the scheme of the connection.
+	ExternalURL string `json:"external_url,omitempty"`
+
+	// Other hosts the rd parameter may point to after login or logout: a
+	// name matches exactly, ".example.com" matches any subdomain.
+	// Default: none (same origin only).
+	RedirectDomains []string `json:"redirect_domains,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.gatehouse",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Interface guards.
+var (
+	_ caddy.Module                = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)
