@@ -1,2 +1,734 @@
-// Package caddyfile parses the gatehouse Caddyfile directive.
 package caddyfile
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/gatehouse-auth/gatehouse/module"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("gatehouse", parse)
+	httpcaddyfile.RegisterDirectiveOrder("gatehouse", httpcaddyfile.Before, "basic_auth")
+}
+
+// parse is the httpcaddyfile entry point of the gatehouse directive.
+func parse(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	return Parse(h.Dispenser)
+}
+
+// Parse parses one gatehouse directive. d must be positioned before the
+// directive name, with any matcher already removed, as httpcaddyfile hands
+// it to handler directives. See the package documentation for the syntax.
+func Parse(d *cf.Dispenser) (*module.Handler, error) {
+	if !d.Next() {
+		return nil, d.Err("expected the gatehouse directive")
+	}
+	dir := d.Token()
+	if args := d.RemainingArgs(); len(args) > 0 {
+		return nil, errAt(dir, "gatehouse takes no arguments besides an optional matcher "+
+			"(e.g. gatehouse /app/* { ... }); unexpected %q", args[0])
+	}
+	s := &state{h: new(module.Handler), providers: map[string]cf.Token{}, allow: map[string]int{}}
+	seen, err := parseBlock(d, topLevel, s)
+	if err != nil {
+		return nil, err
+	}
+	if len(seen) == 0 {
+		return nil, errAt(dir, "gatehouse needs a block, opened on the same line, with at least "+
+			"`secret {env.GATEHOUSE_SECRET}` and one `provider oidc { ... }`")
+	}
+	if _, ok := seen["secret"]; !ok {
+		return nil, errAt(dir, "gatehouse needs a secret of at least 32 bytes, "+
+			"e.g. secret {env.GATEHOUSE_SECRET}")
+	}
+	if len(s.h.Providers) == 0 {
+		return nil, errAt(dir, "gatehouse needs at least one provider, "+
+			"e.g. provider oidc { issuer https://login.example.com ... client_id ... }")
+	}
+	return s.h, nil
+}
+
+// state is what the top-level block parses into.
+type state struct {
+	h         *module.Handler
+	providers map[string]cf.Token // provider name → where it was declared
+	allow     map[string]int      // allow kind → index in h.Allow
+}
+
+// topLevel is the gatehouse block.
+var topLevel = newTable("",
+	subdirective[state]{name: "secret", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("{env.GATEHOUSE_SECRET}")
+		s.h.Secret = v
+		return err
+	}},
+	subdirective[state]{name: "store", parse: parseStore},
+	subdirective[state]{name: "prefix", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("/.gatehouse")
+		if err != nil {
+			return err
+		}
+		if err := c.noPlaceholder(v, "/.gatehouse"); err != nil {
+			return err
+		}
+		if err := checkPrefix(c, v); err != nil {
+			return err
+		}
+		s.h.Prefix = v
+		return nil
+	}},
+	subdirective[state]{name: "provider", repeat: true, parse: parseProvider},
+	subdirective[state]{name: "allow", repeat: true, parse: parseAllow},
+	subdirective[state]{name: "public", repeat: true, parse: func(c *cursor, s *state) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("public needs at least one path, e.g. public /healthz /static/*")
+		}
+		for _, p := range args {
+			if err := c.noPlaceholder(p, "/healthz"); err != nil {
+				return err
+			}
+			if err := checkPublicPath(c, p); err != nil {
+				return err
+			}
+		}
+		s.h.Public = append(s.h.Public, args...)
+		return nil
+	}},
+	subdirective[state]{name: "cookie", parse: parseCookie},
+	subdirective[state]{name: "headers", parse: parseHeaders},
+	subdirective[state]{name: "external_url", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("https://app.example.com")
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && !isOrigin(v) {
+			return c.errf("external_url must be an origin such as https://app.example.com "+
+				"(http or https, a host, an optional port, no path or query); got %q", v)
+		}
+		s.h.ExternalURL = v
+		return nil
+	}},
+	subdirective[state]{name: "redirect_domains", repeat: true, parse: func(c *cursor, s *state) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("redirect_domains needs at least one host, " +
+				"e.g. redirect_domains app.example.com .example.com")
+		}
+		for _, h := range args {
+			if err := checkRedirectDomain(c, h); err != nil {
+				return err
+			}
+		}
+		s.h.RedirectDomains = append(s.h.RedirectDomains, args...)
+		return nil
+	}},
+)
+
+// ---- store ----
+
+// defaultRedisAddress is used by `store redis` without a URL or address.
+const defaultRedisAddress = "127.0.0.1:6379"
+
+func parseStore(c *cursor, s *state) error {
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return c.errf("store needs a type: store memory, store redis <url>, or store redis { ... }")
+	}
+	switch args[0] {
+	case "memory":
+		if len(args) > 1 {
+			return c.errf("store memory takes no further arguments; remove %q", args[1])
+		}
+		if c.NextBlock(c.Nesting()) {
+			return c.errf("store memory takes no block; for Redis options write store redis { ... }")
+		}
+		s.h.Store = &module.StoreConfig{Type: "memory"}
+		return nil
+	case "redis":
+		st := &module.StoreConfig{Type: "redis"}
+		switch len(args) {
+		case 1:
+			seen, err := parseBlock(c.Dispenser, redisBlock, st)
+			if err != nil {
+				return err
+			}
+			if err := checkRedisBlock(c, seen, st); err != nil {
+				return err
+			}
+		case 2:
+			if c.NextBlock(c.Nesting()) {
+				return c.errf("store redis takes either a URL or a block, not both; "+
+					"move the URL into the block as: url %s", args[1])
+			}
+			if err := checkRedisURL(c, "store redis", args[1]); err != nil {
+				return err
+			}
+			st.URL = args[1]
+		default:
+			return c.errf("store redis takes at most one URL, e.g. store redis redis://127.0.0.1:6379/0; " +
+				"for several servers use a block: store redis { address <host:port...> }")
+		}
+		if st.URL == "" && len(st.Addresses) == 0 {
+			st.Addresses = []string{defaultRedisAddress}
+		}
+		s.h.Store = st
+		return nil
+	default:
+		return c.errf("unknown store type %q; use store memory or store redis", args[0])
+	}
+}
+
+// redisBlock is `store redis { ... }`.
+var redisBlock = newTable("store redis",
+	subdirective[module.StoreConfig]{name: "url", parse: func(c *cursor, st *module.StoreConfig) error {
+		v, err := c.oneValue("redis://127.0.0.1:6379/0")
+		if err != nil {
+			return err
+		}
+		if len(st.Addresses) > 0 {
+			return c.errf("store redis takes url or address, not both; " +
+				"use url for one server or address for several")
+		}
+		if err := checkRedisURL(c, "store redis url", v); err != nil {
+			return err
+		}
+		st.URL = v
+		return nil
+	}},
+	subdirective[module.StoreConfig]{name: "address", repeat: true, parse: func(c *cursor, st *module.StoreConfig) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("store redis address needs at least one host:port, e.g. address 127.0.0.1:6379")
+		}
+		if st.URL != "" {
+			return c.errf("store redis takes url or address, not both; " +
+				"use url for one server or address for several")
+		}
+		for _, a := range args {
+			if !hasPlaceholder(a) && !isHostPort(a) {
+				return c.errf("store redis address %q must be host:port, e.g. 127.0.0.1:6379 "+
+					"(for a URL use url instead)", a)
+			}
+		}
+		st.Addresses = append(st.Addresses, args...)
+		return nil
+	}},
+	stringField("master_name", "mymaster", func(st *module.StoreConfig) *string { return &st.MasterName }),
+	stringField("username", "{env.REDIS_USER}", func(st *module.StoreConfig) *string { return &st.Username }),
+	stringField("password", "{env.REDIS_PASSWORD}", func(st *module.StoreConfig) *string { return &st.Password }),
+	stringField("sentinel_password", "{env.SENTINEL_PASSWORD}", func(st *module.StoreConfig) *string { return &st.SentinelPassword }),
+	subdirective[module.StoreConfig]{name: "db", parse: func(c *cursor, st *module.StoreConfig) error {
+		v, err := c.oneValue("0")
+		if err != nil {
+			return err
+		}
+		if err := c.noPlaceholder(v, "0"); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c.errf("store redis db must be a whole number >= 0 (the Redis database index), e.g. db 0; got %q", v)
+		}
+		st.DB = n
+		return nil
+	}},
+	subdirective[module.StoreConfig]{name: "tls", parse: func(c *cursor, st *module.StoreConfig) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) > 0 {
+			return c.errf("store redis tls takes no value; write just: tls")
+		}
+		st.TLS = true
+		return nil
+	}},
+	stringField("key_prefix", "gatehouse:", func(st *module.StoreConfig) *string { return &st.KeyPrefix }),
+	durationField("timeout", "2s", func(st *module.StoreConfig) *caddy.Duration { return &st.Timeout }),
+)
+
+// checkRedisBlock checks what needs the whole `store redis` block.
+func checkRedisBlock(c *cursor, seen map[string]cf.Token, st *module.StoreConfig) error {
+	if tok, ok := seen["master_name"]; ok && st.URL == "" && len(st.Addresses) == 0 {
+		return errAt(tok, "store redis master_name needs the Sentinel addresses, "+
+			"e.g. address 127.0.0.1:26379 127.0.0.1:26380 127.0.0.1:26381")
+	}
+	if tok, ok := seen["sentinel_password"]; ok && st.MasterName == "" {
+		return errAt(tok, "store redis sentinel_password only applies to Sentinels; "+
+			"add master_name <name> or remove sentinel_password")
+	}
+	return nil
+}
+
+// ---- provider ----
+
+// providerType describes one supported provider type. Adding a type is one
+// line in providerTypes.
+type providerType struct {
+	required []string // subdirectives that must be set
+	scope    string   // a scope that scopes, when set, must include
+}
+
+// providerTypes are the provider types the module supports.
+var providerTypes = map[string]providerType{
+	"oidc": {required: []string{"issuer", "client_id"}, scope: "openid"},
+}
+
+// plannedProviderTypes are named in the product contract but not yet
+// implemented; they get a clearer error than an unknown type.
+var plannedProviderTypes = []string{"github", "google", "oauth2"}
+
+// providerExamples are sample values used in provider error messages.
+var providerExamples = map[string]string{
+	"issuer":        "https://login.example.com",
+	"client_id":     "{env.OIDC_CLIENT_ID}",
+	"client_secret": "{env.OIDC_CLIENT_SECRET}",
+	"scopes":        "openid email profile",
+	"redirect_url":  "https://app.example.com/.gatehouse/callback/corp",
+	"label":         `"Corporate login"`,
+}
+
+func supportedProviderTypes() string {
+	types := make([]string, 0, len(providerTypes))
+	for t := range providerTypes {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	return strings.Join(types, ", ")
+}
+
+func parseProvider(c *cursor, s *state) error {
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return c.errf("provider needs a type, e.g. provider oidc corp { ... }; supported: %s",
+			supportedProviderTypes())
+	}
+	if len(args) > 2 {
+		return c.errf("provider takes a type and an optional name, e.g. provider oidc corp { ... }; "+
+			"unexpected %q", args[2])
+	}
+	typ := args[0]
+	pt, ok := providerTypes[typ]
+	if !ok {
+		if slices.Contains(plannedProviderTypes, typ) {
+			return c.errf("provider type %q is not supported yet; supported: %s", typ, supportedProviderTypes())
+		}
+		return c.errf("unknown provider type %q; supported: %s", typ, supportedProviderTypes())
+	}
+	name := typ
+	if len(args) == 2 {
+		name = args[1]
+	}
+	if !isProviderName(name) {
+		return c.errf("provider name %q may use only lowercase letters, digits, - and _ "+
+			"(it appears in URLs such as /.gatehouse/login/%s), e.g. provider %s corp", name, name, typ)
+	}
+	if first, dup := s.providers[name]; dup {
+		return c.errf("provider name %q is already used at line %d; "+
+			"give each provider its own name: provider <type> <name>", name, first.Line)
+	}
+	s.providers[name] = c.tok
+
+	p := module.ProviderConfig{Type: typ, Name: name}
+	seen, err := parseBlock(c.Dispenser, providerBlock, &p)
+	if err != nil {
+		return err
+	}
+	for _, field := range pt.required {
+		if providerField(&p, field) == "" {
+			return c.errf("provider %s %q needs %s in its block, e.g. %s %s",
+				typ, name, field, field, providerExamples[field])
+		}
+	}
+	if pt.scope != "" && len(p.Scopes) > 0 && !slices.Contains(p.Scopes, pt.scope) {
+		return errAt(seen["scopes"], "provider %s %q: scopes must include %s, e.g. scopes %s",
+			typ, name, pt.scope, providerExamples["scopes"])
+	}
+	s.h.Providers = append(s.h.Providers, p)
+	return nil
+}
+
+// providerField returns the value of a single-valued provider subdirective.
+func providerField(p *module.ProviderConfig, name string) string {
+	switch name {
+	case "issuer":
+		return p.Issuer
+	case "client_id":
+		return p.ClientID
+	case "client_secret":
+		return p.ClientSecret
+	case "redirect_url":
+		return p.RedirectURL
+	case "label":
+		return p.Label
+	}
+	panic("caddyfile: unknown provider field " + name)
+}
+
+// providerBlock is `provider <type> [<name>] { ... }`.
+var providerBlock = newTable("provider",
+	subdirective[module.ProviderConfig]{name: "issuer", parse: func(c *cursor, p *module.ProviderConfig) error {
+		v, err := c.oneValue(providerExamples["issuer"])
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && !isHTTPURL(v) {
+			return c.errf("provider issuer must be an http(s) URL such as https://login.example.com; got %q", v)
+		}
+		p.Issuer = v
+		return nil
+	}},
+	stringField("client_id", providerExamples["client_id"], func(p *module.ProviderConfig) *string { return &p.ClientID }),
+	stringField("client_secret", providerExamples["client_secret"], func(p *module.ProviderConfig) *string { return &p.ClientSecret }),
+	subdirective[module.ProviderConfig]{name: "scopes", parse: func(c *cursor, p *module.ProviderConfig) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("provider scopes needs at least one scope, e.g. scopes %s", providerExamples["scopes"])
+		}
+		p.Scopes = args
+		return nil
+	}},
+	subdirective[module.ProviderConfig]{name: "redirect_url", parse: func(c *cursor, p *module.ProviderConfig) error {
+		v, err := c.oneValue(providerExamples["redirect_url"])
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && !isHTTPURL(v) {
+			return c.errf("provider redirect_url must be a full http(s) URL such as %s; got %q",
+				providerExamples["redirect_url"], v)
+		}
+		p.RedirectURL = v
+		return nil
+	}},
+	stringField("label", providerExamples["label"], func(p *module.ProviderConfig) *string { return &p.Label }),
+)
+
+// ---- allow ----
+
+// allowKind is one kind of allow rule. Adding a kind is one line in
+// allowKinds.
+type allowKind struct {
+	name    string
+	example string
+	check   func(c *cursor, v string) error // nil: any value
+}
+
+var allowKinds = []allowKind{
+	{name: "user", example: "alice"},
+	{name: "email", example: "*@example.com", check: checkAllowEmail},
+	{name: "domain", example: "example.com", check: checkAllowDomain},
+}
+
+// plannedAllowKinds are named in the product contract but not yet
+// implemented.
+var plannedAllowKinds = []string{"org", "team", "repo"}
+
+func allowKindNames() string {
+	names := make([]string, len(allowKinds))
+	for i, k := range allowKinds {
+		names[i] = k.name
+	}
+	return strings.Join(names, ", ")
+}
+
+func parseAllow(c *cursor, s *state) error {
+	args, err := c.args()
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return c.errf("allow needs a kind and at least one value, e.g. allow email *@example.com; kinds: %s",
+			allowKindNames())
+	}
+	i := slices.IndexFunc(allowKinds, func(k allowKind) bool { return k.name == args[0] })
+	if i < 0 {
+		if slices.Contains(plannedAllowKinds, args[0]) {
+			return c.errf("allow kind %q is not supported yet; supported: %s", args[0], allowKindNames())
+		}
+		return c.errf("unknown allow kind %q; use one of: %s, e.g. allow email *@example.com",
+			args[0], allowKindNames())
+	}
+	kind := allowKinds[i]
+	values := args[1:]
+	if len(values) == 0 {
+		return c.errf("allow %s needs at least one value, e.g. allow %s %s", kind.name, kind.name, kind.example)
+	}
+	if kind.check != nil {
+		for _, v := range values {
+			if hasPlaceholder(v) {
+				continue
+			}
+			if err := kind.check(c, v); err != nil {
+				return err
+			}
+		}
+	}
+	if idx, ok := s.allow[kind.name]; ok {
+		s.h.Allow[idx].Values = append(s.h.Allow[idx].Values, values...)
+		return nil
+	}
+	s.allow[kind.name] = len(s.h.Allow)
+	s.h.Allow = append(s.h.Allow, module.AllowRule{Kind: kind.name, Values: slices.Clone(values)})
+	return nil
+}
+
+func checkAllowEmail(c *cursor, v string) error {
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
+		return c.errf("allow email %q is not an email address; use alice@example.com, "+
+			"*@example.com for a whole domain, or allow domain example.com", v)
+	}
+	if strings.Contains(domain, "*") || (strings.Contains(local, "*") && local != "*") {
+		return c.errf("allow email %q: * may only stand for the whole part before the @, as in *@example.com", v)
+	}
+	return nil
+}
+
+func checkAllowDomain(c *cursor, v string) error {
+	if strings.Contains(v, "@") {
+		return c.errf("allow domain %q must be a bare domain such as example.com; "+
+			"for addresses use allow email", v)
+	}
+	if strings.ContainsAny(v, "*/: ") {
+		return c.errf("allow domain %q must be a bare domain such as example.com "+
+			"(no wildcard, scheme, port or path); list each domain to admit", v)
+	}
+	return nil
+}
+
+// ---- cookie ----
+
+func parseCookie(c *cursor, s *state) error {
+	if args := c.RemainingArgs(); len(args) > 0 {
+		return c.errf("cookie takes no arguments, only a block, e.g. cookie { lifetime 168h }; unexpected %q", args[0])
+	}
+	cc := new(module.CookieConfig)
+	seen, err := parseBlock(c.Dispenser, cookieBlock, cc)
+	if err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return c.errf("cookie needs a block, opened on the same line, with at least one of: %s",
+			strings.Join(cookieBlock.names(), ", "))
+	}
+	if tok, ok := seen["domain"]; ok && strings.HasPrefix(strings.ToLower(cc.Name), "__host-") {
+		return errAt(tok, "cookie name %q starts with __Host-, which browsers reject together with a domain; "+
+			"remove domain or use a name such as __Secure-gatehouse", cc.Name)
+	}
+	s.h.Cookie = cc
+	return nil
+}
+
+var sameSiteValues = []string{"lax", "strict", "none"}
+
+// cookieBlock is `cookie { ... }`.
+var cookieBlock = newTable("cookie",
+	subdirective[module.CookieConfig]{name: "name", parse: func(c *cursor, cc *module.CookieConfig) error {
+		v, err := c.oneValue("__Host-gatehouse")
+		if err != nil {
+			return err
+		}
+		if err := c.noPlaceholder(v, "__Host-gatehouse"); err != nil {
+			return err
+		}
+		if !isToken(v) {
+			return c.errf("cookie name %q is not a valid cookie name; use letters, digits, - and _, "+
+				"e.g. name __Host-gatehouse", v)
+		}
+		cc.Name = v
+		return nil
+	}},
+	subdirective[module.CookieConfig]{name: "domain", parse: func(c *cursor, cc *module.CookieConfig) error {
+		v, err := c.oneValue("example.com")
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && strings.ContainsAny(v, "/:@* ") {
+			return c.errf("cookie domain %q must be a bare domain such as example.com "+
+				"(no scheme, port, path or wildcard)", v)
+		}
+		cc.Domain = v
+		return nil
+	}},
+	durationField("lifetime", "168h", func(cc *module.CookieConfig) *caddy.Duration { return &cc.Lifetime }),
+	durationField("idle_timeout", "24h", func(cc *module.CookieConfig) *caddy.Duration { return &cc.IdleTimeout }),
+	subdirective[module.CookieConfig]{name: "same_site", parse: func(c *cursor, cc *module.CookieConfig) error {
+		v, err := c.oneValue("lax")
+		if err != nil {
+			return err
+		}
+		lv := strings.ToLower(v)
+		if !slices.Contains(sameSiteValues, lv) {
+			return c.errf("cookie same_site must be one of %s; got %q", strings.Join(sameSiteValues, ", "), v)
+		}
+		cc.SameSite = lv
+		return nil
+	}},
+)
+
+// ---- headers ----
+
+// headerOff turns a header off.
+const headerOff = "off"
+
+// jwtHeader carries the signed assertion; it has no field of its own.
+const jwtHeader = "X-Auth-Jwt"
+
+// reservedHeaders are request headers an identity header must not replace:
+// Gatehouse removes client copies of its headers, which would break these.
+var reservedHeaders = []string{
+	"Authorization", "Connection", "Content-Length", "Content-Type", "Cookie", "Host",
+	"Keep-Alive", "Proxy-Authorization", "Proxy-Connection", "Te", "Trailer",
+	"Transfer-Encoding", "Upgrade", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+}
+
+// headerFields lists the headers block in order, with each default name.
+var headerFields = []struct {
+	name, def string
+	field     func(*module.HeadersConfig) *string
+}{
+	{"user_id", "X-Auth-User-Id", func(h *module.HeadersConfig) *string { return &h.UserID }},
+	{"user", "X-Auth-User", func(h *module.HeadersConfig) *string { return &h.User }},
+	{"email", "X-Auth-Email", func(h *module.HeadersConfig) *string { return &h.Email }},
+	{"name", "X-Auth-Name", func(h *module.HeadersConfig) *string { return &h.Name }},
+	{"avatar", "X-Auth-Avatar", func(h *module.HeadersConfig) *string { return &h.Avatar }},
+	{"provider", "X-Auth-Provider", func(h *module.HeadersConfig) *string { return &h.Provider }},
+	{"groups", "X-Auth-Groups", func(h *module.HeadersConfig) *string { return &h.Groups }},
+	{"repos", "X-Auth-Repos", func(h *module.HeadersConfig) *string { return &h.Repos }},
+}
+
+// headersBlock is `headers { ... }`, one subdirective per headerFields entry.
+var headersBlock = func() table[module.HeadersConfig] {
+	subs := make([]subdirective[module.HeadersConfig], len(headerFields))
+	for i, f := range headerFields {
+		subs[i] = subdirective[module.HeadersConfig]{name: f.name, parse: func(c *cursor, h *module.HeadersConfig) error {
+			v, err := c.oneValue("X-Remote-User (or off)")
+			if err != nil {
+				return err
+			}
+			if err := c.noPlaceholder(v, "X-Remote-User"); err != nil {
+				return err
+			}
+			if strings.EqualFold(v, headerOff) {
+				*f.field(h) = headerOff
+				return nil
+			}
+			if !isToken(v) {
+				return c.errf("headers %s: %q is not a valid header name; use letters, digits and -, "+
+					"e.g. %s X-Remote-User, or %s off", f.name, v, f.name, f.name)
+			}
+			if i := slices.IndexFunc(reservedHeaders, func(r string) bool { return strings.EqualFold(r, v) }); i >= 0 {
+				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
+					"which would break the request; pick another name such as X-Remote-User", f.name, reservedHeaders[i])
+			}
+			if strings.EqualFold(v, jwtHeader) {
+				return c.errf("headers %s cannot be %s, which carries the signed identity assertion; "+
+					"pick another name", f.name, jwtHeader)
+			}
+			*f.field(h) = v
+			return nil
+		}}
+	}
+	return newTable("headers", subs...)
+}()
+
+func parseHeaders(c *cursor, s *state) error {
+	if args := c.RemainingArgs(); len(args) > 0 {
+		return c.errf("headers takes no arguments, only a block, e.g. headers { user X-Remote-User }; unexpected %q", args[0])
+	}
+	h := new(module.HeadersConfig)
+	seen, err := parseBlock(c.Dispenser, headersBlock, h)
+	if err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return c.errf("headers needs a block, opened on the same line, setting at least one of %s "+
+			"to a header name or off", strings.Join(headersBlock.names(), ", "))
+	}
+	// Two identity fields must not end up in the same header, counting the
+	// defaults of the fields left alone.
+	type use struct {
+		field string
+		tok   cf.Token // zero when the default is in effect
+	}
+	used := map[string]use{}
+	for _, f := range headerFields {
+		name, tok := f.def, cf.Token{}
+		if v := *f.field(h); v != "" {
+			name, tok = v, seen[f.name]
+		}
+		if name == headerOff {
+			continue
+		}
+		key := strings.ToLower(name)
+		if prev, clash := used[key]; clash {
+			// Blame the renamed one that comes last in the file.
+			at := tok
+			if at.Text == "" || (prev.tok.Text != "" && prev.tok.Line > at.Line) {
+				at = prev.tok
+			}
+			return errAt(at, "headers %s and %s would both be sent as %s; "+
+				"give each its own name or turn one off", prev.field, f.name, name)
+		}
+		used[key] = use{field: f.name, tok: tok}
+	}
+	s.h.Headers = h
+	return nil
+}
+
+// ---- shared field helpers ----
+
+// stringField is a subdirective taking one verbatim string value.
+func stringField[T any](name, example string, field func(*T) *string) subdirective[T] {
+	return subdirective[T]{name: name, parse: func(c *cursor, v *T) error {
+		val, err := c.oneValue(example)
+		if err != nil {
+			return err
+		}
+		*field(v) = val
+		return nil
+	}}
+}
+
+// durationField is a subdirective taking one positive duration.
+func durationField[T any](name, example string, field func(*T) *caddy.Duration) subdirective[T] {
+	return subdirective[T]{name: name, parse: func(c *cursor, v *T) error {
+		val, err := c.oneValue(example)
+		if err != nil {
+			return err
+		}
+		if err := c.noPlaceholder(val, example); err != nil {
+			return err
+		}
+		dur, err := caddy.ParseDuration(val)
+		if err != nil {
+			return c.errf("%s: %q is not a duration; use e.g. %s %s (units: ms, s, m, h, d)",
+				c.what(), val, name, example)
+		}
+		if dur <= 0 {
+			return c.errf("%s must be greater than zero, e.g. %s %s", c.what(), name, example)
+		}
+		*field(v) = caddy.Duration(dur)
+		return nil
+	}}
+}

@@ -5,6 +5,9 @@ package module
 import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/gate"
 )
 
 func init() {
@@ -57,6 +60,11 @@ type Handler struct {
 	// name matches exactly, ".example.com" matches any subdomain.
 	// Default: none (same origin only).
 	RedirectDomains []string `json:"redirect_domains,omitempty"`
+
+	logger       *zap.Logger
+	gate         *gate.Gate
+	releaseStore func() error
+	sites        siteHosts
 }
 
 // CaddyModule returns the Caddy module information.
@@ -70,5 +78,8 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Interface guards.
 var (
 	_ caddy.Module                = (*Handler)(nil)
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

@@ -1,0 +1,28 @@
+# Gatehouse — common tasks. `make test` is what CI runs.
+GO ?= go
+
+.PHONY: test vet build demo bench fmt
+
+## test: vet, then run every test with the race detector against a real redis-server
+test: vet
+	$(GO) test -race -count=1 ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## build: a Caddy binary with Gatehouse compiled in, at ./gatehouse
+build:
+	$(GO) build -o gatehouse ./cmd/gatehouse
+
+## demo: a local login demo with a development OIDC provider (no credentials needed)
+demo:
+	$(GO) run ./examples/demo
+
+## bench: handler micro-benchmarks (memory and Redis stores)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./module/ ./internal/session/ ./internal/store/
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,159 @@
+package caddyfile_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddytest"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	gcf "github.com/gatehouse-auth/gatehouse/caddyfile"
+	_ "github.com/gatehouse-auth/gatehouse/module"
+)
+
+// goldenFiles returns testdata/*.caddyfiletest split into Caddyfile and
+// expected JSON, keyed by file name.
+func goldenFiles(t *testing.T) map[string][2]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.caddyfiletest"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no golden files in testdata: %v", err)
+	}
+	newlines := regexp.MustCompile(`\r?\n`)
+	out := map[string][2]string{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(newlines.ReplaceAllString(string(data), "\n"), "----------")
+		if len(parts) != 2 {
+			t.Fatalf("%s: want one ---------- separator, got %d parts", p, len(parts))
+		}
+		out[filepath.Base(p)] = [2]string{strings.TrimSpace(parts[0]) + "\n", strings.TrimSpace(parts[1])}
+	}
+	return out
+}
+
+// TestCaddyfileAdapt adapts each golden Caddyfile and compares it with the
+// JSON that follows the separator, as Caddy's and caddy-l4's tests do.
+func TestCaddyfileAdapt(t *testing.T) {
+	for name, f := range goldenFiles(t) {
+		t.Run(name, func(t *testing.T) {
+			caddyfileText, expected := f[0], f[1]
+			if strings.Contains(caddyfileText, "order ") {
+				t.Errorf("%s: golden Caddyfiles must not need an order line", name)
+			}
+			if !caddytest.CompareAdapt(t, name, caddyfileText, "caddyfile", expected) {
+				t.Errorf("adapted JSON of %s differs from the golden file (diff above)", name)
+			}
+			// The directive is ordered before reverse_proxy without help.
+			g := strings.Index(expected, `"handler": "gatehouse"`)
+			r := strings.Index(expected, `"handler": "reverse_proxy"`)
+			if g < 0 || r < 0 || g > r {
+				t.Errorf("%s: want the gatehouse handler before reverse_proxy (at %d and %d)", name, g, r)
+			}
+		})
+	}
+}
+
+// TestGoldenCoverage checks that every subdirective appears in at least one
+// golden file.
+func TestGoldenCoverage(t *testing.T) {
+	var all strings.Builder
+	for _, f := range goldenFiles(t) {
+		all.WriteString(f[0])
+	}
+	text := all.String()
+	for block, names := range gcf.Subdirectives() {
+		for _, n := range names {
+			if !regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(n) + `(\s|$)`).MatchString(text) {
+				t.Errorf("subdirective %q of block %q is in no golden file", n, block)
+			}
+		}
+	}
+}
+
+func TestSubdirectives(t *testing.T) {
+	got := gcf.Subdirectives()
+	want := map[string][]string{
+		"": {"secret", "store", "prefix", "provider", "allow", "public", "cookie", "headers",
+			"external_url", "redirect_domains"},
+		"store redis": {"url", "address", "master_name", "username", "password", "sentinel_password",
+			"db", "tls", "key_prefix", "timeout"},
+		"provider": {"issuer", "client_id", "client_secret", "scopes", "redirect_url", "label"},
+		"cookie":   {"name", "domain", "lifetime", "idle_timeout", "same_site"},
+		"headers":  {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("Subdirectives() has blocks %v, want %v", keys(got), keys(want))
+	}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			t.Errorf("Subdirectives()[%q] = %v, want %v", k, got[k], w)
+		}
+	}
+	// The result is a copy.
+	got[""][0] = "mutated"
+	if gcf.Subdirectives()[""][0] != "secret" {
+		t.Error("Subdirectives() returned the parser's own slice")
+	}
+}
+
+// TestDocumented checks that the package documentation's syntax block
+// lists every subdirective the parser accepts.
+func TestDocumented(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	start := strings.Index(text, "//\tgatehouse [<matcher>] {")
+	end := strings.Index(text[start+1:], "\n//\n")
+	if start < 0 || end < 0 {
+		t.Fatal("syntax block not found in doc.go")
+	}
+	syntax := text[start : start+1+end]
+	for block, names := range gcf.Subdirectives() {
+		for _, n := range names {
+			if !regexp.MustCompile(`(^|[\s|])` + regexp.QuoteMeta(n) + `($|[\s|])`).MatchString(syntax) {
+				t.Errorf("subdirective %q of block %q is missing from the syntax in doc.go", n, block)
+			}
+		}
+	}
+}
+
+func keys(m map[string][]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// TestParseDirect exercises Parse on a dispenser, as other packages may.
+func TestParseDirect(t *testing.T) {
+	h, err := gcf.Parse(cf.NewTestDispenser(`gatehouse {
+		secret s
+		provider oidc {
+			issuer https://login.example.com
+			client_id c
+		}
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Secret != "s" || len(h.Providers) != 1 || h.Providers[0].Name != "oidc" {
+		t.Errorf("unexpected handler %+v", h)
+	}
+	if _, err := gcf.Parse(cf.NewTestDispenser("")); err == nil ||
+		!strings.Contains(err.Error(), "expected the gatehouse directive") {
+		t.Errorf("empty input: got %v", err)
+	}
+}

@@ -1,0 +1,127 @@
+package caddyfile
+
+import (
+	"net"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// hasPlaceholder reports whether v holds a placeholder such as
+// {env.X}, which is resolved at provision time and cannot be checked here.
+func hasPlaceholder(v string) bool {
+	i := strings.IndexByte(v, '{')
+	return i >= 0 && strings.IndexByte(v[i:], '}') > 0
+}
+
+// isHTTPURL reports whether v is an absolute http(s) URL with a host.
+func isHTTPURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Fragment == "" && u.User == nil
+}
+
+// isOrigin reports whether v is scheme://host[:port] with at most a "/".
+func isOrigin(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && isHTTPURL(v) && (u.Path == "" || u.Path == "/") &&
+		u.RawQuery == "" && !u.ForceQuery
+}
+
+// isHostPort reports whether v is host:port with a numeric port.
+func isHostPort(v string) bool {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || host == "" {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n > 0 && n < 65536
+}
+
+// isToken reports whether v is an RFC 9110 token (header and cookie names).
+func isToken(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			continue
+		}
+		if strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isProviderName reports whether v uses only lowercase letters, digits,
+// '-' and '_', starting with a letter or digit.
+func isProviderName(v string) bool {
+	if v == "" || v[0] == '-' || v[0] == '_' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPrefix checks the prefix path.
+func checkPrefix(c *cursor, v string) error {
+	if !strings.HasPrefix(v, "/") {
+		return c.errf("prefix must be a path starting with /, e.g. prefix /.gatehouse; got %q", v)
+	}
+	if v == "/" || path.Clean(v) != v || strings.ContainsAny(v, "*?#{}% ") {
+		return c.errf("prefix %q must be a clean path below /, such as /.gatehouse or /auth "+
+			"(no trailing slash, wildcard, query, //, . or .. segments)", v)
+	}
+	return nil
+}
+
+// checkPublicPath checks one public path.
+func checkPublicPath(c *cursor, p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return c.errf("public path %q must start with /, e.g. public /healthz /static/*", p)
+	}
+	if i := strings.IndexByte(p, '*'); i >= 0 && i != len(p)-1 {
+		return c.errf("public path %q: * is only allowed at the end, as a prefix match such as /static/*", p)
+	}
+	if p == "/*" {
+		return c.errf("public /* would let every request through without a login; " +
+			"list the public paths instead, or remove gatehouse from this site")
+	}
+	return nil
+}
+
+// checkRedirectDomain checks one redirect_domains entry.
+func checkRedirectDomain(c *cursor, h string) error {
+	if hasPlaceholder(h) {
+		return nil
+	}
+	if strings.HasPrefix(h, "*.") {
+		return c.errf("redirect_domains %q: write .%s to allow every subdomain", h, h[2:])
+	}
+	if strings.ContainsAny(h, "/:@*? ") {
+		return c.errf("redirect_domains %q must be a host name such as app.example.com, "+
+			"or .example.com for any subdomain (no scheme, port or path)", h)
+	}
+	return nil
+}
+
+// checkRedisURL checks a Redis URL unless it holds a placeholder.
+func checkRedisURL(c *cursor, what, v string) error {
+	if hasPlaceholder(v) {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+		return c.errf("%s: %q is not a Redis URL; use redis://host:6379/0, rediss:// for TLS or unix:///path; "+
+			"for host:port write store redis { address <host:port> }", what, v)
+	}
+	return nil
+}

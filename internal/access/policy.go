@@ -1,0 +1,83 @@
+// Package access decides which signed-in users are admitted, from an
+// ordered list of allow rules.
+//
+// Email-based rules trust only verified addresses and parse them strictly,
+// so that "a@evil.com@corp.com", "x@corp.com.evil.com" and unverified
+// addresses never pass a corp.com rule (security.md row 15: oauth2-proxy
+// CVE-2026-40574, grafana/grafana #1986).
+package access
+
+import "fmt"
+
+// Identity is what rules are evaluated against.
+type Identity struct {
+	// UserID is the provider's stable user id (e.g. the OIDC sub or the
+	// GitHub numeric id).
+	UserID string
+	// Login is the user name at the provider.
+	Login string
+	// Email is the user's address; rules use it only when EmailVerified.
+	Email string
+	// EmailVerified reports whether the provider vouched for Email.
+	EmailVerified bool
+	// Groups lists the user's groups at the provider.
+	Groups []string
+}
+
+// Rule admits users by one attribute. Kind is one of KindUser, KindEmail
+// or KindDomain; Values lists what admits a user.
+type Rule struct {
+	// Kind says what to match.
+	Kind string
+	// Values that admit a user; at least one.
+	Values []string
+}
+
+// Policy is an ordered list of rules; any matching rule admits the user.
+// An empty policy admits everyone. A Policy is immutable after New and safe
+// for concurrent use.
+type Policy struct {
+	rules []compiled
+}
+
+// compiled is a rule ready to evaluate.
+type compiled struct {
+	kind  string
+	match func(Identity) bool
+}
+
+// New compiles rules into a policy. An unknown kind, a rule without values
+// or a malformed value (such as a bad email or domain pattern) gives an
+// error naming the rule and the value.
+func New(rules []Rule) (*Policy, error) {
+	p := &Policy{rules: make([]compiled, 0, len(rules))}
+	for i, r := range rules {
+		match, err := compile(r)
+		if err != nil {
+			return nil, fmt.Errorf("access: rule %d (%s): %w", i+1, r.Kind, err)
+		}
+		if len(r.Values) == 0 {
+			return nil, fmt.Errorf("access: rule %d (%s): no values", i+1, r.Kind)
+		}
+		p.rules = append(p.rules, compiled{kind: r.Kind, match: match})
+	}
+	return p, nil
+}
+
+// Allows reports whether id passes the policy: true when the policy is
+// empty or any rule matches. A nil *Policy admits no one, so a handler
+// that forgot to build its policy fails closed.
+func (p *Policy) Allows(id Identity) bool {
+	if p == nil {
+		return false
+	}
+	if len(p.rules) == 0 {
+		return true
+	}
+	for _, r := range p.rules {
+		if r.match(id) {
+			return true
+		}
+	}
+	return false
+}

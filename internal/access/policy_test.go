@@ -1,0 +1,191 @@
+package access
+
+import (
+	"strings"
+	"testing"
+)
+
+// mustPolicy compiles rules or fails the test.
+func mustPolicy(t *testing.T, rules ...Rule) *Policy {
+	t.Helper()
+	p, err := New(rules)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", rules, err)
+	}
+	return p
+}
+
+func TestNew(t *testing.T) {
+	tests := []struct {
+		name    string
+		rules   []Rule
+		wantErr string // "" means success; otherwise a substring of the error
+	}{
+		{"none", nil, ""},
+		{"user", []Rule{{Kind: "user", Values: []string{"octocat", "12345"}}}, ""},
+		{"email", []Rule{{Kind: "email", Values: []string{"a@corp.com", "*@Corp.COM", "b.c+d@sub.corp.com"}}}, ""},
+		{"domain", []Rule{{Kind: "domain", Values: []string{"corp.com", ".corp.com", "xn--bcher-kva.example"}}}, ""},
+		{"unknown kind", []Rule{{Kind: "org", Values: []string{"acme"}}}, `rule 1 (org): unknown kind "org" (known kinds: user, email, domain)`},
+		{"kind is case-sensitive", []Rule{{Kind: "User", Values: []string{"x"}}}, `unknown kind "User"`},
+		{"empty kind", []Rule{{Values: []string{"x"}}}, `unknown kind ""`},
+		{"no values", []Rule{{Kind: "user"}}, `rule 1 (user): no values`},
+		{"second rule named", []Rule{{Kind: "user", Values: []string{"a"}}, {Kind: "email", Values: []string{"bad"}}}, `rule 2 (email): value "bad"`},
+		{"empty user", []Rule{{Kind: "user", Values: []string{""}}}, `value ""`},
+		{"user with space", []Rule{{Kind: "user", Values: []string{"octo cat"}}}, `value "octo cat"`},
+		{"email without at", []Rule{{Kind: "email", Values: []string{"corp.com"}}}, `value "corp.com": has 0 "@"`},
+		{"email two ats", []Rule{{Kind: "email", Values: []string{"a@evil.com@corp.com"}}}, `has 2 "@"`},
+		{"email empty local", []Rule{{Kind: "email", Values: []string{"@corp.com"}}}, `empty local part`},
+		{"email empty domain", []Rule{{Kind: "email", Values: []string{"a@"}}}, `empty local part or domain`},
+		{"email trailing dot", []Rule{{Kind: "email", Values: []string{"a@corp.com."}}}, `trailing dot`},
+		{"email space", []Rule{{Kind: "email", Values: []string{"a @corp.com"}}}, `white space`},
+		{"email star in local", []Rule{{Kind: "email", Values: []string{"a*@corp.com"}}}, `"*" is only allowed as the whole local part`},
+		{"email star domain", []Rule{{Kind: "email", Values: []string{"*@*.corp.com"}}}, `wildcards are not supported`},
+		{"email star empty domain", []Rule{{Kind: "email", Values: []string{"*@"}}}, `empty domain`},
+		{"email star leading dot", []Rule{{Kind: "email", Values: []string{"*@.corp.com"}}}, `leading or trailing dot`},
+		{"email star alone", []Rule{{Kind: "email", Values: []string{"*"}}}, `value "*"`},
+		{"email unicode domain", []Rule{{Kind: "email", Values: []string{"a@bücher.example"}}}, `use punycode`},
+		{"domain empty", []Rule{{Kind: "domain", Values: []string{""}}}, `empty domain`},
+		{"domain dot only", []Rule{{Kind: "domain", Values: []string{"."}}}, `value "."`},
+		{"domain trailing dot", []Rule{{Kind: "domain", Values: []string{"corp.com."}}}, `trailing dot`},
+		{"domain double dot", []Rule{{Kind: "domain", Values: []string{"corp..com"}}}, `empty label`},
+		{"domain wildcard", []Rule{{Kind: "domain", Values: []string{"*.corp.com"}}}, `wildcards`},
+		{"domain with at", []Rule{{Kind: "domain", Values: []string{"@corp.com"}}}, `value "@corp.com"`},
+		{"domain with slash", []Rule{{Kind: "domain", Values: []string{"corp.com/x"}}}, `ASCII letters`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := New(tt.rules)
+			if tt.wantErr == "" {
+				if err != nil || p == nil {
+					t.Fatalf("New(%+v) = %v, %v; want a policy", tt.rules, p, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("New(%+v) succeeded; want an error containing %q", tt.rules, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("New(%+v) error = %q; want it to contain %q", tt.rules, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestAllows(t *testing.T) {
+	verified := func(email string) Identity {
+		return Identity{UserID: "1", Login: "someone", Email: email, EmailVerified: true}
+	}
+	unverified := func(email string) Identity { return Identity{UserID: "1", Login: "someone", Email: email} }
+
+	users := Rule{Kind: KindUser, Values: []string{"OctoCat", "4242"}}
+	wholeDomain := Rule{Kind: KindEmail, Values: []string{"*@corp.com"}}
+	addresses := Rule{Kind: KindEmail, Values: []string{"Alice@Corp.com"}}
+	domain := Rule{Kind: KindDomain, Values: []string{"corp.com"}}
+	subdomains := Rule{Kind: KindDomain, Values: []string{".corp.com"}}
+
+	tests := []struct {
+		name string
+		rule Rule
+		id   Identity
+		want bool
+	}{
+		// user
+		{"user login", users, Identity{Login: "octocat"}, true},
+		{"user login upper", users, Identity{Login: "OCTOCAT"}, true},
+		{"user id", users, Identity{UserID: "4242", Login: "other"}, true},
+		{"user id matched case-insensitively", Rule{Kind: KindUser, Values: []string{"AbC-id"}}, Identity{UserID: "abc-ID"}, true},
+		{"user other", users, Identity{UserID: "1", Login: "octocat2"}, false},
+		{"user prefix", users, Identity{Login: "octo"}, false},
+		{"user empty identity", users, Identity{}, false},
+		{"user kelvin sign lookalike", Rule{Kind: KindUser, Values: []string{"kate"}}, Identity{Login: "\u212aate"}, false},
+		{"user ignores email", users, verified("octocat@corp.com"), false},
+
+		// email, *@corp.com
+		{"star plain", wholeDomain, verified("x@corp.com"), true},
+		{"star upper case", wholeDomain, verified("X@CORP.COM"), true},
+		{"star unverified", wholeDomain, unverified("x@corp.com"), false},
+		{"star double at", wholeDomain, verified("a@evil.com@corp.com"), false},
+		{"star suffix lookalike", wholeDomain, verified("x@corp.com.evil.com"), false},
+		{"star prefix lookalike", wholeDomain, verified("x@evilcorp.com"), false},
+		{"star trailing dot", wholeDomain, verified("x@corp.com."), false},
+		{"star subdomain", wholeDomain, verified("x@sub.corp.com"), false},
+		{"star empty local", wholeDomain, verified("@corp.com"), false},
+		{"star space", wholeDomain, verified("x @corp.com"), false},
+		{"star trailing space", wholeDomain, verified("x@corp.com "), false},
+		{"star newline", wholeDomain, verified("x@corp.com\n"), false},
+		{"star NUL", wholeDomain, verified("x@corp.com\x00"), false},
+		{"star quoted local with at", wholeDomain, verified(`"a@evil.com"@corp.com`), false},
+		{"star empty email", wholeDomain, verified(""), false},
+		{"star kelvin sign domain", Rule{Kind: KindEmail, Values: []string{"*@kcorp.com"}}, verified("x@\u212acorp.com"), false},
+
+		// email, exact address
+		{"address exact", addresses, verified("alice@corp.com"), true},
+		{"address case", addresses, verified("ALICE@CORP.COM"), true},
+		{"address unverified", addresses, unverified("alice@corp.com"), false},
+		{"address other local", addresses, verified("bob@corp.com"), false},
+		{"address plus tag", addresses, verified("alice+x@corp.com"), false},
+		{"address double at", addresses, verified("alice@evil.com@corp.com"), false},
+		{"address trailing dot", addresses, verified("alice@corp.com."), false},
+
+		// domain corp.com
+		{"domain plain", domain, verified("x@corp.com"), true},
+		{"domain upper case", domain, verified("X@CORP.COM"), true},
+		{"domain unverified", domain, unverified("x@corp.com"), false},
+		{"domain double at", domain, verified("a@evil.com@corp.com"), false},
+		{"domain suffix lookalike", domain, verified("x@corp.com.evil.com"), false},
+		{"domain prefix lookalike", domain, verified("x@evilcorp.com"), false},
+		{"domain trailing dot", domain, verified("x@corp.com."), false},
+		{"domain subdomain", domain, verified("x@sub.corp.com"), false},
+
+		// domain .corp.com
+		{"subdomains sub", subdomains, verified("x@sub.corp.com"), true},
+		{"subdomains deep", subdomains, verified("x@a.b.corp.com"), true},
+		{"subdomains upper", subdomains, verified("X@SUB.CORP.COM"), true},
+		{"subdomains not apex", subdomains, verified("x@corp.com"), false},
+		{"subdomains lookalike", subdomains, verified("x@subcorp.com"), false},
+		{"subdomains suffix lookalike", subdomains, verified("x@sub.corp.com.evil.com"), false},
+		{"subdomains empty label", subdomains, verified("x@.corp.com"), false},
+		{"subdomains unverified", subdomains, unverified("x@sub.corp.com"), false},
+		{"subdomains double at", subdomains, verified("a@evil.com@sub.corp.com"), false},
+		{"subdomains trailing dot", subdomains, verified("x@sub.corp.com."), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustPolicy(t, tt.rule)
+			if got := p.Allows(tt.id); got != tt.want {
+				t.Errorf("rule %+v: Allows(%+v) = %v, want %v", tt.rule, tt.id, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAllowsPolicy(t *testing.T) {
+	alice := Identity{UserID: "7", Login: "alice", Email: "alice@corp.com", EmailVerified: true}
+	mallory := Identity{UserID: "8", Login: "mallory", Email: "mallory@evil.com", EmailVerified: true}
+	tests := []struct {
+		name   string
+		policy *Policy
+		id     Identity
+		want   bool
+	}{
+		{"empty policy admits everyone", mustPolicy(t), mallory, true},
+		{"empty policy admits empty identity", mustPolicy(t), Identity{}, true},
+		{"nil policy admits no one", nil, alice, false},
+		{"any rule admits", mustPolicy(t,
+			Rule{Kind: KindUser, Values: []string{"bob"}},
+			Rule{Kind: KindDomain, Values: []string{"corp.com"}},
+		), alice, true},
+		{"no rule admits", mustPolicy(t,
+			Rule{Kind: KindUser, Values: []string{"bob"}},
+			Rule{Kind: KindDomain, Values: []string{"corp.com"}},
+		), mallory, false},
+		{"any value admits", mustPolicy(t, Rule{Kind: KindUser, Values: []string{"bob", "ALICE"}}), alice, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.policy.Allows(tt.id); got != tt.want {
+				t.Errorf("Allows(%+v) = %v, want %v", tt.id, got, tt.want)
+			}
+		})
+	}
+}

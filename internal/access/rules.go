@@ -1,0 +1,123 @@
+package access
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Rule kinds.
+const (
+	// KindUser matches the login or the user id, case-insensitively.
+	KindUser = "user"
+	// KindEmail matches a verified email: an exact address or "*@domain"
+	// for every address at exactly that domain.
+	KindEmail = "email"
+	// KindDomain matches the domain of a verified email: "corp.com"
+	// exactly, ".corp.com" for any subdomain of corp.com.
+	KindDomain = "domain"
+)
+
+// knownKinds lists the kinds for error messages.
+const knownKinds = KindUser + ", " + KindEmail + ", " + KindDomain
+
+// compile turns one rule into a matcher. Adding a kind means adding one
+// case here.
+func compile(r Rule) (func(Identity) bool, error) {
+	switch r.Kind {
+	case KindUser:
+		return compileUser(r.Values)
+	case KindEmail:
+		return compileEmail(r.Values)
+	case KindDomain:
+		return compileDomain(r.Values)
+	default:
+		return nil, fmt.Errorf("unknown kind %q (known kinds: %s)", r.Kind, knownKinds)
+	}
+}
+
+// compileUser builds a KindUser matcher.
+func compileUser(values []string) (func(Identity) bool, error) {
+	names := make(map[string]bool, len(values))
+	for _, v := range values {
+		if v == "" || strings.ContainsFunc(v, isSpaceOrControl) {
+			return nil, fmt.Errorf("value %q: want a non-empty login or user id without white space", v)
+		}
+		names[lowerASCII(v)] = true
+	}
+	return func(id Identity) bool {
+		return id.Login != "" && names[lowerASCII(id.Login)] ||
+			id.UserID != "" && names[lowerASCII(id.UserID)]
+	}, nil
+}
+
+// compileEmail builds a KindEmail matcher.
+func compileEmail(values []string) (func(Identity) bool, error) {
+	addrs := make(map[string]bool, len(values))
+	domains := make(map[string]bool)
+	for _, v := range values {
+		if d, ok := strings.CutPrefix(v, "*@"); ok {
+			if err := checkDomain(d); err != nil {
+				return nil, fmt.Errorf("value %q: %w", v, err)
+			}
+			domains[lowerASCII(d)] = true
+			continue
+		}
+		local, domain, err := parseEmail(v)
+		if err == nil && strings.Contains(local, "*") {
+			err = fmt.Errorf(`"*" is only allowed as the whole local part ("*@example.com")`)
+		}
+		if err == nil {
+			err = checkDomain(domain)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("value %q: %w; want an address or *@domain", v, err)
+		}
+		addrs[local+"@"+domain] = true
+	}
+	return func(id Identity) bool {
+		local, domain, ok := verifiedEmail(id)
+		return ok && (addrs[local+"@"+domain] || domains[domain])
+	}, nil
+}
+
+// compileDomain builds a KindDomain matcher.
+func compileDomain(values []string) (func(Identity) bool, error) {
+	exact := make(map[string]bool, len(values))
+	var suffixes []string
+	for _, v := range values {
+		d, sub := strings.CutPrefix(v, ".")
+		if err := checkDomain(d); err != nil {
+			return nil, fmt.Errorf("value %q: %w; want example.com or .example.com", v, err)
+		}
+		if sub {
+			suffixes = append(suffixes, "."+lowerASCII(d))
+		} else {
+			exact[lowerASCII(d)] = true
+		}
+	}
+	return func(id Identity) bool {
+		_, domain, ok := verifiedEmail(id)
+		if !ok {
+			return false
+		}
+		if exact[domain] {
+			return true
+		}
+		for _, s := range suffixes {
+			if len(domain) > len(s) && strings.HasSuffix(domain, s) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// verifiedEmail returns the lowercased parts of id's email, with ok false
+// when the email is unverified or malformed.
+func verifiedEmail(id Identity) (local, domain string, ok bool) {
+	if !id.EmailVerified {
+		return "", "", false
+	}
+	local, domain, err := parseEmail(id.Email)
+	return local, domain, err == nil
+}

@@ -1,0 +1,147 @@
+package devidp
+
+import (
+	"time"
+)
+
+// Token prefixes make tokens recognizable in logs and test failures.
+const (
+	prefixCode    = "dc_"
+	prefixAccess  = "da_"
+	prefixRefresh = "dr_"
+	prefixLogin   = "dl_"
+)
+
+// grant is one authorization: a user's consent to a client, from which
+// codes and tokens derive. Revoking it invalidates all of them.
+type grant struct {
+	clientID string
+	user     User
+	scopes   []string
+	nonce    string
+	authTime time.Time
+	revoked  bool
+}
+
+// authRequest is a validated authorization request.
+type authRequest struct {
+	client      Client
+	redirectURI string
+	scopes      []string
+	state       string
+	nonce       string
+	challenge   string
+	loginHint   string
+}
+
+// loginRequest is an authorization request waiting on the sign-in page.
+type loginRequest struct {
+	req     authRequest
+	expires time.Time
+}
+
+// authCode is an issued authorization code. Used codes are kept until they
+// expire so reuse can be detected.
+type authCode struct {
+	grant       *grant
+	redirectURI string
+	challenge   string
+	expires     time.Time
+	used        bool
+}
+
+// accessToken is an issued bearer token.
+type accessToken struct {
+	grant   *grant
+	scopes  []string
+	expires time.Time
+}
+
+// refreshToken is an issued refresh token. Rotated tokens are kept until
+// they expire so reuse can be detected.
+type refreshToken struct {
+	grant   *grant
+	expires time.Time
+	rotated bool
+}
+
+// sweep forgets expired codes, tokens and sign-in requests; p.mu must be
+// held.
+func (p *Provider) sweep(now time.Time) {
+	for k, v := range p.logins {
+		if now.After(v.expires) {
+			delete(p.logins, k)
+		}
+	}
+	for k, v := range p.codes {
+		if now.After(v.expires) {
+			delete(p.codes, k)
+		}
+	}
+	for k, v := range p.access {
+		if now.After(v.expires) || v.grant.revoked {
+			delete(p.access, k)
+		}
+	}
+	for k, v := range p.refresh {
+		if now.After(v.expires) {
+			delete(p.refresh, k)
+		}
+	}
+}
+
+// revokeGrant invalidates g and every token issued from it; p.mu must be
+// held.
+func (p *Provider) revokeGrant(g *grant) {
+	g.revoked = true
+	for k, v := range p.access {
+		if v.grant == g {
+			delete(p.access, k)
+		}
+	}
+	for _, v := range p.refresh {
+		if v.grant == g {
+			v.rotated = true
+		}
+	}
+}
+
+// issueCode stores a new authorization code for user's sign-in through req
+// and returns it; p.mu must be held.
+func (p *Provider) issueCode(req authRequest, user User, now time.Time) string {
+	p.sweep(now)
+	code := randomToken(prefixCode)
+	p.codes[code] = &authCode{
+		grant: &grant{
+			clientID: req.client.ID,
+			user:     user,
+			scopes:   req.scopes,
+			nonce:    req.nonce,
+			authTime: now,
+		},
+		redirectURI: req.redirectURI,
+		challenge:   req.challenge,
+		expires:     now.Add(p.opts.CodeTTL),
+	}
+	return code
+}
+
+// issueTokens stores a new access token with scopes and a new refresh
+// token for g and returns them; p.mu must be held.
+func (p *Provider) issueTokens(g *grant, scopes []string, now time.Time) (access, refresh string) {
+	p.sweep(now)
+	access = randomToken(prefixAccess)
+	refresh = randomToken(prefixRefresh)
+	p.access[access] = &accessToken{grant: g, scopes: scopes, expires: now.Add(p.opts.TokenTTL)}
+	p.refresh[refresh] = &refreshToken{grant: g, expires: now.Add(p.opts.RefreshTTL)}
+	return access, refresh
+}
+
+// currentUser returns g's user with the latest registered claims; p.mu must
+// be held.
+func (p *Provider) currentUser(g *grant) User {
+	if u, ok := p.lookupUser(g.user.Username); ok {
+		return u.normalize()
+	}
+	return g.user
+}

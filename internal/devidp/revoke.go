@@ -1,0 +1,40 @@
+package devidp
+
+import (
+	"net/http"
+)
+
+// serveRevoke handles token revocation (RFC 7009). The client must
+// authenticate as at the token endpoint. Revoking a refresh token revokes
+// its whole grant (every access and refresh token issued from the same
+// sign-in); revoking an access token revokes only that token. Unknown
+// tokens and tokens of other clients are ignored, and the answer is 200
+// either way, so revocation reveals nothing about tokens.
+func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	if e := parseTokenForm(w, r); e != nil {
+		p.writeOAuthError(w, r, e)
+		return
+	}
+	client, e := p.authenticateClient(r)
+	if e != nil {
+		p.writeOAuthError(w, r, e)
+		return
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		p.writeOAuthError(w, r, invalidRequest("token is required"))
+		return
+	}
+	p.mu.Lock()
+	if rt, ok := p.refresh[token]; ok && rt.grant.clientID == client.ID {
+		p.revokeGrant(rt.grant)
+		p.log.Info("devidp: revoked refresh token and its grant", "client_id", client.ID)
+	}
+	if at, ok := p.access[token]; ok && at.grant.clientID == client.ID {
+		delete(p.access, token)
+		p.log.Info("devidp: revoked access token", "client_id", client.ID)
+	}
+	p.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}

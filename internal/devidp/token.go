@@ -1,0 +1,182 @@
+package devidp
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// verifierPattern matches a PKCE code verifier (RFC 7636 section 4.1).
+var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// tokenResponse is a successful token endpoint response.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	Scope        string `json:"scope"`
+}
+
+// serveToken handles the token endpoint.
+func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
+	if e := parseTokenForm(w, r); e != nil {
+		p.writeOAuthError(w, r, e)
+		return
+	}
+	client, e := p.authenticateClient(r)
+	if e != nil {
+		p.writeOAuthError(w, r, e)
+		return
+	}
+	var resp *tokenResponse
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "authorization_code":
+		resp, e = p.redeemCode(client, r)
+	case "refresh_token":
+		resp, e = p.redeemRefresh(client, r)
+	case "":
+		e = invalidRequest("grant_type is required")
+	default:
+		e = &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type", Description: fmt.Sprintf("grant_type %q is not supported", gt)}
+	}
+	if e != nil {
+		p.writeOAuthError(w, r, e)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// redeemCode exchanges an authorization code. Any attempt to redeem a code
+// by its client consumes it; redeeming it again revokes the tokens the
+// first redemption issued (RFC 6749 section 4.1.2).
+func (p *Provider) redeemCode(client Client, r *http.Request) (*tokenResponse, *oauthError) {
+	form := r.PostForm
+	code, redirectURI, verifier := form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier")
+	switch {
+	case code == "":
+		return nil, invalidRequest("code is required")
+	case redirectURI == "":
+		return nil, invalidRequest("redirect_uri is required")
+	case verifier == "":
+		return nil, invalidRequest("code_verifier is required (PKCE)")
+	case !verifierPattern.MatchString(verifier):
+		return nil, invalidRequest("code_verifier must be 43 to 128 characters from A-Z a-z 0-9 - . _ ~")
+	}
+
+	now := p.opts.Now()
+	p.mu.Lock()
+	c, ok := p.codes[code]
+	if !ok {
+		p.mu.Unlock()
+		return nil, invalidGrant("unknown authorization code")
+	}
+	if c.grant.clientID != client.ID {
+		p.mu.Unlock()
+		return nil, invalidGrant("the authorization code was issued to another client")
+	}
+	if c.used {
+		p.revokeGrant(c.grant)
+		p.mu.Unlock()
+		return nil, invalidGrant("the authorization code was already used; tokens issued with it are revoked")
+	}
+	c.used = true
+	if now.After(c.expires) {
+		p.mu.Unlock()
+		return nil, invalidGrant("the authorization code expired")
+	}
+	if redirectURI != c.redirectURI {
+		p.mu.Unlock()
+		return nil, invalidGrant("redirect_uri differs from the one in the authorization request")
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(c.challenge)) != 1 {
+		p.mu.Unlock()
+		return nil, invalidGrant("code_verifier does not match the code_challenge")
+	}
+	g := c.grant
+	access, refresh := p.issueTokens(g, g.scopes, now)
+	p.mu.Unlock()
+
+	return p.tokenResponse(g, g.user, g.scopes, access, refresh, g.nonce, now)
+}
+
+// redeemRefresh exchanges a refresh token, rotating it. Presenting a
+// refresh token that was already rotated revokes the whole grant, as
+// refresh token reuse means it leaked (RFC 9700 section 4.14.2).
+func (p *Provider) redeemRefresh(client Client, r *http.Request) (*tokenResponse, *oauthError) {
+	token := r.PostForm.Get("refresh_token")
+	if token == "" {
+		return nil, invalidRequest("refresh_token is required")
+	}
+	now := p.opts.Now()
+	p.mu.Lock()
+	rt, ok := p.refresh[token]
+	if !ok {
+		p.mu.Unlock()
+		return nil, invalidGrant("unknown refresh token")
+	}
+	g := rt.grant
+	switch {
+	case g.clientID != client.ID:
+		p.mu.Unlock()
+		return nil, invalidGrant("the refresh token was issued to another client")
+	case g.revoked:
+		p.mu.Unlock()
+		return nil, invalidGrant("the refresh token was revoked")
+	case rt.rotated:
+		p.revokeGrant(g)
+		p.mu.Unlock()
+		return nil, invalidGrant("the refresh token was already used; the grant is revoked")
+	case now.After(rt.expires):
+		p.mu.Unlock()
+		return nil, invalidGrant("the refresh token expired")
+	}
+	scopes := g.scopes
+	if s := r.PostForm.Get("scope"); s != "" {
+		scopes = dedupe(strings.Fields(s))
+		for _, sc := range scopes {
+			if !slices.Contains(g.scopes, sc) {
+				p.mu.Unlock()
+				return nil, &oauthError{Status: http.StatusBadRequest, Code: "invalid_scope", Description: fmt.Sprintf("scope %q was not granted", sc)}
+			}
+		}
+	}
+	rt.rotated = true
+	g.user = p.currentUser(g)
+	user := g.user
+	access, refresh := p.issueTokens(g, scopes, now)
+	p.mu.Unlock()
+
+	return p.tokenResponse(g, user, scopes, access, refresh, "", now)
+}
+
+// tokenResponse builds a token response, with an ID token when scopes
+// include openid.
+func (p *Provider) tokenResponse(g *grant, user User, scopes []string, access, refresh, nonce string, now time.Time) (*tokenResponse, *oauthError) {
+	resp := &tokenResponse{
+		AccessToken:  access,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(p.opts.TokenTTL / time.Second),
+		RefreshToken: refresh,
+		Scope:        strings.Join(scopes, " "),
+	}
+	if slices.Contains(scopes, "openid") {
+		idToken, err := p.signIDToken(p.idTokenClaims(g, user, scopes, access, nonce, now))
+		if err != nil {
+			p.log.Error("devidp: signing ID token", "error", err)
+			return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "could not sign the ID token"}
+		}
+		resp.IDToken = idToken
+	}
+	return resp, nil
+}

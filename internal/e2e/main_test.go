@@ -1,0 +1,148 @@
+// Package e2e drives Gatehouse end to end: a real Caddy in this process,
+// a real redis-server, the development OIDC provider as the identity
+// provider, and a recording upstream.
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+
+	_ "github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/internal/devidp"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+)
+
+var (
+	redisSrv *testsupport.Redis
+	idp      *devidp.Server
+	upstream *testsupport.Upstream
+	port     int
+	site     string // http://localhost:PORT
+)
+
+const (
+	secret       = "e2e-secret-0123456789abcdef0123456789abcdef"
+	clientID     = "gatehouse-e2e"
+	clientSecret = "e2e-client-secret"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	cleanup, err := testsupport.IsolateCaddy()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cleanup()
+	redisSrv, err = testsupport.StartRedis()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer redisSrv.Close()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	site = fmt.Sprintf("http://localhost:%d", port)
+	idp, err = devidp.Listen("127.0.0.1:0", devidp.Options{
+		Clients: []devidp.Client{{
+			ID: clientID, Secret: clientSecret,
+			RedirectURIs: []string{
+				site + "/.gatehouse/callback/corp",
+				site + "/.gatehouse/callback/other",
+			},
+		}},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer idp.Close()
+	upstream = testsupport.NewUpstream()
+	defer upstream.Close()
+	return m.Run()
+}
+
+// config describes one Caddyfile for a test.
+type config struct {
+	store string // "" = memory; "redis" = the test redis-server
+	extra string // more gatehouse subdirectives
+	site  string // more site directives
+}
+
+func (c config) caddyfile() string {
+	store := ""
+	if c.store == "redis" {
+		store = "store redis redis://" + redisSrv.Addr + "/0"
+	}
+	return fmt.Sprintf(`{
+	admin off
+	persist_config off
+	http_port %d
+	log default {
+		level ERROR
+	}
+}
+
+http://localhost:%d {
+	gatehouse {
+		secret %s
+		%s
+		provider oidc corp {
+			issuer %s
+			client_id %s
+			client_secret %s
+		}
+		public /public/* /healthz
+		%s
+	}
+	%s
+	reverse_proxy %s
+}
+`, port, port, secret, store, idp.URL, clientID, clientSecret, c.extra, c.site, upstream.Addr())
+}
+
+// load runs c in Caddy and resets the fakes.
+func load(t *testing.T, c config) {
+	t.Helper()
+	testsupport.LoadCaddyfile(t, c.caddyfile(), fmt.Sprintf("localhost:%d", port))
+	upstream.Reset()
+	if err := idp.Provider.SetAutoLogin("alice"); err != nil {
+		t.Fatal(err)
+	}
+	idp.Provider.MutateIDToken(nil)
+}
+
+// both runs f once with the memory store and once with Redis.
+func both(t *testing.T, extra string, f func(t *testing.T)) {
+	for _, st := range []string{"memory", "redis"} {
+		t.Run(st, func(t *testing.T) {
+			s := st
+			if s == "memory" {
+				s = ""
+			}
+			load(t, config{store: s, extra: extra})
+			f(t)
+		})
+	}
+}
+
+func hasCookie(setCookies []string, name string) bool {
+	for _, c := range setCookies {
+		if strings.HasPrefix(c, name+"=") && !strings.Contains(c, "Max-Age=0") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,265 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+)
+
+// startLogin walks b to the provider and back, stopping before the
+// callback; it returns the callback URL the provider sent the browser to.
+func startLogin(t *testing.T, b *testsupport.Browser, rd string) *url.URL {
+	t.Helper()
+	resp := b.Get(site + "/.gatehouse/login/corp?rd=" + url.QueryEscape(rd))
+	resp.Body.Close()
+	authz, err := resp.Location()
+	if err != nil {
+		t.Fatalf("login start: %d", resp.StatusCode)
+	}
+	resp = b.Get(authz.String())
+	resp.Body.Close()
+	cb, err := resp.Location()
+	if err != nil || !strings.Contains(cb.Path, "/callback/corp") {
+		t.Fatalf("provider did not redirect to the callback: %v", cb)
+	}
+	return cb
+}
+
+// assertRefused checks a callback answer: 400 and no session cookie.
+func assertRefused(t *testing.T, resp *http.Response, want int) {
+	t.Helper()
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("callback: %d, want %d", resp.StatusCode, want)
+	}
+	if hasCookie(resp.Header["Set-Cookie"], cookieName) {
+		t.Fatalf("a refused callback set a session: %v", resp.Header["Set-Cookie"])
+	}
+}
+
+func TestCallbackStateRefused(t *testing.T) {
+	both(t, "", func(t *testing.T) {
+		t.Run("missing state", func(t *testing.T) {
+			b := testsupport.NewBrowser(t)
+			cb := startLogin(t, b, "/")
+			q := cb.Query()
+			q.Del("state")
+			cb.RawQuery = q.Encode()
+			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
+		})
+		t.Run("empty state", func(t *testing.T) {
+			b := testsupport.NewBrowser(t)
+			cb := startLogin(t, b, "/")
+			q := cb.Query()
+			q.Set("state", "")
+			cb.RawQuery = q.Encode()
+			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
+		})
+		t.Run("reused state", func(t *testing.T) {
+			b := testsupport.NewBrowser(t)
+			cb := startLogin(t, b, "/")
+			first := b.Get(cb.String())
+			first.Body.Close()
+			if first.StatusCode != http.StatusFound {
+				t.Fatalf("first callback: %d", first.StatusCode)
+			}
+			assertRefused(t, testsupport.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
+			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
+		})
+		t.Run("state from another browser", func(t *testing.T) {
+			victim := testsupport.NewBrowser(t)
+			cb := startLogin(t, victim, "/")
+			attacker := testsupport.NewBrowser(t)
+			attacker.Get(site + "/.gatehouse/login/corp").Body.Close() // has its own binding cookie
+			assertRefused(t, attacker.Get(cb.String()), http.StatusBadRequest)
+			assertRefused(t, testsupport.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
+		})
+		t.Run("unknown state", func(t *testing.T) {
+			b := testsupport.NewBrowser(t)
+			cb := startLogin(t, b, "/")
+			q := cb.Query()
+			q.Set("state", "AAAA"+q.Get("state")[4:])
+			cb.RawQuery = q.Encode()
+			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
+		})
+	})
+}
+
+func TestCallbackStateExpires(t *testing.T) {
+	load(t, config{store: "redis"})
+	redisSrv.FlushAll(t)
+	b := testsupport.NewBrowser(t)
+	cb := startLogin(t, b, "/")
+	// Age the stored login state the way Redis would after ten minutes.
+	ctx := context.Background()
+	keys, err := redisSrv.Client().Keys(ctx, "gatehouse:login:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("login state keys: %v %v", keys, err)
+	}
+	ttl, _ := redisSrv.Client().PTTL(ctx, keys[0]).Result()
+	if ttl <= 9*time.Minute || ttl > 10*time.Minute {
+		t.Fatalf("login state TTL %s, want 10m", ttl)
+	}
+	redisSrv.Client().PExpire(ctx, keys[0], time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
+}
+
+func TestProviderErrorsEndOnAPage(t *testing.T) {
+	load(t, config{})
+	b := testsupport.NewBrowser(t)
+	cb := startLogin(t, b, "/")
+	q := cb.Query()
+	q.Del("code")
+	q.Set("error", "access_denied")
+	cb.RawQuery = q.Encode()
+	resp := b.Get(cb.String())
+	assertRefused(t, resp, http.StatusForbidden)
+	if !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("denied consent: %s", resp.Header.Get("Content-Type"))
+	}
+
+	// A forged or replayed code is refused by the provider: no session.
+	b = testsupport.NewBrowser(t)
+	cb = startLogin(t, b, "/")
+	q = cb.Query()
+	q.Set("code", "forged")
+	cb.RawQuery = q.Encode()
+	assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
+}
+
+func TestNonceMismatchRefused(t *testing.T) {
+	load(t, config{})
+	idp.Provider.MutateIDToken(func(c map[string]any) { c["nonce"] = "from-another-login" })
+	defer idp.Provider.MutateIDToken(nil)
+	b := testsupport.NewBrowser(t)
+	cb := startLogin(t, b, "/")
+	assertRefused(t, b.Get(cb.String()), http.StatusUnauthorized)
+}
+
+func TestRedirectTargetsAfterLogin(t *testing.T) {
+	load(t, config{})
+	cases := map[string]string{
+		"/reports?y=1#top":              "/reports?y=1#top",
+		site + "/same-origin":           site + "/same-origin",
+		"//evil.com":                    "/",
+		"/\\evil.com":                   "/",
+		"https:evil.com":                "/",
+		"/%2F%2Fevil.com":               "/",
+		"/%5Cevil.com":                  "/",
+		"/%09/evil.com":                 "/",
+		"https://localhost@evil.com":    "/",
+		"https://evil.com\\@localhost":  "/",
+		"http://localhost.evil.com/":    "/",
+		"javascript:alert(1)":           "/",
+		"https://evil.com":              "/",
+		" /leading-space":               "/",
+		"http://localhost:1/other-port": "/",
+	}
+	for rd, want := range cases {
+		b := testsupport.NewBrowser(t)
+		cb := startLogin(t, b, rd)
+		resp := b.Get(cb.String())
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); got != want {
+			t.Errorf("rd=%q: sent to %q, want %q", rd, got, want)
+		}
+	}
+}
+
+func TestPublicPathsCannotBeTraversed(t *testing.T) {
+	load(t, config{})
+	for _, p := range []string{
+		"/public/../admin", "/public/%2e%2e/admin", "/public%2F..%2Fadmin", "/public/..%5Cadmin",
+		"//admin", "/PUBLIC/x", "/public/..;/admin", "/admin?x=/public/", "/public/./x",
+	} {
+		resp := rawGet(t, p)
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 401", p, resp.StatusCode)
+		}
+	}
+	if upstream.Hits() != 0 {
+		t.Fatalf("traversal reached the upstream %d times", upstream.Hits())
+	}
+	if code := status(t, request(t, "GET", "/public/app.css", "", nil, "")); code != 200 {
+		t.Fatalf("a public path: %d", code)
+	}
+}
+
+func TestAllowRules(t *testing.T) {
+	load(t, config{extra: "allow email *@example.com"})
+	_, tok := login(t, testsupport.NewBrowser(t), "/") // alice@example.com, verified
+	if code := status(t, request(t, "GET", "/", tok, nil, "")); code != 200 {
+		t.Fatalf("allowed user: %d", code)
+	}
+	hits := upstream.Hits()
+	// eve's address is in the domain but unverified: never trusted.
+	if err := idp.Provider.SetAutoLogin("eve"); err != nil {
+		t.Fatal(err)
+	}
+	b := testsupport.NewBrowser(t)
+	resp, _ := b.Follow(site + "/")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("unverified email: %d, want 403", resp.StatusCode)
+	}
+	eve := b.Cookie(site, cookieName)
+	r := request(t, "GET", "/", eve, map[string]string{"Accept": "application/json"}, "")
+	if code := status(t, r); code != http.StatusForbidden {
+		t.Fatalf("denied user API call: %d, want 403", code)
+	}
+	if upstream.Hits() != hits {
+		t.Fatalf("a denied user reached the upstream")
+	}
+}
+
+func TestChooserWithSeveralProviders(t *testing.T) {
+	load(t, config{extra: "provider oidc other {\n\t\t\tlabel \"Other IdP\"\n\t\t\tissuer " + idp.URL + "\n\t\t\tclient_id " + clientID + "\n\t\t\tclient_secret " + clientSecret + "\n\t\t}"})
+	resp := testsupport.NewBrowser(t).Get(site + "/.gatehouse/login?rd=/x")
+	body := make([]byte, 1<<16)
+	n, _ := resp.Body.Read(body)
+	resp.Body.Close()
+	page := string(body[:n])
+	for _, want := range []string{"/.gatehouse/login/corp?rd=%2Fx", "/.gatehouse/login/other?rd=%2Fx", "Other IdP"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("chooser lacks %q", want)
+		}
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("chooser CSP: %q", csp)
+	}
+	b := testsupport.NewBrowser(t)
+	echo, _ := login(t, b, "/.gatehouse/login/other?rd=/y")
+	if echo.Headers["X-Auth-Provider"][0] != "other" || echo.URI != "/y" {
+		t.Fatalf("login through the second provider: %v %s", echo.Headers["X-Auth-Provider"], echo.URI)
+	}
+}
+
+// rawGet sends a request line with the path exactly as written, which
+// net/http's client would normalise.
+func rawGet(t *testing.T, path string) *http.Response {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(site, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	host := strings.TrimPrefix(site, "http://")
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\nConnection: close\r\n\r\n", path, host)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}

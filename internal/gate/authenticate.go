@@ -1,0 +1,93 @@
+package gate
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+)
+
+// maxCookieBytes bounds the Cookie header; larger requests are refused
+// with 431 before any store call.
+const maxCookieBytes = 16 << 10
+
+// errHeadersTooLarge is returned by authenticate for oversized cookies.
+var errHeadersTooLarge = errors.New("cookie header too large")
+
+// credential finds the session token in the request: the session cookie,
+// else an "Authorization: Bearer" header carrying a Gatehouse token. It
+// reports whether the token came from the Authorization header.
+func (g *Gate) credential(r *http.Request) (tok string, bearer bool, err error) {
+	size := 0
+	for _, line := range r.Header["Cookie"] {
+		size += len(line)
+	}
+	if size > maxCookieBytes {
+		return "", false, errHeadersTooLarge
+	}
+	if v := cookieValue(r.Header["Cookie"], g.Cookie.Name); v != "" {
+		return v, false, nil
+	}
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		if t := strings.TrimSpace(a[7:]); g.Sessions.Valid(t) {
+			return t, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// cookieValue returns the first value of the named cookie whose shape is
+// plausible, without parsing every cookie.
+func cookieValue(lines []string, name string) string {
+	for _, line := range lines {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if ok && k == name && v != "" {
+				return strings.Trim(v, `"`)
+			}
+		}
+	}
+	return ""
+}
+
+// outcome of looking a request's session up.
+type outcome int
+
+const (
+	noSession outcome = iota
+	haveSession
+	storeDown
+	tooLarge
+)
+
+// authenticate loads the request's session. A store failure is reported
+// as storeDown and never as a missing session, so an outage does not log
+// users out.
+func (g *Gate) authenticate(r *http.Request) (*session.Session, string, bool, outcome) {
+	tok, bearer, err := g.credential(r)
+	if err != nil {
+		return nil, "", false, tooLarge
+	}
+	if tok == "" {
+		return nil, "", false, noSession
+	}
+	s, err := g.Sessions.Load(r.Context(), tok)
+	switch {
+	case err == nil:
+	case errors.Is(err, session.ErrMalformed), errors.Is(err, session.ErrNoSession):
+		return nil, tok, bearer, noSession
+	default:
+		g.Logger.Warn("session store unavailable", zap.Error(err))
+		return nil, tok, bearer, storeDown
+	}
+	if !g.sessionHostOK(r, s.Host) {
+		return nil, tok, bearer, noSession
+	}
+	return s, tok, bearer, haveSession
+}

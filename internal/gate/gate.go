@@ -1,0 +1,140 @@
+// Package gate is Gatehouse's request engine: it decides for each request
+// whether it goes upstream with an identity, is sent to log in, or is one of
+// Gatehouse's own endpoints, and serves those endpoints.
+package gate
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/public"
+	"github.com/gatehouse-auth/gatehouse/internal/redirect"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// Provider is one identity provider offered at login.
+type Provider struct {
+	// Name appears in URLs and in X-Auth-Provider.
+	Name string
+	// Label is shown on the chooser page.
+	Label string
+	// RedirectURL overrides the redirect_uri; empty derives it.
+	RedirectURL string
+	// OIDC performs the login.
+	OIDC *oidc.Provider
+}
+
+// Cookie describes the session cookie.
+type Cookie struct {
+	// Name of the session cookie.
+	Name string
+	// Domain, or "" for a host-only cookie.
+	Domain string
+	// SameSite mode of the session cookie.
+	SameSite http.SameSite
+}
+
+// Options holds everything a Gate needs; module.Handler builds it from the
+// Caddy configuration.
+type Options struct {
+	Prefix    string
+	Store     store.Store
+	Sessions  *session.Manager
+	States    *login.States
+	Providers []Provider
+	Policy    *access.Policy
+	Public    *public.Matcher
+	Redirects *redirect.Validator
+	Headers   *headers.Set
+	Cookie    Cookie
+	// ExternalURL is the site's public origin when configured.
+	ExternalURL *url.URL
+	// SiteHosts returns the host patterns of the site the request arrived
+	// on (from Caddy's host matchers); nil when the site matches any host.
+	SiteHosts func(r *http.Request) []string
+	Logger    *zap.Logger
+	// Title is shown in page titles.
+	Title string
+}
+
+// Gate serves one configured Gatehouse handler. It is safe for concurrent
+// use and never modified after New.
+type Gate struct {
+	Options
+	providers   map[string]*Provider
+	bindingName string
+	ownCookies  []string
+}
+
+// RetryAfter is sent with 503 answers while the store is unreachable.
+const RetryAfter = "5"
+
+// New returns a Gate for opts.
+func New(opts Options) (*Gate, error) {
+	if opts.Sessions == nil || opts.States == nil || opts.Store == nil {
+		return nil, errors.New("gate: store, sessions and states are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Title == "" {
+		opts.Title = "Sign in"
+	}
+	g := &Gate{Options: opts, providers: map[string]*Provider{}}
+	for i := range opts.Providers {
+		g.providers[opts.Providers[i].Name] = &opts.Providers[i]
+	}
+	base := strings.TrimPrefix(strings.TrimPrefix(opts.Cookie.Name, "__Host-"), "__Secure-")
+	g.bindingName = "__Host-" + base + "_login"
+	g.ownCookies = []string{opts.Cookie.Name, g.bindingName}
+	return g, nil
+}
+
+// BindingCookieName is the name of the cookie that binds a login in
+// progress to the browser that started it.
+func (g *Gate) BindingCookieName() string { return g.bindingName }
+
+// sessionCookie returns a session cookie carrying tok (or deleting it when
+// tok is "").
+func (g *Gate) sessionCookie(tok string, lifetime time.Duration) *http.Cookie {
+	c := &http.Cookie{
+		Name:     g.Cookie.Name,
+		Value:    tok,
+		Path:     "/",
+		Domain:   g.Cookie.Domain,
+		HttpOnly: true,
+		Secure:   true,
+		SameSite: g.Cookie.SameSite,
+		MaxAge:   int(lifetime / time.Second),
+	}
+	if tok == "" {
+		c.MaxAge = -1
+	}
+	return c
+}
+
+func (g *Gate) bindingCookie(v string) *http.Cookie {
+	c := &http.Cookie{
+		Name:     g.bindingName,
+		Value:    v,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   true,
+		SameSite: http.SameSiteLaxMode,
+		MaxAge:   int(login.TTL / time.Second),
+	}
+	if v == "" {
+		c.MaxAge = -1
+	}
+	return c
+}

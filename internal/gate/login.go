@@ -1,0 +1,249 @@
+package gate
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/pages"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+)
+
+// serveChooser shows the providers, or goes straight to the only one.
+func (g *Gate) serveChooser(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, HEAD")
+		return
+	}
+	rd := r.URL.Query().Get("rd")
+	q := ""
+	if rd != "" {
+		q = "?rd=" + url.QueryEscape(rd)
+	}
+	if len(g.Providers) == 1 {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, g.Prefix+"/login/"+g.Providers[0].Name+q, http.StatusFound)
+		return
+	}
+	c := pages.Chooser{Title: g.Title}
+	for _, p := range g.Providers {
+		c.Providers = append(c.Providers, pages.Provider{Label: p.Label, URL: g.Prefix + "/login/" + p.Name + q})
+	}
+	pages.RenderChooser(w, c)
+}
+
+// redirectURI is the provider's redirect_uri: configured, or derived from
+// the site's own origin, never from a client-chosen host.
+func (g *Gate) redirectURI(p *Provider, origin *url.URL) string {
+	if p.RedirectURL != "" {
+		return p.RedirectURL
+	}
+	return origin.Scheme + "://" + origin.Host + g.Prefix + "/callback/" + p.Name
+}
+
+// serveLoginStart begins a login with one provider.
+func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, HEAD")
+		return
+	}
+	p := g.providers[name]
+	if p == nil {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	origin, ok := g.origin(r)
+	if !ok {
+		g.fail(w, r, errUnknownHost)
+		return
+	}
+	binding := cookieValue(r.Header["Cookie"], g.bindingName)
+	if !login.ValidBinding(binding) {
+		binding = login.NewBinding()
+	}
+	verifier := login.Random(48)
+	nonce := login.Random(24)
+	redirectURI := g.redirectURI(p, origin)
+	state, err := g.States.Begin(r.Context(), binding, login.Pending{
+		Provider:    p.Name,
+		Verifier:    verifier,
+		Nonce:       nonce,
+		Redirect:    g.Redirects.Target(r.URL.Query().Get("rd"), origin),
+		RedirectURI: redirectURI,
+	})
+	if err != nil {
+		g.Logger.Warn("cannot record login state", zap.Error(err))
+		g.fail(w, r, errStoreDown)
+		return
+	}
+	authURL, err := p.OIDC.AuthURL(r.Context(), redirectURI, state, nonce, verifier)
+	if err != nil {
+		g.providerFailed(w, r, p.Name, err)
+		return
+	}
+	http.SetCookie(w, g.bindingCookie(binding))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+// providerFailed answers for a provider error (unreachable, refused
+// exchange, invalid id_token). The cause goes to the log, not the page.
+func (g *Gate) providerFailed(w http.ResponseWriter, r *http.Request, provider string, err error) {
+	var oe *oidc.Error
+	if !errors.As(err, &oe) {
+		oe = &oidc.Error{Code: "login_failed", Status: http.StatusBadGateway, Err: err}
+	}
+	g.Logger.Warn("login failed", zap.String("provider", provider), zap.String("reason", oe.Code), zap.Error(oe.Err))
+	msg := "The sign-in could not be completed. Please try again."
+	if oe.Code == "provider_unavailable" {
+		msg = "The identity provider could not be reached. Please try again in a moment."
+	}
+	g.fail(w, r, problem{
+		status: oe.Status, code: oe.Code, heading: "Sign-in failed", message: msg,
+		retry: g.Prefix + "/login",
+	})
+}
+
+// providerErrorCode keeps a provider-supplied error code printable and
+// short before it is shown or logged.
+func providerErrorCode(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// serveCallback finishes a login: checks the state, redeems the code,
+// verifies the identity, and starts a fresh session.
+func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	p := g.providers[name]
+	if p == nil {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	origin, ok := g.origin(r)
+	if !ok {
+		g.fail(w, r, errUnknownHost)
+		return
+	}
+	q := r.URL.Query()
+	binding := cookieValue(r.Header["Cookie"], g.bindingName)
+	pending, err := g.States.Finish(r.Context(), q.Get("state"), binding, p.Name)
+	if perr := q.Get("error"); perr != "" {
+		// The provider refused (e.g. the user denied consent). The state,
+		// if any, has been used up above.
+		code := providerErrorCode(perr)
+		status := http.StatusBadRequest
+		if code == "access_denied" {
+			status = http.StatusForbidden
+		}
+		g.Logger.Info("provider returned an error", zap.String("provider", p.Name), zap.String("error", code))
+		g.fail(w, r, problem{
+			status: status, code: code, heading: "Sign-in cancelled",
+			message: "The identity provider did not sign you in (" + code + ").",
+			retry:   g.Prefix + "/login",
+		})
+		return
+	}
+	if err != nil {
+		if !isStateError(err) {
+			g.Logger.Warn("cannot read login state", zap.Error(err))
+			g.fail(w, r, errStoreDown)
+			return
+		}
+		g.Logger.Info("login state refused", zap.String("provider", p.Name), zap.String("reason", err.Error()))
+		g.fail(w, r, problem{
+			status: http.StatusBadRequest, code: "invalid_state", heading: "Sign-in expired",
+			message: "This sign-in link is not valid any more: " + err.Error() + ". Please start again.",
+			retry:   g.Prefix + "/login",
+		})
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		g.fail(w, r, problem{
+			status: http.StatusBadRequest, code: "missing_code", heading: "Sign-in failed",
+			message: "The identity provider sent no authorization code.", retry: g.Prefix + "/login",
+		})
+		return
+	}
+	id, tokens, err := p.OIDC.Exchange(r.Context(), code, pending.RedirectURI, pending.Verifier, pending.Nonce)
+	if err != nil {
+		g.providerFailed(w, r, p.Name, err)
+		return
+	}
+
+	// A session the browser already had ends here: every login gets a new
+	// id, so a planted cookie is worthless.
+	if old := cookieValue(r.Header["Cookie"], g.Cookie.Name); old != "" {
+		if err := g.Sessions.Delete(r.Context(), old); err != nil {
+			g.Logger.Warn("cannot end the previous session", zap.Error(err))
+		}
+	}
+	s := &session.Session{
+		UserID:       p.Name + ":" + id.Subject,
+		Login:        firstNonEmpty(id.Username, id.Email, id.Subject),
+		Email:        id.Email,
+		Name:         id.Name,
+		Avatar:       id.Picture,
+		Provider:     p.Name,
+		Groups:       sortedCopy(id.Groups),
+		Host:         strings.ToLower(r.Host),
+		AccessToken:  tokens.AccessToken,
+		RefreshToken: tokens.RefreshToken,
+		IDToken:      tokens.IDToken,
+		TokenExpiry:  tokens.Expiry,
+	}
+	tok, err := g.Sessions.Create(r.Context(), s)
+	if err != nil {
+		g.Logger.Warn("cannot create session", zap.Error(err))
+		g.fail(w, r, errStoreDown)
+		return
+	}
+	g.Logger.Info("signed in", zap.String("provider", p.Name), zap.String("user_id", s.UserID))
+	http.SetCookie(w, g.sessionCookie(tok, g.Sessions.Lifetime()))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, g.Redirects.Target(pending.Redirect, origin), http.StatusFound)
+}
+
+func isStateError(err error) bool {
+	for _, e := range []error{login.ErrNoState, login.ErrUnknownState, login.ErrNoBinding, login.ErrForeign, login.ErrWrongSite} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func sortedCopy(v []string) []string {
+	if len(v) == 0 {
+		return nil
+	}
+	out := append([]string(nil), v...)
+	sort.Strings(out)
+	return out
+}

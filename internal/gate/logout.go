@@ -1,0 +1,95 @@
+package gate
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/pages"
+)
+
+// maxFormBytes bounds the body of a logout POST.
+const maxFormBytes = 8 << 10
+
+// serveLogout shows a confirmation page (GET) or ends the session (POST).
+// A GET never signs anyone out, so a cross-site link or image cannot.
+func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		g.serveLogoutPage(w, r)
+	case http.MethodPost:
+		g.serveLogoutPost(w, r)
+	default:
+		methodNotAllowed(w, "GET, HEAD, POST")
+	}
+}
+
+func (g *Gate) serveLogoutPage(w http.ResponseWriter, r *http.Request) {
+	page := pages.Logout{Title: g.Title, Action: g.Prefix + "/logout", Home: "/", Redirect: r.URL.Query().Get("rd")}
+	s, tok, _, out := g.authenticate(r)
+	switch out {
+	case storeDown:
+		g.fail(w, r, errStoreDown)
+		return
+	case haveSession:
+		page.User = displayName(s)
+		page.CSRF = g.Sessions.CSRFToken(tok)
+	}
+	pages.RenderLogout(w, page)
+}
+
+// sameOrigin checks the browser-supplied Origin (or Sec-Fetch-Site) of a
+// state-changing request. Requests from non-browser clients carry neither
+// and pass; they are held to the CSRF token or a bearer token instead.
+func (g *Gate) sameOrigin(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		origin, ok := g.origin(r)
+		return ok && o == origin.Scheme+"://"+origin.Host
+	} else if o == "null" {
+		return false
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	return false
+}
+
+func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
+	if !g.sameOrigin(r) {
+		g.fail(w, r, problem{status: http.StatusForbidden, code: "cross_origin", heading: "Sign-out refused",
+			message: "The sign-out request came from another site."})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		g.fail(w, r, problem{status: http.StatusBadRequest, code: "bad_form", heading: "Sign-out refused",
+			message: "The sign-out form could not be read."})
+		return
+	}
+	tok, bearer, _ := g.credential(r)
+	if tok != "" && !bearer && !g.Sessions.CheckCSRF(tok, r.PostForm.Get("csrf")) {
+		g.fail(w, r, problem{status: http.StatusForbidden, code: "invalid_csrf", heading: "Sign-out refused",
+			message: "The sign-out form has expired. Please try again.", retry: g.Prefix + "/logout"})
+		return
+	}
+	if tok != "" {
+		if err := g.Sessions.Delete(r.Context(), tok); err != nil {
+			g.Logger.Warn("cannot end session", zap.Error(err))
+			g.fail(w, r, errStoreDown)
+			return
+		}
+		g.Logger.Info("signed out")
+	}
+	http.SetCookie(w, g.sessionCookie("", 0))
+	if bearer || !(wantsHTML(r) || r.Header.Get("Content-Type") == "application/x-www-form-urlencoded") {
+		writeJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
+		return
+	}
+	target := "/"
+	if origin, ok := g.origin(r); ok {
+		target = g.Redirects.Target(r.PostForm.Get("rd"), origin)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}

@@ -1,0 +1,168 @@
+package gate
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+)
+
+// ServeHTTP handles one request: Gatehouse's own endpoints under the
+// prefix, public paths, and everything else only with a session.
+func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// Client-sent identity headers never survive, on any route.
+	g.Headers.Strip(r.Header)
+
+	p := r.URL.Path
+	if p == g.Prefix || strings.HasPrefix(p, g.Prefix) && p[len(g.Prefix)] == '/' {
+		g.serveEndpoint(w, r, p[len(g.Prefix):])
+		return nil
+	}
+	if g.Public != nil && g.Public.Match(r.URL) {
+		headers.StripCookies(r.Header, g.ownCookies...)
+		return next.ServeHTTP(w, r)
+	}
+
+	s, tok, bearer, out := g.authenticate(r)
+	switch out {
+	case tooLarge:
+		writeJSON(w, http.StatusRequestHeaderFieldsTooLarge, map[string]string{"error": "cookie_too_large"})
+		return nil
+	case storeDown:
+		g.fail(w, r, errStoreDown)
+		return nil
+	case noSession:
+		if tok != "" && !bearer {
+			// The session is gone (expired or logged out): drop the cookie.
+			http.SetCookie(w, g.sessionCookie("", 0))
+		}
+		g.unauthenticated(w, r)
+		return nil
+	}
+	if !g.Policy.Allows(accessIdentity(s)) {
+		g.forbidden(w, r, s)
+		return nil
+	}
+
+	headers.StripCookies(r.Header, g.ownCookies...)
+	if bearer {
+		r.Header.Del("Authorization")
+	}
+	g.Headers.Apply(r.Header, upstreamIdentity(s))
+	setPlaceholders(r, s)
+	_ = tok
+	return next.ServeHTTP(w, r)
+}
+
+func (g *Gate) loginURL(rd string) string {
+	return g.Prefix + "/login?rd=" + url.QueryEscape(rd)
+}
+
+// originalURI is the request URI as the client sent it, before any rewrite
+// by earlier handlers.
+func originalURI(r *http.Request) string {
+	if or, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && or.URL != nil {
+		return or.URL.RequestURI()
+	}
+	return r.URL.RequestURI()
+}
+
+// unauthenticated sends browsers to the login page and tells other
+// clients where it is.
+func (g *Gate) unauthenticated(w http.ResponseWriter, r *http.Request) {
+	login := g.loginURL(originalURI(r))
+	if isNavigation(r) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, login, http.StatusFound)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	writeJSON(w, http.StatusUnauthorized, map[string]string{
+		"error":     "unauthenticated",
+		"message":   "Sign in first.",
+		"login_url": login,
+	})
+}
+
+func (g *Gate) forbidden(w http.ResponseWriter, r *http.Request, s *session.Session) {
+	g.Logger.Info("access denied by allow rules",
+		zap.String("user_id", s.UserID), zap.String("provider", s.Provider))
+	g.fail(w, r, problem{
+		status: http.StatusForbidden, code: "access_denied",
+		heading: "Access denied",
+		message: "You are signed in as " + displayName(s) + ", but this account is not allowed here. Sign out to use another account.",
+		retry:   g.Prefix + "/logout",
+	})
+}
+
+func displayName(s *session.Session) string {
+	switch {
+	case s.Login != "":
+		return s.Login
+	case s.Email != "":
+		return s.Email
+	}
+	return s.UserID
+}
+
+func accessIdentity(s *session.Session) access.Identity {
+	return access.Identity{
+		UserID: s.UserID, Login: s.Login, Email: s.Email,
+		EmailVerified: s.Email != "", Groups: s.Groups,
+	}
+}
+
+func upstreamIdentity(s *session.Session) headers.Identity {
+	return headers.Identity{
+		UserID: s.UserID, User: s.Login, Email: s.Email, Name: s.Name,
+		Avatar: s.Avatar, Provider: s.Provider, Groups: s.Groups, Repos: s.Repos,
+	}
+}
+
+// setPlaceholders publishes the identity under the names Caddy's own
+// authentication handler uses, so {http.auth.user.id} reaches the access
+// log and header_up.
+func setPlaceholders(r *http.Request, s *session.Session) {
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return
+	}
+	repl.Set("http.auth.user.id", s.UserID)
+	repl.Set("http.auth.user.login", s.Login)
+	repl.Set("http.auth.user.email", s.Email)
+	repl.Set("http.auth.user.name", s.Name)
+	repl.Set("http.auth.user.avatar", s.Avatar)
+	repl.Set("http.auth.user.provider", s.Provider)
+	repl.Set("http.auth.user.groups", strings.Join(s.Groups, ","))
+	repl.Set("http.auth.user.repos", strings.Join(s.Repos, ","))
+}
+
+// serveEndpoint dispatches the paths under the prefix. Nothing under the
+// prefix is ever proxied upstream.
+func (g *Gate) serveEndpoint(w http.ResponseWriter, r *http.Request, rest string) {
+	switch {
+	case rest == "/login":
+		g.serveChooser(w, r)
+	case strings.HasPrefix(rest, "/login/"):
+		g.serveLoginStart(w, r, rest[len("/login/"):])
+	case strings.HasPrefix(rest, "/callback/"):
+		g.serveCallback(w, r, rest[len("/callback/"):])
+	case rest == "/logout":
+		g.serveLogout(w, r)
+	case rest == "/userinfo":
+		g.serveUserinfo(w, r)
+	case rest == "/auth":
+		g.serveForwardAuth(w, r)
+	case rest == "/healthz":
+		g.serveHealthz(w, r)
+	default:
+		g.fail(w, r, errNotFound)
+	}
+}

@@ -1,0 +1,200 @@
+// Package headers removes client-sent identity headers and Gatehouse's own
+// cookies from requests, and sets the identity headers the upstream reads.
+package headers
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Identity is the set of values sent upstream.
+type Identity struct {
+	UserID, User, Email, Name, Avatar, Provider string
+	Groups, Repos                               []string
+}
+
+// Names holds the header name for each identity field; "" sends nothing.
+type Names struct {
+	UserID, User, Email, Name, Avatar, Provider, Groups, Repos, JWT string
+}
+
+// Defaults are the header names used when the operator renames nothing.
+var Defaults = Names{
+	UserID:   "X-Auth-User-Id",
+	User:     "X-Auth-User",
+	Email:    "X-Auth-Email",
+	Name:     "X-Auth-Name",
+	Avatar:   "X-Auth-Avatar",
+	Provider: "X-Auth-Provider",
+	Groups:   "X-Auth-Groups",
+	Repos:    "X-Auth-Repos",
+	JWT:      "X-Auth-Jwt",
+}
+
+// reservedPrefix: every client header that normalises to x-auth-* is
+// removed, so future fields and renamed defaults are covered too.
+const reservedPrefix = "x-auth-"
+
+// Set sets identity headers under fixed names after stripping every
+// client-sent variant of them.
+type Set struct {
+	names Names
+	strip map[string]struct{} // normalised names beyond the reserved prefix
+}
+
+// New returns a Set for names. Every default name and every configured
+// name is stripped from incoming requests, whether or not it is sent.
+func New(names Names) *Set {
+	s := &Set{names: names, strip: map[string]struct{}{}}
+	for _, n := range []string{names.UserID, names.User, names.Email, names.Name, names.Avatar, names.Provider, names.Groups, names.Repos, names.JWT} {
+		if n == "" {
+			continue
+		}
+		if norm := normalise(n); !strings.HasPrefix(norm, reservedPrefix) {
+			s.strip[norm] = struct{}{}
+		}
+	}
+	return s
+}
+
+// normalise lowercases name and turns '_' into '-', the way upstreams
+// (CGI, many frameworks) fold header names.
+func normalise(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b[i] = c + 'a' - 'A'
+		case c == '_':
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// hasReservedPrefix reports whether name folds to "x-auth-..." without
+// allocating.
+func hasReservedPrefix(name string) bool {
+	if len(name) < len(reservedPrefix) {
+		return false
+	}
+	for i := 0; i < len(reservedPrefix); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == '_' {
+			c = '-'
+		}
+		if c != reservedPrefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Strip removes from h every header that folds (case, '_' for '-') to one
+// of the identity header names, whatever the client sent and however many
+// copies.
+func (s *Set) Strip(h http.Header) {
+	for k := range h {
+		if hasReservedPrefix(k) {
+			delete(h, k)
+			continue
+		}
+		if len(s.strip) > 0 {
+			if _, ok := s.strip[normalise(k)]; ok {
+				delete(h, k)
+			}
+		}
+	}
+}
+
+// Apply sets the identity headers on h. Empty values are not sent. Strip
+// must have run first.
+func (s *Set) Apply(h http.Header, id Identity) {
+	set := func(name, v string) {
+		if name != "" && v != "" {
+			h[name] = []string{sanitize(v)}
+		}
+	}
+	set(s.names.UserID, id.UserID)
+	set(s.names.User, id.User)
+	set(s.names.Email, id.Email)
+	set(s.names.Name, id.Name)
+	set(s.names.Avatar, id.Avatar)
+	set(s.names.Provider, id.Provider)
+	set(s.names.Groups, strings.Join(id.Groups, ","))
+	set(s.names.Repos, strings.Join(id.Repos, ","))
+}
+
+// Names returns the configured names.
+func (s *Set) Names() Names { return s.names }
+
+// sanitize drops control characters, so a provider-supplied value can never
+// split a header.
+func sanitize(v string) string {
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return v
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+// StripCookies removes the named cookies from the request's Cookie
+// headers, keeping every other cookie byte for byte.
+func StripCookies(h http.Header, names ...string) {
+	lines := h["Cookie"]
+	if len(lines) == 0 {
+		return
+	}
+	out := lines[:0]
+	for _, line := range lines {
+		if !containsAny(line, names) {
+			out = append(out, line)
+			continue
+		}
+		parts := strings.Split(line, ";")
+		kept := parts[:0]
+		for _, p := range parts {
+			name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
+			drop := false
+			for _, n := range names {
+				if name == n {
+					drop = true
+					break
+				}
+			}
+			if !drop && strings.TrimSpace(p) != "" {
+				kept = append(kept, strings.TrimSpace(p))
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, strings.Join(kept, "; "))
+		}
+	}
+	if len(out) == 0 {
+		delete(h, "Cookie")
+		return
+	}
+	h["Cookie"] = out
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, n := range subs {
+		if strings.Contains(s, n) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,186 @@
+package session
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// ErrNoSession is returned when a well-formed token has no live session:
+// it expired, was ended by logout, or never existed.
+var ErrNoSession = errors.New("session: no such session")
+
+// Manager creates, loads and deletes sessions in a store.
+type Manager struct {
+	store    store.Store
+	ring     *keys.Ring
+	prefix   string
+	lifetime time.Duration
+	idle     time.Duration
+	now      func() time.Time
+}
+
+// Options configures a Manager.
+type Options struct {
+	// Store holds the sessions. Required.
+	Store store.Store
+	// Ring provides the MAC and encryption keys. Required.
+	Ring *keys.Ring
+	// KeyPrefix is prepended to every store key. Default: "gatehouse:".
+	KeyPrefix string
+	// Lifetime is the absolute session lifetime. Default: 168h.
+	Lifetime time.Duration
+	// IdleTimeout ends a session after this long without use. Default: 24h.
+	IdleTimeout time.Duration
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// Default session lifetimes.
+const (
+	DefaultLifetime    = 168 * time.Hour
+	DefaultIdleTimeout = 24 * time.Hour
+)
+
+// NewManager returns a Manager for opts.
+func NewManager(opts Options) *Manager {
+	m := &Manager{
+		store:    opts.Store,
+		ring:     opts.Ring,
+		prefix:   opts.KeyPrefix,
+		lifetime: opts.Lifetime,
+		idle:     opts.IdleTimeout,
+		now:      opts.Now,
+	}
+	if m.prefix == "" {
+		m.prefix = "gatehouse:"
+	}
+	if m.lifetime <= 0 {
+		m.lifetime = DefaultLifetime
+	}
+	if m.idle <= 0 {
+		m.idle = DefaultIdleTimeout
+	}
+	if m.idle > m.lifetime {
+		m.idle = m.lifetime
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m
+}
+
+// Lifetime returns the absolute session lifetime.
+func (m *Manager) Lifetime() time.Duration { return m.lifetime }
+
+func (m *Manager) key(t token) string { return m.prefix + "session:" + t.hash() }
+
+// Create stores s under a new token and returns the token. CreatedAt and
+// ExpiresAt are set from the manager's clock and lifetime.
+func (m *Manager) Create(ctx context.Context, s *Session) (string, error) {
+	now := m.now()
+	s.CreatedAt = now.UTC().Truncate(time.Second)
+	s.ExpiresAt = now.Add(m.lifetime).UTC().Truncate(time.Second)
+	t, str := newToken(m.ring)
+	if err := m.save(ctx, t, s, m.idle); err != nil {
+		return "", err
+	}
+	return str, nil
+}
+
+// Update writes s back under its existing token, keeping its lifetime.
+func (m *Manager) Update(ctx context.Context, tok string, s *Session) error {
+	t, err := parseToken(m.ring, tok)
+	if err != nil {
+		return err
+	}
+	ttl := min(m.idle, s.ExpiresAt.Sub(m.now()))
+	if ttl <= 0 {
+		return ErrNoSession
+	}
+	return m.save(ctx, t, s, ttl)
+}
+
+func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Duration) error {
+	plain, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("session: encoding: %w", err)
+	}
+	key := m.key(t)
+	if err := m.store.Set(ctx, key, m.ring.Seal(plain, []byte(key)), ttl); err != nil {
+		return fmt.Errorf("session: saving: %w", err)
+	}
+	return nil
+}
+
+// Load returns the session for tok and slides its idle timeout. It returns
+// ErrMalformed (without a store call) for a token Gatehouse did not make,
+// ErrNoSession when the session is gone, and any other error when the
+// store could not answer.
+func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
+	t, err := parseToken(m.ring, tok)
+	if err != nil {
+		return nil, err
+	}
+	key := m.key(t)
+	sealed, err := m.store.Get(ctx, key, m.idle)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: loading: %w", err)
+	}
+	plain, err := m.ring.Open(sealed, []byte(key))
+	if err != nil {
+		// Written under another secret, or tampered with: unusable.
+		return nil, ErrNoSession
+	}
+	s := new(Session)
+	if err := json.Unmarshal(plain, s); err != nil {
+		return nil, ErrNoSession
+	}
+	if !m.now().Before(s.ExpiresAt) {
+		_ = m.store.Delete(ctx, key)
+		return nil, ErrNoSession
+	}
+	return s, nil
+}
+
+// Delete ends the session for tok. A malformed token is ignored.
+func (m *Manager) Delete(ctx context.Context, tok string) error {
+	t, err := parseToken(m.ring, tok)
+	if err != nil {
+		return nil
+	}
+	if err := m.store.Delete(ctx, m.key(t)); err != nil {
+		return fmt.Errorf("session: deleting: %w", err)
+	}
+	return nil
+}
+
+// Valid reports whether tok has the shape and MAC of a Gatehouse token.
+func (m *Manager) Valid(tok string) bool {
+	_, err := parseToken(m.ring, tok)
+	return err == nil
+}
+
+// CSRFToken returns the token a form must echo to act on session tok.
+func (m *Manager) CSRFToken(tok string) string {
+	t, err := parseToken(m.ring, tok)
+	if err != nil {
+		return ""
+	}
+	return b64.EncodeToString(m.ring.CSRFMAC(append([]byte("logout:"), t.id[:]...))[:24])
+}
+
+// CheckCSRF reports, in constant time, whether csrf belongs to session tok.
+func (m *Manager) CheckCSRF(tok, csrf string) bool {
+	want := m.CSRFToken(tok)
+	return want != "" && hmac.Equal([]byte(want), []byte(csrf))
+}

@@ -1,0 +1,47 @@
+// Package session creates, loads and ends Gatehouse sessions.
+//
+// A session token is 32 random bytes followed by a 16-byte MAC, base64url
+// encoded (64 characters). The MAC lets a forged or damaged token be refused
+// without asking the store. The store key is the prefix plus the SHA-256 of
+// the random part, and the stored value is the session sealed with AES-GCM,
+// so neither a store dump nor a store key yields a usable token.
+package session
+
+import (
+	"time"
+)
+
+// Session is what Gatehouse knows about a signed-in user.
+type Session struct {
+	// UserID is the stable internal user id ("<provider>:<subject>").
+	UserID string `json:"uid"`
+	// Login is the login or preferred username.
+	Login string `json:"login,omitempty"`
+	// Email is the user's email; it is only set when the provider verified it.
+	Email string `json:"email,omitempty"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
+	// Avatar is the URL of the user's picture.
+	Avatar string `json:"avatar,omitempty"`
+	// Provider is the name of the provider the user signed in with.
+	Provider string `json:"provider"`
+	// Groups the user belongs to, as reported by the provider.
+	Groups []string `json:"groups,omitempty"`
+	// Repos the user can access, as owner/name.
+	Repos []string `json:"repos,omitempty"`
+
+	// Host is the host the session was issued on; a session is only valid
+	// on that host, or within the cookie domain when one is configured.
+	Host string `json:"host"`
+	// CreatedAt is the login time.
+	CreatedAt time.Time `json:"created"`
+	// ExpiresAt is the end of the absolute lifetime.
+	ExpiresAt time.Time `json:"expires"`
+
+	// Tokens from the provider; stored encrypted with the rest and never
+	// sent upstream unless the operator asks for it.
+	AccessToken  string    `json:"at,omitempty"`
+	RefreshToken string    `json:"rt,omitempty"`
+	IDToken      string    `json:"idt,omitempty"`
+	TokenExpiry  time.Time `json:"texp,omitzero"`
+}

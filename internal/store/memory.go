@@ -1,0 +1,245 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// memoryShards is the number of independently locked maps a Memory spreads
+// its keys over, so that concurrent requests rarely contend on one mutex.
+const memoryShards = 32
+
+// DefaultSweepInterval is how often a Memory's janitor removes expired keys
+// (1 minute). Expired keys are invisible to readers immediately; the sweep
+// only frees their memory.
+const DefaultSweepInterval = time.Minute
+
+// Memory is an in-process Store: a sharded map with per-key expiry. It is
+// meant for single-instance deployments and tests; its state is lost when
+// the process exits and is not shared between Caddy instances.
+//
+// Values are copied on Set and on Get, so callers may reuse their buffers.
+// A janitor goroutine sweeps expired keys every DefaultSweepInterval until
+// Close is called. The zero value is not usable; call NewMemory.
+type Memory struct {
+	*memoryState
+	stop      chan struct{}
+	done      chan struct{}
+	cleanup   runtime.Cleanup
+	closeOnce sync.Once
+}
+
+// memoryState is what the janitor goroutine holds, kept apart from Memory so
+// that a Memory nobody closed can still be garbage collected (its cleanup
+// then stops the janitor).
+type memoryState struct {
+	seed   maphash.Seed
+	epoch  time.Time
+	shards [memoryShards]memoryShard
+}
+
+type memoryShard struct {
+	mu sync.RWMutex
+	m  map[string]memoryEntry
+}
+
+type memoryEntry struct {
+	value   []byte
+	expires int64 // nanoseconds since memoryState.epoch (monotonic clock)
+}
+
+// NewMemory returns an empty Memory store whose janitor sweeps expired keys
+// every DefaultSweepInterval. Call Close to stop the janitor.
+func NewMemory() *Memory {
+	return newMemory(DefaultSweepInterval)
+}
+
+func newMemory(sweep time.Duration) *Memory {
+	s := &memoryState{seed: maphash.MakeSeed(), epoch: time.Now()}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]memoryEntry)
+	}
+	m := &Memory{memoryState: s, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.janitor(sweep, m.stop, m.done)
+	// A Memory that is dropped without Close still stops its janitor.
+	m.cleanup = runtime.AddCleanup(m, func(stop chan struct{}) { close(stop) }, m.stop)
+	return m
+}
+
+// Close stops the janitor goroutine. It is safe to call more than once. The
+// store keeps answering after Close; expired keys are then no longer swept
+// but stay invisible.
+func (m *Memory) Close() error {
+	m.closeOnce.Do(func() {
+		m.cleanup.Stop()
+		close(m.stop)
+		<-m.done
+	})
+	return nil
+}
+
+// Len returns the number of keys that have not expired.
+func (m *Memory) Len() int {
+	now := m.now()
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.RLock()
+		for _, e := range sh.m {
+			if e.expires > now {
+				n++
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, key string, touch time.Duration) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: memory get: %w", err)
+	}
+	sh := m.shard(key)
+	now := m.now()
+	if touch <= 0 {
+		sh.mu.RLock()
+		e, ok := sh.m[key]
+		sh.mu.RUnlock()
+		if !ok || e.expires <= now {
+			return nil, ErrNotFound
+		}
+		// Entries are replaced, never mutated in place, so e.value can be
+		// copied outside the lock.
+		return bytes.Clone(e.value), nil
+	}
+	sh.mu.Lock()
+	e, ok := sh.m[key]
+	if !ok || e.expires <= now {
+		sh.mu.Unlock()
+		return nil, ErrNotFound
+	}
+	e.expires = now + int64(touch)
+	sh.m[key] = e
+	sh.mu.Unlock()
+	return bytes.Clone(e.value), nil
+}
+
+// Set implements Store.
+func (m *Memory) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: memory set: %w", err)
+	}
+	if err := checkTTL("memory set", ttl); err != nil {
+		return err
+	}
+	e := memoryEntry{value: bytes.Clone(value), expires: m.now() + int64(ttl)}
+	sh := m.shard(key)
+	sh.mu.Lock()
+	sh.m[key] = e
+	sh.mu.Unlock()
+	return nil
+}
+
+// SetNX implements Store.
+func (m *Memory) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("store: memory setnx: %w", err)
+	}
+	if err := checkTTL("memory setnx", ttl); err != nil {
+		return false, err
+	}
+	v := bytes.Clone(value)
+	sh := m.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := m.now()
+	if e, ok := sh.m[key]; ok && e.expires > now {
+		return false, nil
+	}
+	sh.m[key] = memoryEntry{value: v, expires: now + int64(ttl)}
+	return true, nil
+}
+
+// Take implements Store.
+func (m *Memory) Take(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: memory take: %w", err)
+	}
+	sh := m.shard(key)
+	sh.mu.Lock()
+	e, ok := sh.m[key]
+	if ok {
+		delete(sh.m, key)
+	}
+	sh.mu.Unlock()
+	if !ok || e.expires <= m.now() {
+		return nil, ErrNotFound
+	}
+	// The entry is out of the map, so nobody else can see its value: no copy
+	// needed.
+	return e.value, nil
+}
+
+// Delete implements Store.
+func (m *Memory) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: memory delete: %w", err)
+	}
+	sh := m.shard(key)
+	sh.mu.Lock()
+	delete(sh.m, key)
+	sh.mu.Unlock()
+	return nil
+}
+
+// Ping implements Store. It only fails for a done context.
+func (m *Memory) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: memory ping: %w", err)
+	}
+	return nil
+}
+
+func (s *memoryState) now() int64 { return int64(time.Since(s.epoch)) }
+
+func (s *memoryState) shard(key string) *memoryShard {
+	return &s.shards[maphash.String(s.seed, key)%memoryShards]
+}
+
+// janitor sweeps expired entries every interval until stop is closed.
+func (s *memoryState) janitor(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.sweep()
+		}
+	}
+}
+
+// sweep deletes the entries that have expired, one shard at a time.
+func (s *memoryState) sweep() {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		now := s.now()
+		for k, e := range sh.m {
+			if e.expires <= now {
+				delete(sh.m, k)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+var _ Store = (*Memory)(nil)

@@ -1,0 +1,49 @@
+package testsupport
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// RedisMain starts a Redis for a package's tests, stores it in *out, runs
+// the tests and closes it, returning the exit code. Use it from TestMain:
+//
+//	var testRedis *testsupport.Redis
+//
+//	func TestMain(m *testing.M) { os.Exit(testsupport.RedisMain(m, &testRedis)) }
+//
+// If the server cannot start, no test runs and the code is 1.
+func RedisMain(m *testing.M, out **Redis) int {
+	r, err := StartRedis()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	*out = r
+	code := m.Run()
+	if err := r.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// StartRedisT starts a Redis of the test's own, for tests that stop or
+// flush it, and closes it when the test ends. It fails tb if the server
+// cannot start.
+func StartRedisT(tb testing.TB) *Redis {
+	tb.Helper()
+	r, err := StartRedis()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return r
+}

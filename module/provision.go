@@ -1,0 +1,303 @@
+package module
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/gate"
+	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/public"
+	"github.com/gatehouse-auth/gatehouse/internal/redirect"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+)
+
+// DefaultPrefix is where Gatehouse serves its endpoints unless configured.
+const DefaultPrefix = "/.gatehouse"
+
+var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// Provision sets the handler up: it resolves placeholders, derives the
+// keys, opens the store and builds the providers. It makes no call to an
+// identity provider, so Caddy starts even when one is down.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	repl := caddy.NewReplacer()
+
+	ring, err := keys.Derive(repl.ReplaceKnown(h.Secret, ""))
+	if err != nil {
+		return fmt.Errorf("gatehouse: secret: %w", err)
+	}
+
+	prefix := h.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !strings.HasPrefix(prefix, "/") || strings.HasSuffix(prefix, "/") || strings.ContainsAny(prefix, "*?#% ") {
+		return fmt.Errorf("gatehouse: prefix %q must start with / and not end with one, e.g. /.gatehouse", prefix)
+	}
+
+	cookie, lifetime, idle, err := h.cookieSettings()
+	if err != nil {
+		return err
+	}
+
+	var external *url.URL
+	if h.ExternalURL != "" {
+		external, err = parseOrigin(repl.ReplaceKnown(h.ExternalURL, ""))
+		if err != nil {
+			return fmt.Errorf("gatehouse: external_url: %w", err)
+		}
+	}
+
+	rules := make([]access.Rule, 0, len(h.Allow))
+	for _, a := range h.Allow {
+		rules = append(rules, access.Rule{Kind: a.Kind, Values: replaceAll(repl, a.Values)})
+	}
+	policy, err := access.New(rules)
+	if err != nil {
+		return fmt.Errorf("gatehouse: allow: %w", err)
+	}
+	pub, err := public.New(h.Public)
+	if err != nil {
+		return fmt.Errorf("gatehouse: public: %w", err)
+	}
+	redirects, err := redirect.New(replaceAll(repl, h.RedirectDomains))
+	if err != nil {
+		return fmt.Errorf("gatehouse: redirect_domains: %w", err)
+	}
+	names, err := h.headerNames()
+	if err != nil {
+		return err
+	}
+	providers, err := h.buildProviders(repl)
+	if err != nil {
+		return err
+	}
+
+	st, release, err := h.openStore(repl)
+	if err != nil {
+		return fmt.Errorf("gatehouse: %w", err)
+	}
+	h.releaseStore = release
+
+	keyPrefix := "gatehouse:"
+	if h.Store != nil && h.Store.KeyPrefix != "" {
+		keyPrefix = repl.ReplaceKnown(h.Store.KeyPrefix, "")
+	}
+	h.gate, err = gate.New(gate.Options{
+		Prefix: prefix,
+		Store:  st,
+		Sessions: session.NewManager(session.Options{
+			Store: st, Ring: ring, KeyPrefix: keyPrefix, Lifetime: lifetime, IdleTimeout: idle,
+		}),
+		States:      login.New(st, ring, keyPrefix),
+		Providers:   providers,
+		Policy:      policy,
+		Public:      pub,
+		Redirects:   redirects,
+		Headers:     headers.New(names),
+		Cookie:      cookie,
+		ExternalURL: external,
+		SiteHosts:   func(r *http.Request) []string { return h.sites.lookup(h, r) },
+		Logger:      h.logger,
+	})
+	if err != nil {
+		return fmt.Errorf("gatehouse: %w", err)
+	}
+	h.logger.Debug("provisioned",
+		zap.String("prefix", prefix),
+		zap.Int("providers", len(providers)),
+		zap.String("store", storeType(h.Store)))
+	return nil
+}
+
+func storeType(s *StoreConfig) string {
+	if s == nil || s.Type == "" {
+		return "memory"
+	}
+	return s.Type
+}
+
+func replaceAll(repl *caddy.Replacer, in []string) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = repl.ReplaceKnown(v, "")
+	}
+	return out
+}
+
+// parseOrigin accepts scheme://host[:port] with nothing after it.
+func parseOrigin(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(s, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URL", s)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("%q must be an origin like https://app.example.com (scheme and host, no path)", s)
+	}
+	u.Host = strings.ToLower(u.Host)
+	return u, nil
+}
+
+func (h *Handler) cookieSettings() (gate.Cookie, time.Duration, time.Duration, error) {
+	c := gate.Cookie{Name: "__Host-gatehouse", SameSite: http.SameSiteLaxMode}
+	lifetime, idle := session.DefaultLifetime, session.DefaultIdleTimeout
+	cfg := h.Cookie
+	if cfg == nil {
+		return c, lifetime, idle, nil
+	}
+	c.Domain = strings.TrimPrefix(strings.ToLower(cfg.Domain), ".")
+	if c.Domain != "" {
+		c.Name = "__Secure-gatehouse"
+		if !strings.Contains(c.Domain, ".") {
+			return c, 0, 0, fmt.Errorf("gatehouse: cookie domain %q must be a registrable domain such as example.com", cfg.Domain)
+		}
+	}
+	if cfg.Name != "" {
+		c.Name = cfg.Name
+		if strings.HasPrefix(c.Name, "__Host-") && c.Domain != "" {
+			return c, 0, 0, errors.New("gatehouse: a cookie named __Host-... cannot have a domain; remove the domain or rename the cookie")
+		}
+		if !validToken(c.Name) {
+			return c, 0, 0, fmt.Errorf("gatehouse: cookie name %q is not a valid cookie name", c.Name)
+		}
+	}
+	switch strings.ToLower(cfg.SameSite) {
+	case "", "lax":
+	case "strict":
+		c.SameSite = http.SameSiteStrictMode
+	case "none":
+		c.SameSite = http.SameSiteNoneMode
+	default:
+		return c, 0, 0, fmt.Errorf("gatehouse: cookie same_site %q must be lax, strict or none", cfg.SameSite)
+	}
+	if cfg.Lifetime > 0 {
+		lifetime = time.Duration(cfg.Lifetime)
+	}
+	if cfg.IdleTimeout > 0 {
+		idle = time.Duration(cfg.IdleTimeout)
+	}
+	if lifetime < time.Minute || idle < time.Minute {
+		return c, 0, 0, errors.New("gatehouse: cookie lifetime and idle_timeout must be at least 1m")
+	}
+	if idle > lifetime {
+		return c, 0, 0, fmt.Errorf("gatehouse: cookie idle_timeout (%s) must not exceed lifetime (%s)", idle, lifetime)
+	}
+	return c, lifetime, idle, nil
+}
+
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handler) headerNames() (headers.Names, error) {
+	n := headers.Defaults
+	cfg := h.Headers
+	if cfg == nil {
+		return n, nil
+	}
+	for _, f := range []struct {
+		field string
+		val   string
+		dst   *string
+	}{
+		{"user_id", cfg.UserID, &n.UserID}, {"user", cfg.User, &n.User}, {"email", cfg.Email, &n.Email},
+		{"name", cfg.Name, &n.Name}, {"avatar", cfg.Avatar, &n.Avatar}, {"provider", cfg.Provider, &n.Provider},
+		{"groups", cfg.Groups, &n.Groups}, {"repos", cfg.Repos, &n.Repos},
+	} {
+		switch {
+		case f.val == "":
+		case f.val == "off":
+			*f.dst = ""
+		case validToken(f.val) && !strings.ContainsAny(f.val, "_."):
+			*f.dst = http.CanonicalHeaderKey(f.val)
+		default:
+			return n, fmt.Errorf("gatehouse: headers %s: %q is not a usable header name (letters, digits and '-'; or off)", f.field, f.val)
+		}
+	}
+	return n, nil
+}
+
+func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, error) {
+	if len(h.Providers) == 0 {
+		return nil, errors.New("gatehouse: no provider configured; add e.g. provider oidc { issuer ... client_id ... client_secret ... }")
+	}
+	seen := map[string]bool{}
+	out := make([]gate.Provider, 0, len(h.Providers))
+	for _, pc := range h.Providers {
+		name := pc.Name
+		if name == "" {
+			name = pc.Type
+		}
+		if !providerName.MatchString(name) {
+			return nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", name)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", name)
+		}
+		seen[name] = true
+		if pc.Type != "oidc" {
+			return nil, fmt.Errorf("gatehouse: provider %s: type %q is not supported; supported: oidc", name, pc.Type)
+		}
+		p, err := oidc.New(oidc.Config{
+			Name:         name,
+			Issuer:       repl.ReplaceKnown(pc.Issuer, ""),
+			ClientID:     repl.ReplaceKnown(pc.ClientID, ""),
+			ClientSecret: repl.ReplaceKnown(pc.ClientSecret, ""),
+			Scopes:       pc.Scopes,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+		}
+		label := pc.Label
+		if label == "" {
+			label = name
+		}
+		redirectURL := repl.ReplaceKnown(pc.RedirectURL, "")
+		if redirectURL != "" {
+			if u, err := url.Parse(redirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return nil, fmt.Errorf("gatehouse: provider %s: redirect_url %q must be an absolute http(s) URL", name, redirectURL)
+			}
+		}
+		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, OIDC: p})
+	}
+	return out, nil
+}
+
+// Validate is called after Provision; all checks happen there, where the
+// placeholders are resolved.
+func (h *Handler) Validate() error {
+	if h.gate == nil {
+		return errors.New("gatehouse: handler was not provisioned")
+	}
+	return nil
+}
+
+// Cleanup releases the store.
+func (h *Handler) Cleanup() error {
+	if h.releaseStore != nil {
+		return h.releaseStore()
+	}
+	return nil
+}
