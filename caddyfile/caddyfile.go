@@ -4,12 +4,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/access"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
 
@@ -166,7 +168,7 @@ func parseStore(c *cursor, s *state) error {
 			if err != nil {
 				return err
 			}
-			if err := checkRedisBlock(c, seen, st); err != nil {
+			if err := checkRedisBlock(seen, st); err != nil {
 				return err
 			}
 		case 2:
@@ -261,14 +263,32 @@ var redisBlock = newTable("store redis",
 		return nil
 	}},
 	stringField("key_prefix", "gatehouse:", func(st *module.StoreConfig) *string { return &st.KeyPrefix }),
-	durationField("timeout", "2s", func(st *module.StoreConfig) *caddy.Duration { return &st.Timeout }),
+	durationField("timeout", "2s", 0, func(st *module.StoreConfig) *caddy.Duration { return &st.Timeout }),
 )
 
 // checkRedisBlock checks what needs the whole `store redis` block.
-func checkRedisBlock(c *cursor, seen map[string]cf.Token, st *module.StoreConfig) error {
+func checkRedisBlock(seen map[string]cf.Token, st *module.StoreConfig) error {
 	if tok, ok := seen["master_name"]; ok && st.URL == "" && len(st.Addresses) == 0 {
 		return errAt(tok, "store redis master_name needs the Sentinel addresses, "+
 			"e.g. address 127.0.0.1:26379 127.0.0.1:26380 127.0.0.1:26381")
+	}
+	if st.URL != "" {
+		for _, x := range []struct{ name, fix string }{
+			{"username", "put the user and password in the URL: redis://user:password@host:6379/0"},
+			{"password", "put the user and password in the URL: redis://user:password@host:6379/0"},
+			{"db", "put the database number in the URL path: redis://host:6379/2"},
+			{"tls", "use the rediss:// scheme for TLS"},
+			{"master_name", "Sentinels need address <host:port...> instead of url"},
+			{"sentinel_password", "Sentinels need address <host:port...> instead of url"},
+		} {
+			if tok, ok := seen[x.name]; ok {
+				return errAt(tok, "store redis %s cannot be combined with url; %s", x.name, x.fix)
+			}
+		}
+	}
+	if tok, ok := seen["db"]; ok && st.DB != 0 && len(st.Addresses) > 1 && st.MasterName == "" {
+		return errAt(tok, "store redis db must be 0 with a Cluster (several addresses without master_name); "+
+			"remove db or add master_name for Sentinels")
 	}
 	if tok, ok := seen["sentinel_password"]; ok && st.MasterName == "" {
 		return errAt(tok, "store redis sentinel_password only applies to Sentinels; "+
@@ -337,7 +357,7 @@ func parseProvider(c *cursor, s *state) error {
 		name = args[1]
 	}
 	if !isProviderName(name) {
-		return c.errf("provider name %q may use only lowercase letters, digits, - and _ "+
+		return c.errf("provider name %q must be 1 to 32 lowercase letters, digits, - or _ "+
 			"(it appears in URLs such as /.gatehouse/login/%s), e.g. provider %s corp", name, name, typ)
 	}
 	if first, dup := s.providers[name]; dup {
@@ -473,14 +493,22 @@ func parseAllow(c *cursor, s *state) error {
 	if len(values) == 0 {
 		return c.errf("allow %s needs at least one value, e.g. allow %s %s", kind.name, kind.name, kind.example)
 	}
-	if kind.check != nil {
-		for _, v := range values {
-			if hasPlaceholder(v) {
-				continue
-			}
+	var literal []string // values known now; placeholders are resolved at provision
+	for _, v := range values {
+		if hasPlaceholder(v) {
+			continue
+		}
+		if kind.check != nil {
 			if err := kind.check(c, v); err != nil {
 				return err
 			}
+		}
+		literal = append(literal, v)
+	}
+	// The module's own rules, so that what adapts also provisions.
+	if len(literal) > 0 {
+		if _, err := access.New([]access.Rule{{Kind: kind.name, Values: literal}}); err != nil {
+			return c.errf("allow %s: %v", kind.name, reason(err))
 		}
 	}
 	if idx, ok := s.allow[kind.name]; ok {
@@ -509,9 +537,12 @@ func checkAllowDomain(c *cursor, v string) error {
 		return c.errf("allow domain %q must be a bare domain such as example.com; "+
 			"for addresses use allow email", v)
 	}
+	if strings.HasPrefix(v, "*.") {
+		return c.errf("allow domain %q: write .%s to admit every subdomain (or %s for that domain only)", v, v[2:], v[2:])
+	}
 	if strings.ContainsAny(v, "*/: ") {
-		return c.errf("allow domain %q must be a bare domain such as example.com "+
-			"(no wildcard, scheme, port or path); list each domain to admit", v)
+		return c.errf("allow domain %q must be a bare domain such as example.com, or .example.com "+
+			"for its subdomains (no wildcard, scheme, port or path)", v)
 	}
 	return nil
 }
@@ -534,6 +565,14 @@ func parseCookie(c *cursor, s *state) error {
 	if tok, ok := seen["domain"]; ok && strings.HasPrefix(strings.ToLower(cc.Name), "__host-") {
 		return errAt(tok, "cookie name %q starts with __Host-, which browsers reject together with a domain; "+
 			"remove domain or use a name such as __Secure-gatehouse", cc.Name)
+	}
+	if cc.Lifetime > 0 && cc.IdleTimeout > cc.Lifetime {
+		tok := seen["idle_timeout"]
+		if l := seen["lifetime"]; l.Line > tok.Line {
+			tok = l
+		}
+		return errAt(tok, "cookie idle_timeout (%v) must not exceed lifetime (%v); "+
+			"shorten idle_timeout or lengthen lifetime", time.Duration(cc.IdleTimeout), time.Duration(cc.Lifetime))
 	}
 	s.h.Cookie = cc
 	return nil
@@ -563,15 +602,15 @@ var cookieBlock = newTable("cookie",
 		if err != nil {
 			return err
 		}
-		if !hasPlaceholder(v) && strings.ContainsAny(v, "/:@* ") {
-			return c.errf("cookie domain %q must be a bare domain such as example.com "+
+		if !hasPlaceholder(v) && (strings.ContainsAny(v, "/:@* ") || !strings.Contains(strings.TrimPrefix(v, "."), ".")) {
+			return c.errf("cookie domain %q must be a registrable domain such as example.com "+
 				"(no scheme, port, path or wildcard)", v)
 		}
 		cc.Domain = v
 		return nil
 	}},
-	durationField("lifetime", "168h", func(cc *module.CookieConfig) *caddy.Duration { return &cc.Lifetime }),
-	durationField("idle_timeout", "24h", func(cc *module.CookieConfig) *caddy.Duration { return &cc.IdleTimeout }),
+	durationField("lifetime", "168h", time.Minute, func(cc *module.CookieConfig) *caddy.Duration { return &cc.Lifetime }),
+	durationField("idle_timeout", "24h", time.Minute, func(cc *module.CookieConfig) *caddy.Duration { return &cc.IdleTimeout }),
 	subdirective[module.CookieConfig]{name: "same_site", parse: func(c *cursor, cc *module.CookieConfig) error {
 		v, err := c.oneValue("lax")
 		if err != nil {
@@ -633,9 +672,9 @@ var headersBlock = func() table[module.HeadersConfig] {
 				*f.field(h) = headerOff
 				return nil
 			}
-			if !isToken(v) {
-				return c.errf("headers %s: %q is not a valid header name; use letters, digits and -, "+
-					"e.g. %s X-Remote-User, or %s off", f.name, v, f.name, f.name)
+			if !isToken(v) || strings.ContainsAny(v, "_.") {
+				return c.errf("headers %s: %q is not a usable header name; use letters, digits and - "+
+					"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", f.name, v, f.name, f.name)
 			}
 			if i := slices.IndexFunc(reservedHeaders, func(r string) bool { return strings.EqualFold(r, v) }); i >= 0 {
 				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
@@ -710,8 +749,9 @@ func stringField[T any](name, example string, field func(*T) *string) subdirecti
 	}}
 }
 
-// durationField is a subdirective taking one positive duration.
-func durationField[T any](name, example string, field func(*T) *caddy.Duration) subdirective[T] {
+// durationField is a subdirective taking one positive duration of at least
+// min.
+func durationField[T any](name, example string, min time.Duration, field func(*T) *caddy.Duration) subdirective[T] {
 	return subdirective[T]{name: name, parse: func(c *cursor, v *T) error {
 		val, err := c.oneValue(example)
 		if err != nil {
@@ -727,6 +767,9 @@ func durationField[T any](name, example string, field func(*T) *caddy.Duration) 
 		}
 		if dur <= 0 {
 			return c.errf("%s must be greater than zero, e.g. %s %s", c.what(), name, example)
+		}
+		if dur < min {
+			return c.errf("%s must be at least %v, e.g. %s %s", c.what(), min, name, example)
 		}
 		*field(v) = caddy.Duration(dur)
 		return nil

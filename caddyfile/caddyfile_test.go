@@ -62,6 +62,20 @@ func TestCaddyfileAdapt(t *testing.T) {
 	}
 }
 
+// TestGoldenFormatted keeps the golden Caddyfiles as `caddy fmt` writes
+// them, except minimal.caddyfiletest, which is the product contract's
+// example verbatim (aligned comments included).
+func TestGoldenFormatted(t *testing.T) {
+	for name, f := range goldenFiles(t) {
+		if name == "minimal.caddyfiletest" {
+			continue
+		}
+		if out := string(cf.Format([]byte(f[0]))); out != f[0] {
+			t.Errorf("%s is not formatted; caddy fmt gives:\n%s", name, out)
+		}
+	}
+}
+
 // TestGoldenCoverage checks that every subdirective appears in at least one
 // golden file.
 func TestGoldenCoverage(t *testing.T) {

@@ -72,14 +72,19 @@
 // `store redis redis://127.0.0.1:6379/0`; with a block it takes either
 // `url` or `address` (not both) and the options below. One address is a
 // single server; several with master_name are Sentinels; several without
-// it are a Cluster.
+// it are a Cluster. With no url and no address the block connects to
+// 127.0.0.1:6379.
 //
-//   - url: a Redis URL, as for the one-argument form.
+//   - url: a Redis URL, as for the one-argument form. The URL carries the
+//     user, password, database and TLS (rediss://), so username, password,
+//     db, tls, master_name and sentinel_password go with address only.
 //   - address: one or more host:port; may repeat and accumulate.
-//   - master_name: the Sentinel master name; selects Sentinel mode.
+//   - master_name: the Sentinel master name; selects Sentinel mode and
+//     needs address.
 //   - username, password: Redis ACL credentials.
-//   - sentinel_password: the Sentinels' password, if it differs.
-//   - db: the logical database, an integer >= 0 (ignored by Cluster).
+//   - sentinel_password: the Sentinels' password, if it differs; needs
+//     master_name.
+//   - db: the logical database, an integer >= 0; must be 0 for a Cluster.
 //   - tls: connect over TLS.
 //   - key_prefix: prefix of every key Gatehouse writes. Default: gatehouse:
 //   - timeout: time allowed for one Redis command, e.g. 2s. Default: 2s.
@@ -91,7 +96,7 @@
 // provider: an identity provider offered at login; repeat it for several.
 // The type is required; supported: oidc. The name appears in URLs such as
 // /.gatehouse/login/<name> and in X-Auth-Provider; it defaults to the type,
-// must be unique, and may use lowercase letters, digits, '-' and '_'.
+// must be unique, and is 1 to 32 lowercase letters, digits, '-' or '_'.
 //
 //   - issuer: the OIDC issuer URL; discovery is read from
 //     <issuer>/.well-known/openid-configuration. Required for oidc.
@@ -107,11 +112,14 @@
 // allow: admits signed-in users by one attribute; any rule admits, and
 // with no rule every signed-in user is admitted. May repeat. Kinds:
 // `user` (login or user id), `email` (verified email; *@example.com
-// matches a whole domain) and `domain` (the verified email's domain).
-// Matching is case-insensitive.
+// matches a whole domain) and `domain` (the verified email's domain:
+// example.com exactly, .example.com any subdomain). Matching is
+// case-insensitive.
 //
-// public: paths served without a session, exact (/healthz) or prefixes
-// ending in * (/static/*). May repeat.
+// public: paths served without a session, exact (/healthz) or a prefix
+// ending in /* (/static/* matches /static and everything below it), in
+// canonical form (no .., //, . segments or %). /* alone is refused: it
+// would make the whole site public. May repeat.
 //
 // cookie: the session cookie.
 //
@@ -119,9 +127,9 @@
 //     __Secure-gatehouse when domain is set.
 //   - domain: share the cookie with subdomains, e.g. example.com.
 //     Default: host-only.
-//   - lifetime: absolute session lifetime. Default: 168h.
-//   - idle_timeout: session ends after this long without a request.
-//     Default: 24h.
+//   - lifetime: absolute session lifetime, at least 1m. Default: 168h.
+//   - idle_timeout: session ends after this long without a request; at
+//     least 1m and not more than lifetime. Default: 24h.
 //   - same_site: lax, strict or none. Default: lax.
 //
 // Durations use Go syntax (90m, 12h) plus d for days (7d).
@@ -129,9 +137,11 @@
 // headers: renames the identity headers sent upstream, or turns one off
 // with `off`. Fields and defaults: user_id X-Auth-User-Id, user X-Auth-User,
 // email X-Auth-Email, name X-Auth-Name, avatar X-Auth-Avatar, provider
-// X-Auth-Provider, groups X-Auth-Groups, repos X-Auth-Repos. Names must be
-// valid HTTP header names, distinct from each other and from X-Auth-Jwt,
-// and not a header the request itself needs (Host, Cookie, Authorization...).
+// X-Auth-Provider, groups X-Auth-Groups, repos X-Auth-Repos. Names use
+// letters, digits and '-' (proxies drop names with '_' or '.'), must be
+// distinct from each other (defaults included) and from X-Auth-Jwt, and
+// must not be a header the request itself needs (Host, Cookie,
+// Authorization...).
 //
 // external_url: the public origin of the site (scheme://host[:port]) when
 // it differs from what Caddy sees, e.g. behind a TLS-terminating load

@@ -1,12 +1,24 @@
 package caddyfile
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/public"
+	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 )
+
+// reason strips the package prefix from a validator's wrapped error.
+func reason(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
 
 // hasPlaceholder reports whether v holds a placeholder such as
 // {env.X}, which is resolved at provision time and cannot be checked here.
@@ -57,9 +69,9 @@ func isToken(v string) bool {
 }
 
 // isProviderName reports whether v uses only lowercase letters, digits,
-// '-' and '_', starting with a letter or digit.
+// '-' and '_', starts with a letter or digit and has at most 32 bytes.
 func isProviderName(v string) bool {
-	if v == "" || v[0] == '-' || v[0] == '_' {
+	if v == "" || len(v) > 32 || v[0] == '-' || v[0] == '_' {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
@@ -88,12 +100,18 @@ func checkPublicPath(c *cursor, p string) error {
 	if !strings.HasPrefix(p, "/") {
 		return c.errf("public path %q must start with /, e.g. public /healthz /static/*", p)
 	}
-	if i := strings.IndexByte(p, '*'); i >= 0 && i != len(p)-1 {
-		return c.errf("public path %q: * is only allowed at the end, as a prefix match such as /static/*", p)
+	if i := strings.IndexByte(p, '*'); i >= 0 && (i != len(p)-1 || p[i-1] != '/') {
+		return c.errf("public path %q: * is only allowed at the end, right after a /, "+
+			"as in /static/* (which matches /static and everything below it)", p)
 	}
 	if p == "/*" {
 		return c.errf("public /* would let every request through without a login; " +
 			"list the public paths instead, or remove gatehouse from this site")
+	}
+	// The module's own rules (canonical form, no .., //, %...), so that what
+	// adapts also provisions.
+	if _, err := public.New([]string{p}); err != nil {
+		return c.errf("%v", err)
 	}
 	return nil
 }
@@ -109,6 +127,9 @@ func checkRedirectDomain(c *cursor, h string) error {
 	if strings.ContainsAny(h, "/:@*? ") {
 		return c.errf("redirect_domains %q must be a host name such as app.example.com, "+
 			"or .example.com for any subdomain (no scheme, port or path)", h)
+	}
+	if _, err := redirect.New([]string{h}); err != nil {
+		return c.errf("redirect_domains %q: %v", h, reason(err))
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ type Handler struct {
 	logger       *zap.Logger
 	gate         *gate.Gate
 	releaseStore func() error
-	sites        siteHosts
+	sites        *siteHosts
 }
 
 // CaddyModule returns the Caddy module information.

