@@ -1,7 +1,7 @@
 # Gatehouse — common tasks. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: test vet build demo bench fmt
+.PHONY: test vet build demo bench fmt plugin-check
 
 ## test: vet, then run every test with the race detector against a real redis-server
 test: vet
@@ -26,3 +26,7 @@ bench:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+## plugin-check: build Caddy with Gatehouse as a dependency, as xcaddy does
+plugin-check:
+	./scripts/plugin-build-check.sh

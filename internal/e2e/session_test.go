@@ -145,7 +145,7 @@ func TestLogout(t *testing.T) {
 
 		form["Origin"] = site
 		resp := request(t, "POST", "/.gatehouse/logout", tok, form, "csrf="+url.QueryEscape(csrf)+"&rd=//evil.com")
-		if code := status(t, resp); code != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		if code := status(t, resp); code != http.StatusSeeOther || resp.Header.Get("Location") != "/.gatehouse/logout?rd=%2F" {
 			t.Fatalf("logout: %d Location %q", code, resp.Header.Get("Location"))
 		}
 		if !strings.Contains(strings.Join(resp.Header["Set-Cookie"], ";"), cookieName+"=;") {

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"net/http"
+	"net/url"
 
 	"go.uber.org/zap"
 
@@ -25,7 +26,11 @@ func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gate) serveLogoutPage(w http.ResponseWriter, r *http.Request) {
-	page := pages.Logout{Title: g.Title, Action: g.Prefix + "/logout", Home: "/", Redirect: r.URL.Query().Get("rd")}
+	rd := "/"
+	if origin, ok := g.origin(r); ok {
+		rd = g.Redirects.Target(r.URL.Query().Get("rd"), origin)
+	}
+	page := pages.Logout{Title: g.Title, Action: g.Prefix + "/logout", Home: rd, Redirect: rd}
 	s, tok, _, out := g.authenticate(r)
 	switch out {
 	case storeDown:
@@ -90,6 +95,10 @@ func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
 	if origin, ok := g.origin(r); ok {
 		target = g.Redirects.Target(r.PostForm.Get("rd"), origin)
 	}
+	// Land on the signed-out page, which links on to rd. Going straight to
+	// rd would, for a protected page, bounce the browser through the
+	// provider (which may sign it straight back in) — and browsers block
+	// that cross-origin redirect after a form post under form-action 'self'.
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	http.Redirect(w, r, g.Prefix+"/logout?rd="+url.QueryEscape(target), http.StatusSeeOther)
 }

@@ -74,7 +74,9 @@ func render(w http.ResponseWriter, status int, body string, title string, data a
 	h.Set("Content-Security-Policy", CSP)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer browsers send
+	// "Origin: null" on form posts, which the logout CSRF check refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_ = write(w, body, title, data)
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"html/template"
@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-var page = template.Must(template.New("app").Parse(`<!doctype html>
+var appPage = template.Must(template.New("app").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Demo app behind Gatehouse</title>
 <style>
@@ -35,7 +35,7 @@ func showHeaders(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = page.Execute(w, struct {
+	_ = appPage.Execute(w, struct {
 		User    string
 		Headers []header
 	}{r.Header.Get("X-Auth-User"), hs})

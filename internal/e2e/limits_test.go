@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+)
+
+func TestOversizedCookieRefusedBeforeStore(t *testing.T) {
+	load(t, config{store: "redis"})
+	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	before := redisCommands(t)
+	resp := request(t, "GET", "/", tok, map[string]string{"Cookie": "junk=" + strings.Repeat("x", 64<<10) + "; " + cookieName + "=" + tok}, "")
+	if code := status(t, resp); code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("64 KiB Cookie header: %d, want 431", code)
+	}
+	// Malformed session cookies are refused without asking Redis either.
+	for _, bad := range []string{"*", "a\tb", strings.Repeat("A", 64), tok[:63] + "!", strings.Repeat("x", 4000)} {
+		if code := status(t, request(t, "GET", "/", bad, map[string]string{"Accept": "application/json"}, "")); code != http.StatusUnauthorized {
+			t.Fatalf("malformed cookie %q: %d", bad[:1], code)
+		}
+	}
+	// The first INFO itself is the one command in between.
+	if after := redisCommands(t); after-before != 1 {
+		t.Fatalf("refused requests reached Redis: %d commands", after-before-1)
+	}
+	// Control: one authenticated request is one command.
+	before = redisCommands(t)
+	if code := status(t, request(t, "GET", "/", tok, nil, "")); code != 200 {
+		t.Fatalf("valid session: %d", code)
+	}
+	if after := redisCommands(t); after-before-1 != 1 {
+		t.Fatalf("an authenticated request made %d Redis commands, want 1", after-before-1)
+	}
+}
+
+// redisCommands is the number of commands Redis has processed, less the
+// INFO calls made to read it.
+func redisCommands(t *testing.T) int64 {
+	t.Helper()
+	info, err := redisSrv.Client().Info(t.Context(), "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+			var n int64
+			for _, c := range v {
+				n = n*10 + int64(c-'0')
+			}
+			return n
+		}
+	}
+	t.Fatal("no total_commands_processed in INFO")
+	return 0
+}
