@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -19,13 +18,13 @@ var (
 	redisSrv *testsupport.Redis
 	idp      *devidp.Server
 	upstream *testsupport.Upstream
-	port     int
+	port     int    // the site's port; new for every config, see load
 	site     string // http://localhost:PORT
+	clientID string // the OAuth client registered for this port
 )
 
 const (
 	secret       = "e2e-secret-0123456789abcdef0123456789abcdef"
-	clientID     = "gatehouse-e2e"
 	clientSecret = "e2e-client-secret"
 )
 
@@ -47,23 +46,7 @@ func run(m *testing.M) int {
 	}
 	defer redisSrv.Close()
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	site = fmt.Sprintf("http://localhost:%d", port)
-	idp, err = devidp.Listen("127.0.0.1:0", devidp.Options{
-		Clients: []devidp.Client{{
-			ID: clientID, Secret: clientSecret,
-			RedirectURIs: []string{
-				site + "/.gatehouse/callback/corp",
-				site + "/.gatehouse/callback/other",
-			},
-		}},
-	})
+	idp, err = devidp.Listen("127.0.0.1:0", devidp.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -77,7 +60,7 @@ func run(m *testing.M) int {
 // config describes one Caddyfile for a test.
 type config struct {
 	store string // "" = memory; "redis" = the test redis-server
-	extra string // more gatehouse subdirectives
+	extra string // more gatehouse subdirectives; CLIENT_ID stands for clientID
 	site  string // more site directives
 }
 
@@ -110,12 +93,24 @@ http://localhost:%d {
 	%s
 	reverse_proxy %s
 }
-`, port, port, secret, store, idp.URL, clientID, clientSecret, c.extra, c.site, upstream.Addr())
+`, port, port, secret, store, idp.URL, clientID, clientSecret, strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
 }
 
-// load runs c in Caddy and resets the fakes.
+// load runs c in Caddy and resets the fakes. Every config gets a port of
+// its own: Caddy binds a reload's listener with SO_REUSEPORT and shuts the
+// old server down asynchronously, so on a shared port a test's first
+// connections could land on the previous config's server as it closes.
 func load(t *testing.T, c config) {
 	t.Helper()
+	port = testsupport.FreePort(t)
+	site = fmt.Sprintf("http://localhost:%d", port)
+	clientID = fmt.Sprintf("gatehouse-e2e-%d", port)
+	if err := idp.Provider.AddClient(devidp.Client{
+		ID: clientID, Secret: clientSecret,
+		RedirectURIs: []string{site + "/.gatehouse/callback/corp", site + "/.gatehouse/callback/other"},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	testsupport.LoadCaddyfile(t, c.caddyfile(), fmt.Sprintf("localhost:%d", port))
 	upstream.Reset()
 	if err := idp.Provider.SetAutoLogin("alice"); err != nil {

@@ -223,7 +223,7 @@ func TestAllowRules(t *testing.T) {
 }
 
 func TestChooserWithSeveralProviders(t *testing.T) {
-	load(t, config{extra: "provider oidc other {\n\t\t\tlabel \"Other IdP\"\n\t\t\tissuer " + idp.URL + "\n\t\t\tclient_id " + clientID + "\n\t\t\tclient_secret " + clientSecret + "\n\t\t}"})
+	load(t, config{extra: "provider oidc other {\n\t\t\tlabel \"Other IdP\"\n\t\t\tissuer " + idp.URL + "\n\t\t\tclient_id CLIENT_ID\n\t\t\tclient_secret " + clientSecret + "\n\t\t}"})
 	resp := testsupport.NewBrowser(t).Get(site + "/.gatehouse/login?rd=/x")
 	body := make([]byte, 1<<16)
 	n, _ := resp.Body.Read(body)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,20 +48,31 @@ func (g *Gate) redirectURI(p *Provider, origin *url.URL) string {
 	return origin.Scheme + "://" + origin.Host + g.Prefix + "/callback/" + p.Name
 }
 
-// serveLoginStart begins a login with one provider.
-func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name string) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, "GET, HEAD")
-		return
+// providerRequest checks the method, finds the named provider and the
+// site's origin for a login or callback request, answering the request
+// itself when one of them is wrong.
+func (g *Gate) providerRequest(w http.ResponseWriter, r *http.Request, name, allow string, methods ...string) (*Provider, *url.URL, bool) {
+	if !slices.Contains(methods, r.Method) {
+		methodNotAllowed(w, allow)
+		return nil, nil, false
 	}
 	p := g.providers[name]
 	if p == nil {
 		g.fail(w, r, errNotFound)
-		return
+		return nil, nil, false
 	}
 	origin, ok := g.origin(r)
 	if !ok {
 		g.fail(w, r, errUnknownHost)
+		return nil, nil, false
+	}
+	return p, origin, true
+}
+
+// serveLoginStart begins a login with one provider.
+func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name string) {
+	p, origin, ok := g.providerRequest(w, r, name, "GET, HEAD", http.MethodGet, http.MethodHead)
+	if !ok {
 		return
 	}
 	binding := cookieValue(r.Header["Cookie"], g.bindingName)
@@ -127,18 +139,8 @@ func providerErrorCode(s string) string {
 // serveCallback finishes a login: checks the state, redeems the code,
 // verifies the identity, and starts a fresh session.
 func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string) {
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, "GET")
-		return
-	}
-	p := g.providers[name]
-	if p == nil {
-		g.fail(w, r, errNotFound)
-		return
-	}
-	origin, ok := g.origin(r)
+	p, origin, ok := g.providerRequest(w, r, name, "GET", http.MethodGet)
 	if !ok {
-		g.fail(w, r, errUnknownHost)
 		return
 	}
 	q := r.URL.Query()

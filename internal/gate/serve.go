@@ -57,7 +57,6 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	g.Headers.Apply(r.Header, upstreamIdentity(s))
 	setPlaceholders(r, s)
-	_ = tok
 	return next.ServeHTTP(w, r)
 }
 

@@ -12,6 +12,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -94,4 +95,28 @@ func (r *Ring) Open(sealed, additionalData []byte) ([]byte, error) {
 		return nil, ErrDecrypt
 	}
 	return out, nil
+}
+
+// SealJSON encodes v as JSON and seals it bound to aad (typically the
+// store key the value is written under).
+func (r *Ring) SealJSON(v any, aad string) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding sealed value: %w", err)
+	}
+	return r.Seal(plain, []byte(aad)), nil
+}
+
+// OpenJSON opens a value sealed by SealJSON under the same aad and decodes
+// it into v. Any failure — wrong key, wrong place, tampering, bad JSON —
+// is ErrDecrypt.
+func (r *Ring) OpenJSON(sealed []byte, aad string, v any) error {
+	plain, err := r.Open(sealed, []byte(aad))
+	if err != nil {
+		return err
+	}
+	if json.Unmarshal(plain, v) != nil {
+		return ErrDecrypt
+	}
+	return nil
 }

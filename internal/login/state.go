@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -101,12 +100,12 @@ func (s *States) Begin(ctx context.Context, binding string, p Pending) (string, 
 	state := Random(32)
 	p.Binding = hashHex(binding)
 	p.Created = s.now().UTC()
-	plain, err := json.Marshal(p)
-	if err != nil {
-		return "", fmt.Errorf("login: encoding state: %w", err)
-	}
 	key := s.key(state)
-	if err := s.store.Set(ctx, key, s.ring.Seal(plain, []byte(key)), TTL); err != nil {
+	sealed, err := s.ring.SealJSON(p, key)
+	if err != nil {
+		return "", fmt.Errorf("login: %w", err)
+	}
+	if err := s.store.Set(ctx, key, sealed, TTL); err != nil {
 		return "", fmt.Errorf("login: saving state: %w", err)
 	}
 	return state, nil
@@ -131,12 +130,8 @@ func (s *States) Finish(ctx context.Context, state, binding, provider string) (*
 	if err != nil {
 		return nil, fmt.Errorf("login: reading state: %w", err)
 	}
-	plain, err := s.ring.Open(sealed, []byte(key))
-	if err != nil {
-		return nil, ErrUnknownState
-	}
 	p := new(Pending)
-	if err := json.Unmarshal(plain, p); err != nil {
+	if err := s.ring.OpenJSON(sealed, key, p); err != nil {
 		return nil, ErrUnknownState
 	}
 	if s.now().Sub(p.Created) > TTL {

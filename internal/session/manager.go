@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"crypto/hmac"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -108,12 +107,12 @@ func (m *Manager) Update(ctx context.Context, tok string, s *Session) error {
 }
 
 func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Duration) error {
-	plain, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("session: encoding: %w", err)
-	}
 	key := m.key(t)
-	if err := m.store.Set(ctx, key, m.ring.Seal(plain, []byte(key)), ttl); err != nil {
+	sealed, err := m.ring.SealJSON(s, key)
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err := m.store.Set(ctx, key, sealed, ttl); err != nil {
 		return fmt.Errorf("session: saving: %w", err)
 	}
 	return nil
@@ -136,13 +135,9 @@ func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session: loading: %w", err)
 	}
-	plain, err := m.ring.Open(sealed, []byte(key))
-	if err != nil {
-		// Written under another secret, or tampered with: unusable.
-		return nil, ErrNoSession
-	}
 	s := new(Session)
-	if err := json.Unmarshal(plain, s); err != nil {
+	if err := m.ring.OpenJSON(sealed, key, s); err != nil {
+		// Written under another secret, or tampered with: unusable.
 		return nil, ErrNoSession
 	}
 	if !m.now().Before(s.ExpiresAt) {
