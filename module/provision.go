@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/access"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
@@ -117,18 +116,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
 	}
-	h.logger.Debug("provisioned",
-		zap.String("prefix", prefix),
-		zap.Int("providers", len(providers)),
-		zap.String("store", storeType(h.Store)))
 	return nil
-}
-
-func storeType(s *StoreConfig) string {
-	if s == nil || s.Type == "" {
-		return "memory"
-	}
-	return s.Type
 }
 
 func replaceAll(repl *caddy.Replacer, in []string) []string {
