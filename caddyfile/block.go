@@ -65,8 +65,8 @@ func (t table[T]) blockName() string {
 // Subdirectives returns, for each block of the gatehouse directive, the
 // names of the subdirectives it accepts, in the order the documentation
 // lists them. The key "" is the gatehouse block itself; the others are
-// "store redis", "provider", "cookie" and "headers". The result is a fresh
-// copy built from the parser's own tables.
+// "store redis", "provider", "github_app", "cookie" and "headers". The
+// result is a fresh copy built from the parser's own tables.
 func Subdirectives() map[string][]string {
 	out := make(map[string][]string, len(registry))
 	for k, v := range registry {

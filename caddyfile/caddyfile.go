@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/caddyserver/caddy/v2"
 	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -51,8 +52,14 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 			"e.g. secret {env.GATEHOUSE_SECRET}")
 	}
 	if len(s.h.Providers) == 0 {
+		if s.h.GitHubApp != nil {
+			return nil, errAt(dir, "gatehouse needs at least one provider to sign users in; "+
+				"github_app only connects their repositories. Add e.g. "+
+				"provider github { client_id ... client_secret ... }")
+		}
 		return nil, errAt(dir, "gatehouse needs at least one provider, "+
-			"e.g. provider oidc { issuer https://login.example.com ... client_id ... }")
+			"e.g. provider oidc { issuer https://login.example.com ... client_id ... } "+
+			"or provider github { client_id ... client_secret ... }")
 	}
 	return s.h, nil
 }
@@ -107,6 +114,7 @@ var topLevel = newTable("",
 		s.h.Public = append(s.h.Public, args...)
 		return nil
 	}},
+	subdirective[state]{name: "github_app", parse: parseGitHubApp},
 	subdirective[state]{name: "cookie", parse: parseCookie},
 	subdirective[state]{name: "headers", parse: parseHeaders},
 	subdirective[state]{name: "external_url", parse: func(c *cursor, s *state) error {
@@ -300,20 +308,43 @@ func checkRedisBlock(seen map[string]cf.Token, st *module.StoreConfig) error {
 // ---- provider ----
 
 // providerType describes one supported provider type. Adding a type is one
-// line in providerTypes.
+// entry in providerTypes.
 type providerType struct {
-	required []string // subdirectives that must be set
-	scope    string   // a scope that scopes, when set, must include
+	required []string          // subdirectives that must be set
+	scope    string            // a scope that scopes, when set, must include
+	refused  map[string]string // subdirective → why this type does not take it
+	examples map[string]string // sample values that differ from providerExamples
 }
 
 // providerTypes are the provider types the module supports.
 var providerTypes = map[string]providerType{
-	"oidc": {required: []string{"issuer", "client_id"}, scope: "openid"},
+	"oidc": {
+		required: []string{"issuer", "client_id"},
+		scope:    "openid",
+		refused: map[string]string{
+			"base_url": "base_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
+			"api_url":  "api_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
+		},
+	},
+	"github": {
+		required: []string{"client_id", "client_secret"},
+		refused: map[string]string{
+			"issuer": "issuer is for oidc providers; GitHub needs only client_id and client_secret " +
+				"(base_url for GitHub Enterprise)",
+		},
+		examples: map[string]string{
+			"client_id":     "{env.GITHUB_CLIENT_ID}",
+			"client_secret": "{env.GITHUB_CLIENT_SECRET}",
+			"scopes":        "read:user user:email read:org",
+			"redirect_url":  "https://app.example.com/.gatehouse/callback/github",
+			"label":         `"GitHub"`,
+		},
+	},
 }
 
 // plannedProviderTypes are named in the product contract but not yet
 // implemented; they get a clearer error than an unknown type.
-var plannedProviderTypes = []string{"github", "google", "oauth2"}
+var plannedProviderTypes = []string{"google", "oauth2"}
 
 // providerExamples are sample values used in provider error messages.
 var providerExamples = map[string]string{
@@ -321,8 +352,18 @@ var providerExamples = map[string]string{
 	"client_id":     "{env.OIDC_CLIENT_ID}",
 	"client_secret": "{env.OIDC_CLIENT_SECRET}",
 	"scopes":        "openid email profile",
+	"base_url":      "https://github.example.com",
+	"api_url":       "https://github.example.com/api/v3",
 	"redirect_url":  "https://app.example.com/.gatehouse/callback/corp",
 	"label":         `"Corporate login"`,
+}
+
+// providerExample is the sample value of field for a provider of type typ.
+func providerExample(typ, field string) string {
+	if v, ok := providerTypes[typ].examples[field]; ok {
+		return v
+	}
+	return providerExamples[field]
 }
 
 func supportedProviderTypes() string {
@@ -374,12 +415,12 @@ func parseProvider(c *cursor, s *state) error {
 	for _, field := range pt.required {
 		if providerField(&p, field) == "" {
 			return c.errf("provider %s %q needs %s in its block, e.g. %s %s",
-				typ, name, field, field, providerExamples[field])
+				typ, name, field, field, providerExample(typ, field))
 		}
 	}
 	if pt.scope != "" && len(p.Scopes) > 0 && !slices.Contains(p.Scopes, pt.scope) {
 		return errAt(seen["scopes"], "provider %s %q: scopes must include %s, e.g. scopes %s",
-			typ, name, pt.scope, providerExamples["scopes"])
+			typ, name, pt.scope, providerExample(typ, "scopes"))
 	}
 	s.h.Providers = append(s.h.Providers, p)
 	return nil
@@ -394,6 +435,10 @@ func providerField(p *module.ProviderConfig, name string) string {
 		return p.ClientID
 	case "client_secret":
 		return p.ClientSecret
+	case "base_url":
+		return p.BaseURL
+	case "api_url":
+		return p.APIURL
 	case "redirect_url":
 		return p.RedirectURL
 	case "label":
@@ -402,8 +447,37 @@ func providerField(p *module.ProviderConfig, name string) string {
 	panic("caddyfile: unknown provider field " + name)
 }
 
+// providerSubs makes each provider subdirective refuse, before reading
+// its value, what the provider's type does not take (issuer for github,
+// base_url for oidc...).
+func providerSubs(subs ...subdirective[module.ProviderConfig]) []subdirective[module.ProviderConfig] {
+	for i := range subs {
+		name, parse := subs[i].name, subs[i].parse
+		subs[i].parse = func(c *cursor, p *module.ProviderConfig) error {
+			if why, refused := providerTypes[p.Type].refused[name]; refused {
+				return c.errf("provider %s %q: %s", p.Type, p.Name, why)
+			}
+			return parse(c, p)
+		}
+	}
+	return subs
+}
+
+// providerString is a provider subdirective taking one verbatim string,
+// with an example that suits the provider's type.
+func providerString(name string, field func(*module.ProviderConfig) *string) subdirective[module.ProviderConfig] {
+	return subdirective[module.ProviderConfig]{name: name, parse: func(c *cursor, p *module.ProviderConfig) error {
+		v, err := c.oneValue(providerExample(p.Type, name))
+		if err != nil {
+			return err
+		}
+		*field(p) = v
+		return nil
+	}}
+}
+
 // providerBlock is `provider <type> [<name>] { ... }`.
-var providerBlock = newTable("provider",
+var providerBlock = newTable("provider", providerSubs(
 	subdirective[module.ProviderConfig]{name: "issuer", parse: func(c *cursor, p *module.ProviderConfig) error {
 		v, err := c.oneValue(providerExamples["issuer"])
 		if err != nil {
@@ -415,33 +489,35 @@ var providerBlock = newTable("provider",
 		p.Issuer = v
 		return nil
 	}},
-	stringField("client_id", providerExamples["client_id"], func(p *module.ProviderConfig) *string { return &p.ClientID }),
-	stringField("client_secret", providerExamples["client_secret"], func(p *module.ProviderConfig) *string { return &p.ClientSecret }),
+	providerString("client_id", func(p *module.ProviderConfig) *string { return &p.ClientID }),
+	providerString("client_secret", func(p *module.ProviderConfig) *string { return &p.ClientSecret }),
 	subdirective[module.ProviderConfig]{name: "scopes", parse: func(c *cursor, p *module.ProviderConfig) error {
 		args, err := c.args()
 		if err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			return c.errf("provider scopes needs at least one scope, e.g. scopes %s", providerExamples["scopes"])
+			return c.errf("provider scopes needs at least one scope, e.g. scopes %s", providerExample(p.Type, "scopes"))
 		}
 		p.Scopes = args
 		return nil
 	}},
+	urlField("base_url", providerExamples["base_url"], func(p *module.ProviderConfig) *string { return &p.BaseURL }),
+	urlField("api_url", providerExamples["api_url"], func(p *module.ProviderConfig) *string { return &p.APIURL }),
 	subdirective[module.ProviderConfig]{name: "redirect_url", parse: func(c *cursor, p *module.ProviderConfig) error {
-		v, err := c.oneValue(providerExamples["redirect_url"])
+		v, err := c.oneValue(providerExample(p.Type, "redirect_url"))
 		if err != nil {
 			return err
 		}
 		if !hasPlaceholder(v) && !isHTTPURL(v) {
 			return c.errf("provider redirect_url must be a full http(s) URL such as %s; got %q",
-				providerExamples["redirect_url"], v)
+				providerExample(p.Type, "redirect_url"), v)
 		}
 		p.RedirectURL = v
 		return nil
 	}},
-	stringField("label", providerExamples["label"], func(p *module.ProviderConfig) *string { return &p.Label }),
-)
+	providerString("label", func(p *module.ProviderConfig) *string { return &p.Label }),
+)...)
 
 // ---- allow ----
 
@@ -451,17 +527,20 @@ type allowKind struct {
 	name    string
 	example string
 	check   func(c *cursor, v string) error // nil: any value
+	// viaAccess: literal values are also compiled by internal/access, so
+	// that what adapts also provisions. The GitHub kinds are checked here
+	// only, to the same shape (org, org/team, owner/name).
+	viaAccess bool
 }
 
 var allowKinds = []allowKind{
-	{name: "user", example: "alice"},
-	{name: "email", example: "*@example.com", check: checkAllowEmail},
-	{name: "domain", example: "example.com", check: checkAllowDomain},
+	{name: "user", example: "alice", viaAccess: true},
+	{name: "email", example: "*@example.com", check: checkAllowEmail, viaAccess: true},
+	{name: "domain", example: "example.com", check: checkAllowDomain, viaAccess: true},
+	{name: "org", example: "acme", check: checkAllowOrg},
+	{name: "team", example: "acme/backend", check: checkAllowTeam},
+	{name: "repo", example: "acme/app", check: checkAllowRepo},
 }
-
-// plannedAllowKinds are named in the product contract but not yet
-// implemented.
-var plannedAllowKinds = []string{"org", "team", "repo"}
 
 func allowKindNames() string {
 	names := make([]string, len(allowKinds))
@@ -482,9 +561,6 @@ func parseAllow(c *cursor, s *state) error {
 	}
 	i := slices.IndexFunc(allowKinds, func(k allowKind) bool { return k.name == args[0] })
 	if i < 0 {
-		if slices.Contains(plannedAllowKinds, args[0]) {
-			return c.errf("allow kind %q is not supported yet; supported: %s", args[0], allowKindNames())
-		}
 		return c.errf("unknown allow kind %q; use one of: %s, e.g. allow email *@example.com",
 			args[0], allowKindNames())
 	}
@@ -506,7 +582,7 @@ func parseAllow(c *cursor, s *state) error {
 		literal = append(literal, v)
 	}
 	// The module's own rules, so that what adapts also provisions.
-	if len(literal) > 0 {
+	if kind.viaAccess && len(literal) > 0 {
 		if _, err := access.New([]access.Rule{{Kind: kind.name, Values: literal}}); err != nil {
 			return c.errf("allow %s: %v", kind.name, reason(err))
 		}
@@ -546,6 +622,125 @@ func checkAllowDomain(c *cursor, v string) error {
 	}
 	return nil
 }
+
+// checkGitHubName checks what the org, team and repo kinds share: a
+// non-empty name without white space or wildcards. noun names one value.
+func checkGitHubName(c *cursor, kind, noun, v string) error {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return c.errf("allow %s %q must be a non-empty name without white space", kind, v)
+	}
+	if strings.Contains(v, "*") {
+		return c.errf("allow %s %q: wildcards are not supported; list each %s", kind, v, noun)
+	}
+	return nil
+}
+
+// isPair reports whether v is a/b: exactly one '/', both sides non-empty.
+func isPair(v string) bool {
+	a, b, ok := strings.Cut(v, "/")
+	return ok && a != "" && b != "" && !strings.Contains(b, "/")
+}
+
+func checkAllowOrg(c *cursor, v string) error {
+	if err := checkGitHubName(c, "org", "organization", v); err != nil {
+		return err
+	}
+	if strings.Contains(v, "/") {
+		return c.errf("allow org %q must be an organization name such as acme, without /; "+
+			"for a team write allow team org/team, for a repository allow repo owner/name", v)
+	}
+	return nil
+}
+
+func checkAllowTeam(c *cursor, v string) error {
+	if err := checkGitHubName(c, "team", "team", v); err != nil {
+		return err
+	}
+	if !isPair(v) {
+		return c.errf("allow team %q must be org/team with exactly one /, e.g. allow team acme/backend "+
+			"(the team's slug, as in github.com/orgs/acme/teams/backend)", v)
+	}
+	return nil
+}
+
+func checkAllowRepo(c *cursor, v string) error {
+	if err := checkGitHubName(c, "repo", "repository", v); err != nil {
+		return err
+	}
+	if !isPair(v) {
+		return c.errf("allow repo %q must be owner/name with exactly one /, e.g. allow repo acme/app (not a URL)", v)
+	}
+	return nil
+}
+
+// ---- github_app ----
+
+// gitHubAppExamples are sample values used in github_app error messages.
+var gitHubAppExamples = map[string]string{
+	"app_id":           "123456",
+	"client_id":        "{env.GITHUB_APP_CLIENT_ID}",
+	"client_secret":    "{env.GITHUB_APP_CLIENT_SECRET}",
+	"webhook_secret":   "{env.GITHUB_WEBHOOK_SECRET}",
+	"private_key_file": "/etc/gatehouse/github-app.pem",
+	"base_url":         "https://github.example.com",
+	"api_url":          "https://github.example.com/api/v3",
+	"recheck_interval": "10m",
+}
+
+func parseGitHubApp(c *cursor, s *state) error {
+	if args := c.RemainingArgs(); len(args) > 0 {
+		return c.errf("github_app takes no arguments, only a block, e.g. github_app { app_id 123456 ... }; "+
+			"unexpected %q", args[0])
+	}
+	app := new(module.GitHubAppConfig)
+	seen, err := parseBlock(c.Dispenser, gitHubAppBlock, app)
+	if err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return c.errf("github_app needs a block, opened on the same line, with at least " +
+			"client_id, client_secret and webhook_secret")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"client_id", app.ClientID},
+		{"client_secret", app.ClientSecret},
+		{"webhook_secret", app.WebhookSecret},
+	} {
+		if f.value == "" {
+			return c.errf("github_app needs %s in its block, e.g. %s %s", f.name, f.name, gitHubAppExamples[f.name])
+		}
+	}
+	s.h.GitHubApp = app
+	return nil
+}
+
+// gitHubAppBlock is `github_app { ... }`.
+var gitHubAppBlock = newTable("github_app",
+	subdirective[module.GitHubAppConfig]{name: "app_id", parse: func(c *cursor, app *module.GitHubAppConfig) error {
+		v, err := c.oneValue(gitHubAppExamples["app_id"])
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && strings.Trim(v, "0123456789") != "" {
+			hint := ""
+			if strings.HasPrefix(v, "Iv") {
+				hint = " (that looks like the client ID, which goes in client_id)"
+			}
+			return c.errf("github_app app_id must be the App's numeric ID from its settings page, "+
+				"e.g. app_id 123456; got %q%s", v, hint)
+		}
+		app.AppID = v
+		return nil
+	}},
+	stringField("client_id", gitHubAppExamples["client_id"], func(app *module.GitHubAppConfig) *string { return &app.ClientID }),
+	stringField("client_secret", gitHubAppExamples["client_secret"], func(app *module.GitHubAppConfig) *string { return &app.ClientSecret }),
+	stringField("webhook_secret", gitHubAppExamples["webhook_secret"], func(app *module.GitHubAppConfig) *string { return &app.WebhookSecret }),
+	stringField("private_key_file", gitHubAppExamples["private_key_file"], func(app *module.GitHubAppConfig) *string { return &app.PrivateKeyFile }),
+	urlField("base_url", gitHubAppExamples["base_url"], func(app *module.GitHubAppConfig) *string { return &app.BaseURL }),
+	urlField("api_url", gitHubAppExamples["api_url"], func(app *module.GitHubAppConfig) *string { return &app.APIURL }),
+	durationField("recheck_interval", gitHubAppExamples["recheck_interval"], time.Second,
+		func(app *module.GitHubAppConfig) *caddy.Duration { return &app.RecheckInterval }),
+)
 
 // ---- cookie ----
 
@@ -743,6 +938,22 @@ func stringField[T any](name, example string, field func(*T) *string) subdirecti
 		val, err := c.oneValue(example)
 		if err != nil {
 			return err
+		}
+		*field(v) = val
+		return nil
+	}}
+}
+
+// urlField is a subdirective taking one http(s) URL without query or
+// fragment, such as a GitHub Enterprise base_url; placeholders are kept.
+func urlField[T any](name, example string, field func(*T) *string) subdirective[T] {
+	return subdirective[T]{name: name, parse: func(c *cursor, v *T) error {
+		val, err := c.oneValue(example)
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(val) && !isPlainHTTPURL(val) {
+			return c.errf("%s must be an http(s) URL such as %s (no query); got %q", c.what(), example, val)
 		}
 		*field(v) = val
 		return nil

@@ -96,13 +96,15 @@ func TestGoldenCoverage(t *testing.T) {
 func TestSubdirectives(t *testing.T) {
 	got := gcf.Subdirectives()
 	want := map[string][]string{
-		"": {"secret", "store", "prefix", "provider", "allow", "public", "cookie", "headers",
+		"": {"secret", "store", "prefix", "provider", "allow", "public", "github_app", "cookie", "headers",
 			"external_url", "redirect_domains"},
 		"store redis": {"url", "address", "master_name", "username", "password", "sentinel_password",
 			"db", "tls", "key_prefix", "timeout"},
-		"provider": {"issuer", "client_id", "client_secret", "scopes", "redirect_url", "label"},
-		"cookie":   {"name", "domain", "lifetime", "idle_timeout", "same_site"},
-		"headers":  {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos"},
+		"provider": {"issuer", "client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label"},
+		"github_app": {"app_id", "client_id", "client_secret", "webhook_secret", "private_key_file", "base_url",
+			"api_url", "recheck_interval"},
+		"cookie":  {"name", "domain", "lifetime", "idle_timeout", "same_site"},
+		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("Subdirectives() has blocks %v, want %v", keys(got), keys(want))

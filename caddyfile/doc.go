@@ -23,7 +23,7 @@
 //			timeout <duration>
 //		}
 //		prefix <path>
-//		provider <type> [<name>] {
+//		provider oidc [<name>] {
 //			issuer <url>
 //			client_id <id>
 //			client_secret <secret>
@@ -31,8 +31,27 @@
 //			redirect_url <url>
 //			label <text>
 //		}
-//		allow user|email|domain <values...>
+//		provider github [<name>] {
+//			client_id <id>
+//			client_secret <secret>
+//			scopes <scope...>
+//			base_url <url>
+//			api_url <url>
+//			redirect_url <url>
+//			label <text>
+//		}
+//		allow user|email|domain|org|team|repo <values...>
 //		public <paths...>
+//		github_app {
+//			app_id <id>
+//			client_id <id>
+//			client_secret <secret>
+//			webhook_secret <secret>
+//			private_key_file <path>
+//			base_url <url>
+//			api_url <url>
+//			recheck_interval <duration>
+//		}
 //		cookie {
 //			name <name>
 //			domain <domain>
@@ -94,32 +113,66 @@
 // itself. Default: /.gatehouse
 //
 // provider: an identity provider offered at login; repeat it for several.
-// The type is required; supported: oidc. The name appears in URLs such as
-// /.gatehouse/login/<name> and in X-Auth-Provider; it defaults to the type,
-// must be unique, and is 1 to 32 lowercase letters, digits, '-' or '_'.
+// The type is required; supported: oidc (any OpenID Connect provider) and
+// github (a GitHub OAuth App, on github.com or GitHub Enterprise Server).
+// The name appears in URLs such as /.gatehouse/login/<name> and in
+// X-Auth-Provider; it defaults to the type, must be unique, and is 1 to 32
+// lowercase letters, digits, '-' or '_'.
 //
 //   - issuer: the OIDC issuer URL; discovery is read from
-//     <issuer>/.well-known/openid-configuration. Required for oidc.
+//     <issuer>/.well-known/openid-configuration. Required for oidc; not
+//     taken by github.
 //   - client_id: the OAuth client ID. Required.
-//   - client_secret: the OAuth client secret. Default: none (public client
-//     with PKCE).
+//   - client_secret: the OAuth client secret. Required for github; for
+//     oidc the default is none (public client with PKCE).
 //   - scopes: scopes requested; for oidc they must include openid.
-//     Default: openid email profile.
+//     Default: openid email profile for oidc; read:user user:email
+//     read:org for github (read:org lets allow org and allow team see
+//     memberships).
+//   - base_url: github only; the GitHub Enterprise Server web URL, e.g.
+//     https://github.example.com. Default: https://github.com.
+//   - api_url: github only; the REST API URL. Default:
+//     https://api.github.com, or <base_url>/api/v3 when base_url is set.
 //   - redirect_url: the full redirect URI registered at the provider.
 //     Default: <external_url or the site>/<prefix>/callback/<name>.
 //   - label: text on the provider chooser page. Default: the name.
 //
+// base_url and api_url are http(s) URLs without a query.
+//
 // allow: admits signed-in users by one attribute; any rule admits, and
 // with no rule every signed-in user is admitted. May repeat. Kinds:
 // `user` (login or user id), `email` (verified email; *@example.com
-// matches a whole domain) and `domain` (the verified email's domain:
-// example.com exactly, .example.com any subdomain). Matching is
-// case-insensitive.
+// matches a whole domain), `domain` (the verified email's domain:
+// example.com exactly, .example.com any subdomain), `org` (member of a
+// GitHub organization, e.g. acme), `team` (member of a GitHub team,
+// written org/team-slug, e.g. acme/backend) and `repo` (a repository the
+// user can access through the GitHub App, written owner/name, e.g.
+// acme/app). Matching is case-insensitive; org, team and repo take no
+// wildcards.
 //
 // public: paths served without a session, exact (/healthz) or a prefix
 // ending in /* (/static/* matches /static and everything below it), in
 // canonical form (no .., //, . segments or %). /* alone is refused: it
 // would make the whole site public. May repeat.
+//
+// github_app: a GitHub App through which signed-in users grant access to
+// repositories (whatever provider they signed in with), and whose webhooks,
+// received at <prefix>/webhooks/github, keep that access current. At most
+// once.
+//
+//   - app_id: the App's numeric ID, from its settings page.
+//   - client_id: the App's OAuth client ID (Iv1... or Iv23...). Required.
+//   - client_secret: the App's OAuth client secret. Required.
+//   - webhook_secret: the secret GitHub signs webhooks with
+//     (X-Hub-Signature-256); deliveries without a valid signature are
+//     refused. Required.
+//   - private_key_file: PEM file of the App's private key, used to list an
+//     installation's repositories when a webhook does not. Default: none.
+//   - base_url, api_url: as for provider github, for GitHub Enterprise
+//     Server.
+//   - recheck_interval: how often a signed-in user's organizations, teams
+//     and repositories are checked again with GitHub; revoked access ends
+//     within this time (webhooks end it sooner). At least 1m. Default: 10m.
 //
 // cookie: the session cookie.
 //
@@ -161,6 +214,10 @@
 //				issuer https://login.example.com
 //				client_id {env.OIDC_CLIENT_ID}
 //				client_secret {env.OIDC_CLIENT_SECRET}
+//			}
+//			provider github {
+//				client_id {env.GITHUB_CLIENT_ID}
+//				client_secret {env.GITHUB_CLIENT_SECRET}
 //			}
 //			allow email *@example.com
 //			public /healthz /static/*

@@ -146,3 +146,10 @@ func checkRedisURL(c *cursor, what, v string) error {
 	}
 	return nil
 }
+
+// isPlainHTTPURL reports whether v is an absolute http(s) URL with a host
+// and no query, fragment or user info.
+func isPlainHTTPURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && isHTTPURL(v) && u.RawQuery == "" && !u.ForceQuery
+}

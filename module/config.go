@@ -44,7 +44,8 @@ type StoreConfig struct {
 
 // ProviderConfig configures one identity provider.
 type ProviderConfig struct {
-	// Provider type. Supported: "oidc". Required.
+	// Provider type: "oidc" (any OpenID Connect provider) or "github"
+	// (a GitHub OAuth App). Required.
 	Type string `json:"type"`
 
 	// Name used in URLs ({prefix}/login/{name}) and X-Auth-Provider.
@@ -58,6 +59,14 @@ type ProviderConfig struct {
 	// {issuer}/.well-known/openid-configuration. Required for oidc.
 	Issuer string `json:"issuer,omitempty"`
 
+	// GitHub web URL, for GitHub Enterprise Server (e.g.
+	// https://github.example.com). github only. Default: https://github.com.
+	BaseURL string `json:"base_url,omitempty"`
+
+	// GitHub REST API URL. github only. Default: https://api.github.com,
+	// or {base_url}/api/v3 when base_url is set.
+	APIURL string `json:"api_url,omitempty"`
+
 	// OAuth client ID. Required.
 	ClientID string `json:"client_id,omitempty"`
 
@@ -65,7 +74,8 @@ type ProviderConfig struct {
 	// the value is never logged. Default: none (public client with PKCE).
 	ClientSecret string `json:"client_secret,omitempty"`
 
-	// Scopes requested. Default: openid email profile.
+	// Scopes requested. Default: openid email profile for oidc;
+	// read:user user:email read:org for github.
 	Scopes []string `json:"scopes,omitempty"`
 
 	// Full redirect URI registered at the provider. Default:
@@ -77,8 +87,10 @@ type ProviderConfig struct {
 // when any rule matches; with no rules every signed-in user passes.
 type AllowRule struct {
 	// What to match: "user" (login or user id), "email" (verified email;
-	// "*@example.com" matches a whole domain) or "domain" (the verified
-	// email's domain). Required.
+	// "*@example.com" matches a whole domain), "domain" (the verified
+	// email's domain), "org" (GitHub organization membership), "team"
+	// (GitHub team, as org/team) or "repo" (a repository, owner/name,
+	// the user can access through the GitHub App). Required.
 	Kind string `json:"kind"`
 
 	// Values that admit a user; matching is case-insensitive. Required.
@@ -124,4 +136,39 @@ type HeadersConfig struct {
 	Groups string `json:"groups,omitempty"`
 	// Repositories, comma-separated owner/name. Default: X-Auth-Repos.
 	Repos string `json:"repos,omitempty"`
+}
+
+// GitHubAppConfig connects a GitHub App, through which signed-in users
+// grant Gatehouse access to repositories, and whose webhooks keep that
+// access current.
+type GitHubAppConfig struct {
+	// The App's numeric ID (from its settings page). Required.
+	AppID string `json:"app_id,omitempty"`
+
+	// The App's OAuth client ID (Iv1... or Iv23...). Required.
+	ClientID string `json:"client_id,omitempty"`
+
+	// The App's OAuth client secret. Required.
+	ClientSecret string `json:"client_secret,omitempty"`
+
+	// The secret GitHub signs webhooks with (X-Hub-Signature-256).
+	// Required: unsigned or wrongly signed deliveries are refused.
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+
+	// PEM file of the App's private key, used to read an installation's
+	// repositories when a webhook does not list them. Default: none.
+	PrivateKeyFile string `json:"private_key_file,omitempty"`
+
+	// GitHub web URL for GitHub Enterprise Server. Default:
+	// https://github.com.
+	BaseURL string `json:"base_url,omitempty"`
+
+	// GitHub REST API URL. Default: https://api.github.com, or
+	// {base_url}/api/v3 when base_url is set.
+	APIURL string `json:"api_url,omitempty"`
+
+	// How often a signed-in user's organizations, teams and repositories
+	// are checked again with GitHub; revoked access ends within this time
+	// (webhooks end it sooner). Default: 10m.
+	RecheckInterval caddy.Duration `json:"recheck_interval,omitempty"`
 }

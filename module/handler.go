@@ -44,6 +44,9 @@ type Handler struct {
 	// request path, which must already be in canonical form. Default: none.
 	Public []string `json:"public,omitempty"`
 
+	// GitHub App through which users connect repositories. Default: none.
+	GitHubApp *GitHubAppConfig `json:"github_app,omitempty"`
+
 	// Session cookie settings. Default: see CookieConfig.
 	Cookie *CookieConfig `json:"cookie,omitempty"`
 

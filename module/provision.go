@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -12,11 +13,15 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
+	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/public"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -81,7 +86,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	providers, err := h.buildProviders(repl)
+	providers, githubLogins, err := h.buildProviders(repl)
+	if err != nil {
+		return err
+	}
+	app, err := h.githubApp(repl)
 	if err != nil {
 		return err
 	}
@@ -96,12 +105,26 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.Store != nil && h.Store.KeyPrefix != "" {
 		keyPrefix = repl.ReplaceKnown(h.Store.KeyPrefix, "")
 	}
+	sessions := session.NewManager(session.Options{
+		Store: st, Ring: ring, KeyPrefix: keyPrefix, Lifetime: lifetime, IdleTimeout: idle,
+	})
+	var gh gate.GitHub
+	if len(githubLogins) > 0 || app != nil {
+		interval := githubaccess.DefaultRecheckInterval
+		if h.GitHubApp != nil && h.GitHubApp.RecheckInterval > 0 {
+			interval = time.Duration(h.GitHubApp.RecheckInterval)
+		}
+		gh = githubaccess.New(githubaccess.Options{
+			Logins: githubLogins, App: app, RecheckInterval: interval,
+			Directory: directory.New(st, ring, keyPrefix), Sessions: sessions,
+			Store: st, KeyPrefix: keyPrefix, Logger: h.logger,
+		})
+	}
 	h.gate, err = gate.New(gate.Options{
-		Prefix: prefix,
-		Store:  st,
-		Sessions: session.NewManager(session.Options{
-			Store: st, Ring: ring, KeyPrefix: keyPrefix, Lifetime: lifetime, IdleTimeout: idle,
-		}),
+		Prefix:      prefix,
+		Store:       st,
+		Sessions:    sessions,
+		GitHub:      gh,
 		States:      login.New(st, ring, keyPrefix),
 		Providers:   providers,
 		Policy:      policy,
@@ -230,50 +253,116 @@ func (h *Handler) headerNames() (headers.Names, error) {
 	return n, nil
 }
 
-func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, error) {
+func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[string]*githubaccess.Login, error) {
 	if len(h.Providers) == 0 {
-		return nil, errors.New("gatehouse: no provider configured; add e.g. provider oidc { issuer ... client_id ... client_secret ... }")
+		return nil, nil, errors.New("gatehouse: no provider configured; add e.g. provider oidc { issuer ... client_id ... client_secret ... }")
 	}
 	seen := map[string]bool{}
 	out := make([]gate.Provider, 0, len(h.Providers))
+	logins := map[string]*githubaccess.Login{}
 	for _, pc := range h.Providers {
 		name := pc.Name
 		if name == "" {
 			name = pc.Type
 		}
 		if !providerName.MatchString(name) {
-			return nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", name)
+			return nil, nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", name)
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", name)
+			return nil, nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", name)
 		}
 		seen[name] = true
-		if pc.Type != "oidc" {
-			return nil, fmt.Errorf("gatehouse: provider %s: type %q is not supported; supported: oidc", name, pc.Type)
-		}
-		p, err := oidc.New(oidc.Config{
-			Name:         name,
-			Issuer:       repl.ReplaceKnown(pc.Issuer, ""),
-			ClientID:     repl.ReplaceKnown(pc.ClientID, ""),
-			ClientSecret: repl.ReplaceKnown(pc.ClientSecret, ""),
-			Scopes:       pc.Scopes,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+		clientID, clientSecret := repl.ReplaceKnown(pc.ClientID, ""), repl.ReplaceKnown(pc.ClientSecret, "")
+		var auth provider.Provider
+		switch pc.Type {
+		case "oidc":
+			p, err := oidc.New(oidc.Config{
+				Name:         name,
+				Issuer:       repl.ReplaceKnown(pc.Issuer, ""),
+				ClientID:     clientID,
+				ClientSecret: clientSecret,
+				Scopes:       pc.Scopes,
+			})
+			if err != nil {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+			}
+			auth = p
+		case "github":
+			if clientID == "" || clientSecret == "" {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: client_id and client_secret are required", name)
+			}
+			endpoints, err := githubEndpoints(repl, pc.BaseURL, pc.APIURL)
+			if err != nil {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+			}
+			l := githubaccess.NewLogin(clientID, clientSecret, endpoints, pc.Scopes)
+			logins[name] = l
+			auth = l
+		default:
+			return nil, nil, fmt.Errorf("gatehouse: provider %s: type %q is not supported; supported: oidc, github", name, pc.Type)
 		}
 		label := pc.Label
 		if label == "" {
 			label = name
+			if pc.Type == "github" && name == "github" {
+				label = "GitHub"
+			}
 		}
 		redirectURL := repl.ReplaceKnown(pc.RedirectURL, "")
 		if redirectURL != "" {
 			if u, err := url.Parse(redirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				return nil, fmt.Errorf("gatehouse: provider %s: redirect_url %q must be an absolute http(s) URL", name, redirectURL)
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: redirect_url %q must be an absolute http(s) URL", name, redirectURL)
 			}
 		}
-		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, OIDC: p})
+		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, Auth: auth})
 	}
-	return out, nil
+	return out, logins, nil
+}
+
+func githubEndpoints(repl *caddy.Replacer, base, api string) (github.Endpoints, error) {
+	e := github.Endpoints{WebURL: repl.ReplaceKnown(base, ""), APIURL: repl.ReplaceKnown(api, "")}
+	for _, u := range []string{e.WebURL, e.APIURL} {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return e, fmt.Errorf("%q must be an absolute http(s) URL", u)
+		}
+	}
+	return e.WithDefaults(), nil
+}
+
+// githubApp builds the GitHub App configuration, or nil without one.
+func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, error) {
+	cfg := h.GitHubApp
+	if cfg == nil {
+		return nil, nil
+	}
+	app := &githubaccess.AppConfig{
+		ClientID:      repl.ReplaceKnown(cfg.ClientID, ""),
+		ClientSecret:  repl.ReplaceKnown(cfg.ClientSecret, ""),
+		WebhookSecret: []byte(repl.ReplaceKnown(cfg.WebhookSecret, "")),
+	}
+	if app.ClientID == "" || app.ClientSecret == "" {
+		return nil, errors.New("gatehouse: github_app: client_id and client_secret are required")
+	}
+	if len(app.WebhookSecret) == 0 {
+		return nil, errors.New("gatehouse: github_app: webhook_secret is required (the secret set in the App's webhook settings)")
+	}
+	var err error
+	if app.Endpoints, err = githubEndpoints(repl, cfg.BaseURL, cfg.APIURL); err != nil {
+		return nil, fmt.Errorf("gatehouse: github_app: %w", err)
+	}
+	if path := repl.ReplaceKnown(cfg.PrivateKeyFile, ""); path != "" {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("gatehouse: github_app: private_key_file: %w", err)
+		}
+		if app.App, err = github.ParseApp(repl.ReplaceKnown(cfg.AppID, ""), pem); err != nil {
+			return nil, fmt.Errorf("gatehouse: github_app: private_key_file %s: %w", path, err)
+		}
+	}
+	return app, nil
 }
 
 // Validate is called after Provision; all checks happen there, where the

@@ -20,12 +20,15 @@ type Identity struct {
 	Email string
 	// EmailVerified reports whether the provider vouched for Email.
 	EmailVerified bool
-	// Groups lists the user's groups at the provider.
+	// Groups lists the user's groups at the provider; for GitHub, "org"
+	// and "org/team".
 	Groups []string
+	// Repos lists the repositories (owner/name) the user can access.
+	Repos []string
 }
 
-// Rule admits users by one attribute. Kind is one of KindUser, KindEmail
-// or KindDomain; Values lists what admits a user.
+// Rule admits users by one attribute. Kind is one of the Kind constants;
+// Values lists what admits a user.
 type Rule struct {
 	// Kind says what to match.
 	Kind string

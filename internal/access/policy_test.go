@@ -25,7 +25,7 @@ func TestNew(t *testing.T) {
 		{"user", []Rule{{Kind: "user", Values: []string{"octocat", "12345"}}}, ""},
 		{"email", []Rule{{Kind: "email", Values: []string{"a@corp.com", "*@Corp.COM", "b.c+d@sub.corp.com"}}}, ""},
 		{"domain", []Rule{{Kind: "domain", Values: []string{"corp.com", ".corp.com", "xn--bcher-kva.example"}}}, ""},
-		{"unknown kind", []Rule{{Kind: "org", Values: []string{"acme"}}}, `rule 1 (org): unknown kind "org" (known kinds: user, email, domain)`},
+		{"unknown kind", []Rule{{Kind: "group", Values: []string{"acme"}}}, `rule 1 (group): unknown kind "group" (known kinds: user, email, domain, org, team, repo)`},
 		{"kind is case-sensitive", []Rule{{Kind: "User", Values: []string{"x"}}}, `unknown kind "User"`},
 		{"empty kind", []Rule{{Values: []string{"x"}}}, `unknown kind ""`},
 		{"no values", []Rule{{Kind: "user"}}, `rule 1 (user): no values`},
@@ -187,5 +187,45 @@ func TestAllowsPolicy(t *testing.T) {
 				t.Errorf("Allows(%+v) = %v, want %v", tt.id, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestGitHubKinds(t *testing.T) {
+	id := Identity{Login: "alice", Groups: []string{"Acme", "acme/Backend", "other"}, Repos: []string{"acme/api", "alice/dotfiles"}}
+	cases := []struct {
+		rule Rule
+		want bool
+	}{
+		{Rule{KindOrg, []string{"acme"}}, true},
+		{Rule{KindOrg, []string{"evil"}}, false},
+		{Rule{KindOrg, []string{"backend"}}, false}, // a team slug is not an org
+		{Rule{KindTeam, []string{"acme/backend"}}, true},
+		{Rule{KindTeam, []string{"acme/frontend"}}, false},
+		{Rule{KindTeam, []string{"other/backend"}}, false},
+		{Rule{KindRepo, []string{"ACME/API"}}, true},
+		{Rule{KindRepo, []string{"acme/web"}}, false},
+		{Rule{KindRepo, []string{"acme/api"}}, true},
+	}
+	for _, c := range cases {
+		p, err := New([]Rule{c.rule})
+		if err != nil {
+			t.Fatalf("%v: %v", c.rule, err)
+		}
+		if got := p.Allows(id); got != c.want {
+			t.Errorf("%v allows = %v, want %v", c.rule, got, c.want)
+		}
+	}
+	// An org rule never matches through a repo owner or a team.
+	p, _ := New([]Rule{{KindOrg, []string{"alice"}}})
+	if p.Allows(id) {
+		t.Error("org rule matched a repository owner")
+	}
+	for _, bad := range []Rule{
+		{KindOrg, []string{"a/b"}}, {KindTeam, []string{"acme"}}, {KindTeam, []string{"a/b/c"}},
+		{KindTeam, []string{"/b"}}, {KindRepo, []string{"a/"}}, {KindRepo, []string{"a b/c"}},
+	} {
+		if _, err := New([]Rule{bad}); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }

@@ -15,10 +15,17 @@ const (
 	// KindDomain matches the domain of a verified email: "corp.com"
 	// exactly, ".corp.com" for any subdomain of corp.com.
 	KindDomain = "domain"
+	// KindOrg matches membership of a GitHub organization (a group without
+	// a "/"), case-insensitively.
+	KindOrg = "org"
+	// KindTeam matches membership of a GitHub team, written org/team.
+	KindTeam = "team"
+	// KindRepo matches a repository the user can access, owner/name.
+	KindRepo = "repo"
 )
 
 // knownKinds lists the kinds for error messages.
-const knownKinds = KindUser + ", " + KindEmail + ", " + KindDomain
+const knownKinds = KindUser + ", " + KindEmail + ", " + KindDomain + ", " + KindOrg + ", " + KindTeam + ", " + KindRepo
 
 // compile turns one rule into a matcher. Adding a kind means adding one
 // case here.
@@ -30,6 +37,12 @@ func compile(r Rule) (func(Identity) bool, error) {
 		return compileEmail(r.Values)
 	case KindDomain:
 		return compileDomain(r.Values)
+	case KindOrg:
+		return compileSet(r.Values, false, func(id Identity) []string { return id.Groups })
+	case KindTeam:
+		return compileSet(r.Values, true, func(id Identity) []string { return id.Groups })
+	case KindRepo:
+		return compileSet(r.Values, true, func(id Identity) []string { return id.Repos })
 	default:
 		return nil, fmt.Errorf("unknown kind %q (known kinds: %s)", r.Kind, knownKinds)
 	}
@@ -120,4 +133,32 @@ func verifiedEmail(id Identity) (local, domain string, ok bool) {
 	}
 	local, domain, err := parseEmail(id.Email)
 	return local, domain, err == nil
+}
+
+// compileSet builds a matcher that admits an identity when one of the
+// strings field returns equals a value, case-insensitively. With
+// pair, each value must be "a/b" (an org/team or owner/name); without,
+// a single name with no "/".
+func compileSet(values []string, pair bool, field func(Identity) []string) (func(Identity) bool, error) {
+	want := make(map[string]bool, len(values))
+	for _, v := range values {
+		a, b, hasSlash := strings.Cut(v, "/")
+		switch {
+		case v == "" || strings.ContainsFunc(v, isSpaceOrControl):
+			return nil, fmt.Errorf("value %q: want a name without white space", v)
+		case pair && (!hasSlash || a == "" || b == "" || strings.Contains(b, "/")):
+			return nil, fmt.Errorf("value %q: want exactly one '/' between two names, e.g. acme/backend", v)
+		case !pair && hasSlash:
+			return nil, fmt.Errorf("value %q: want a name without '/'", v)
+		}
+		want[lowerASCII(v)] = true
+	}
+	return func(id Identity) bool {
+		for _, g := range field(id) {
+			if want[lowerASCII(g)] {
+				return true
+			}
+		}
+		return false
+	}, nil
 }

@@ -14,7 +14,7 @@ import (
 // -Host and -Uri, and validated like any rd) as the return target. Add
 // ?redirect=false for proxies that only understand 401 (nginx).
 func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
-	s, _, _, out := g.authenticate(r)
+	s, tok, _, out := g.authenticate(r)
 	switch out {
 	case storeDown:
 		g.fail(w, r, errStoreDown)
@@ -40,6 +40,10 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": login})
+		return
+	}
+	if !g.recheck(r, tok, s) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
 		return
 	}
 	if !g.Policy.Allows(accessIdentity(s)) {

@@ -15,7 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/access"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
-	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/public"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -30,8 +30,8 @@ type Provider struct {
 	Label string
 	// RedirectURL overrides the redirect_uri; empty derives it.
 	RedirectURL string
-	// OIDC performs the login.
-	OIDC *oidc.Provider
+	// Auth performs the login.
+	Auth provider.Provider
 }
 
 // Cookie describes the session cookie.
@@ -63,6 +63,9 @@ type Options struct {
 	// on (from Caddy's host matchers); nil when the site matches any host.
 	SiteHosts func(r *http.Request) []string
 	Logger    *zap.Logger
+	// GitHub is the GitHub integration; nil when neither a github
+	// provider nor a GitHub App is configured.
+	GitHub GitHub
 	// Title is shown in page titles.
 	Title string
 }

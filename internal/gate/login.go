@@ -7,12 +7,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/login"
-	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
@@ -94,7 +95,7 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 		g.fail(w, r, errStoreDown)
 		return
 	}
-	authURL, err := p.OIDC.AuthURL(r.Context(), redirectURI, state, nonce, verifier)
+	authURL, err := p.Auth.AuthURL(r.Context(), redirectURI, state, nonce, verifier)
 	if err != nil {
 		g.providerFailed(w, r, p.Name, err)
 		return
@@ -106,12 +107,12 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 
 // providerFailed answers for a provider error (unreachable, refused
 // exchange, invalid id_token). The cause goes to the log, not the page.
-func (g *Gate) providerFailed(w http.ResponseWriter, r *http.Request, provider string, err error) {
-	var oe *oidc.Error
+func (g *Gate) providerFailed(w http.ResponseWriter, r *http.Request, name string, err error) {
+	var oe *provider.Error
 	if !errors.As(err, &oe) {
-		oe = &oidc.Error{Code: "login_failed", Status: http.StatusBadGateway, Err: err}
+		oe = &provider.Error{Code: "login_failed", Status: http.StatusBadGateway, Err: err}
 	}
-	g.Logger.Warn("login failed", zap.String("provider", provider), zap.String("reason", oe.Code), zap.Error(oe.Err))
+	g.Logger.Warn("login failed", zap.String("provider", name), zap.String("reason", oe.Code), zap.Error(oe.Err))
 	msg := "The sign-in could not be completed. Please try again."
 	if oe.Code == "provider_unavailable" {
 		msg = "The identity provider could not be reached. Please try again in a moment."
@@ -184,7 +185,7 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 		})
 		return
 	}
-	id, tokens, err := p.OIDC.Exchange(r.Context(), code, pending.RedirectURI, pending.Verifier, pending.Nonce)
+	id, tokens, err := p.Auth.Exchange(r.Context(), code, pending.RedirectURI, pending.Verifier, pending.Nonce)
 	if err != nil {
 		g.providerFailed(w, r, p.Name, err)
 		return
@@ -210,6 +211,11 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 		RefreshToken: tokens.RefreshToken,
 		IDToken:      tokens.IDToken,
 		TokenExpiry:  tokens.Expiry,
+	}
+	if g.GitHub != nil {
+		g.GitHub.OnLogin(r.Context(), s)
+	} else {
+		s.CheckedAt = time.Now()
 	}
 	tok, err := g.Sessions.Create(r.Context(), s)
 	if err != nil {

@@ -46,6 +46,11 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.unauthenticated(w, r)
 		return nil
 	}
+	if !g.recheck(r, tok, s) {
+		http.SetCookie(w, g.sessionCookie("", 0))
+		g.unauthenticated(w, r)
+		return nil
+	}
 	if !g.Policy.Allows(accessIdentity(s)) {
 		g.forbidden(w, r, s)
 		return nil
@@ -114,7 +119,7 @@ func displayName(s *session.Session) string {
 func accessIdentity(s *session.Session) access.Identity {
 	return access.Identity{
 		UserID: s.UserID, Login: s.Login, Email: s.Email,
-		EmailVerified: s.Email != "", Groups: s.Groups,
+		EmailVerified: s.Email != "", Groups: s.Groups, Repos: s.Repos,
 	}
 }
 
@@ -161,6 +166,16 @@ func (g *Gate) serveEndpoint(w http.ResponseWriter, r *http.Request, rest string
 		g.serveForwardAuth(w, r)
 	case rest == "/healthz":
 		g.serveHealthz(w, r)
+	case rest == "/repos":
+		g.serveRepos(w, r)
+	case rest == "/github-app/connect":
+		g.serveAppConnect(w, r)
+	case rest == "/github-app/callback":
+		g.serveAppCallback(w, r)
+	case rest == "/github-app/status":
+		g.serveAppStatus(w, r)
+	case rest == "/webhooks/github":
+		g.serveGitHubWebhook(w, r)
 	default:
 		g.fail(w, r, errNotFound)
 	}

@@ -123,8 +123,43 @@ func (s *Set) Apply(h http.Header, id Identity) {
 	set(s.names.Name, id.Name)
 	set(s.names.Avatar, id.Avatar)
 	set(s.names.Provider, id.Provider)
-	set(s.names.Groups, strings.Join(id.Groups, ","))
-	set(s.names.Repos, strings.Join(id.Repos, ","))
+	setList(h, s.names.Groups, id.Groups)
+	setList(h, s.names.Repos, id.Repos)
+}
+
+// MaxListBytes caps X-Auth-Groups and X-Auth-Repos. Many servers refuse
+// request headers over 8 KiB in total; a user with hundreds of
+// repositories must not make every request fail. A list that does not fit
+// is cut at an entry boundary and "<name>-Truncated: true" is added; the
+// full list is at {prefix}/repos.
+const MaxListBytes = 4096
+
+func setList(h http.Header, name string, values []string) {
+	if name == "" || len(values) == 0 {
+		return
+	}
+	var b strings.Builder
+	truncated := false
+	for _, v := range values {
+		v = sanitize(v)
+		if strings.ContainsRune(v, ',') {
+			continue // cannot be represented in a comma-separated list
+		}
+		if b.Len()+len(v)+1 > MaxListBytes {
+			truncated = true
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(v)
+	}
+	if b.Len() > 0 {
+		h[name] = []string{b.String()}
+	}
+	if truncated {
+		h[name+"-Truncated"] = []string{"true"}
+	}
 }
 
 // Names returns the configured names.

@@ -3,6 +3,7 @@ package headers
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +73,30 @@ func BenchmarkStripApply(b *testing.B) {
 		s.Strip(h)
 		StripCookies(h, "__Host-gatehouse", "__Host-gatehouse_login")
 		s.Apply(h, id)
+	}
+}
+
+func TestListsAreCapped(t *testing.T) {
+	s := New(Defaults)
+	var repos []string
+	for i := 0; i < 500; i++ {
+		repos = append(repos, "some-organization/repository-number-"+strings.Repeat("x", i%7)+string(rune('a'+i%26)))
+	}
+	h := http.Header{}
+	s.Apply(h, Identity{Repos: repos, Groups: []string{"acme", "acme/team"}})
+	got := h.Get("X-Auth-Repos")
+	if len(got) > MaxListBytes || len(got) < MaxListBytes-100 {
+		t.Fatalf("X-Auth-Repos is %d bytes", len(got))
+	}
+	if h.Get("X-Auth-Repos-Truncated") != "true" {
+		t.Fatal("no truncation flag")
+	}
+	for _, r := range strings.Split(got, ",") {
+		if !strings.HasPrefix(r, "some-organization/repository-number-") {
+			t.Fatalf("entry cut in the middle: %q", r)
+		}
+	}
+	if h.Get("X-Auth-Groups") != "acme,acme/team" || h.Get("X-Auth-Groups-Truncated") != "" {
+		t.Fatalf("groups: %v", h)
 	}
 }

@@ -1,6 +1,10 @@
 package oidc
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
+)
 
 // claims are the id_token claims Gatehouse reads.
 type claims struct {
@@ -45,8 +49,8 @@ func stringList(v any) []string {
 	return nil
 }
 
-func (c *claims) identity(sub string) *Identity {
-	id := &Identity{
+func (c *claims) identity(sub string) *provider.Identity {
+	id := &provider.Identity{
 		Subject: sub,
 		Name:    c.Name,
 		Picture: c.Picture,

@@ -3,6 +3,8 @@ package oidc
 import (
 	"reflect"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
 func TestEmailOnlyWhenVerified(t *testing.T) {
@@ -30,7 +32,7 @@ func TestEmailOnlyWhenVerified(t *testing.T) {
 func TestIdentityFields(t *testing.T) {
 	c := claims{PreferredUsername: "", Nickname: "nick", Name: "N", Picture: "p", Groups: []any{"a", 3, "", "b"}}
 	id := c.identity("s1")
-	want := &Identity{Subject: "s1", Username: "nick", Name: "N", Picture: "p", Groups: []string{"a", "b"}}
+	want := &provider.Identity{Subject: "s1", Username: "nick", Name: "N", Picture: "p", Groups: []string{"a", "b"}}
 	if !reflect.DeepEqual(id, want) {
 		t.Fatalf("identity = %+v", id)
 	}

@@ -15,6 +15,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
 // Config describes one OIDC provider.
@@ -31,38 +33,6 @@ type Config struct {
 	// 10 s timeout.
 	HTTPClient *http.Client
 }
-
-// Identity is what a successful login proves about the user.
-type Identity struct {
-	Subject       string
-	Username      string
-	Email         string
-	EmailVerified bool
-	Name          string
-	Picture       string
-	Groups        []string
-}
-
-// Tokens are the provider's tokens from the code exchange.
-type Tokens struct {
-	AccessToken  string
-	RefreshToken string
-	IDToken      string
-	Expiry       time.Time
-}
-
-// Error is a login failure with a code safe to show to the user.
-type Error struct {
-	// Code is a short machine-readable reason, e.g. "exchange_failed".
-	Code string
-	// Status is the HTTP status to answer with.
-	Status int
-	// Err is the cause, for logs.
-	Err error
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
 
 // retryAfterFailure bounds how often discovery is retried when it fails.
 const retryAfterFailure = 5 * time.Second
@@ -112,6 +82,8 @@ func New(cfg Config) (*Provider, error) {
 // Name returns the provider's name.
 func (p *Provider) Name() string { return p.cfg.Name }
 
+var _ provider.Provider = (*Provider)(nil)
+
 func (p *Provider) discover(ctx context.Context) (*gooidc.Provider, *gooidc.IDTokenVerifier, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -147,7 +119,7 @@ func (p *Provider) oauth2Config(disc *gooidc.Provider, redirectURI string) *oaut
 func (p *Provider) AuthURL(ctx context.Context, redirectURI, state, nonce, verifier string) (string, error) {
 	disc, _, err := p.discover(ctx)
 	if err != nil {
-		return "", &Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+		return "", &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
 	}
 	return p.oauth2Config(disc, redirectURI).AuthCodeURL(state,
 		oauth2.S256ChallengeOption(verifier),
@@ -157,35 +129,35 @@ func (p *Provider) AuthURL(ctx context.Context, redirectURI, state, nonce, verif
 
 // Exchange redeems code, verifies the id_token (signature, issuer,
 // audience, expiry and nonce) and returns the identity it proves.
-func (p *Provider) Exchange(ctx context.Context, code, redirectURI, verifier, nonce string) (*Identity, *Tokens, error) {
+func (p *Provider) Exchange(ctx context.Context, code, redirectURI, verifier, nonce string) (*provider.Identity, *provider.Tokens, error) {
 	disc, idv, err := p.discover(ctx)
 	if err != nil {
-		return nil, nil, &Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+		return nil, nil, &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
 	}
 	ctx = gooidc.ClientContext(ctx, p.client)
 	tok, err := p.oauth2Config(disc, redirectURI).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			return nil, nil, &Error{Code: "exchange_failed", Status: http.StatusBadRequest, Err: fmt.Errorf("code exchange refused: %s", re.ErrorCode)}
+			return nil, nil, &provider.Error{Code: "exchange_failed", Status: http.StatusBadRequest, Err: fmt.Errorf("code exchange refused: %s", re.ErrorCode)}
 		}
-		return nil, nil, &Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: fmt.Errorf("code exchange: %w", err)}
+		return nil, nil, &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: fmt.Errorf("code exchange: %w", err)}
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return nil, nil, &Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: errors.New("token response has no id_token")}
+		return nil, nil, &provider.Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: errors.New("token response has no id_token")}
 	}
 	idt, err := idv.Verify(ctx, raw)
 	if err != nil {
-		return nil, nil, &Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: fmt.Errorf("verifying id_token: %w", err)}
+		return nil, nil, &provider.Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: fmt.Errorf("verifying id_token: %w", err)}
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 || nonce == "" {
-		return nil, nil, &Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: errors.New("id_token nonce does not match the login")}
+		return nil, nil, &provider.Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: errors.New("id_token nonce does not match the login")}
 	}
 	var c claims
 	if err := idt.Claims(&c); err != nil {
-		return nil, nil, &Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: fmt.Errorf("decoding id_token claims: %w", err)}
+		return nil, nil, &provider.Error{Code: "invalid_id_token", Status: http.StatusUnauthorized, Err: fmt.Errorf("decoding id_token claims: %w", err)}
 	}
 	id := c.identity(idt.Subject)
-	return id, &Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, IDToken: raw, Expiry: tok.Expiry}, nil
+	return id, &provider.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, IDToken: raw, Expiry: tok.Expiry}, nil
 }

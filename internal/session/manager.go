@@ -90,6 +90,9 @@ func (m *Manager) Create(ctx context.Context, s *Session) (string, error) {
 	if err := m.save(ctx, t, s, m.idle); err != nil {
 		return "", err
 	}
+	if err := m.index(ctx, s.UserID, m.key(t)); err != nil {
+		return "", err
+	}
 	return str, nil
 }
 
@@ -107,7 +110,10 @@ func (m *Manager) Update(ctx context.Context, tok string, s *Session) error {
 }
 
 func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Duration) error {
-	key := m.key(t)
+	return m.saveKey(ctx, m.key(t), s, ttl)
+}
+
+func (m *Manager) saveKey(ctx context.Context, key string, s *Session, ttl time.Duration) error {
 	sealed, err := m.ring.SealJSON(s, key)
 	if err != nil {
 		return fmt.Errorf("session: %w", err)
@@ -127,24 +133,7 @@ func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := m.key(t)
-	sealed, err := m.store.Get(ctx, key, m.idle)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoSession
-	}
-	if err != nil {
-		return nil, fmt.Errorf("session: loading: %w", err)
-	}
-	s := new(Session)
-	if err := m.ring.OpenJSON(sealed, key, s); err != nil {
-		// Written under another secret, or tampered with: unusable.
-		return nil, ErrNoSession
-	}
-	if !m.now().Before(s.ExpiresAt) {
-		_ = m.store.Delete(ctx, key)
-		return nil, ErrNoSession
-	}
-	return s, nil
+	return m.loadKey(ctx, m.key(t), m.idle)
 }
 
 // Delete ends the session for tok. A malformed token is ignored.

@@ -29,6 +29,10 @@ type Session struct {
 	Groups []string `json:"groups,omitempty"`
 	// Repos the user can access, as owner/name.
 	Repos []string `json:"repos,omitempty"`
+	// CheckedAt is when Groups and Repos were last confirmed with the
+	// provider; they are checked again once it is older than the
+	// configured interval.
+	CheckedAt time.Time `json:"checked,omitzero"`
 
 	// Host is the host the session was issued on; a session is only valid
 	// on that host, or within the cookie domain when one is configured.

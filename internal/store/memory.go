@@ -25,6 +25,7 @@ const DefaultSweepInterval = time.Minute
 // the process exits and is not shared between Caddy instances.
 //
 // Values are copied on Set and on Get, so callers may reuse their buffers.
+// Sets live in the same key space, with the same expiry.
 // A janitor goroutine sweeps expired keys every DefaultSweepInterval until
 // Close is called. The zero value is not usable; call NewMemory.
 type Memory struct {
@@ -49,10 +50,20 @@ type memoryShard struct {
 	m  map[string]memoryEntry
 }
 
+// memoryEntry is one key: a byte value, or a set when set is non-nil.
+//
+// A value is never mutated once stored (entries holding one are replaced),
+// so it may be read outside the shard's lock. A set is mutated in place, so
+// it is only touched under the lock: written under the write lock, read
+// under either.
 type memoryEntry struct {
 	value   []byte
+	set     map[string]struct{}
 	expires int64 // nanoseconds since memoryState.epoch (monotonic clock)
 }
+
+// isSet reports whether e holds a set rather than a byte value.
+func (e memoryEntry) isSet() bool { return e.set != nil }
 
 // NewMemory returns an empty Memory store whose janitor sweeps expired keys
 // every DefaultSweepInterval. Call Close to stop the janitor.
@@ -84,7 +95,7 @@ func (m *Memory) Close() error {
 	return nil
 }
 
-// Len returns the number of keys that have not expired.
+// Len returns the number of keys that have not expired, sets included.
 func (m *Memory) Len() int {
 	now := m.now()
 	n := 0
@@ -112,18 +123,25 @@ func (m *Memory) Get(ctx context.Context, key string, touch time.Duration) ([]by
 		sh.mu.RLock()
 		e, ok := sh.m[key]
 		sh.mu.RUnlock()
-		if !ok || e.expires <= now {
+		switch {
+		case !ok || e.expires <= now:
 			return nil, ErrNotFound
+		case e.isSet():
+			return nil, ErrWrongType
 		}
-		// Entries are replaced, never mutated in place, so e.value can be
-		// copied outside the lock.
+		// Values are never mutated in place, so e.value can be copied
+		// outside the lock.
 		return bytes.Clone(e.value), nil
 	}
 	sh.mu.Lock()
 	e, ok := sh.m[key]
-	if !ok || e.expires <= now {
+	switch {
+	case !ok || e.expires <= now:
 		sh.mu.Unlock()
 		return nil, ErrNotFound
+	case e.isSet():
+		sh.mu.Unlock()
+		return nil, ErrWrongType
 	}
 	e.expires = expiry(now, touch)
 	sh.m[key] = e
@@ -175,11 +193,16 @@ func (m *Memory) Take(ctx context.Context, key string) ([]byte, error) {
 	sh := m.shard(key)
 	sh.mu.Lock()
 	e, ok := sh.m[key]
+	live := ok && e.expires > m.now()
+	if live && e.isSet() {
+		sh.mu.Unlock()
+		return nil, ErrWrongType
+	}
 	if ok {
 		delete(sh.m, key)
 	}
 	sh.mu.Unlock()
-	if !ok || e.expires <= m.now() {
+	if !live {
 		return nil, ErrNotFound
 	}
 	// The entry is out of the map, so nobody else can see its value: no copy

@@ -11,9 +11,11 @@ import (
 )
 
 // Redis is a Store kept in Redis (6.2 or later, for GETEX and GETDEL), or any
-// server speaking its protocol. Each method is one command and one round
-// trip. Errors wrap the client's error with the operation's name and never
-// contain keys or values.
+// server speaking its protocol. Each method is one command, transaction or
+// script, and one round trip (a compare-and-* call takes two the first time
+// the server lacks its script). Every call touches one key, so it
+// works with Redis Cluster. Errors wrap the client's error with the
+// operation's name and never contain keys or values.
 type Redis struct {
 	c         redis.UniversalClient
 	release   func() error // drops the pooled client; nil for NewRedis
@@ -106,12 +108,24 @@ func (r *Redis) Ping(ctx context.Context) error {
 	return nil
 }
 
-// redisErr maps redis.Nil to ErrNotFound and wraps anything else.
+// redisErr maps redis.Nil to ErrNotFound and wraps anything else, so that
+// a WRONGTYPE reply also matches ErrWrongType.
 func redisErr(op string, err error) error {
 	if errors.Is(err, redis.Nil) {
 		return ErrNotFound
 	}
+	if redis.HasErrorPrefix(err, "WRONGTYPE") {
+		err = wrongTypeError{err}
+	}
 	return fmt.Errorf("store: redis %s: %w", op, err)
 }
+
+// wrongTypeError is a server's WRONGTYPE reply, which errors.Is matches
+// with ErrWrongType while keeping the server's message.
+type wrongTypeError struct{ err error }
+
+func (e wrongTypeError) Error() string        { return e.err.Error() }
+func (e wrongTypeError) Unwrap() error        { return e.err }
+func (e wrongTypeError) Is(target error) bool { return target == ErrWrongType }
 
 var _ Store = (*Redis)(nil)

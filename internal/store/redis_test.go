@@ -50,6 +50,26 @@ func (p prefixed) Delete(ctx context.Context, key string) error {
 	return p.s.Delete(ctx, p.prefix+key)
 }
 
+func (p prefixed) SetAdd(ctx context.Context, key string, ttl time.Duration, members ...string) error {
+	return p.s.SetAdd(ctx, p.prefix+key, ttl, members...)
+}
+
+func (p prefixed) SetMembers(ctx context.Context, key string) ([]string, error) {
+	return p.s.SetMembers(ctx, p.prefix+key)
+}
+
+func (p prefixed) SetRemove(ctx context.Context, key string, members ...string) error {
+	return p.s.SetRemove(ctx, p.prefix+key, members...)
+}
+
+func (p prefixed) CompareAndDelete(ctx context.Context, key string, value []byte) (bool, error) {
+	return p.s.CompareAndDelete(ctx, p.prefix+key, value)
+}
+
+func (p prefixed) CompareAndExpire(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return p.s.CompareAndExpire(ctx, p.prefix+key, value, ttl)
+}
+
 func (p prefixed) Ping(ctx context.Context) error { return p.s.Ping(ctx) }
 
 var prefixSeq atomic.Int64
@@ -97,6 +117,14 @@ func TestRedisOutage(t *testing.T) {
 		{"SetNX", func() error { _, err := r.SetNX(ctx, key, []byte(secret), time.Minute); return err }},
 		{"Take", func() error { _, err := r.Take(ctx, key); return err }},
 		{"Delete", func() error { return r.Delete(ctx, key) }},
+		{"SetAdd", func() error { return r.SetAdd(ctx, key, time.Minute, secret) }},
+		{"SetMembers", func() error { _, err := r.SetMembers(ctx, key); return err }},
+		{"SetRemove", func() error { return r.SetRemove(ctx, key, secret) }},
+		{"CompareAndDelete", func() error { _, err := r.CompareAndDelete(ctx, key, []byte(secret)); return err }},
+		{"CompareAndExpire", func() error {
+			_, err := r.CompareAndExpire(ctx, key, []byte(secret), time.Minute)
+			return err
+		}},
 		{"Ping", func() error { return r.Ping(ctx) }},
 	}
 	// Each command may wait for a dial and a retry, each bounded by timeout.

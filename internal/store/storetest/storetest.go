@@ -21,8 +21,11 @@ const (
 	pollEvery = 10 * time.Millisecond
 	// longTTL is the TTL of keys that must not expire during a test.
 	longTTL = time.Minute
-	// takers is the number of goroutines racing to Take one key.
+	// takers is the number of goroutines racing to Take one key, or to
+	// CompareAndDelete it.
 	takers = 64
+	// adders is the number of goroutines adding to one set at once.
+	adders = 32
 )
 
 // Run runs the conformance suite against stores made by newStore, which is
@@ -47,6 +50,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Take", testTake},
 		{"TakeConcurrent", testTakeConcurrent},
 		{"Delete", testDelete},
+		{"SetAddMembers", testSetAddMembers},
+		{"SetAddSetsTTL", testSetAddSetsTTL},
+		{"SetExpiry", testSetExpiry},
+		{"SetRemove", testSetRemove},
+		{"SetAddConcurrent", testSetAddConcurrent},
+		{"SetRejectsBadTTL", testSetRejectsBadTTL},
+		{"WrongType", testWrongType},
+		{"CompareAndDelete", testCompareAndDelete},
+		{"CompareAndDeleteConcurrent", testCompareAndDeleteConcurrent},
+		{"CompareAndExpire", testCompareAndExpire},
+		{"CompareAndExpireTTL", testCompareAndExpireTTL},
 		{"Ping", testPing},
 		{"CancelledContext", testCancelledContext},
 	}
@@ -332,6 +346,14 @@ func testCancelledContext(t *testing.T, s store.Store) {
 		{"Take", func() error { _, err := s.Take(ctx, "k"); return err }},
 		{"TakeMissing", func() error { _, err := s.Take(ctx, "missing"); return err }},
 		{"Delete", func() error { return s.Delete(ctx, "k") }},
+		{"SetAdd", func() error { return s.SetAdd(ctx, "set", longTTL, "x") }},
+		{"SetMembers", func() error { _, err := s.SetMembers(ctx, "set"); return err }},
+		{"SetRemove", func() error { return s.SetRemove(ctx, "set", "x") }},
+		{"CompareAndDelete", func() error { _, err := s.CompareAndDelete(ctx, "k", []byte("v")); return err }},
+		{"CompareAndExpire", func() error {
+			_, err := s.CompareAndExpire(ctx, "k", []byte("v"), longTTL)
+			return err
+		}},
 		{"Ping", func() error { return s.Ping(ctx) }},
 	}
 	for _, c := range calls {
@@ -345,6 +367,7 @@ func testCancelledContext(t *testing.T, s store.Store) {
 	if _, err := s.Get(t.Context(), "nx", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetNX with a cancelled context stored a value (Get: %v)", err)
 	}
+	wantMembers(t, s, "set")
 }
 
 func mustSet(t *testing.T, s store.Store, key, value string, ttl time.Duration) {

@@ -1,0 +1,120 @@
+// Package githubaccess connects Gatehouse to GitHub: signing in with a
+// GitHub OAuth App, re-checking organization and team membership,
+// connecting repositories through a GitHub App (with its expiring user
+// token kept fresh), and applying the App's webhooks.
+package githubaccess
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
+)
+
+// DefaultScopes are requested from an OAuth App unless configured.
+var DefaultScopes = []string{"read:user", "user:email", "read:org"}
+
+// Login signs users in with a GitHub OAuth App.
+type Login struct {
+	oauth  *github.OAuth
+	api    *github.Client
+	scopes []string
+}
+
+// NewLogin returns a login provider for an OAuth App.
+func NewLogin(clientID, clientSecret string, endpoints github.Endpoints, scopes []string) *Login {
+	if len(scopes) == 0 {
+		scopes = DefaultScopes
+	}
+	endpoints = endpoints.WithDefaults()
+	return &Login{
+		oauth:  &github.OAuth{ClientID: clientID, ClientSecret: clientSecret, Endpoints: endpoints},
+		api:    &github.Client{Endpoints: endpoints},
+		scopes: scopes,
+	}
+}
+
+var _ provider.Provider = (*Login)(nil)
+
+// challenge is the PKCE S256 code challenge of verifier.
+func challenge(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// AuthURL implements provider.Provider. GitHub has no nonce.
+func (l *Login) AuthURL(_ context.Context, redirectURI, state, _, verifier string) (string, error) {
+	return l.oauth.AuthURL(redirectURI, state, challenge(verifier), l.scopes), nil
+}
+
+// Exchange implements provider.Provider: it redeems the code, then reads
+// the user, the primary verified email (never an unverified or secondary
+// one), organizations and teams.
+func (l *Login) Exchange(ctx context.Context, code, redirectURI, verifier, _ string) (*provider.Identity, *provider.Tokens, error) {
+	tok, err := l.oauth.Exchange(ctx, code, redirectURI, verifier)
+	if err != nil {
+		return nil, nil, exchangeError(err)
+	}
+	id, err := l.identity(ctx, tok.AccessToken)
+	if err != nil {
+		return nil, nil, &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+	}
+	return id, &provider.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}, nil
+}
+
+func exchangeError(err error) error {
+	if github.IsInvalidGrant(err) {
+		return &provider.Error{Code: "exchange_failed", Status: http.StatusBadRequest, Err: err}
+	}
+	if _, ok := err.(*github.OAuthError); ok {
+		return &provider.Error{Code: "exchange_failed", Status: http.StatusBadRequest, Err: err}
+	}
+	return &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+}
+
+func (l *Login) identity(ctx context.Context, token string) (*provider.Identity, error) {
+	u, err := l.api.User(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("reading the GitHub user: %w", err)
+	}
+	email, err := l.api.PrimaryVerifiedEmail(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("reading the user's emails: %w", err)
+	}
+	groups, err := l.Groups(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &provider.Identity{
+		Subject:       strconv.FormatInt(u.ID, 10),
+		Username:      u.Login,
+		Email:         email,
+		EmailVerified: email != "",
+		Name:          u.Name,
+		Picture:       u.AvatarURL,
+		Groups:        groups,
+	}, nil
+}
+
+// Groups returns the user's organizations and teams as "org" and
+// "org/team".
+func (l *Login) Groups(ctx context.Context, token string) ([]string, error) {
+	orgs, err := l.api.Orgs(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("reading the user's organizations: %w", err)
+	}
+	teams, err := l.api.Teams(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("reading the user's teams: %w", err)
+	}
+	groups := append([]string(nil), orgs...)
+	for _, t := range teams {
+		groups = append(groups, t.Org+"/"+t.Slug)
+	}
+	return groups, nil
+}

@@ -1,0 +1,359 @@
+package githubaccess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/gatehouse-auth/gatehouse/internal/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/gate"
+	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/lock"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// DefaultRecheckInterval is how often membership and repository access
+// are confirmed with GitHub unless configured.
+const DefaultRecheckInterval = 10 * time.Minute
+
+// retryAfterError is when a failed re-check is tried again.
+const retryAfterError = time.Minute
+
+// AppConfig describes the GitHub App.
+type AppConfig struct {
+	ClientID, ClientSecret string
+	WebhookSecret          []byte
+	Endpoints              github.Endpoints
+	// App signs server-to-server requests; nil without a private key.
+	App *github.App
+}
+
+// Options configures a Service.
+type Options struct {
+	// Logins maps the names of github login providers to them.
+	Logins map[string]*Login
+	// App is the GitHub App; nil when none is configured.
+	App *AppConfig
+	// RecheckInterval. Default: DefaultRecheckInterval.
+	RecheckInterval time.Duration
+	Directory       *directory.Directory
+	Sessions        *session.Manager
+	Store           store.Store
+	KeyPrefix       string
+	Logger          *zap.Logger
+}
+
+// Service implements gate.GitHub.
+type Service struct {
+	opts     Options
+	appOAuth *github.OAuth
+	api      *github.Client
+	refresh  singleflight.Group
+	now      func() time.Time
+}
+
+var _ gate.GitHub = (*Service)(nil)
+
+// New returns a Service for opts.
+func New(opts Options) *Service {
+	if opts.RecheckInterval <= 0 {
+		opts.RecheckInterval = DefaultRecheckInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	s := &Service{opts: opts, now: time.Now}
+	if opts.App != nil {
+		ep := opts.App.Endpoints.WithDefaults()
+		s.appOAuth = &github.OAuth{ClientID: opts.App.ClientID, ClientSecret: opts.App.ClientSecret, Endpoints: ep}
+		s.api = &github.Client{Endpoints: ep}
+	}
+	return s
+}
+
+// AppConfigured implements gate.GitHub.
+func (s *Service) AppConfigured() bool { return s.opts.App != nil }
+
+// AppAuthURL implements gate.GitHub. GitHub Apps take no scopes.
+func (s *Service) AppAuthURL(redirectURI, state, verifier string) string {
+	return s.appOAuth.AuthURL(redirectURI, state, challenge(verifier), nil)
+}
+
+// Due implements gate.GitHub.
+func (s *Service) Due(sess *session.Session) bool {
+	if s.opts.Logins[sess.Provider] == nil && s.opts.App == nil {
+		return false
+	}
+	return s.now().Sub(sess.CheckedAt) >= s.opts.RecheckInterval
+}
+
+// OnLogin fills a new session's repositories from what is already known
+// about the user, without calling GitHub.
+func (s *Service) OnLogin(ctx context.Context, sess *session.Session) {
+	sess.CheckedAt = s.now()
+	if s.opts.App == nil {
+		return
+	}
+	u, err := s.opts.Directory.User(ctx, sess.UserID)
+	if err != nil {
+		return
+	}
+	if repos, err := s.opts.Directory.ReposOf(ctx, u); err == nil {
+		sess.Repos = directory.Names(repos)
+	}
+}
+
+// Recheck implements gate.GitHub.
+func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
+	if l := s.opts.Logins[sess.Provider]; l != nil && sess.AccessToken != "" {
+		groups, err := l.Groups(ctx, sess.AccessToken)
+		switch {
+		case github.IsUnauthorized(err):
+			return gate.ErrRevoked
+		case err != nil:
+			sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
+			return err
+		}
+		sort.Strings(groups)
+		sess.Groups = groups
+	}
+	if s.opts.App != nil {
+		repos, err := s.syncUser(ctx, sess.UserID)
+		if err != nil {
+			sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
+			return err
+		}
+		sess.Repos = directory.Names(repos)
+	}
+	sess.CheckedAt = s.now()
+	return nil
+}
+
+// Connect implements gate.GitHub.
+func (s *Service) Connect(ctx context.Context, sess *session.Session, code, redirectURI, verifier string) (*gate.Access, error) {
+	tok, err := s.appOAuth.Exchange(ctx, code, redirectURI, verifier)
+	if err != nil {
+		return nil, exchangeError(err)
+	}
+	ghUser, err := s.api.User(ctx, tok.AccessToken)
+	if err != nil {
+		return nil, &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: fmt.Errorf("reading the GitHub user: %w", err)}
+	}
+	if _, err := s.opts.Directory.UpdateUser(ctx, sess.UserID, func(u *directory.User) error {
+		u.GitHubID, u.GitHubUsername, u.AvatarURL = ghUser.ID, ghUser.Login, ghUser.AvatarURL
+		if sess.Email != "" {
+			u.Email = sess.Email
+		}
+		u.AppToken, u.AppRefreshToken = tok.AccessToken, tok.RefreshToken
+		u.AppTokenExpiry, u.AppRefreshExpiry = tok.Expiry, tok.RefreshExpiry
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	repos, err := s.syncUser(ctx, sess.UserID)
+	if err != nil {
+		return nil, &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+	}
+	return s.status(ctx, sess.UserID, repos)
+}
+
+// Status implements gate.GitHub.
+func (s *Service) Status(ctx context.Context, userID string) (*gate.Access, error) {
+	return s.status(ctx, userID, nil)
+}
+
+func (s *Service) status(ctx context.Context, userID string, known []directory.Repo) (*gate.Access, error) {
+	u, err := s.opts.Directory.User(ctx, userID)
+	if errors.Is(err, directory.ErrNotFound) {
+		return &gate.Access{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	repos := known
+	if repos == nil {
+		if repos, err = s.opts.Directory.ReposOf(ctx, u); err != nil {
+			return nil, err
+		}
+	}
+	return &gate.Access{Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
+}
+
+// syncUser lists, with the user's App token, the installations and
+// repositories the user can access now, records them and updates the
+// user's other sessions. A user who never connected the App has none.
+func (s *Service) syncUser(ctx context.Context, userID string) ([]directory.Repo, error) {
+	u, err := s.opts.Directory.User(ctx, userID)
+	if errors.Is(err, directory.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.AppToken == "" {
+		return nil, nil
+	}
+	token, err := s.freshToken(ctx, u, false)
+	if errors.Is(err, errTokenDead) {
+		return nil, s.forgetAccess(ctx, userID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	installs, err := s.api.UserInstallations(ctx, token)
+	if github.IsUnauthorized(err) {
+		// Expired early or revoked: one refresh, then one more try.
+		token, err = s.freshToken(ctx, u, true)
+		if errors.Is(err, errTokenDead) {
+			return nil, s.forgetAccess(ctx, userID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		installs, err = s.api.UserInstallations(ctx, token)
+	}
+	pending := false
+	switch {
+	case github.IsUnauthorized(err):
+		return nil, s.forgetAccess(ctx, userID)
+	case github.IsForbidden(err):
+		installs, pending = nil, true // GitHub refuses while the org approval is pending
+	case err != nil:
+		return nil, fmt.Errorf("listing installations: %w", err)
+	}
+	access := map[int64][]directory.Repo{}
+	for _, in := range installs {
+		if in.SuspendedAt != nil {
+			continue
+		}
+		list, err := s.api.UserInstallationRepos(ctx, token, in.ID)
+		if github.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing repositories of installation %d: %w", in.ID, err)
+		}
+		repos := make([]directory.Repo, 0, len(list))
+		for _, r := range list {
+			repos = append(repos, directory.Repo{GitHubRepoID: r.ID, FullName: r.FullName, InstallationID: in.ID, OwnerID: userID})
+		}
+		access[in.ID] = repos
+		if _, err := s.opts.Directory.UpdateInstallation(ctx, in.ID, func(rec *directory.Installation) error {
+			rec.AccountLogin, rec.AccountType, rec.Suspended = in.AccountLogin, in.AccountType, false
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if len(installs) == 0 {
+		pending = true
+	}
+	u, err = s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
+		u.Access, u.CheckedAt = access, s.now()
+		u.PendingInstallationRequest = pending
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	repos, err := s.opts.Directory.ReposOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return repos, s.pushToSessions(ctx, userID, repos, false)
+}
+
+// forgetAccess drops the user's App token and repositories: the user
+// revoked the App's authorization.
+func (s *Service) forgetAccess(ctx context.Context, userID string) error {
+	_, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
+		u.AppToken, u.AppRefreshToken = "", ""
+		u.AppTokenExpiry, u.AppRefreshExpiry = time.Time{}, time.Time{}
+		u.Access, u.PendingInstallationRequest = nil, false
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.pushToSessions(ctx, userID, nil, false)
+}
+
+// pushToSessions writes the user's repositories into all the user's
+// sessions; with recheck, they are also confirmed with GitHub at their
+// next request.
+func (s *Service) pushToSessions(ctx context.Context, userID string, repos []directory.Repo, recheck bool) error {
+	names := directory.Names(repos)
+	return s.opts.Sessions.UpdateAll(ctx, userID, func(sess *session.Session) {
+		sess.Repos = names
+		if recheck {
+			sess.CheckedAt = time.Time{}
+		}
+	})
+}
+
+// errTokenDead means the App token cannot be refreshed any more.
+var errTokenDead = errors.New("github app token revoked or expired")
+
+// freshToken returns a working App user token for u, refreshing it when it
+// expires within a minute, or when force is set (GitHub refused it).
+// Refreshes are single across instances (a store lock) and within this one
+// (singleflight); after taking the lock the user is read again, since
+// another instance may have refreshed meanwhile — a refresh token works
+// only once.
+func (s *Service) freshToken(ctx context.Context, u *directory.User, force bool) (string, error) {
+	if !force && !s.expiring(u) {
+		return u.AppToken, nil
+	}
+	stale := u.AppToken
+	v, err, _ := s.refresh.Do(u.ID, func() (any, error) {
+		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		l, err := lock.Acquire(lctx, s.opts.Store, s.opts.KeyPrefix+"lock:apptoken:"+u.ID, 10*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("waiting for the token refresh lock: %w", err)
+		}
+		defer l.Release(context.WithoutCancel(ctx))
+		cur, err := s.opts.Directory.User(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if cur.AppToken == "" || cur.AppRefreshToken == "" {
+			return nil, errTokenDead
+		}
+		if cur.AppToken != stale && !s.expiring(cur) {
+			return cur.AppToken, nil // refreshed by someone else meanwhile
+		}
+		tok, err := s.appOAuth.Refresh(ctx, cur.AppRefreshToken)
+		if github.IsInvalidGrant(err) {
+			return nil, errTokenDead
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refreshing the GitHub App token: %w", err)
+		}
+		if _, err := s.opts.Directory.UpdateUser(ctx, u.ID, func(u *directory.User) error {
+			u.AppToken, u.AppRefreshToken = tok.AccessToken, tok.RefreshToken
+			u.AppTokenExpiry, u.AppRefreshExpiry = tok.Expiry, tok.RefreshExpiry
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		s.opts.Logger.Debug("github app token refreshed", zap.String("user_id", u.ID))
+		return tok.AccessToken, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+func (s *Service) expiring(u *directory.User) bool {
+	return !u.AppTokenExpiry.IsZero() && !s.now().Add(time.Minute).Before(u.AppTokenExpiry)
+}

@@ -1,0 +1,56 @@
+// Package provider defines what every identity provider (OIDC, GitHub, …)
+// gives Gatehouse: an authorization URL to send the browser to, and an
+// exchange of the returned code for a verified identity.
+package provider
+
+import (
+	"context"
+	"time"
+)
+
+// Provider is one way to sign in.
+type Provider interface {
+	// AuthURL returns the URL that starts a login. state, nonce and the
+	// PKCE verifier are fresh for this login; providers without OIDC
+	// ignore the nonce.
+	AuthURL(ctx context.Context, redirectURI, state, nonce, verifier string) (string, error)
+	// Exchange redeems the authorization code and returns the identity it
+	// proves. Errors are *Error.
+	Exchange(ctx context.Context, code, redirectURI, verifier, nonce string) (*Identity, *Tokens, error)
+}
+
+// Identity is what a successful login proves about the user.
+type Identity struct {
+	// Subject is the provider's stable id for the user.
+	Subject string
+	// Username is the login or preferred username.
+	Username string
+	// Email is set only when the provider verified it.
+	Email         string
+	EmailVerified bool
+	Name          string
+	Picture       string
+	// Groups, e.g. OIDC groups, or GitHub "org" and "org/team".
+	Groups []string
+}
+
+// Tokens are the provider's tokens from the code exchange.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	IDToken      string
+	Expiry       time.Time
+}
+
+// Error is a login failure with a code safe to show to the user.
+type Error struct {
+	// Code is a short machine-readable reason, e.g. "exchange_failed".
+	Code string
+	// Status is the HTTP status to answer with.
+	Status int
+	// Err is the cause, for logs.
+	Err error
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }

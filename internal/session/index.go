@@ -1,0 +1,107 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// The index maps a user id to the store keys of the user's sessions, so
+// that all of them can be ended (a revoked GitHub authorization) or
+// updated (a webhook changed the user's repositories) at once. It holds
+// store keys — hashes — never tokens.
+
+func (m *Manager) indexKey(userID string) string { return m.prefix + "usersessions:" + userID }
+
+func (m *Manager) index(ctx context.Context, userID, key string) error {
+	if userID == "" {
+		return nil
+	}
+	if err := m.store.SetAdd(ctx, m.indexKey(userID), m.lifetime, key); err != nil {
+		return fmt.Errorf("session: indexing: %w", err)
+	}
+	return nil
+}
+
+// Keys returns the store keys of the user's sessions (some may have
+// expired since).
+func (m *Manager) Keys(ctx context.Context, userID string) ([]string, error) {
+	keys, err := m.store.SetMembers(ctx, m.indexKey(userID))
+	if err != nil {
+		return nil, fmt.Errorf("session: reading index: %w", err)
+	}
+	return keys, nil
+}
+
+// EndAll ends every session of the user and reports how many were live.
+func (m *Manager) EndAll(ctx context.Context, userID string) (int, error) {
+	keys, err := m.Keys(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	ended := 0
+	for _, k := range keys {
+		if _, err := m.store.Get(ctx, k, 0); err == nil {
+			ended++
+		}
+		if err := m.store.Delete(ctx, k); err != nil {
+			return ended, fmt.Errorf("session: ending: %w", err)
+		}
+	}
+	if err := m.store.Delete(ctx, m.indexKey(userID)); err != nil {
+		return ended, fmt.Errorf("session: clearing index: %w", err)
+	}
+	return ended, nil
+}
+
+// UpdateAll applies fn to every live session of the user and saves the
+// result. Sessions that have ended are dropped from the index.
+func (m *Manager) UpdateAll(ctx context.Context, userID string, fn func(*Session)) error {
+	keys, err := m.Keys(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		s, err := m.loadKey(ctx, k, 0)
+		if errors.Is(err, ErrNoSession) {
+			_ = m.store.SetRemove(ctx, m.indexKey(userID), k)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fn(s)
+		ttl := min(m.idle, s.ExpiresAt.Sub(m.now()))
+		if ttl <= 0 {
+			continue
+		}
+		if err := m.saveKey(ctx, k, s, ttl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadKey reads the session stored under key.
+func (m *Manager) loadKey(ctx context.Context, key string, touch time.Duration) (*Session, error) {
+	sealed, err := m.store.Get(ctx, key, touch)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: loading: %w", err)
+	}
+	s := new(Session)
+	if err := m.ring.OpenJSON(sealed, key, s); err != nil {
+		// Written under another secret, or tampered with: unusable.
+		return nil, ErrNoSession
+	}
+	if !m.now().Before(s.ExpiresAt) {
+		_ = m.store.Delete(ctx, key)
+		return nil, ErrNoSession
+	}
+	return s, nil
+}
