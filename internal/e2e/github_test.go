@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -330,13 +327,6 @@ func TestGitHubWebhookEvents(t *testing.T) {
 	}
 }
 
-// sign computes X-Hub-Signature-256 for body, as GitHub does.
-func sign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
@@ -351,15 +341,15 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 	tok := b.Cookie(site, cookieName)
 	connect(t, b)
 	body := mustJSON(map[string]any{"action": "deleted", "installation": installation(77, "acme", 500, "Organization"), "sender": sender(9, "x")})
-	good := sign(ghHookSecret, body)
+	good := testsupport.SignGitHubBody(ghHookSecret, body)
 	cases := map[string]map[string]string{
 		"missing":         {},
 		"sha1 only":       {"X-Hub-Signature": "sha1=" + strings.Repeat("a", 40)},
 		"wrong length":    {"X-Hub-Signature-256": good[:len(good)-2]},
 		"odd hex":         {"X-Hub-Signature-256": good[:len(good)-1] + "z"},
-		"wrong secret":    {"X-Hub-Signature-256": sign("another secret", body)},
+		"wrong secret":    {"X-Hub-Signature-256": testsupport.SignGitHubBody("another secret", body)},
 		"no prefix":       {"X-Hub-Signature-256": strings.TrimPrefix(good, "sha256=")},
-		"resigned body":   {"X-Hub-Signature-256": sign(ghHookSecret, append(body, ' '))},
+		"resigned body":   {"X-Hub-Signature-256": testsupport.SignGitHubBody(ghHookSecret, append(body, ' '))},
 		"uppercase label": {"X-Hub-Signature-256": "SHA256=" + strings.TrimPrefix(good, "sha256=")},
 	}
 	for name, hdr := range cases {
