@@ -115,6 +115,25 @@ var topLevel = newTable("",
 		return nil
 	}},
 	subdirective[state]{name: "github_app", parse: parseGitHubApp},
+	subdirective[state]{name: "session_cache", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("5s")
+		if err != nil {
+			return err
+		}
+		if v == "off" {
+			s.h.SessionCache = -1
+			return nil
+		}
+		if err := c.noPlaceholder(v, "5s"); err != nil {
+			return err
+		}
+		dur, err := caddy.ParseDuration(v)
+		if err != nil || dur <= 0 {
+			return c.errf("session_cache takes a positive duration or off, e.g. session_cache 5s; got %q", v)
+		}
+		s.h.SessionCache = caddy.Duration(dur)
+		return nil
+	}},
 	subdirective[state]{name: "cookie", parse: parseCookie},
 	subdirective[state]{name: "headers", parse: parseHeaders},
 	subdirective[state]{name: "external_url", parse: func(c *cursor, s *state) error {

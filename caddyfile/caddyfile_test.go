@@ -96,7 +96,7 @@ func TestGoldenCoverage(t *testing.T) {
 func TestSubdirectives(t *testing.T) {
 	got := gcf.Subdirectives()
 	want := map[string][]string{
-		"": {"secret", "store", "prefix", "provider", "allow", "public", "github_app", "cookie", "headers",
+		"": {"secret", "store", "prefix", "provider", "allow", "public", "github_app", "session_cache", "cookie", "headers",
 			"external_url", "redirect_domains"},
 		"store redis": {"url", "address", "master_name", "username", "password", "sentinel_password",
 			"db", "tls", "key_prefix", "timeout"},

@@ -52,6 +52,7 @@
 //			api_url <url>
 //			recheck_interval <duration>
 //		}
+//		session_cache <duration>|off
 //		cookie {
 //			name <name>
 //			domain <domain>
@@ -154,6 +155,11 @@
 // ending in /* (/static/* matches /static and everything below it), in
 // canonical form (no .., //, . segments or %). /* alone is refused: it
 // would make the whole site public. May repeat.
+//
+// session_cache: how long an instance may serve a session from its own
+// memory before reading the store again; logout and revocation reach every
+// instance at once through Redis pub/sub, so this only bounds staleness if
+// a message is missed. off disables it. Default: 5s.
 //
 // github_app: a GitHub App through which signed-in users grant access to
 // repositories (whatever provider they signed in with), and whose webhooks,

@@ -41,7 +41,7 @@ var errorCases = []struct {
 	{"github_app without provider", inSite("secret s\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}"),
 		"gatehouse needs at least one provider to sign users in; github_app only connects their repositories. Add e.g. provider github { client_id ... client_secret ... }", 2},
 	{"unknown subdirective", inSite("secret s\nnango {\nsecret_key x\n}"),
-		`unknown gatehouse subdirective "nango"; valid ones are: secret, store, prefix, provider, allow, public, github_app, cookie, headers, external_url, redirect_domains`, 4},
+		`unknown gatehouse subdirective "nango"; valid ones are: secret, store, prefix, provider, allow, public, github_app, session_cache, cookie, headers, external_url, redirect_domains`, 4},
 
 	// Single values.
 	{"secret without value", inSite("secret"),
@@ -320,6 +320,11 @@ var errorCases = []struct {
 		"public /* would let every request through without a login; list the public paths instead, or remove gatehouse from this site", 3},
 
 	// external_url and redirect_domains.
+	{"session_cache not a duration", inSite("session_cache soon"),
+		`session_cache takes a positive duration or off, e.g. session_cache 5s; got "soon"`, 3},
+	{"session_cache zero", inSite("session_cache 0s"),
+		`session_cache takes a positive duration or off, e.g. session_cache 5s; got "0s"`, 3},
+	{"session_cache placeholder", inSite("session_cache {env.CACHE}"), "session_cache", 3},
 	{"external_url with path", inSite("external_url https://app.example.com/app"),
 		`external_url must be an origin such as https://app.example.com (http or https, a host, an optional port, no path or query); got "https://app.example.com/app"`, 3},
 	{"external_url without scheme", inSite("external_url app.example.com"),

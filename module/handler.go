@@ -47,6 +47,13 @@ type Handler struct {
 	// GitHub App through which users connect repositories. Default: none.
 	GitHubApp *GitHubAppConfig `json:"github_app,omitempty"`
 
+	// How long an instance may serve a session from its own memory
+	// before reading it from the store again. Logout and revocation
+	// reach every instance's cache at once through Redis pub/sub; this is
+	// the bound on staleness should a message be missed. Only used with
+	// the Redis store; "off" (-1 in JSON) disables it. Default: 5s.
+	SessionCache caddy.Duration `json:"session_cache,omitempty"`
+
 	// Session cookie settings. Default: see CookieConfig.
 	Cookie *CookieConfig `json:"cookie,omitempty"`
 
@@ -64,10 +71,11 @@ type Handler struct {
 	// Default: none (same origin only).
 	RedirectDomains []string `json:"redirect_domains,omitempty"`
 
-	logger       *zap.Logger
-	gate         *gate.Gate
-	releaseStore func() error
-	sites        *siteHosts
+	logger        *zap.Logger
+	gate          *gate.Gate
+	releaseStore  func() error
+	closeSessions func()
+	sites         *siteHosts
 }
 
 // CaddyModule returns the Caddy module information.

@@ -105,9 +105,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.Store != nil && h.Store.KeyPrefix != "" {
 		keyPrefix = repl.ReplaceKnown(h.Store.KeyPrefix, "")
 	}
+	cacheTTL := session.DefaultCacheTTL
+	if h.SessionCache != 0 {
+		cacheTTL = time.Duration(h.SessionCache) // negative: off
+	}
 	sessions := session.NewManager(session.Options{
 		Store: st, Ring: ring, KeyPrefix: keyPrefix, Lifetime: lifetime, IdleTimeout: idle,
+		CacheTTL: cacheTTL,
 	})
+	h.closeSessions = sessions.Close
 	var gh gate.GitHub
 	if len(githubLogins) > 0 || app != nil {
 		interval := githubaccess.DefaultRecheckInterval
@@ -376,6 +382,9 @@ func (h *Handler) Validate() error {
 
 // Cleanup releases the store.
 func (h *Handler) Cleanup() error {
+	if h.closeSessions != nil {
+		h.closeSessions()
+	}
 	if h.releaseStore != nil {
 		return h.releaseStore()
 	}

@@ -224,11 +224,13 @@ func TestForwardAuth(t *testing.T) {
 }
 
 func TestStoreDownAndRecovery(t *testing.T) {
-	load(t, config{store: "redis"})
+	// A short cache: a session cached before the outage ages out quickly.
+	load(t, config{store: "redis", extra: "session_cache 100ms"})
 	_, tok := login(t, testsupport.NewBrowser(t), "/")
 	if err := redisSrv.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(150 * time.Millisecond) // past the cache's bound
 	restarted := false
 	defer func() {
 		if !restarted {

@@ -44,8 +44,8 @@ type Token struct {
 // (/login/oauth/authorize) with client_id, redirect_uri, scope (the
 // scopes space-separated, omitted when there are none; GitHub Apps ignore
 // it), state, and code_challenge with code_challenge_method=S256 (both
-// omitted when codeChallenge is ""). allow_signup is left at GitHub's
-// default.
+// omitted when codeChallenge is ""). An empty redirectURI or state is
+// left out too. allow_signup is left at GitHub's default.
 func (o *OAuth) AuthURL(redirectURI, state, codeChallenge string, scopes []string) string {
 	q := url.Values{}
 	q.Set("client_id", o.ClientID)

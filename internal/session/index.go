@@ -50,6 +50,7 @@ func (m *Manager) EndAll(ctx context.Context, userID string) (int, error) {
 		if err := m.store.Delete(ctx, k); err != nil {
 			return ended, fmt.Errorf("session: ending: %w", err)
 		}
+		m.invalidate(ctx, k)
 	}
 	if err := m.store.Delete(ctx, m.indexKey(userID)); err != nil {
 		return ended, fmt.Errorf("session: clearing index: %w", err)

@@ -23,6 +23,7 @@ type Manager struct {
 	lifetime time.Duration
 	idle     time.Duration
 	now      func() time.Time
+	cache    *cache
 }
 
 // Options configures a Manager.
@@ -39,6 +40,9 @@ type Options struct {
 	IdleTimeout time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// CacheTTL enables the in-process session cache with this bound on
+	// staleness (see DefaultCacheTTL). Zero or negative: no cache.
+	CacheTTL time.Duration
 }
 
 // Default session lifetimes.
@@ -72,7 +76,25 @@ func NewManager(opts Options) *Manager {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	if opts.CacheTTL > 0 {
+		bus, _ := opts.Store.(store.Notifier)
+		m.cache = newCache(opts.CacheTTL, bus, m.prefix+"invalidate")
+	}
 	return m
+}
+
+// Close stops the cache's subscription.
+func (m *Manager) Close() {
+	if m.cache != nil {
+		m.cache.close()
+	}
+}
+
+// invalidate drops key from every instance's cache.
+func (m *Manager) invalidate(ctx context.Context, key string) {
+	if m.cache != nil {
+		m.cache.invalidate(ctx, key)
+	}
 }
 
 // Lifetime returns the absolute session lifetime.
@@ -121,6 +143,7 @@ func (m *Manager) saveKey(ctx context.Context, key string, s *Session, ttl time.
 	if err := m.store.Set(ctx, key, sealed, ttl); err != nil {
 		return fmt.Errorf("session: saving: %w", err)
 	}
+	m.invalidate(ctx, key)
 	return nil
 }
 
@@ -133,7 +156,20 @@ func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.loadKey(ctx, m.key(t), m.idle)
+	key := m.key(t)
+	if m.cache == nil {
+		return m.loadKey(ctx, key, m.idle)
+	}
+	now := m.now()
+	if s, ok := m.cache.get(key, now); ok {
+		return s, nil
+	}
+	s, err := m.loadKey(ctx, key, m.idle)
+	if err != nil {
+		return nil, err
+	}
+	m.cache.put(key, s, now)
+	return s, nil
 }
 
 // Delete ends the session for tok. A malformed token is ignored.
@@ -142,6 +178,7 @@ func (m *Manager) Delete(ctx context.Context, tok string) error {
 	if err != nil {
 		return nil
 	}
+	m.invalidate(ctx, m.key(t))
 	if err := m.store.Delete(ctx, m.key(t)); err != nil {
 		return fmt.Errorf("session: deleting: %w", err)
 	}

@@ -30,6 +30,7 @@ const DefaultSweepInterval = time.Minute
 // Close is called. The zero value is not usable; call NewMemory.
 type Memory struct {
 	*memoryState
+	bus       localBus
 	stop      chan struct{}
 	done      chan struct{}
 	cleanup   runtime.Cleanup

@@ -1,0 +1,93 @@
+package session
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// DefaultCacheTTL bounds how long a session is served from an instance's
+// memory before the store is read (and the idle timeout slid) again.
+const DefaultCacheTTL = 5 * time.Second
+
+// maxCached bounds the cache; past it, arbitrary entries are dropped.
+const maxCached = 100_000
+
+// cache holds decoded sessions by store key. Entries are dropped at once
+// on this instance's own changes and, through the store's Notifier, on
+// every other instance's; ttl bounds staleness if a message is lost.
+type cache struct {
+	ttl  time.Duration
+	mu   sync.RWMutex
+	m    map[string]cached
+	stop func()
+	bus  store.Notifier
+	chn  string
+}
+
+type cached struct {
+	s       Session
+	fetched time.Time
+}
+
+func newCache(ttl time.Duration, bus store.Notifier, channel string) *cache {
+	c := &cache{ttl: ttl, m: make(map[string]cached), bus: bus, chn: channel}
+	if bus != nil {
+		c.stop = bus.Subscribe(channel, c.drop, c.clear)
+	}
+	return c
+}
+
+// get returns a copy of the cached session for key when it is fresh.
+func (c *cache) get(key string, now time.Time) (*Session, bool) {
+	c.mu.RLock()
+	e, ok := c.m[key]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.fetched) >= c.ttl || !now.Before(e.s.ExpiresAt) {
+		return nil, false
+	}
+	s := e.s
+	return &s, true
+}
+
+func (c *cache) put(key string, s *Session, now time.Time) {
+	c.mu.Lock()
+	if len(c.m) >= maxCached {
+		for k := range c.m { // map order is arbitrary: a cheap random eviction
+			delete(c.m, k)
+			if len(c.m) < maxCached*9/10 {
+				break
+			}
+		}
+	}
+	c.m[key] = cached{s: *s, fetched: now}
+	c.mu.Unlock()
+}
+
+func (c *cache) drop(key string) {
+	c.mu.Lock()
+	delete(c.m, key)
+	c.mu.Unlock()
+}
+
+func (c *cache) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+// invalidate drops key here and on every other instance.
+func (c *cache) invalidate(ctx context.Context, key string) {
+	c.drop(key)
+	if c.bus != nil {
+		_ = c.bus.Publish(ctx, c.chn, key)
+	}
+}
+
+func (c *cache) close() {
+	if c.stop != nil {
+		c.stop()
+	}
+}

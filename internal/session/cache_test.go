@@ -1,0 +1,153 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+)
+
+var testRedis *testsupport.Redis
+
+func TestMain(m *testing.M) {
+	os.Exit(testsupport.RedisMain(m, &testRedis))
+}
+
+// instances returns two managers with long-lived caches over one Redis,
+// like two Gatehouse instances.
+func instances(t *testing.T) (*Manager, *Manager) {
+	t.Helper()
+	ring, err := keys.Derive(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func() *Manager {
+		st, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewManager(Options{Store: st, Ring: ring, KeyPrefix: t.Name() + ":", CacheTTL: time.Hour})
+		t.Cleanup(func() { m.Close(); st.Close() })
+		return m
+	}
+	return mk(), mk()
+}
+
+// eventually polls f for up to two seconds.
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !f(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestLogoutReachesOtherInstancesCache(t *testing.T) {
+	a, b := instances(t)
+	ctx := context.Background()
+	tok, err := a.Create(ctx, &Session{UserID: "u1", Login: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Load(ctx, tok); err != nil { // now cached on b for an hour
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "logout on a ending the session cached on b", func() bool {
+		_, err := b.Load(ctx, tok)
+		return errors.Is(err, ErrNoSession)
+	})
+}
+
+func TestUpdatesAndEndAllReachOtherInstances(t *testing.T) {
+	a, b := instances(t)
+	ctx := context.Background()
+	tok, _ := a.Create(ctx, &Session{UserID: "u2", Repos: []string{"acme/api"}})
+	if _, err := b.Load(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.UpdateAll(ctx, "u2", func(s *Session) { s.Repos = nil }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a webhook's change reaching b's cache", func() bool {
+		s, err := b.Load(ctx, tok)
+		return err == nil && len(s.Repos) == 0
+	})
+	if _, err := a.EndAll(ctx, "u2"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "revocation reaching b's cache", func() bool {
+		_, err := b.Load(ctx, tok)
+		return errors.Is(err, ErrNoSession)
+	})
+}
+
+// Messages published while an instance's subscription was down are lost;
+// on reconnecting the instance drops its whole cache.
+func TestCacheClearedAfterRedisOutage(t *testing.T) {
+	r := testsupport.StartRedisT(t)
+	if !r.Real {
+		t.Skip("needs a real redis-server")
+	}
+	ring, _ := keys.Derive(secret)
+	st, err := store.OpenRedis(store.RedisOptions{Addrs: []string{r.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := NewManager(Options{Store: st, Ring: ring, CacheTTL: time.Hour})
+	defer m.Close()
+	ctx := context.Background()
+	tok, _ := m.Create(ctx, &Session{UserID: "u3"})
+	if _, err := m.Load(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Kill(); err != nil { // the dataset is lost too
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cache being dropped after the outage", func() bool {
+		_, err := m.Load(ctx, tok)
+		return errors.Is(err, ErrNoSession)
+	})
+}
+
+func TestCacheServesWithoutStore(t *testing.T) {
+	ring, _ := keys.Derive(secret)
+	mem := store.NewMemory()
+	defer mem.Close()
+	cs := &countingStore{Store: mem}
+	m := NewManager(Options{Store: cs, Ring: ring, CacheTTL: 200 * time.Millisecond})
+	defer m.Close()
+	ctx := context.Background()
+	tok, _ := m.Create(ctx, &Session{UserID: "u4"})
+	for i := 0; i < 10; i++ {
+		if _, err := m.Load(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cs.calls.Load(); n != 1 {
+		t.Fatalf("10 loads made %d store reads, want 1", n)
+	}
+	time.Sleep(250 * time.Millisecond) // past the bound: read (and slide) again
+	if _, err := m.Load(ctx, tok); err != nil || cs.calls.Load() != 2 {
+		t.Fatalf("after the cache bound: %v, %d reads", err, cs.calls.Load())
+	}
+	// Cached copies are independent of each other.
+	s1, _ := m.Load(ctx, tok)
+	s1.Login = "changed"
+	if s2, _ := m.Load(ctx, tok); s2.Login == "changed" {
+		t.Fatal("a caller's change leaked into the cache")
+	}
+}
