@@ -515,7 +515,13 @@ func (g *GitHub) LastAuthorize() url.Values {
 func (g *GitHub) FailNext(path string, status int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.failNext[path] = append(g.failNext[path], status)
+	// One queue per request: "/api/v3/user" and "/user" are the same API
+	// path, so queued failures keep their order whichever form was used.
+	key := strings.TrimPrefix(path, gitHubAPIPrefix)
+	if key == "" {
+		key = "/"
+	}
+	g.failNext[key] = append(g.failNext[key], status)
 }
 
 // SetTokenDelay makes POST /login/oauth/access_token wait d before
@@ -549,12 +555,13 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	g.requests = append(g.requests, req)
 	status := 0
-	for key, queue := range g.failNext {
-		if len(queue) > 0 && req.match(key, true) {
-			status = queue[0]
-			g.failNext[key] = queue[1:]
-			break
-		}
+	key := req.path
+	if req.apiPath != "" {
+		key = req.apiPath
+	}
+	if queue := g.failNext[key]; len(queue) > 0 {
+		status = queue[0]
+		g.failNext[key] = queue[1:]
 	}
 	g.mu.Unlock()
 	if status != 0 {
