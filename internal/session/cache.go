@@ -18,32 +18,38 @@ const maxCached = 100_000
 // cache holds decoded sessions by store key. Entries are dropped at once
 // on this instance's own changes and, through the store's Notifier, on
 // every other instance's; ttl bounds staleness if a message is lost.
+//
+// Entries are found by the token itself, so a hit costs no MAC or hash: a
+// token only ever enters the cache after its MAC was checked. byKey maps
+// store keys (what invalidations name) back to tokens.
 type cache struct {
-	ttl  time.Duration
-	mu   sync.RWMutex
-	m    map[string]cached
-	stop func()
-	bus  store.Notifier
-	chn  string
+	ttl   time.Duration
+	mu    sync.RWMutex
+	m     map[string]cached // by token
+	byKey map[string]string // store key → token
+	stop  func()
+	bus   store.Notifier
+	chn   string
 }
 
 type cached struct {
 	s       Session
+	key     string
 	fetched time.Time
 }
 
 func newCache(ttl time.Duration, bus store.Notifier, channel string) *cache {
-	c := &cache{ttl: ttl, m: make(map[string]cached), bus: bus, chn: channel}
+	c := &cache{ttl: ttl, m: make(map[string]cached), byKey: make(map[string]string), bus: bus, chn: channel}
 	if bus != nil {
 		c.stop = bus.Subscribe(channel, c.drop, c.clear)
 	}
 	return c
 }
 
-// get returns a copy of the cached session for key when it is fresh.
-func (c *cache) get(key string, now time.Time) (*Session, bool) {
+// get returns a copy of the cached session for tok when it is fresh.
+func (c *cache) get(tok string, now time.Time) (*Session, bool) {
 	c.mu.RLock()
-	e, ok := c.m[key]
+	e, ok := c.m[tok]
 	c.mu.RUnlock()
 	if !ok || now.Sub(e.fetched) >= c.ttl || !now.Before(e.s.ExpiresAt) {
 		return nil, false
@@ -52,29 +58,36 @@ func (c *cache) get(key string, now time.Time) (*Session, bool) {
 	return &s, true
 }
 
-func (c *cache) put(key string, s *Session, now time.Time) {
+func (c *cache) put(tok, key string, s *Session, now time.Time) {
 	c.mu.Lock()
 	if len(c.m) >= maxCached {
-		for k := range c.m { // map order is arbitrary: a cheap random eviction
-			delete(c.m, k)
+		for t, e := range c.m { // map order is arbitrary: a cheap random eviction
+			delete(c.m, t)
+			delete(c.byKey, e.key)
 			if len(c.m) < maxCached*9/10 {
 				break
 			}
 		}
 	}
-	c.m[key] = cached{s: *s, fetched: now}
+	c.m[tok] = cached{s: *s, key: key, fetched: now}
+	c.byKey[key] = tok
 	c.mu.Unlock()
 }
 
+// drop removes the entry for a store key.
 func (c *cache) drop(key string) {
 	c.mu.Lock()
-	delete(c.m, key)
+	if tok, ok := c.byKey[key]; ok {
+		delete(c.m, tok)
+		delete(c.byKey, key)
+	}
 	c.mu.Unlock()
 }
 
 func (c *cache) clear() {
 	c.mu.Lock()
 	clear(c.m)
+	clear(c.byKey)
 	c.mu.Unlock()
 }
 

@@ -152,23 +152,23 @@ func (m *Manager) saveKey(ctx context.Context, key string, s *Session, ttl time.
 // ErrNoSession when the session is gone, and any other error when the
 // store could not answer.
 func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
+	var now time.Time
+	if m.cache != nil {
+		now = m.now()
+		if s, ok := m.cache.get(tok, now); ok {
+			return s, nil
+		}
+	}
 	t, err := parseToken(m.ring, tok)
 	if err != nil {
 		return nil, err
 	}
 	key := m.key(t)
-	if m.cache == nil {
-		return m.loadKey(ctx, key, m.idle)
-	}
-	now := m.now()
-	if s, ok := m.cache.get(key, now); ok {
-		return s, nil
-	}
 	s, err := m.loadKey(ctx, key, m.idle)
-	if err != nil {
-		return nil, err
+	if err != nil || m.cache == nil {
+		return s, err
 	}
-	m.cache.put(key, s, now)
+	m.cache.put(tok, key, s, now)
 	return s, nil
 }
 

@@ -41,14 +41,16 @@ type Memory struct {
 // that a Memory nobody closed can still be garbage collected (its cleanup
 // then stops the janitor).
 type memoryState struct {
-	seed   maphash.Seed
-	epoch  time.Time
-	shards [memoryShards]memoryShard
+	perShard int // most keys a shard holds
+	seed     maphash.Seed
+	epoch    time.Time
+	shards   [memoryShards]memoryShard
 }
 
 type memoryShard struct {
-	mu sync.RWMutex
-	m  map[string]memoryEntry
+	mu      sync.RWMutex
+	evicted int64
+	m       map[string]memoryEntry
 }
 
 // memoryEntry is one key: a byte value, or a set when set is non-nil.
@@ -69,7 +71,7 @@ func (e memoryEntry) isSet() bool { return e.set != nil }
 // NewMemory returns an empty Memory store whose janitor sweeps expired keys
 // every DefaultSweepInterval. Call Close to stop the janitor.
 func NewMemory() *Memory {
-	return newMemory(DefaultSweepInterval)
+	return NewMemoryLimit(DefaultMaxEntries)
 }
 
 func newMemory(sweep time.Duration) *Memory {
@@ -161,6 +163,7 @@ func (m *Memory) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 	e := memoryEntry{value: bytes.Clone(value), expires: expiry(m.now(), ttl)}
 	sh := m.shard(key)
 	sh.mu.Lock()
+	sh.makeRoom(key, m.now(), m.perShard)
 	sh.m[key] = e
 	sh.mu.Unlock()
 	return nil
@@ -182,6 +185,7 @@ func (m *Memory) SetNX(ctx context.Context, key string, value []byte, ttl time.D
 	if e, ok := sh.m[key]; ok && e.expires > now {
 		return false, nil
 	}
+	sh.makeRoom(key, now, m.perShard)
 	sh.m[key] = memoryEntry{value: v, expires: expiry(now, ttl)}
 	return true, nil
 }

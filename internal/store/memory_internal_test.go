@@ -71,3 +71,28 @@ func TestMemoryHugeTTL(t *testing.T) {
 		t.Fatalf("Get after touch with a huge ttl: %v", err)
 	}
 }
+
+func TestMemoryBounded(t *testing.T) {
+	m := NewMemoryLimit(memoryShards * 10) // 10 keys per shard
+	defer m.Close()
+	ctx := context.Background()
+	// A long-lived key first, then a flood of short-lived ones.
+	if err := m.Set(ctx, "keep", []byte("v"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10_000; i++ {
+		if err := m.Set(ctx, fmt.Sprintf("flood-%d", i), []byte("x"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := m.rawLen(); n > memoryShards*10 {
+		t.Fatalf("memory store holds %d keys, limit %d", n, memoryShards*10)
+	}
+	if m.Evicted() == 0 {
+		t.Fatal("nothing counted as evicted")
+	}
+	// Keys that expire first go first: the hour-long key survives.
+	if _, err := m.Get(ctx, "keep", 0); err != nil {
+		t.Fatalf("long-lived key evicted before short-lived ones: %v", err)
+	}
+}

@@ -26,6 +26,7 @@ func (m *Memory) SetAdd(ctx context.Context, key string, ttl time.Duration, memb
 	e, ok := sh.m[key]
 	switch {
 	case !ok || e.expires <= now:
+		sh.makeRoom(key, now, m.perShard)
 		e = memoryEntry{set: make(map[string]struct{}, len(members))}
 	case !e.isSet():
 		return ErrWrongType
