@@ -186,3 +186,24 @@ func TestInstallationReposThroughAppKey(t *testing.T) {
 		t.Fatalf("installation record: %+v %v", in, err)
 	}
 }
+
+// The same repository added twice (two deliveries, e.g. after a re-install)
+// is recorded once.
+func TestRepeatedAddKeepsOneCopy(t *testing.T) {
+	gh := newFake(t, nil)
+	svc := instance(t, store.NewMemory(), gh, nil)
+	body := []byte(`{"action":"added","installation":{"id":77,"account":{"login":"acme","id":500,"type":"Organization"}},"repository_selection":"selected","repositories_added":[{"id":3,"full_name":"acme/docs","name":"docs","private":false}],"repositories_removed":[],"sender":{"login":"owner","id":9,"type":"User"}}`)
+	for _, id := range []string{"a", "b", "c"} {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header.Set("X-GitHub-Event", "installation_repositories")
+		req.Header.Set("X-GitHub-Delivery", id)
+		req.Header.Set("X-Hub-Signature-256", testsupport.SignGitHubBody(hookSecret, body))
+		if code := svc.Webhook(context.Background(), req); code != http.StatusOK {
+			t.Fatalf("delivery %s: %d", id, code)
+		}
+	}
+	in, err := svc.opts.Directory.Installation(context.Background(), 77)
+	if err != nil || len(in.Repos) != 1 {
+		t.Fatalf("installation repos after three adds: %+v %v", in, err)
+	}
+}

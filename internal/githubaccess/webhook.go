@@ -81,8 +81,7 @@ func (s *Service) apply(ctx context.Context, event any) error {
 	case *github.InstallationRepositoriesEvent:
 		id := e.Installation.ID
 		if _, err := d.UpdateInstallation(ctx, id, func(in *directory.Installation) error {
-			in.Repos = removeRepos(in.Repos, e.RepositoriesRemoved)
-			in.Repos = append(in.Repos, toRepos(e.RepositoriesAdded, id)...)
+			in.Repos = mergeRepos(removeRepos(in.Repos, e.RepositoriesRemoved), toRepos(e.RepositoriesAdded, id))
 			return nil
 		}); err != nil {
 			return err
@@ -93,7 +92,7 @@ func (s *Service) apply(ctx context.Context, event any) error {
 		return s.forUsers(ctx, id, true, func(u *directory.User) {
 			repos := removeRepos(u.Access[id], e.RepositoriesRemoved)
 			if u.GitHubID != 0 && u.GitHubID == e.Installation.AccountID {
-				repos = append(repos, toRepos(e.RepositoriesAdded, id)...)
+				repos = mergeRepos(repos, toRepos(e.RepositoriesAdded, id))
 			}
 			u.Access[id] = repos
 		})
@@ -258,6 +257,21 @@ func withOwner(repos []directory.Repo, owner string) []directory.Repo {
 		out[i] = r
 	}
 	return out
+}
+
+// mergeRepos adds the repositories of more that repos lacks (by id).
+func mergeRepos(repos, more []directory.Repo) []directory.Repo {
+	have := make(map[int64]bool, len(repos))
+	for _, r := range repos {
+		have[r.GitHubRepoID] = true
+	}
+	for _, r := range more {
+		if !have[r.GitHubRepoID] {
+			have[r.GitHubRepoID] = true
+			repos = append(repos, r)
+		}
+	}
+	return repos
 }
 
 func removeRepos(repos []directory.Repo, gone []github.Repo) []directory.Repo {
