@@ -207,3 +207,15 @@ func TestSessionCookieFlags(t *testing.T) {
 		t.Errorf("session token length %d", len(sc.Value))
 	}
 }
+
+// The identity is also published as Caddy placeholders, under the names
+// Caddy's own authentication handler uses.
+func TestPlaceholders(t *testing.T) {
+	load(t, config{site: `request_header X-Placeholders "{http.auth.user.login}|{http.auth.user.email}|{http.auth.user.provider}|{http.auth.user.name}|{http.auth.user.id}"`})
+	echo, _ := login(t, testsupport.NewBrowser(t), "/")
+	got := http.Header(echo.Headers).Get("X-Placeholders")
+	id := http.Header(echo.Headers).Get("X-Auth-User-Id")
+	if want := "alice|alice@example.com|corp|Alice|" + id; got != want || id == "" {
+		t.Fatalf("placeholders = %q, want %q", got, want)
+	}
+}

@@ -132,20 +132,38 @@ func upstreamIdentity(s *session.Session) headers.Identity {
 
 // setPlaceholders publishes the identity under the names Caddy's own
 // authentication handler uses, so {http.auth.user.id} reaches the access
-// log and header_up.
+// log and header_up. The values are produced only when a placeholder is
+// actually read; the id is set outright because the access log reads it
+// for every request.
 func setPlaceholders(r *http.Request, s *session.Session) {
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !ok {
 		return
 	}
 	repl.Set("http.auth.user.id", s.UserID)
-	repl.Set("http.auth.user.login", s.Login)
-	repl.Set("http.auth.user.email", s.Email)
-	repl.Set("http.auth.user.name", s.Name)
-	repl.Set("http.auth.user.avatar", s.Avatar)
-	repl.Set("http.auth.user.provider", s.Provider)
-	repl.Set("http.auth.user.groups", strings.Join(s.Groups, ","))
-	repl.Set("http.auth.user.repos", strings.Join(s.Repos, ","))
+	repl.Map(func(key string) (any, bool) {
+		field, ok := strings.CutPrefix(key, "http.auth.user.")
+		if !ok {
+			return nil, false
+		}
+		switch field {
+		case "login":
+			return s.Login, true
+		case "email":
+			return s.Email, true
+		case "name":
+			return s.Name, true
+		case "avatar":
+			return s.Avatar, true
+		case "provider":
+			return s.Provider, true
+		case "groups":
+			return strings.Join(s.Groups, ","), true
+		case "repos":
+			return strings.Join(s.Repos, ","), true
+		}
+		return nil, false
+	})
 }
 
 // serveEndpoint dispatches the paths under the prefix. Nothing under the

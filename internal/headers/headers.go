@@ -4,6 +4,7 @@ package headers
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -110,11 +111,16 @@ func (s *Set) Strip(h http.Header) {
 }
 
 // Apply sets the identity headers on h. Empty values are not sent. Strip
-// must have run first.
+// must have run first. The single-value headers share one backing array,
+// so a request costs one allocation for them.
 func (s *Set) Apply(h http.Header, id Identity) {
+	vals := make([]string, 6)
+	n := 0
 	set := func(name, v string) {
 		if name != "" && v != "" {
-			h[name] = []string{sanitize(v)}
+			vals[n] = sanitize(v)
+			h[name] = vals[n : n+1 : n+1]
+			n++
 		}
 	}
 	set(s.names.UserID, id.UserID)
@@ -199,23 +205,23 @@ func StripCookies(h http.Header, names ...string) {
 			out = append(out, line)
 			continue
 		}
-		parts := strings.Split(line, ";")
-		kept := parts[:0]
-		for _, p := range parts {
-			name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
-			drop := false
-			for _, n := range names {
-				if name == n {
-					drop = true
-					break
-				}
+		var b strings.Builder
+		b.Grow(len(line))
+		for rest := line; rest != ""; {
+			var part string
+			part, rest, _ = strings.Cut(rest, ";")
+			part = strings.TrimSpace(part)
+			name, _, _ := strings.Cut(part, "=")
+			if part == "" || slices.Contains(names, name) {
+				continue
 			}
-			if !drop && strings.TrimSpace(p) != "" {
-				kept = append(kept, strings.TrimSpace(p))
+			if b.Len() > 0 {
+				b.WriteString("; ")
 			}
+			b.WriteString(part)
 		}
-		if len(kept) > 0 {
-			out = append(out, strings.Join(kept, "; "))
+		if b.Len() > 0 {
+			out = append(out, b.String())
 		}
 	}
 	if len(out) == 0 {
