@@ -75,6 +75,7 @@ type Options struct {
 type Gate struct {
 	Options
 	providers   map[string]*Provider
+	endpoints   map[string]http.HandlerFunc
 	bindingName string
 	ownCookies  []string
 }
@@ -94,6 +95,7 @@ func New(opts Options) (*Gate, error) {
 		opts.Title = "Sign in"
 	}
 	g := &Gate{Options: opts, providers: map[string]*Provider{}}
+	g.endpoints = g.routes()
 	for i := range opts.Providers {
 		g.providers[opts.Providers[i].Name] = &opts.Providers[i]
 	}

@@ -117,13 +117,20 @@ func (g *Gate) appRedirectURI(origin *url.URL) string {
 	return origin.Scheme + "://" + origin.Host + g.Prefix + "/github-app/callback"
 }
 
-// serveAppConnect sends a signed-in user to authorize the GitHub App.
-func (g *Gate) serveAppConnect(w http.ResponseWriter, r *http.Request) {
+// appRequest admits a request to the App endpoints: an App must be
+// configured and the user signed in. It answers the request otherwise.
+func (g *Gate) appRequest(w http.ResponseWriter, r *http.Request) (*session.Session, string, bool) {
 	if g.GitHub == nil || !g.GitHub.AppConfigured() {
 		g.fail(w, r, errNotFound)
-		return
+		return nil, "", false
 	}
-	if _, _, _, ok := g.requireSession(w, r); !ok {
+	s, tok, _, ok := g.requireSession(w, r)
+	return s, tok, ok
+}
+
+// serveAppConnect sends a signed-in user to authorize the GitHub App.
+func (g *Gate) serveAppConnect(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := g.appRequest(w, r); !ok {
 		return
 	}
 	origin, ok := g.origin(r)
@@ -131,19 +138,12 @@ func (g *Gate) serveAppConnect(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, errUnknownHost)
 		return
 	}
-	binding := cookieValue(r.Header["Cookie"], g.bindingName)
-	if !login.ValidBinding(binding) {
-		binding = login.NewBinding()
-	}
-	verifier := login.Random(48)
-	state, err := g.States.Begin(r.Context(), binding, login.Pending{
+	binding, state, verifier, ok := g.beginLogin(w, r, login.Pending{
 		Provider:    appProvider,
-		Verifier:    verifier,
 		Redirect:    g.Redirects.Target(r.URL.Query().Get("rd"), origin),
 		RedirectURI: g.appRedirectURI(origin),
 	})
-	if err != nil {
-		g.fail(w, r, errStoreDown)
+	if !ok {
 		return
 	}
 	http.SetCookie(w, g.bindingCookie(binding))
@@ -154,11 +154,7 @@ func (g *Gate) serveAppConnect(w http.ResponseWriter, r *http.Request) {
 // serveAppCallback finishes the App authorization and records the user's
 // repositories.
 func (g *Gate) serveAppCallback(w http.ResponseWriter, r *http.Request) {
-	if g.GitHub == nil || !g.GitHub.AppConfigured() {
-		g.fail(w, r, errNotFound)
-		return
-	}
-	s, tok, _, ok := g.requireSession(w, r)
+	s, tok, ok := g.appRequest(w, r)
 	if !ok {
 		return
 	}
@@ -202,11 +198,7 @@ func (g *Gate) serveAppCallback(w http.ResponseWriter, r *http.Request) {
 
 // serveAppStatus reports the signed-in user's App connection.
 func (g *Gate) serveAppStatus(w http.ResponseWriter, r *http.Request) {
-	if g.GitHub == nil || !g.GitHub.AppConfigured() {
-		g.fail(w, r, errNotFound)
-		return
-	}
-	s, _, _, ok := g.requireSession(w, r)
+	s, _, ok := g.appRequest(w, r)
 	if !ok {
 		return
 	}

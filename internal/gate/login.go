@@ -76,23 +76,15 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 	if !ok {
 		return
 	}
-	binding := cookieValue(r.Header["Cookie"], g.bindingName)
-	if !login.ValidBinding(binding) {
-		binding = login.NewBinding()
-	}
-	verifier := login.Random(48)
 	nonce := login.Random(24)
 	redirectURI := g.redirectURI(p, origin)
-	state, err := g.States.Begin(r.Context(), binding, login.Pending{
+	binding, state, verifier, ok := g.beginLogin(w, r, login.Pending{
 		Provider:    p.Name,
-		Verifier:    verifier,
 		Nonce:       nonce,
 		Redirect:    g.Redirects.Target(r.URL.Query().Get("rd"), origin),
 		RedirectURI: redirectURI,
 	})
-	if err != nil {
-		g.Logger.Warn("cannot record login state", zap.Error(err))
-		g.fail(w, r, errStoreDown)
+	if !ok {
 		return
 	}
 	authURL, err := p.Auth.AuthURL(r.Context(), redirectURI, state, nonce, verifier)
@@ -103,6 +95,25 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 	http.SetCookie(w, g.bindingCookie(binding))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+// beginLogin records a login in progress (the provider's or the GitHub
+// App's) for this browser, with a fresh PKCE verifier, and returns the
+// browser binding to set as a cookie, the state and the verifier. On
+// failure it answers the request itself.
+func (g *Gate) beginLogin(w http.ResponseWriter, r *http.Request, p login.Pending) (binding, state, verifier string, ok bool) {
+	binding = cookieValue(r.Header["Cookie"], g.bindingName)
+	if !login.ValidBinding(binding) {
+		binding = login.NewBinding()
+	}
+	p.Verifier = login.Random(48)
+	state, err := g.States.Begin(r.Context(), binding, p)
+	if err != nil {
+		g.Logger.Warn("cannot record login state", zap.Error(err))
+		g.fail(w, r, errStoreDown)
+		return "", "", "", false
+	}
+	return binding, state, p.Verifier, true
 }
 
 // providerFailed answers for a provider error (unreachable, refused

@@ -169,32 +169,33 @@ func setPlaceholders(r *http.Request, s *session.Session) {
 // serveEndpoint dispatches the paths under the prefix. Nothing under the
 // prefix is ever proxied upstream.
 func (g *Gate) serveEndpoint(w http.ResponseWriter, r *http.Request, rest string) {
-	switch {
-	case rest == "/login":
-		g.serveChooser(w, r)
-	case strings.HasPrefix(rest, "/login/"):
-		g.serveLoginStart(w, r, rest[len("/login/"):])
-	case strings.HasPrefix(rest, "/callback/"):
-		g.serveCallback(w, r, rest[len("/callback/"):])
-	case rest == "/logout":
-		g.serveLogout(w, r)
-	case rest == "/userinfo":
-		g.serveUserinfo(w, r)
-	case rest == "/auth":
-		g.serveForwardAuth(w, r)
-	case rest == "/healthz":
-		g.serveHealthz(w, r)
-	case rest == "/repos":
-		g.serveRepos(w, r)
-	case rest == "/github-app/connect":
-		g.serveAppConnect(w, r)
-	case rest == "/github-app/callback":
-		g.serveAppCallback(w, r)
-	case rest == "/github-app/status":
-		g.serveAppStatus(w, r)
-	case rest == "/webhooks/github":
-		g.serveGitHubWebhook(w, r)
-	default:
-		g.fail(w, r, errNotFound)
+	if h, ok := g.endpoints[rest]; ok {
+		h(w, r)
+		return
+	}
+	if name, ok := strings.CutPrefix(rest, "/login/"); ok {
+		g.serveLoginStart(w, r, name)
+		return
+	}
+	if name, ok := strings.CutPrefix(rest, "/callback/"); ok {
+		g.serveCallback(w, r, name)
+		return
+	}
+	g.fail(w, r, errNotFound)
+}
+
+// routes lists the endpoints under the prefix that have a fixed path.
+func (g *Gate) routes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"/login":               g.serveChooser,
+		"/logout":              g.serveLogout,
+		"/userinfo":            g.serveUserinfo,
+		"/auth":                g.serveForwardAuth,
+		"/healthz":             g.serveHealthz,
+		"/repos":               g.serveRepos,
+		"/github-app/connect":  g.serveAppConnect,
+		"/github-app/callback": g.serveAppCallback,
+		"/github-app/status":   g.serveAppStatus,
+		"/webhooks/github":     g.serveGitHubWebhook,
 	}
 }
