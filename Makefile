@@ -20,9 +20,13 @@ build:
 demo:
 	$(GO) run ./examples/demo
 
-## bench: handler micro-benchmarks (memory and Redis stores)
+## bench: handler micro-benchmarks (memory and Redis stores), then the side-by-side load benchmark
+## (cmd/gatehouse-bench, Gatehouse vs a plain reverse_proxy; results in bench-results/latest.txt).
+## Needs redis-server; installs wrk with apt-get when missing. BENCHFLAGS passes flags, e.g.
+## make bench BENCHFLAGS='-rounds 1 -duration 3s'
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./module/ ./internal/session/ ./internal/store/
+	$(GO) run ./cmd/gatehouse-bench $(BENCHFLAGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
