@@ -1,0 +1,70 @@
+package module
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func provision(h *Handler) error {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	err := h.Provision(ctx)
+	if err == nil {
+		err = h.Validate()
+	}
+	_ = h.Cleanup()
+	return err
+}
+
+func oidcProvider() []ProviderConfig {
+	return []ProviderConfig{{Type: "oidc", Name: "corp", Issuer: "https://login.example.com", ClientID: "{env.GH_TEST_CLIENT_ID}", ClientSecret: "{env.GH_TEST_CLIENT_SECRET}"}}
+}
+
+// Placeholders are resolved at provision time, so secrets can come from
+// the environment; what they resolve to is then checked.
+func TestProvisionResolvesPlaceholders(t *testing.T) {
+	t.Setenv("GH_TEST_SECRET", strings.Repeat("s", 40))
+	t.Setenv("GH_TEST_CLIENT_ID", "client")
+	t.Setenv("GH_TEST_CLIENT_SECRET", "secret")
+	if err := provision(&Handler{Secret: "{env.GH_TEST_SECRET}", Providers: oidcProvider()}); err != nil {
+		t.Fatalf("secret from the environment: %v", err)
+	}
+	t.Setenv("GH_TEST_SECRET", "too-short")
+	err := provision(&Handler{Secret: "{env.GH_TEST_SECRET}", Providers: oidcProvider()})
+	if err == nil || !strings.Contains(err.Error(), "at least 32") || strings.Contains(err.Error(), "too-short") {
+		t.Fatalf("short secret from the environment: %v (the message must not echo the secret)", err)
+	}
+}
+
+func TestProvisionErrors(t *testing.T) {
+	t.Setenv("GH_TEST_CLIENT_ID", "client")
+	secret := strings.Repeat("s", 40)
+	cases := map[string]struct {
+		h    Handler
+		want string
+	}{
+		"no provider":          {Handler{Secret: secret}, "no provider configured"},
+		"bad prefix":           {Handler{Secret: secret, Prefix: "x", Providers: oidcProvider()}, "prefix"},
+		"external_url path":    {Handler{Secret: secret, ExternalURL: "https://a.example.com/app", Providers: oidcProvider()}, "external_url"},
+		"__Host- with domain":  {Handler{Secret: secret, Cookie: &CookieConfig{Name: "__Host-x", Domain: "example.com"}, Providers: oidcProvider()}, "__Host-"},
+		"idle over lifetime":   {Handler{Secret: secret, Cookie: &CookieConfig{Lifetime: caddy.Duration(3600e9), IdleTimeout: caddy.Duration(7200e9)}, Providers: oidcProvider()}, "idle_timeout"},
+		"bad header name":      {Handler{Secret: secret, Headers: &HeadersConfig{Email: "X_Email"}, Providers: oidcProvider()}, "header name"},
+		"unknown store":        {Handler{Secret: secret, Store: &StoreConfig{Type: "etcd"}, Providers: oidcProvider()}, "not supported"},
+		"unknown provider":     {Handler{Secret: secret, Providers: []ProviderConfig{{Type: "saml", ClientID: "x"}}}, "not supported"},
+		"github without creds": {Handler{Secret: secret, Providers: []ProviderConfig{{Type: "github"}}}, "client_id and client_secret"},
+		"app without webhook secret": {Handler{Secret: secret, Providers: oidcProvider(),
+			GitHubApp: &GitHubAppConfig{ClientID: "Iv1.x", ClientSecret: "s"}}, "webhook_secret"},
+		"duplicate provider": {Handler{Secret: secret, Providers: append(oidcProvider(), oidcProvider()...)}, "used twice"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := c.h
+			if err := provision(&h); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+}
