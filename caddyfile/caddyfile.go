@@ -844,9 +844,6 @@ var cookieBlock = newTable("cookie",
 // headerOff turns a header off.
 const headerOff = "off"
 
-// jwtHeader carries the signed assertion; it has no field of its own.
-const jwtHeader = "X-Auth-Jwt"
-
 // reservedHeaders are request headers an identity header must not replace:
 // Gatehouse removes client copies of its headers, which would break these.
 var reservedHeaders = []string{
@@ -868,6 +865,7 @@ var headerFields = []struct {
 	{"provider", "X-Auth-Provider", func(h *module.HeadersConfig) *string { return &h.Provider }},
 	{"groups", "X-Auth-Groups", func(h *module.HeadersConfig) *string { return &h.Groups }},
 	{"repos", "X-Auth-Repos", func(h *module.HeadersConfig) *string { return &h.Repos }},
+	{"jwt", "X-Auth-Jwt", func(h *module.HeadersConfig) *string { return &h.JWT }},
 }
 
 // headersBlock is `headers { ... }`, one subdirective per headerFields entry.
@@ -893,10 +891,6 @@ var headersBlock = func() table[module.HeadersConfig] {
 			if i := slices.IndexFunc(reservedHeaders, func(r string) bool { return strings.EqualFold(r, v) }); i >= 0 {
 				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
 					"which would break the request; pick another name such as X-Remote-User", f.name, reservedHeaders[i])
-			}
-			if strings.EqualFold(v, jwtHeader) {
-				return c.errf("headers %s cannot be %s, which carries the signed identity assertion; "+
-					"pick another name", f.name, jwtHeader)
 			}
 			*f.field(h) = v
 			return nil

@@ -104,7 +104,7 @@ func TestSubdirectives(t *testing.T) {
 		"github_app": {"app_id", "client_id", "client_secret", "webhook_secret", "private_key_file", "base_url",
 			"api_url", "recheck_interval"},
 		"cookie":  {"name", "domain", "lifetime", "idle_timeout", "same_site"},
-		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos"},
+		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "jwt"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("Subdirectives() has blocks %v, want %v", keys(got), keys(want))

@@ -61,7 +61,7 @@
 //			same_site lax|strict|none
 //		}
 //		headers {
-//			user_id|user|email|name|avatar|provider|groups|repos <Header-Name>|off
+//			user_id|user|email|name|avatar|provider|groups|repos|jwt <Header-Name>|off
 //		}
 //		external_url <url>
 //		redirect_domains <hosts...>
@@ -196,11 +196,11 @@
 // headers: renames the identity headers sent upstream, or turns one off
 // with `off`. Fields and defaults: user_id X-Auth-User-Id, user X-Auth-User,
 // email X-Auth-Email, name X-Auth-Name, avatar X-Auth-Avatar, provider
-// X-Auth-Provider, groups X-Auth-Groups, repos X-Auth-Repos. Names use
-// letters, digits and '-' (proxies drop names with '_' or '.'), must be
-// distinct from each other (defaults included) and from X-Auth-Jwt, and
-// must not be a header the request itself needs (Host, Cookie,
-// Authorization...).
+// X-Auth-Provider, groups X-Auth-Groups, repos X-Auth-Repos, jwt
+// X-Auth-Jwt (the signed assertion). Names use letters, digits and '-'
+// (proxies drop names with '_' or '.'), must be distinct from each other
+// (defaults included), and must not be a header the request itself needs
+// (Host, Cookie, Authorization...).
 //
 // external_url: the public origin of the site (scheme://host[:port]) when
 // it differs from what Caddy sees, e.g. behind a TLS-terminating load

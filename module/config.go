@@ -136,6 +136,9 @@ type HeadersConfig struct {
 	Groups string `json:"groups,omitempty"`
 	// Repositories, comma-separated owner/name. Default: X-Auth-Repos.
 	Repos string `json:"repos,omitempty"`
+	// The signed identity assertion (ES256 JWT, keys at
+	// {prefix}/jwks.json). Default: X-Auth-Jwt.
+	JWT string `json:"jwt,omitempty"`
 }
 
 // GitHubAppConfig connects a GitHub App, through which signed-in users

@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
@@ -40,9 +41,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.sites = new(siteHosts)
 	repl := caddy.NewReplacer()
 
-	ring, err := keys.Derive(repl.ReplaceKnown(h.Secret, ""))
+	secret := repl.ReplaceKnown(h.Secret, "")
+	ring, err := keys.Derive(secret)
 	if err != nil {
 		return fmt.Errorf("gatehouse: secret: %w", err)
+	}
+	signer, err := assertion.New(secret)
+	if err != nil {
+		return fmt.Errorf("gatehouse: %w", err)
 	}
 
 	prefix := h.Prefix
@@ -131,6 +137,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		Store:       st,
 		Sessions:    sessions,
 		GitHub:      gh,
+		Assertion:   signer,
 		States:      login.New(st, ring, keyPrefix),
 		Providers:   providers,
 		Policy:      policy,
@@ -244,7 +251,7 @@ func (h *Handler) headerNames() (headers.Names, error) {
 	}{
 		{"user_id", cfg.UserID, &n.UserID}, {"user", cfg.User, &n.User}, {"email", cfg.Email, &n.Email},
 		{"name", cfg.Name, &n.Name}, {"avatar", cfg.Avatar, &n.Avatar}, {"provider", cfg.Provider, &n.Provider},
-		{"groups", cfg.Groups, &n.Groups}, {"repos", cfg.Repos, &n.Repos},
+		{"groups", cfg.Groups, &n.Groups}, {"repos", cfg.Repos, &n.Repos}, {"jwt", cfg.JWT, &n.JWT},
 	} {
 		switch {
 		case f.val == "":

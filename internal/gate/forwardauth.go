@@ -51,6 +51,7 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.Headers.Apply(w.Header(), upstreamIdentity(s))
+	g.setAssertion(r, w.Header(), tok, s)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
@@ -66,6 +67,8 @@ type Options struct {
 	// GitHub is the GitHub integration; nil when neither a github
 	// provider nor a GitHub App is configured.
 	GitHub GitHub
+	// Assertion signs X-Auth-Jwt and serves the JWKS.
+	Assertion *assertion.Signer
 	// Title is shown in page titles.
 	Title string
 }

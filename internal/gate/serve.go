@@ -61,6 +61,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		r.Header.Del("Authorization")
 	}
 	g.Headers.Apply(r.Header, upstreamIdentity(s))
+	g.setAssertion(r, r.Header, tok, s)
 	setPlaceholders(r, s)
 	return next.ServeHTTP(w, r)
 }
@@ -197,5 +198,6 @@ func (g *Gate) routes() map[string]http.HandlerFunc {
 		"/github-app/callback": g.serveAppCallback,
 		"/github-app/status":   g.serveAppStatus,
 		"/webhooks/github":     g.serveGitHubWebhook,
+		"/jwks.json":           g.serveJWKS,
 	}
 }

@@ -1,0 +1,171 @@
+// Package assertion signs the X-Auth-Jwt identity assertion Gatehouse
+// sends upstream, and publishes the keys that verify it (JWKS).
+//
+// The ES256 signing key is derived from the operator's secret, so every
+// instance with the same secret signs with the same key (and kid) and any
+// of them can serve the JWKS.
+package assertion
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Lifetime of an assertion. SPEC: at most five minutes.
+const Lifetime = 5 * time.Minute
+
+// reuseMargin: a cached assertion is reused while it has more than this
+// long left — for its first minute — so an upstream always receives one
+// with at least four minutes to go.
+const reuseMargin = 4 * time.Minute
+
+// Claims are the identity fields of an assertion.
+type Claims struct {
+	Login    string   `json:"login,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	Name     string   `json:"name,omitempty"`
+	Avatar   string   `json:"avatar,omitempty"`
+	Provider string   `json:"provider,omitempty"`
+	Groups   []string `json:"groups,omitempty"`
+	Repos    []string `json:"repos,omitempty"`
+}
+
+// Signer signs assertions and serves the JWKS.
+type Signer struct {
+	key    *ecdsa.PrivateKey
+	kid    string
+	signer jose.Signer
+	jwks   []byte
+	etag   string
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedJWT
+}
+
+type cachedJWT struct {
+	token   string
+	expires time.Time
+}
+
+// maxCached bounds the per-session assertion cache.
+const maxCached = 100_000
+
+// New derives the signing key from secret.
+func New(secret string) (*Signer, error) {
+	key, err := deriveKey(secret)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := key.PublicKey.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("assertion: encoding the public key: %w", err)
+	}
+	sum := sha256.Sum256(pub)
+	kid := base64.RawURLEncoding.EncodeToString(sum[:12])
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("assertion: creating the signer: %w", err)
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
+		Key: &key.PublicKey, KeyID: kid, Algorithm: string(jose.ES256), Use: "sig",
+	}}})
+	if err != nil {
+		return nil, fmt.Errorf("assertion: encoding the JWKS: %w", err)
+	}
+	etag := sha256.Sum256(jwks)
+	return &Signer{
+		key: key, kid: kid, signer: signer, jwks: jwks,
+		etag: `"` + base64.RawURLEncoding.EncodeToString(etag[:12]) + `"`,
+		now:  time.Now, cache: map[string]cachedJWT{},
+	}, nil
+}
+
+// deriveKey turns secret into a P-256 private key with HKDF-SHA256,
+// trying the next counter in the (negligible) case the bytes are not a
+// valid scalar.
+func deriveKey(secret string) (*ecdsa.PrivateKey, error) {
+	for i := 0; i < 16; i++ {
+		raw, err := hkdf.Key(sha256.New, []byte(secret), []byte("gatehouse/v1"), fmt.Sprintf("assertion-es256/%d", i), 32)
+		if err != nil {
+			return nil, fmt.Errorf("assertion: deriving the key: %w", err)
+		}
+		if key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), raw); err == nil {
+			return key, nil
+		}
+	}
+	return nil, fmt.Errorf("assertion: no valid key derived from the secret")
+}
+
+// KeyID returns the kid of the signing key.
+func (s *Signer) KeyID() string { return s.kid }
+
+// JWKS returns the JSON Web Key Set and its entity tag.
+func (s *Signer) JWKS() ([]byte, string) { return s.jwks, s.etag }
+
+// Token returns an assertion for subject on audience (the request host),
+// issued by issuer. cacheKey identifies the session; an assertion is
+// signed once, reused for a minute, and signed again at once when the
+// identity changes.
+func (s *Signer) Token(cacheKey, issuer, audience, subject string, c Claims) (string, error) {
+	now := s.now()
+	fp := fingerprint(issuer, audience, subject, c)
+	k := cacheKey + "\x00" + fp
+	s.mu.Lock()
+	if e, ok := s.cache[k]; ok && e.expires.Sub(now) > reuseMargin {
+		s.mu.Unlock()
+		return e.token, nil
+	}
+	s.mu.Unlock()
+
+	jti := make([]byte, 16)
+	_, _ = rand.Read(jti)
+	exp := now.Add(Lifetime)
+	std := jwt.Claims{
+		Issuer:   issuer,
+		Audience: jwt.Audience{audience},
+		Subject:  subject,
+		IssuedAt: jwt.NewNumericDate(now),
+		Expiry:   jwt.NewNumericDate(exp),
+		ID:       base64.RawURLEncoding.EncodeToString(jti),
+	}
+	tok, err := jwt.Signed(s.signer).Claims(std).Claims(c).Serialize()
+	if err != nil {
+		return "", fmt.Errorf("assertion: signing: %w", err)
+	}
+	s.mu.Lock()
+	if len(s.cache) >= maxCached {
+		for key, e := range s.cache {
+			if len(s.cache) < maxCached*9/10 && e.expires.After(now) {
+				break
+			}
+			delete(s.cache, key)
+		}
+	}
+	s.cache[k] = cachedJWT{token: tok, expires: exp}
+	s.mu.Unlock()
+	return tok, nil
+}
+
+// fingerprint identifies the claims, so a changed identity (new repos
+// after a webhook, say) gets a fresh assertion.
+func fingerprint(issuer, audience, subject string, c Claims) string {
+	b, _ := json.Marshal(struct {
+		I, A, S string
+		C       Claims
+	}{issuer, audience, subject, c})
+	sum := sha256.Sum256(b)
+	return string(sum[:16])
+}

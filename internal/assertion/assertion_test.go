@@ -1,0 +1,139 @@
+package assertion
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+const secret = "assertion-test-secret-0123456789abcdef"
+
+// verify checks tok against the signer's published JWKS, accepting only
+// ES256, and returns the claims.
+func verify(t *testing.T, s *Signer, tok string) (jwt.Claims, Claims) {
+	t.Helper()
+	body, _ := s.JWKS()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parsed.Headers) != 1 || parsed.Headers[0].KeyID != s.KeyID() {
+		t.Fatalf("kid: %+v", parsed.Headers)
+	}
+	keys := set.Key(s.KeyID())
+	if len(keys) != 1 {
+		t.Fatalf("kid %s not in the JWKS", s.KeyID())
+	}
+	var std jwt.Claims
+	var ours Claims
+	if err := parsed.Claims(keys[0].Key, &std, &ours); err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+	return std, ours
+}
+
+func TestTokenVerifiesWithJWKS(t *testing.T) {
+	s, err := New(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	s.now = func() time.Time { return now }
+	tok, err := s.Token("session-a", "https://app.example.com", "app.example.com", "github:1", Claims{Login: "alice", Repos: []string{"acme/api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	std, ours := verify(t, s, tok)
+	if std.Issuer != "https://app.example.com" || !std.Audience.Contains("app.example.com") || std.Subject != "github:1" || std.ID == "" {
+		t.Fatalf("claims %+v", std)
+	}
+	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: "https://app.example.com", AnyAudience: jwt.Audience{"app.example.com"}, Time: now}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if d := std.Expiry.Time().Sub(std.IssuedAt.Time()); d != Lifetime || d > 5*time.Minute {
+		t.Fatalf("lifetime %s", d)
+	}
+	if ours.Login != "alice" || ours.Repos[0] != "acme/api" {
+		t.Fatalf("identity claims %+v", ours)
+	}
+	// iat and exp are integers, not floats.
+	payload := strings.Split(tok, ".")[1]
+	raw, _ := base64.RawURLEncoding.DecodeString(payload)
+	if strings.Contains(string(raw), `"exp":1.`) || !strings.Contains(string(raw), `"exp":1800000300`) {
+		t.Fatalf("exp not an integer: %s", raw)
+	}
+}
+
+func TestSameSecretSameKeyOnEveryInstance(t *testing.T) {
+	a, _ := New(secret)
+	b, _ := New(secret)
+	c, _ := New(secret + "-other")
+	if a.KeyID() != b.KeyID() {
+		t.Fatal("two instances with one secret have different keys")
+	}
+	if a.KeyID() == c.KeyID() {
+		t.Fatal("different secrets share a key")
+	}
+	tok, _ := a.Token("s", "i", "aud", "sub", Claims{})
+	verify(t, b, tok) // b's JWKS verifies a's assertion
+	ja, ea := a.JWKS()
+	if jb, eb := b.JWKS(); string(ja) != string(jb) || ea != eb {
+		t.Fatal("JWKS or its ETag differ between instances")
+	}
+	if strings.Contains(string(ja), `"d"`) {
+		t.Fatal("the JWKS publishes the private key")
+	}
+}
+
+func TestTokenReusedThenRenewed(t *testing.T) {
+	s, _ := New(secret)
+	now := time.Unix(1_800_000_000, 0)
+	s.now = func() time.Time { return now }
+	first, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice"})
+	now = now.Add(30 * time.Second)
+	if again, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice"}); again != first {
+		t.Fatal("not reused within the window")
+	}
+	if other, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice", Repos: []string{"x/y"}}); other == first {
+		t.Fatal("a changed identity reused the old assertion")
+	}
+	if other, _ := s.Token("s2", "i", "aud", "u", Claims{Login: "alice"}); other == first {
+		t.Fatal("another session got the same assertion")
+	}
+	now = now.Add(61 * time.Second) // under four minutes left
+	if later, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice"}); later == first {
+		t.Fatal("an assertion with under four minutes left was reused")
+	}
+}
+
+// BenchmarkToken: signing is done once per session and window; the
+// common case is the cached one.
+func BenchmarkToken(b *testing.B) {
+	s, _ := New(secret)
+	c := Claims{Login: "alice", Email: "alice@example.com", Provider: "github", Groups: []string{"acme"}}
+	b.Run("sign", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Token(string(rune(i)), "https://app.example.com", "app.example.com", "github:1", c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Token("one-session", "https://app.example.com", "app.example.com", "github:1", c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
