@@ -25,7 +25,7 @@ demo:
 ## Needs redis-server; installs wrk with apt-get when missing. BENCHFLAGS passes flags, e.g.
 ## make bench BENCHFLAGS='-rounds 1 -duration 3s'
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./module/ ./internal/session/ ./internal/store/ ./internal/headers/ ./internal/githubaccess/
+	$(GO) test -run '^$$' -bench . -benchmem ./module/ ./internal/session/ ./internal/store/ ./internal/headers/ ./internal/githubaccess/ ./internal/assertion/
 	$(GO) run ./cmd/gatehouse-bench $(BENCHFLAGS)
 
 fmt:
