@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,8 +56,18 @@ type Signer struct {
 }
 
 type cachedJWT struct {
-	token   string
-	expires time.Time
+	token                     string
+	expires                   time.Time
+	issuer, audience, subject string
+	claims                    Claims
+}
+
+// same reports whether e was signed for exactly these claims.
+func (e *cachedJWT) same(issuer, audience, subject string, c *Claims) bool {
+	o := &e.claims
+	return e.issuer == issuer && e.audience == audience && e.subject == subject &&
+		o.Login == c.Login && o.Email == c.Email && o.Name == c.Name && o.Avatar == c.Avatar &&
+		o.Provider == c.Provider && slices.Equal(o.Groups, c.Groups) && slices.Equal(o.Repos, c.Repos)
 }
 
 // maxCached bounds the per-session assertion cache.
@@ -121,10 +132,8 @@ func (s *Signer) JWKS() ([]byte, string) { return s.jwks, s.etag }
 // identity changes.
 func (s *Signer) Token(cacheKey, issuer, audience, subject string, c Claims) (string, error) {
 	now := s.now()
-	fp := fingerprint(issuer, audience, subject, c)
-	k := cacheKey + "\x00" + fp
 	s.mu.Lock()
-	if e, ok := s.cache[k]; ok && e.expires.Sub(now) > reuseMargin {
+	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > reuseMargin && e.same(issuer, audience, subject, &c) {
 		s.mu.Unlock()
 		return e.token, nil
 	}
@@ -154,18 +163,7 @@ func (s *Signer) Token(cacheKey, issuer, audience, subject string, c Claims) (st
 			delete(s.cache, key)
 		}
 	}
-	s.cache[k] = cachedJWT{token: tok, expires: exp}
+	s.cache[cacheKey] = cachedJWT{token: tok, expires: exp, issuer: issuer, audience: audience, subject: subject, claims: c}
 	s.mu.Unlock()
 	return tok, nil
-}
-
-// fingerprint identifies the claims, so a changed identity (new repos
-// after a webhook, say) gets a fresh assertion.
-func fingerprint(issuer, audience, subject string, c Claims) string {
-	b, _ := json.Marshal(struct {
-		I, A, S string
-		C       Claims
-	}{issuer, audience, subject, c})
-	sum := sha256.Sum256(b)
-	return string(sum[:16])
 }
