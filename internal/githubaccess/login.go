@@ -6,11 +6,11 @@ package githubaccess
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
@@ -41,15 +41,9 @@ func NewLogin(clientID, clientSecret string, endpoints github.Endpoints, scopes 
 
 var _ provider.Provider = (*Login)(nil)
 
-// challenge is the PKCE S256 code challenge of verifier.
-func challenge(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 // AuthURL implements provider.Provider. GitHub has no nonce.
 func (l *Login) AuthURL(_ context.Context, redirectURI, state, _, verifier string) (string, error) {
-	return l.oauth.AuthURL(redirectURI, state, challenge(verifier), l.scopes), nil
+	return l.oauth.AuthURL(redirectURI, state, oauth2.S256ChallengeFromVerifier(verifier), l.scopes), nil
 }
 
 // Exchange implements provider.Provider: it redeems the code, then reads

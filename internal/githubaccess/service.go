@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-auth/gatehouse/internal/directory"
@@ -84,7 +85,7 @@ func (s *Service) AppConfigured() bool { return s.opts.App != nil }
 
 // AppAuthURL implements gate.GitHub. GitHub Apps take no scopes.
 func (s *Service) AppAuthURL(redirectURI, state, verifier string) string {
-	return s.appOAuth.AuthURL(redirectURI, state, challenge(verifier), nil)
+	return s.appOAuth.AuthURL(redirectURI, state, oauth2.S256ChallengeFromVerifier(verifier), nil)
 }
 
 // Due implements gate.GitHub.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,29 +138,10 @@ func BenchmarkRedisLoadAmong1MSessions(b *testing.B) {
 }
 
 func firstLine(info, prefix string) string {
-	for _, l := range splitLines(info) {
-		if len(l) > len(prefix) && l[:len(prefix)] == prefix {
+	for _, l := range strings.Split(info, "\r\n") {
+		if strings.HasPrefix(l, prefix) {
 			return l
 		}
 	}
 	return ""
-}
-
-func splitLines(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			out = append(out, trimCR(s[start:i]))
-			start = i + 1
-		}
-	}
-	return append(out, trimCR(s[start:]))
-}
-
-func trimCR(s string) string {
-	if len(s) > 0 && s[len(s)-1] == '\r' {
-		return s[:len(s)-1]
-	}
-	return s
 }
