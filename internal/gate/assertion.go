@@ -10,13 +10,13 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
-// setAssertion puts the signed identity assertion in h: iss is the site's
-// origin, aud the request's host, sub the user id. It is signed once per
-// session and identity and reused for a minute.
-func (g *Gate) setAssertion(r *http.Request, h http.Header, tok string, s *session.Session) {
-	name := g.Headers.Names().JWT
-	if name == "" || g.Assertion == nil {
-		return
+// assertionFor returns the signed identity assertion for s ("" when the
+// header is off): iss is the site's origin, aud the request's host, sub
+// the user id. It is signed once per session and identity and reused for
+// a minute.
+func (g *Gate) assertionFor(r *http.Request, tok string, s *session.Session) string {
+	if g.Headers.Names().JWT == "" || g.Assertion == nil {
+		return ""
 	}
 	issuer := "gatehouse"
 	if origin, ok := g.origin(r); ok {
@@ -28,9 +28,9 @@ func (g *Gate) setAssertion(r *http.Request, h http.Header, tok string, s *sessi
 	})
 	if err != nil {
 		g.Logger.Error("cannot sign the identity assertion", zap.Error(err))
-		return
+		return ""
 	}
-	h[name] = []string{jwt}
+	return jwt
 }
 
 // serveJWKS publishes the keys that verify X-Auth-Jwt.

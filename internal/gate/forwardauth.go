@@ -50,8 +50,9 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		g.forbidden(w, r, s)
 		return
 	}
-	g.Headers.Apply(w.Header(), upstreamIdentity(s))
-	g.setAssertion(r, w.Header(), tok, s)
+	id := upstreamIdentity(s)
+	id.JWT = g.assertionFor(r, tok, s)
+	g.Headers.Apply(w.Header(), id)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }

@@ -60,8 +60,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if bearer {
 		r.Header.Del("Authorization")
 	}
-	g.Headers.Apply(r.Header, upstreamIdentity(s))
-	g.setAssertion(r, r.Header, tok, s)
+	id := upstreamIdentity(s)
+	id.JWT = g.assertionFor(r, tok, s)
+	g.Headers.Apply(r.Header, id)
 	setPlaceholders(r, s)
 	return next.ServeHTTP(w, r)
 }

@@ -12,6 +12,8 @@ import (
 type Identity struct {
 	UserID, User, Email, Name, Avatar, Provider string
 	Groups, Repos                               []string
+	// JWT is the signed assertion of all of the above.
+	JWT string
 }
 
 // Names holds the header name for each identity field; "" sends nothing.
@@ -114,7 +116,7 @@ func (s *Set) Strip(h http.Header) {
 // must have run first. The single-value headers share one backing array,
 // so a request costs one allocation for them.
 func (s *Set) Apply(h http.Header, id Identity) {
-	vals := make([]string, 6)
+	vals := make([]string, 7)
 	n := 0
 	set := func(name, v string) {
 		if name != "" && v != "" {
@@ -129,6 +131,7 @@ func (s *Set) Apply(h http.Header, id Identity) {
 	set(s.names.Name, id.Name)
 	set(s.names.Avatar, id.Avatar)
 	set(s.names.Provider, id.Provider)
+	set(s.names.JWT, id.JWT)
 	setList(h, s.names.Groups, id.Groups)
 	setList(h, s.names.Repos, id.Repos)
 }
