@@ -102,6 +102,14 @@ func TestGitHubLogin(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
+	// No GitHub token reaches the upstream, in any header.
+	for k, vs := range h {
+		for _, v := range vs {
+			if strings.Contains(v, "gho_") || strings.Contains(v, "ghu_") || strings.Contains(v, "ghr_") {
+				t.Errorf("a GitHub token reached the upstream in %s", k)
+			}
+		}
+	}
 	if q := gh.LastAuthorize(); q.Get("code_challenge_method") != "S256" || q.Get("scope") != "read:user user:email read:org" {
 		t.Errorf("authorize request: %v", q)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,9 +64,9 @@ func redisCommands(t *testing.T) int64 {
 	}
 	for _, line := range strings.Split(info, "\r\n") {
 		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
-			var n int64
-			for _, c := range v {
-				n = n*10 + int64(c-'0')
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatal(err)
 			}
 			return n
 		}

@@ -62,6 +62,7 @@ type config struct {
 	store string // "" = memory; "redis" = the test redis-server
 	extra string // more gatehouse subdirectives; CLIENT_ID stands for clientID
 	site  string // more site directives
+	alias bool   // the site also answers as http://127.0.0.1:PORT
 }
 
 func (c config) caddyfile() string {
@@ -78,7 +79,7 @@ func (c config) caddyfile() string {
 	}
 }
 
-http://localhost:%d {
+http://localhost:%d%s {
 	gatehouse {
 		secret %s
 		%s
@@ -93,7 +94,14 @@ http://localhost:%d {
 	%s
 	reverse_proxy %s
 }
-`, port, port, secret, store, idp.URL, clientID, clientSecret, strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+`, port, port, aliasAddr(c.alias), secret, store, idp.URL, clientID, clientSecret, strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+}
+
+func aliasAddr(on bool) string {
+	if !on {
+		return ""
+	}
+	return fmt.Sprintf(", http://127.0.0.1:%d", port)
 }
 
 // load runs c in Caddy and resets the fakes. Every config gets a port of

@@ -279,3 +279,48 @@ func TestStoreDownAndRecovery(t *testing.T) {
 		t.Fatalf("healthz after recovery: %d", code)
 	}
 }
+
+// A session is valid only on the host it was issued for: a cookie issued
+// for one site is refused by another that shares the store and secret.
+func TestSessionBoundToHost(t *testing.T) {
+	load(t, config{store: "redis", alias: true})
+	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	if code := status(t, request(t, "GET", "/", tok, nil, "")); code != 200 {
+		t.Fatalf("on its own host: %d", code)
+	}
+	other := strings.Replace(site, "localhost", "127.0.0.1", 1)
+	req, _ := http.NewRequest(http.MethodGet, other+"/", nil)
+	req.Header.Set("Accept", "application/json")
+	req.AddCookie(&http.Cookie{Name: cookieName, Value: tok})
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := status(t, resp); code != http.StatusUnauthorized {
+		t.Fatalf("the same session on another host: %d, want 401", code)
+	}
+	// Bearer use is bound the same way.
+	req, _ = http.NewRequest(http.MethodGet, other+"/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := status(t, resp); code != http.StatusUnauthorized {
+		t.Fatalf("bearer on another host: %d, want 401", code)
+	}
+}
+
+// Forward-auth answers 403 (not 200 or 401) for a signed-in user an allow
+// rule refuses, and never carries the identity in that case.
+func TestForwardAuthDenied(t *testing.T) {
+	load(t, config{extra: "allow email *@other.example"})
+	b := testsupport.NewBrowser(t)
+	resp, _ := b.Follow(site + "/")
+	resp.Body.Close()
+	tok := b.Cookie(site, cookieName)
+	r := request(t, "GET", "/.gatehouse/auth", tok, map[string]string{"Accept": "application/json"}, "")
+	if code := status(t, r); code != http.StatusForbidden || r.Header.Get("X-Auth-User") != "" {
+		t.Fatalf("forward-auth for a denied user: %d %v", code, r.Header)
+	}
+}
