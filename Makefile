@@ -1,7 +1,7 @@
 # Gatehouse — common tasks. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: test vet build demo bench fmt plugin-check
+.PHONY: test vet build demo bench fmt plugin-check fuzz
 
 ## test: vet, then run every test with the race detector against a real redis-server
 test: vet
@@ -34,3 +34,7 @@ fmt:
 ## plugin-check: build Caddy with Gatehouse as a dependency, as xcaddy does
 plugin-check:
 	./scripts/plugin-build-check.sh
+
+## fuzz: run every fuzz target for FUZZTIME inputs (default 5000x) from its committed seed corpus
+fuzz:
+	./scripts/fuzz.sh

@@ -1,6 +1,7 @@
 package caddyfile
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,10 +52,37 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 		return nil, errAt(dir, "gatehouse needs a secret of at least 32 bytes, "+
 			"e.g. secret {env.GATEHOUSE_SECRET}")
 	}
-	if len(s.h.Providers) == 0 {
-		if s.h.GitHubApp != nil {
+	if s.nangoBothOff.Line != 0 && !slices.ContainsFunc(s.h.Connections, func(c module.ConnectionConfig) bool { return c.Type == "nango" }) {
+		return nil, errAt(s.nangoBothOff, "nango: login_integration and repo_integration are both off; "+
+			"turn one on, add a connection of type nango, or remove the nango block")
+	}
+	for _, c := range s.h.Connections {
+		if c.Type == "nango" && s.h.Nango == nil {
+			return nil, errAt(s.connections[c.Name], "connection %s is of type nango, which needs the nango block "+
+				"(its secret_key and webhook_secret)", c.Name)
+		}
+	}
+	if s.h.ConnectionsSecret != "" && len(s.h.Connections) == 0 {
+		return nil, errAt(s.connectionsSecret, "connections_secret is only used by connections; add a connection block or remove it")
+	}
+	if s.h.Headers != nil && s.h.Headers.AccessToken != "" && s.h.Headers.AccessToken != headerOff && !s.h.PassAccessToken {
+		return nil, errAt(s.headers, "headers access_token names the header of the access token, which is only sent "+
+			"with pass_access_token; add pass_access_token or remove access_token")
+	}
+	if s.h.Nango != nil && s.h.GitHubApp != nil {
+		return nil, errAt(s.nango, "nango and github_app both connect repositories; keep one of them "+
+			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
+	}
+	if s.h.Nango != nil && s.h.Nango.LoginIntegration != "off" {
+		if tok, taken := s.providers["nango"]; taken {
+			return nil, errAt(tok, "provider name \"nango\" is taken by the nango login (/.gatehouse/login/nango); "+
+				"give the provider another name, e.g. provider oidc corp")
+		}
+	}
+	if len(s.h.Providers) == 0 && (s.h.Nango == nil || s.h.Nango.LoginIntegration == "off") {
+		if s.h.GitHubApp != nil || s.h.Nango != nil {
 			return nil, errAt(dir, "gatehouse needs at least one provider to sign users in; "+
-				"github_app only connects their repositories. Add e.g. "+
+				"github_app and nango with login_integration off only connect their repositories. Add e.g. "+
 				"provider github { client_id ... client_secret ... }")
 		}
 		return nil, errAt(dir, "gatehouse needs at least one provider, "+
@@ -66,9 +94,17 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 
 // state is what the top-level block parses into.
 type state struct {
-	h         *module.Handler
-	providers map[string]cf.Token // provider name → where it was declared
-	allow     map[string]int      // allow kind → index in h.Allow
+	h       *module.Handler
+	nango   cf.Token // where the nango block was declared
+	headers cf.Token // where the headers block was declared
+	// nangoBothOff is where nango turned off both integrations, which is
+	// only useful with connections of type nango.
+	nangoBothOff cf.Token
+	connections  map[string]cf.Token // connection name → where declared
+	// connectionsSecret is where connections_secret was set.
+	connectionsSecret cf.Token
+	providers         map[string]cf.Token // provider name → where it was declared
+	allow             map[string]int      // allow kind → index in h.Allow
 }
 
 // topLevel is the gatehouse block.
@@ -115,6 +151,39 @@ var topLevel = newTable("",
 		return nil
 	}},
 	subdirective[state]{name: "github_app", parse: parseGitHubApp},
+	subdirective[state]{name: "nango", parse: parseNango},
+	subdirective[state]{name: "connection", repeat: true, parse: parseConnection},
+	subdirective[state]{name: "connections_secret", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("{env.GATEHOUSE_CONNECTIONS_SECRET}")
+		s.h.ConnectionsSecret, s.connectionsSecret = v, c.tok
+		return err
+	}},
+	subdirective[state]{name: "title", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue(`"Acme sign-in"`)
+		s.h.Title = v
+		return err
+	}},
+	subdirective[state]{name: "logo", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("/static/logo.svg")
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "data:image/") {
+			return c.errf("logo must be a path on the site (/static/logo.svg), an https URL or a data:image/ URL; got %q", v)
+		}
+		s.h.Logo = v
+		return nil
+	}},
+	subdirective[state]{name: "pass_access_token", parse: func(c *cursor, s *state) error {
+		if args := c.RemainingArgs(); len(args) > 0 {
+			return c.errf("pass_access_token takes no value; the header is named in headers { access_token X-Token }; unexpected %q", args[0])
+		}
+		if err := c.noBlock(); err != nil {
+			return err
+		}
+		s.h.PassAccessToken = true
+		return nil
+	}},
 	subdirective[state]{name: "session_cache", parse: func(c *cursor, s *state) error {
 		v, err := c.oneValue("5s")
 		if err != nil {
@@ -332,7 +401,30 @@ type providerType struct {
 	required []string          // subdirectives that must be set
 	scope    string            // a scope that scopes, when set, must include
 	refused  map[string]string // subdirective → why this type does not take it
+	// accepts, when set, lists every subdirective the type takes; others
+	// are refused with that list.
+	accepts  []string
 	examples map[string]string // sample values that differ from providerExamples
+	named    bool              // the provider needs a name of its own (oauth2)
+}
+
+// presetAccepts are the subdirectives of a preset that needs only
+// credentials.
+var presetAccepts = []string{"client_id", "client_secret", "scopes", "base_url", "redirect_url", "label"}
+
+// presetType is a preset provider type; base_url is where a self-managed
+// instance lives.
+func presetType(kind, site string, extra ...string) providerType {
+	return providerType{
+		required: []string{"client_id", "client_secret"},
+		accepts:  append(slices.Clone(presetAccepts), extra...),
+		examples: map[string]string{
+			"client_id":     "{env." + strings.ToUpper(kind) + "_CLIENT_ID}",
+			"client_secret": "{env." + strings.ToUpper(kind) + "_CLIENT_SECRET}",
+			"base_url":      site,
+			"redirect_url":  "https://app.example.com/.gatehouse/callback/" + kind,
+		},
+	}
 }
 
 // providerTypes are the provider types the module supports.
@@ -340,6 +432,7 @@ var providerTypes = map[string]providerType{
 	"oidc": {
 		required: []string{"issuer", "client_id"},
 		scope:    "openid",
+		accepts:  []string{"issuer", "client_id", "client_secret", "scopes", "redirect_url", "label"},
 		refused: map[string]string{
 			"base_url": "base_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
 			"api_url":  "api_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
@@ -347,6 +440,7 @@ var providerTypes = map[string]providerType{
 	},
 	"github": {
 		required: []string{"client_id", "client_secret"},
+		accepts:  []string{"client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label"},
 		refused: map[string]string{
 			"issuer": "issuer is for oidc providers; GitHub needs only client_id and client_secret " +
 				"(base_url for GitHub Enterprise)",
@@ -359,11 +453,34 @@ var providerTypes = map[string]providerType{
 			"label":         `"GitHub"`,
 		},
 	},
+	"google": {
+		required: []string{"client_id", "client_secret"},
+		scope:    "openid",
+		accepts:  []string{"client_id", "client_secret", "hosted_domain", "scopes", "issuer", "redirect_url", "label"},
+		examples: map[string]string{
+			"client_id":     "{env.GOOGLE_CLIENT_ID}",
+			"client_secret": "{env.GOOGLE_CLIENT_SECRET}",
+			"redirect_url":  "https://app.example.com/.gatehouse/callback/google",
+			"issuer":        "https://accounts.google.com",
+		},
+	},
+	"oauth2": {
+		required: []string{"auth_url", "token_url", "userinfo_url", "client_id"},
+		accepts: []string{"auth_url", "token_url", "userinfo_url", "client_id", "client_secret", "scopes", "claims",
+			"redirect_url", "label"},
+		named: true,
+		examples: map[string]string{
+			"client_id":     "{env.OAUTH_CLIENT_ID}",
+			"client_secret": "{env.OAUTH_CLIENT_SECRET}",
+			"scopes":        "read:user",
+		},
+	},
+	"gitlab":    presetType("gitlab", "https://gitlab.example.com"),
+	"microsoft": presetType("microsoft", "https://login.microsoftonline.com", "tenant"),
+	"gitee":     presetType("gitee", "https://gitee.com"),
+	"feishu":    presetType("feishu", "https://open.feishu.cn"),
+	"lark":      presetType("lark", "https://open.larksuite.com"),
 }
-
-// plannedProviderTypes are named in the product contract but not yet
-// implemented; they get a clearer error than an unknown type.
-var plannedProviderTypes = []string{"google", "oauth2"}
 
 // providerExamples are sample values used in provider error messages.
 var providerExamples = map[string]string{
@@ -375,6 +492,11 @@ var providerExamples = map[string]string{
 	"api_url":       "https://github.example.com/api/v3",
 	"redirect_url":  "https://app.example.com/.gatehouse/callback/corp",
 	"label":         `"Corporate login"`,
+	"hosted_domain": "example.com",
+	"tenant":        "organizations",
+	"auth_url":      "https://login.example.com/oauth/authorize",
+	"token_url":     "https://login.example.com/oauth/token",
+	"userinfo_url":  "https://login.example.com/api/user",
 }
 
 // providerExample is the sample value of field for a provider of type typ.
@@ -407,14 +529,13 @@ func parseProvider(c *cursor, s *state) error {
 	typ := args[0]
 	pt, ok := providerTypes[typ]
 	if !ok {
-		if slices.Contains(plannedProviderTypes, typ) {
-			return c.errf("provider type %q is not supported yet; supported: %s", typ, supportedProviderTypes())
-		}
 		return c.errf("unknown provider type %q; supported: %s", typ, supportedProviderTypes())
 	}
 	name := typ
 	if len(args) == 2 {
 		name = args[1]
+	} else if pt.named {
+		return c.errf("provider %s needs a name, e.g. provider %s corp { ... }; it appears in URLs such as /.gatehouse/login/corp", typ, typ)
 	}
 	if !isProviderName(name) {
 		return c.errf("provider name %q must be 1 to 32 lowercase letters, digits, - or _ "+
@@ -462,6 +583,16 @@ func providerField(p *module.ProviderConfig, name string) string {
 		return p.RedirectURL
 	case "label":
 		return p.Label
+	case "hosted_domain":
+		return p.HostedDomain
+	case "tenant":
+		return p.Tenant
+	case "auth_url":
+		return p.AuthURL
+	case "token_url":
+		return p.TokenURL
+	case "userinfo_url":
+		return p.UserinfoURL
 	}
 	panic("caddyfile: unknown provider field " + name)
 }
@@ -473,8 +604,12 @@ func providerSubs(subs ...subdirective[module.ProviderConfig]) []subdirective[mo
 	for i := range subs {
 		name, parse := subs[i].name, subs[i].parse
 		subs[i].parse = func(c *cursor, p *module.ProviderConfig) error {
-			if why, refused := providerTypes[p.Type].refused[name]; refused {
+			pt := providerTypes[p.Type]
+			if why, refused := pt.refused[name]; refused {
 				return c.errf("provider %s %q: %s", p.Type, p.Name, why)
+			}
+			if pt.accepts != nil && !slices.Contains(pt.accepts, name) {
+				return c.errf("provider %s %q does not take %s; it takes: %s", p.Type, p.Name, name, strings.Join(pt.accepts, ", "))
 			}
 			return parse(c, p)
 		}
@@ -536,7 +671,65 @@ var providerBlock = newTable("provider", providerSubs(
 		return nil
 	}},
 	providerString("label", func(p *module.ProviderConfig) *string { return &p.Label }),
+	subdirective[module.ProviderConfig]{name: "hosted_domain", parse: func(c *cursor, p *module.ProviderConfig) error {
+		v, err := c.oneValue(providerExamples["hosted_domain"])
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && (strings.ContainsAny(v, "/:@ ") || !strings.Contains(v, ".")) {
+			return c.errf("provider hosted_domain must be a Google Workspace domain such as example.com; got %q", v)
+		}
+		p.HostedDomain = v
+		return nil
+	}},
+	providerString("tenant", func(p *module.ProviderConfig) *string { return &p.Tenant }),
+	urlField("auth_url", providerExamples["auth_url"], func(p *module.ProviderConfig) *string { return &p.AuthURL }),
+	urlField("token_url", providerExamples["token_url"], func(p *module.ProviderConfig) *string { return &p.TokenURL }),
+	urlField("userinfo_url", providerExamples["userinfo_url"], func(p *module.ProviderConfig) *string { return &p.UserinfoURL }),
+	subdirective[module.ProviderConfig]{name: "claims", parse: func(c *cursor, p *module.ProviderConfig) error {
+		if args := c.RemainingArgs(); len(args) > 0 {
+			return c.errf("claims takes no arguments, only a block, e.g. claims { id id login login }; unexpected %q", args[0])
+		}
+		cl := new(module.ClaimsConfig)
+		seen, err := parseBlock(c.Dispenser, claimsBlock, cl)
+		if err != nil {
+			return err
+		}
+		if len(seen) == 0 {
+			return c.errf("claims needs a block, opened on the same line, naming at least one of %s", strings.Join(claimsBlock.names(), ", "))
+		}
+		p.Claims = cl
+		return nil
+	}},
 )...)
+
+// claimsBlock is `claims { ... }` of provider oauth2: paths into the
+// userinfo response.
+var claimsBlock = newTable("claims",
+	claimPath("id", func(c *module.ClaimsConfig) *string { return &c.ID }),
+	claimPath("login", func(c *module.ClaimsConfig) *string { return &c.Login }),
+	claimPath("email", func(c *module.ClaimsConfig) *string { return &c.Email }),
+	claimPath("email_verified", func(c *module.ClaimsConfig) *string { return &c.EmailVerified }),
+	claimPath("name", func(c *module.ClaimsConfig) *string { return &c.Name }),
+	claimPath("avatar", func(c *module.ClaimsConfig) *string { return &c.Avatar }),
+)
+
+// claimPath takes a dot-separated path into a JSON object.
+func claimPath(name string, field func(*module.ClaimsConfig) *string) subdirective[module.ClaimsConfig] {
+	return subdirective[module.ClaimsConfig]{name: name, parse: func(c *cursor, cl *module.ClaimsConfig) error {
+		v, err := c.oneValue("data.user." + name)
+		if err != nil {
+			return err
+		}
+		for _, part := range strings.Split(v, ".") {
+			if part == "" || strings.ContainsAny(part, " {}[]\"") {
+				return c.errf("claims %s must be a dot-separated path into the userinfo JSON such as data.user.%s; got %q", name, name, v)
+			}
+		}
+		*field(cl) = v
+		return nil
+	}}
+}
 
 // ---- allow ----
 
@@ -761,6 +954,250 @@ var gitHubAppBlock = newTable("github_app",
 		func(app *module.GitHubAppConfig) *caddy.Duration { return &app.RecheckInterval }),
 )
 
+// ---- nango ----
+
+// nangoExamples are sample values used in nango error messages.
+var nangoExamples = map[string]string{
+	"secret_key":              "{env.NANGO_SECRET_KEY}",
+	"base_url":                "https://api.nango.dev",
+	"connect_url":             "https://connect.nango.dev",
+	"webhook_secret":          "{env.NANGO_WEBHOOK_SECRET}",
+	"previous_webhook_secret": "{env.NANGO_PREVIOUS_WEBHOOK_SECRET}",
+	"login_integration":       "github",
+	"repo_integration":        "github-app-oauth",
+	"syncs":                   "repos",
+	"sync_forward":            "http://localhost:3000/nango-webhooks",
+	"label":                   "GitHub",
+	"github_api_url":          "https://github.example.com/api/v3",
+	"recheck_interval":        "10m",
+}
+
+func parseNango(c *cursor, s *state) error {
+	if args := c.RemainingArgs(); len(args) > 0 {
+		return c.errf("nango takes no arguments, only a block, e.g. nango { secret_key {env.NANGO_SECRET_KEY} ... }; "+
+			"unexpected %q", args[0])
+	}
+	s.nango = c.tok
+	n := new(module.NangoConfig)
+	seen, err := parseBlock(c.Dispenser, nangoBlock, n)
+	if err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return c.errf("nango needs a block, opened on the same line, with at least secret_key and webhook_secret")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"secret_key", n.SecretKey},
+		{"webhook_secret", n.WebhookSecret},
+	} {
+		if f.value == "" {
+			return c.errf("nango needs %s in its block, e.g. %s %s", f.name, f.name, nangoExamples[f.name])
+		}
+	}
+	if n.LoginIntegration == "off" && n.RepoIntegration == "off" {
+		s.nangoBothOff = seen["repo_integration"]
+	}
+	login, repo := cmp.Or(n.LoginIntegration, "github"), cmp.Or(n.RepoIntegration, "github-app-oauth")
+	if login == repo && login != "off" {
+		tok := seen["login_integration"]
+		if _, ok := seen["repo_integration"]; ok {
+			tok = seen["repo_integration"]
+		}
+		return errAt(tok, "nango: login_integration and repo_integration must be two integrations "+
+			"(a GitHub OAuth App for sign-in, a GitHub App for repositories); both are %q", login)
+	}
+	s.h.Nango = n
+	return nil
+}
+
+// integrationField takes a Nango integration id (unique key), or off.
+func integrationField(name string, field func(*module.NangoConfig) *string) subdirective[module.NangoConfig] {
+	return subdirective[module.NangoConfig]{name: name, parse: func(c *cursor, n *module.NangoConfig) error {
+		v, err := c.oneValue(nangoExamples[name])
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && !isIntegrationID(v) {
+			return c.errf("%s must be the integration's unique key from Nango's dashboard (letters, digits, - and _), "+
+				"or off; e.g. %s %s; got %q", c.what(), name, nangoExamples[name], v)
+		}
+		*field(n) = v
+		return nil
+	}}
+}
+
+func isIntegrationID(v string) bool {
+	if v == "" || len(v) > 255 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// nangoBlock is `nango { ... }`.
+var nangoBlock = newTable("nango",
+	stringField("secret_key", nangoExamples["secret_key"], func(n *module.NangoConfig) *string { return &n.SecretKey }),
+	urlField("base_url", nangoExamples["base_url"], func(n *module.NangoConfig) *string { return &n.BaseURL }),
+	urlField("connect_url", nangoExamples["connect_url"], func(n *module.NangoConfig) *string { return &n.ConnectURL }),
+	stringField("webhook_secret", nangoExamples["webhook_secret"], func(n *module.NangoConfig) *string { return &n.WebhookSecret }),
+	stringField("previous_webhook_secret", nangoExamples["previous_webhook_secret"], func(n *module.NangoConfig) *string { return &n.PreviousWebhookSecret }),
+	integrationField("login_integration", func(n *module.NangoConfig) *string { return &n.LoginIntegration }),
+	integrationField("repo_integration", func(n *module.NangoConfig) *string { return &n.RepoIntegration }),
+	subdirective[module.NangoConfig]{name: "syncs", parse: func(c *cursor, n *module.NangoConfig) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("syncs needs at least one sync name, e.g. syncs repos")
+		}
+		for _, a := range args {
+			if !hasPlaceholder(a) && !isIntegrationID(a) {
+				return c.errf("syncs: %q is not a sync name (letters, digits, - and _), e.g. syncs repos", a)
+			}
+		}
+		n.Syncs = append(n.Syncs, args...)
+		return nil
+	}},
+	urlField("sync_forward", nangoExamples["sync_forward"], func(n *module.NangoConfig) *string { return &n.SyncForward }),
+	stringField("label", nangoExamples["label"], func(n *module.NangoConfig) *string { return &n.Label }),
+	urlField("github_api_url", nangoExamples["github_api_url"], func(n *module.NangoConfig) *string { return &n.GitHubAPIURL }),
+	durationField("recheck_interval", nangoExamples["recheck_interval"], time.Second,
+		func(n *module.NangoConfig) *caddy.Duration { return &n.RecheckInterval }),
+)
+
+// ---- connection ----
+
+// connectionFields lists, per connection type, the subdirectives it
+// requires and the ones it takes besides type.
+var connectionFields = map[string]struct{ required, accepts []string }{
+	"oauth1": {
+		required: []string{"request_token_url", "authorize_url", "access_token_url", "consumer_key", "consumer_secret"},
+		accepts:  []string{"request_token_url", "authorize_url", "access_token_url", "consumer_key", "consumer_secret"},
+	},
+	"oauth2": {
+		required: []string{"auth_url", "token_url", "client_id"},
+		accepts:  []string{"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes"},
+	},
+	"nango": {required: []string{"integration"}, accepts: []string{"integration"}},
+}
+
+// connectionExamples are sample values used in connection error messages.
+var connectionExamples = map[string]string{
+	"type":              "oauth2",
+	"request_token_url": "https://connectapi.garmin.com/oauth-service/oauth/request_token",
+	"authorize_url":     "https://connect.garmin.com/oauthConfirm",
+	"access_token_url":  "https://connectapi.garmin.com/oauth-service/oauth/access_token",
+	"consumer_key":      "{env.GARMIN_CONSUMER_KEY}",
+	"consumer_secret":   "{env.GARMIN_CONSUMER_SECRET}",
+	"auth_url":          "https://api.prod.whoop.com/oauth/oauth2/auth",
+	"token_url":         "https://api.prod.whoop.com/oauth/oauth2/token",
+	"revoke_url":        "https://provider.example.com/oauth/revoke",
+	"client_id":         "{env.WHOOP_CLIENT_ID}",
+	"client_secret":     "{env.WHOOP_CLIENT_SECRET}",
+	"scopes":            "read:recovery offline",
+	"integration":       "strava",
+}
+
+func parseConnection(c *cursor, s *state) error {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return c.errf("connection takes one name, e.g. connection garmin { type oauth1 ... }")
+	}
+	name := args[0]
+	if !isProviderName(name) {
+		return c.errf("connection name %q must be 1 to 32 lowercase letters, digits, - or _ "+
+			"(it appears in URLs such as /.gatehouse/connect/%s)", name, name)
+	}
+	if s.connections == nil {
+		s.connections = map[string]cf.Token{}
+	}
+	if first, dup := s.connections[name]; dup {
+		return c.errf("connection %q is already declared at line %d", name, first.Line)
+	}
+	s.connections[name] = c.tok
+	conn := module.ConnectionConfig{Name: name}
+	seen, err := parseBlock(c.Dispenser, connectionBlock, &conn)
+	if err != nil {
+		return err
+	}
+	if conn.Type == "" {
+		return c.errf("connection %s needs a type in its block: oauth1, oauth2 or nango, e.g. type oauth2", name)
+	}
+	fields := connectionFields[conn.Type]
+	for field, tok := range seen {
+		if field != "type" && !slices.Contains(fields.accepts, field) {
+			return errAt(tok, "connection %s of type %s does not take %s; it takes: %s", name, conn.Type, field, strings.Join(fields.accepts, ", "))
+		}
+	}
+	for _, field := range fields.required {
+		if _, ok := seen[field]; !ok {
+			return c.errf("connection %s of type %s needs %s in its block, e.g. %s %s", name, conn.Type, field, field, connectionExamples[field])
+		}
+	}
+	s.h.Connections = append(s.h.Connections, conn)
+	return nil
+}
+
+func connectionString(name string, field func(*module.ConnectionConfig) *string) subdirective[module.ConnectionConfig] {
+	return stringField(name, connectionExamples[name], field)
+}
+
+func connectionURL(name string, field func(*module.ConnectionConfig) *string) subdirective[module.ConnectionConfig] {
+	return urlField(name, connectionExamples[name], field)
+}
+
+// connectionBlock is `connection <name> { ... }`.
+var connectionBlock = newTable("connection",
+	subdirective[module.ConnectionConfig]{name: "type", parse: func(c *cursor, conn *module.ConnectionConfig) error {
+		v, err := c.oneValue("oauth2")
+		if err != nil {
+			return err
+		}
+		if _, ok := connectionFields[v]; !ok {
+			return c.errf("connection type must be oauth1, oauth2 or nango; got %q", v)
+		}
+		conn.Type = v
+		return nil
+	}},
+	connectionURL("request_token_url", func(x *module.ConnectionConfig) *string { return &x.RequestTokenURL }),
+	connectionURL("authorize_url", func(x *module.ConnectionConfig) *string { return &x.AuthorizeURL }),
+	connectionURL("access_token_url", func(x *module.ConnectionConfig) *string { return &x.AccessTokenURL }),
+	connectionString("consumer_key", func(x *module.ConnectionConfig) *string { return &x.ConsumerKey }),
+	connectionString("consumer_secret", func(x *module.ConnectionConfig) *string { return &x.ConsumerSecret }),
+	connectionURL("auth_url", func(x *module.ConnectionConfig) *string { return &x.AuthURL }),
+	connectionURL("token_url", func(x *module.ConnectionConfig) *string { return &x.TokenURL }),
+	connectionURL("revoke_url", func(x *module.ConnectionConfig) *string { return &x.RevokeURL }),
+	connectionString("client_id", func(x *module.ConnectionConfig) *string { return &x.ClientID }),
+	connectionString("client_secret", func(x *module.ConnectionConfig) *string { return &x.ClientSecret }),
+	subdirective[module.ConnectionConfig]{name: "scopes", parse: func(c *cursor, conn *module.ConnectionConfig) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("connection scopes needs at least one scope, e.g. scopes %s", connectionExamples["scopes"])
+		}
+		conn.Scopes = args
+		return nil
+	}},
+	subdirective[module.ConnectionConfig]{name: "integration", parse: func(c *cursor, conn *module.ConnectionConfig) error {
+		v, err := c.oneValue(connectionExamples["integration"])
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && !isIntegrationID(v) {
+			return c.errf("connection integration must be the integration's unique key from Nango's dashboard; got %q", v)
+		}
+		conn.Integration = v
+		return nil
+	}},
+)
+
 // ---- cookie ----
 
 func parseCookie(c *cursor, s *state) error {
@@ -866,6 +1303,7 @@ var headerFields = []struct {
 	{"groups", "X-Auth-Groups", func(h *module.HeadersConfig) *string { return &h.Groups }},
 	{"repos", "X-Auth-Repos", func(h *module.HeadersConfig) *string { return &h.Repos }},
 	{"jwt", "X-Auth-Jwt", func(h *module.HeadersConfig) *string { return &h.JWT }},
+	{"access_token", "X-Auth-Access-Token", func(h *module.HeadersConfig) *string { return &h.AccessToken }},
 }
 
 // headersBlock is `headers { ... }`, one subdirective per headerFields entry.
@@ -903,6 +1341,7 @@ func parseHeaders(c *cursor, s *state) error {
 	if args := c.RemainingArgs(); len(args) > 0 {
 		return c.errf("headers takes no arguments, only a block, e.g. headers { user X-Remote-User }; unexpected %q", args[0])
 	}
+	s.headers = c.tok
 	h := new(module.HeadersConfig)
 	seen, err := parseBlock(c.Dispenser, headersBlock, h)
 	if err != nil {

@@ -96,15 +96,21 @@ func TestGoldenCoverage(t *testing.T) {
 func TestSubdirectives(t *testing.T) {
 	got := gcf.Subdirectives()
 	want := map[string][]string{
-		"": {"secret", "store", "prefix", "provider", "allow", "public", "github_app", "session_cache", "cookie", "headers",
-			"external_url", "redirect_domains"},
+		"": {"secret", "store", "prefix", "provider", "allow", "public", "github_app", "nango", "connection", "connections_secret",
+			"title", "logo", "pass_access_token", "session_cache", "cookie", "headers", "external_url", "redirect_domains"},
+		"connection": {"type", "request_token_url", "authorize_url", "access_token_url", "consumer_key", "consumer_secret",
+			"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes", "integration"},
+		"nango": {"secret_key", "base_url", "connect_url", "webhook_secret", "previous_webhook_secret", "login_integration",
+			"repo_integration", "syncs", "sync_forward", "label", "github_api_url", "recheck_interval"},
 		"store redis": {"url", "address", "master_name", "username", "password", "sentinel_password",
 			"db", "tls", "key_prefix", "timeout"},
-		"provider": {"issuer", "client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label"},
+		"provider": {"issuer", "client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label",
+			"hosted_domain", "tenant", "auth_url", "token_url", "userinfo_url", "claims"},
+		"claims": {"id", "login", "email", "email_verified", "name", "avatar"},
 		"github_app": {"app_id", "client_id", "client_secret", "webhook_secret", "private_key_file", "base_url",
 			"api_url", "recheck_interval"},
 		"cookie":  {"name", "domain", "lifetime", "idle_timeout", "same_site"},
-		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "jwt"},
+		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "jwt", "access_token"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("Subdirectives() has blocks %v, want %v", keys(got), keys(want))

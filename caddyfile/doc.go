@@ -40,6 +40,36 @@
 //			redirect_url <url>
 //			label <text>
 //		}
+//		provider google [<name>] {
+//			client_id <id>
+//			client_secret <secret>
+//			hosted_domain <domain>
+//			scopes <scope...>
+//			redirect_url <url>
+//			label <text>
+//		}
+//		provider oauth2 <name> {
+//			auth_url <url>
+//			token_url <url>
+//			userinfo_url <url>
+//			client_id <id>
+//			client_secret <secret>
+//			scopes <scope...>
+//			claims {
+//				id|login|email|email_verified|name|avatar <path>
+//			}
+//			redirect_url <url>
+//			label <text>
+//		}
+//		provider gitlab|microsoft|gitee|feishu|lark [<name>] {
+//			client_id <id>
+//			client_secret <secret>
+//			tenant <tenant>
+//			scopes <scope...>
+//			base_url <url>
+//			redirect_url <url>
+//			label <text>
+//		}
 //		allow user|email|domain|org|team|repo <values...>
 //		public <paths...>
 //		github_app {
@@ -52,6 +82,38 @@
 //			api_url <url>
 //			recheck_interval <duration>
 //		}
+//		nango {
+//			secret_key <key>
+//			base_url <url>
+//			connect_url <url>
+//			webhook_secret <key>
+//			previous_webhook_secret <key>
+//			login_integration <id>|off
+//			repo_integration <id>|off
+//			syncs <names...>
+//			sync_forward <url>
+//			label <text>
+//			github_api_url <url>
+//			recheck_interval <duration>
+//		}
+//		connection <name> {
+//			type oauth1|oauth2|nango
+//			request_token_url <url>
+//			authorize_url <url>
+//			access_token_url <url>
+//			consumer_key <key>
+//			consumer_secret <secret>
+//			auth_url <url>
+//			token_url <url>
+//			revoke_url <url>
+//			client_id <id>
+//			client_secret <secret>
+//			scopes <scope...>
+//			integration <id>
+//		}
+//		connections_secret <secret>
+//		title <text>
+//		logo <url>
 //		session_cache <duration>|off
 //		cookie {
 //			name <name>
@@ -61,8 +123,9 @@
 //			same_site lax|strict|none
 //		}
 //		headers {
-//			user_id|user|email|name|avatar|provider|groups|repos|jwt <Header-Name>|off
+//			user_id|user|email|name|avatar|provider|groups|repos|jwt|access_token <Header-Name>|off
 //		}
+//		pass_access_token
 //		external_url <url>
 //		redirect_domains <hosts...>
 //	}
@@ -114,8 +177,16 @@
 // itself. Default: /.gatehouse
 //
 // provider: an identity provider offered at login; repeat it for several.
-// The type is required; supported: oidc (any OpenID Connect provider) and
-// github (a GitHub OAuth App, on github.com or GitHub Enterprise Server).
+// The type is required; supported: oidc (any OpenID Connect provider),
+// github (a GitHub OAuth App, on github.com or GitHub Enterprise Server),
+// google (Google accounts; hosted_domain restricts them to a Workspace
+// domain, checked in the id_token), oauth2 (any OAuth 2.0 provider with a
+// userinfo endpoint: auth_url, token_url, userinfo_url, and claims naming
+// where id, login, email, email_verified, name and avatar are in its JSON;
+// the email is used only when the email_verified claim is true), and the
+// presets gitlab, microsoft (Entra ID; tenant, default common), gitee,
+// feishu and lark, which need only client_id and client_secret (base_url
+// for a self-managed GitLab).
 // The name appears in URLs such as /.gatehouse/login/<name> and in
 // X-Auth-Provider; it defaults to the type, must be unique, and is 1 to 32
 // lowercase letters, digits, '-' or '_'.
@@ -139,6 +210,10 @@
 //   - label: text on the provider chooser page. Default: the name.
 //
 // base_url and api_url are http(s) URLs without a query.
+//
+// pass_access_token: send the provider's current access token to the
+// upstream in X-Auth-Access-Token (renamed with headers access_token), for
+// apps that call the provider's API themselves. Off by default.
 //
 // allow: admits signed-in users by one attribute; any rule admits, and
 // with no rule every signed-in user is admitted. May repeat. Kinds:
@@ -179,6 +254,45 @@
 //   - recheck_interval: how often a signed-in user's organizations, teams
 //     and repositories are checked again with GitHub; revoked access ends
 //     within this time (webhooks end it sooner). At least 1m. Default: 10m.
+//
+// nango: sign-in and repository access through Nango's Connect flow, as two
+// connections linked by the user id: login_integration (a GitHub OAuth App:
+// who the user is, at <prefix>/login/nango) and repo_integration (a GitHub
+// App: which repositories, at <prefix>/github-app/connect). Nango's
+// webhooks are received at <prefix>/webhooks/nango. Not with github_app.
+//
+//   - secret_key: the Nango environment's secret key. Required.
+//   - base_url, connect_url: Nango's API and Connect UI, for a self-hosted
+//     Nango. Default: https://api.nango.dev, https://connect.nango.dev.
+//   - webhook_secret: the environment's webhook signing key
+//     (X-Nango-Hmac-Sha256). Required.
+//   - previous_webhook_secret: the key before a rotation, accepted too.
+//   - login_integration, repo_integration: integration ids, or off.
+//     Default: github, github-app-oauth.
+//   - syncs: Nango syncs triggered when repositories are connected.
+//   - sync_forward: URL that sync and forward webhooks are delivered to,
+//     at least once, after being persisted. Default: none (dropped).
+//   - label: chooser text of the Nango login. Default: GitHub.
+//   - github_api_url: GitHub's REST API, for GitHub Enterprise Server.
+//   - recheck_interval: as for github_app. Default: 10m.
+//
+// connection: an account signed-in users link at <prefix>/connect/<name>
+// (Garmin over OAuth 1.0a, Whoop or Fitbit over OAuth 2.0, or any Nango
+// integration); may repeat. type oauth1 takes request_token_url,
+// authorize_url, access_token_url, consumer_key and consumer_secret (all
+// required); type oauth2 takes auth_url, token_url, client_id (required),
+// client_secret, scopes and revoke_url; type nango takes integration and
+// needs the nango block. The upstream learns the linked names in
+// X-Auth-Connections and fetches fresh tokens from
+// <prefix>/connections/<name>/token?user_id=… with connections_secret in
+// X-Gatehouse-Secret.
+//
+// connections_secret: the shared secret of that token endpoint; without it
+// the endpoint is off.
+//
+// title, logo: the title of Gatehouse's pages (default "Sign in") and a
+// logo shown atop them: a path on the site, an https URL or a
+// data:image/ URL (its origin is added to the pages' img-src).
 //
 // cookie: the session cookie.
 //

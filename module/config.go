@@ -44,8 +44,10 @@ type StoreConfig struct {
 
 // ProviderConfig configures one identity provider.
 type ProviderConfig struct {
-	// Provider type: "oidc" (any OpenID Connect provider) or "github"
-	// (a GitHub OAuth App). Required.
+	// Provider type: "oidc" (any OpenID Connect provider), "github" (a
+	// GitHub OAuth App), "google", "oauth2" (a generic OAuth 2.0 provider
+	// with a userinfo endpoint), or a preset: "gitlab", "microsoft",
+	// "gitee", "feishu", "lark". Required.
 	Type string `json:"type"`
 
 	// Name used in URLs ({prefix}/login/{name}) and X-Auth-Provider.
@@ -81,6 +83,41 @@ type ProviderConfig struct {
 	// Full redirect URI registered at the provider. Default:
 	// {external_url or the site's address}{prefix}/callback/{name}.
 	RedirectURL string `json:"redirect_url,omitempty"`
+
+	// Google Workspace domain the account must belong to, checked
+	// against the id_token's hd claim. google only. Default: any account.
+	HostedDomain string `json:"hosted_domain,omitempty"`
+
+	// Microsoft Entra tenant: "common", "organizations", "consumers", or
+	// a tenant id or domain. microsoft only. Default: common.
+	Tenant string `json:"tenant,omitempty"`
+
+	// Authorization, token and userinfo endpoints. Required for oauth2.
+	AuthURL     string `json:"auth_url,omitempty"`
+	TokenURL    string `json:"token_url,omitempty"`
+	UserinfoURL string `json:"userinfo_url,omitempty"`
+
+	// Where the identity is in the userinfo response. oauth2 only.
+	// Default: see ClaimsConfig.
+	Claims *ClaimsConfig `json:"claims,omitempty"`
+}
+
+// ClaimsConfig maps a userinfo response to the identity: each field is a
+// dot-separated path into the JSON (e.g. "data.user.login").
+type ClaimsConfig struct {
+	// Stable user id. Default: id.
+	ID string `json:"id,omitempty"`
+	// Login or username. Default: login.
+	Login string `json:"login,omitempty"`
+	// Email. Default: email.
+	Email string `json:"email,omitempty"`
+	// A claim that must be true for the email to be used; without it the
+	// email is never sent upstream (it would be unverified). Default: none.
+	EmailVerified string `json:"email_verified,omitempty"`
+	// Display name. Default: name.
+	Name string `json:"name,omitempty"`
+	// Picture URL. Default: avatar_url.
+	Avatar string `json:"avatar,omitempty"`
 }
 
 // AllowRule admits users by one attribute. A user passes the allow list
@@ -139,6 +176,9 @@ type HeadersConfig struct {
 	// The signed identity assertion (ES256 JWT, keys at
 	// {prefix}/jwks.json). Default: X-Auth-Jwt.
 	JWT string `json:"jwt,omitempty"`
+	// The provider's access token, sent only with pass_access_token.
+	// Default: X-Auth-Access-Token.
+	AccessToken string `json:"access_token,omitempty"`
 }
 
 // GitHubAppConfig connects a GitHub App, through which signed-in users
@@ -174,4 +214,92 @@ type GitHubAppConfig struct {
 	// are checked again with GitHub; revoked access ends within this time
 	// (webhooks end it sooner). Default: 10m.
 	RecheckInterval caddy.Duration `json:"recheck_interval,omitempty"`
+}
+
+// NangoConfig signs users in and connects their repositories through
+// Nango (https://nango.dev): the login integration (a GitHub OAuth App)
+// says who the user is, the repository integration (a GitHub App) which
+// repositories they can access; Nango's webhooks arrive at
+// {prefix}/webhooks/nango.
+type NangoConfig struct {
+	// The environment's secret (API) key, sent as a bearer token.
+	// Required.
+	SecretKey string `json:"secret_key,omitempty"`
+
+	// Nango API URL, for a self-hosted Nango. Default:
+	// https://api.nango.dev.
+	BaseURL string `json:"base_url,omitempty"`
+
+	// Nango Connect UI URL, for a self-hosted Nango. Default:
+	// https://connect.nango.dev.
+	ConnectURL string `json:"connect_url,omitempty"`
+
+	// The environment's webhook signing key (X-Nango-Hmac-Sha256).
+	// Required: unsigned or wrongly signed webhooks are refused.
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+
+	// The signing key before the last rotation, accepted as well while
+	// Nango still uses it (up to 5 minutes). Default: none.
+	PreviousWebhookSecret string `json:"previous_webhook_secret,omitempty"`
+
+	// Integration (unique key) users sign in with; "off" turns the Nango
+	// login off. Default: github.
+	LoginIntegration string `json:"login_integration,omitempty"`
+
+	// Integration through which users connect repositories (a GitHub App
+	// integration); "off" turns it off. Default: github-app-oauth.
+	RepoIntegration string `json:"repo_integration,omitempty"`
+
+	// Nango syncs triggered when a user connects repositories. Default:
+	// none.
+	Syncs []string `json:"syncs,omitempty"`
+
+	// URL that sync and forward webhooks are delivered to, at least once,
+	// with retries; they are persisted in the store first. Default: none
+	// (they are acknowledged and dropped).
+	SyncForward string `json:"sync_forward,omitempty"`
+
+	// Label of the Nango login on the chooser page. Default: GitHub.
+	Label string `json:"label,omitempty"`
+
+	// GitHub REST API URL used with the users' GitHub App tokens to list
+	// their installations and repositories (GitHub Enterprise Server).
+	// Default: https://api.github.com.
+	GitHubAPIURL string `json:"github_api_url,omitempty"`
+
+	// How often a signed-in user's organizations, teams and repositories
+	// are checked again. Default: 10m.
+	RecheckInterval caddy.Duration `json:"recheck_interval,omitempty"`
+}
+
+// ConnectionConfig is an account signed-in users can link (Garmin, Whoop,
+// Fitbit, any Nango integration), whose fresh tokens the upstream fetches
+// from {prefix}/connections/{name}/token.
+type ConnectionConfig struct {
+	// Name in URLs ({prefix}/connect/{name}) and X-Auth-Connections.
+	// Required.
+	Name string `json:"name"`
+	// "oauth1" (OAuth 1.0a, HMAC-SHA1), "oauth2" or "nango". Required.
+	Type string `json:"type"`
+
+	// OAuth 1.0a endpoints and consumer credentials. Required for oauth1.
+	RequestTokenURL string `json:"request_token_url,omitempty"`
+	AuthorizeURL    string `json:"authorize_url,omitempty"`
+	AccessTokenURL  string `json:"access_token_url,omitempty"`
+	ConsumerKey     string `json:"consumer_key,omitempty"`
+	ConsumerSecret  string `json:"consumer_secret,omitempty"`
+
+	// OAuth 2.0 endpoints and client credentials (auth_url, token_url and
+	// client_id required for oauth2); revoke_url is called at unlink.
+	// Default: no revocation.
+	AuthURL      string   `json:"auth_url,omitempty"`
+	TokenURL     string   `json:"token_url,omitempty"`
+	RevokeURL    string   `json:"revoke_url,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+
+	// Nango integration (unique key). Required for nango, which also
+	// needs the nango block.
+	Integration string `json:"integration,omitempty"`
 }

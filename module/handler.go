@@ -47,12 +47,37 @@ type Handler struct {
 	// GitHub App through which users connect repositories. Default: none.
 	GitHubApp *GitHubAppConfig `json:"github_app,omitempty"`
 
+	// Nango signs users in and connects repositories through Nango's
+	// Connect flow. Default: none.
+	Nango *NangoConfig `json:"nango,omitempty"`
+
 	// How long an instance may serve a session from its own memory
 	// before reading it from the store again. Logout and revocation
 	// reach every instance's cache at once through Redis pub/sub; this is
 	// the bound on staleness should a message be missed. Only used with
 	// the Redis store; "off" (-1 in JSON) disables it. Default: 5s.
 	SessionCache caddy.Duration `json:"session_cache,omitempty"`
+
+	// Accounts signed-in users can link. Default: none.
+	Connections []ConnectionConfig `json:"connections,omitempty"`
+
+	// Shared secret the upstream sends in X-Gatehouse-Secret to fetch
+	// linked-account tokens from {prefix}/connections/{name}/token.
+	// Default: none (that endpoint is off).
+	ConnectionsSecret string `json:"connections_secret,omitempty"`
+
+	// Send the provider's current access token (refreshed before it
+	// expires) to the upstream, for apps that call the provider's API
+	// themselves. Default: false (no token ever reaches the upstream).
+	PassAccessToken bool `json:"pass_access_token,omitempty"`
+
+	// Title of Gatehouse's pages (chooser, errors, sign-out). Default:
+	// "Sign in".
+	Title string `json:"title,omitempty"`
+
+	// Logo shown atop Gatehouse's pages: a path on the site, an https URL
+	// or a data: URL. Default: a plain mark.
+	Logo string `json:"logo,omitempty"`
 
 	// Session cookie settings. Default: see CookieConfig.
 	Cookie *CookieConfig `json:"cookie,omitempty"`
@@ -75,6 +100,7 @@ type Handler struct {
 	gate          *gate.Gate
 	releaseStore  func() error
 	closeSessions func()
+	stopForward   func()
 	sites         *siteHosts
 }
 

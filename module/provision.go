@@ -21,7 +21,11 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/metrics"
+	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
+	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/public"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
@@ -39,6 +43,9 @@ var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.sites = new(siteHosts)
+	if err := metrics.Register(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("gatehouse: registering metrics: %w", err)
+	}
 	repl := caddy.NewReplacer()
 
 	secret := repl.ReplaceKnown(h.Secret, "")
@@ -100,6 +107,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	nangoCfg, err := h.nangoConfig(repl)
+	if err != nil {
+		return err
+	}
 
 	st, release, err := h.openStore(repl)
 	if err != nil {
@@ -120,34 +131,69 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		CacheTTL: cacheTTL,
 	})
 	h.closeSessions = sessions.Close
+	dir := directory.New(st, ring, keyPrefix)
+	var nangoSvc *nangoaccess.Service
+	if nangoCfg != nil {
+		if nangoSvc, err = h.startNango(nangoCfg, st, ring, dir, keyPrefix); err != nil {
+			return err
+		}
+	}
 	var gh gate.GitHub
-	if len(githubLogins) > 0 || app != nil {
+	if len(githubLogins) > 0 || app != nil || nangoSvc != nil {
 		interval := githubaccess.DefaultRecheckInterval
 		if h.GitHubApp != nil && h.GitHubApp.RecheckInterval > 0 {
 			interval = time.Duration(h.GitHubApp.RecheckInterval)
 		}
-		gh = githubaccess.New(githubaccess.Options{
+		if h.Nango != nil && h.Nango.RecheckInterval > 0 {
+			interval = time.Duration(h.Nango.RecheckInterval)
+		}
+		opts := githubaccess.Options{
 			Logins: githubLogins, App: app, RecheckInterval: interval,
-			Directory: directory.New(st, ring, keyPrefix), Sessions: sessions,
+			Directory: dir, Sessions: sessions,
 			Store: st, KeyPrefix: keyPrefix, Logger: h.logger,
-		})
+		}
+		if nangoSvc != nil {
+			opts.Broker = nangoSvc
+			opts.BrokerEndpoints = github.Endpoints{APIURL: nangoCfg.githubAPI}
+		}
+		svc := githubaccess.New(opts)
+		if nangoSvc != nil {
+			nangoSvc.Attach(svc)
+		}
+		gh = svc
+	}
+	var nangoGate gate.Nango
+	if nangoSvc != nil {
+		nangoGate = nangoSvc
+	}
+	links, err := h.linkService(repl, st, ring, keyPrefix, nangoCfg)
+	if err != nil {
+		return err
+	}
+	if links != nil && nangoSvc != nil {
+		nangoSvc.SetLinks(links)
 	}
 	h.gate, err = gate.New(gate.Options{
-		Prefix:      prefix,
-		Store:       st,
-		Sessions:    sessions,
-		GitHub:      gh,
-		Assertion:   signer,
-		States:      login.New(st, ring, keyPrefix),
-		Providers:   providers,
-		Policy:      policy,
-		Public:      pub,
-		Redirects:   redirects,
-		Headers:     headers.New(names),
-		Cookie:      cookie,
-		ExternalURL: external,
-		SiteHosts:   func(r *http.Request) []string { return h.sites.lookup(h, r) },
-		Logger:      h.logger,
+		Prefix:            prefix,
+		KeyPrefix:         keyPrefix,
+		Store:             st,
+		Sessions:          sessions,
+		GitHub:            gh,
+		Nango:             nangoGate,
+		Brand:             pages.Brand{Title: repl.ReplaceKnown(h.Title, ""), Logo: repl.ReplaceKnown(h.Logo, "")},
+		Links:             links,
+		ConnectionsSecret: []byte(repl.ReplaceKnown(h.ConnectionsSecret, "")),
+		Assertion:         signer,
+		States:            login.New(st, ring, keyPrefix),
+		Providers:         providers,
+		Policy:            policy,
+		Public:            pub,
+		Redirects:         redirects,
+		Headers:           headers.New(names),
+		Cookie:            cookie,
+		ExternalURL:       external,
+		SiteHosts:         func(r *http.Request) []string { return h.sites.lookup(h, r) },
+		Logger:            h.logger,
 	})
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
@@ -240,9 +286,15 @@ func validToken(s string) bool {
 
 func (h *Handler) headerNames() (headers.Names, error) {
 	n := headers.Defaults
+	if h.PassAccessToken {
+		n.AccessToken = headers.DefaultAccessToken
+	}
 	cfg := h.Headers
 	if cfg == nil {
 		return n, nil
+	}
+	if cfg.AccessToken != "" && cfg.AccessToken != "off" && !h.PassAccessToken {
+		return n, errors.New("gatehouse: headers access_token names the access token header, which is only sent with pass_access_token; add pass_access_token or remove it")
 	}
 	for _, f := range []struct {
 		field string
@@ -252,6 +304,7 @@ func (h *Handler) headerNames() (headers.Names, error) {
 		{"user_id", cfg.UserID, &n.UserID}, {"user", cfg.User, &n.User}, {"email", cfg.Email, &n.Email},
 		{"name", cfg.Name, &n.Name}, {"avatar", cfg.Avatar, &n.Avatar}, {"provider", cfg.Provider, &n.Provider},
 		{"groups", cfg.Groups, &n.Groups}, {"repos", cfg.Repos, &n.Repos}, {"jwt", cfg.JWT, &n.JWT},
+		{"access_token", cfg.AccessToken, &n.AccessToken},
 	} {
 		switch {
 		case f.val == "":
@@ -267,10 +320,14 @@ func (h *Handler) headerNames() (headers.Names, error) {
 }
 
 func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[string]*githubaccess.Login, error) {
-	if len(h.Providers) == 0 {
+	nangoLogin := h.Nango != nil && h.Nango.LoginIntegration != "off"
+	if len(h.Providers) == 0 && !nangoLogin {
 		return nil, nil, errors.New("gatehouse: no provider configured; add e.g. provider oidc { issuer ... client_id ... client_secret ... }")
 	}
 	seen := map[string]bool{}
+	if nangoLogin {
+		seen[gate.NangoProvider] = true // {prefix}/login/nango
+	}
 	out := make([]gate.Provider, 0, len(h.Providers))
 	logins := map[string]*githubaccess.Login{}
 	for _, pc := range h.Providers {
@@ -282,6 +339,9 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			return nil, nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", name)
 		}
 		if seen[name] {
+			if name == gate.NangoProvider {
+				return nil, nil, fmt.Errorf("gatehouse: provider name %q is taken by the Nango login; give the provider another name", name)
+			}
 			return nil, nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", name)
 		}
 		seen[name] = true
@@ -311,14 +371,58 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			l := githubaccess.NewLogin(clientID, clientSecret, endpoints, pc.Scopes)
 			logins[name] = l
 			auth = l
+		case "google":
+			if clientID == "" || clientSecret == "" {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: client_id and client_secret are required", name)
+			}
+			cfg := oidc.Google(name, clientID, clientSecret, repl.ReplaceKnown(pc.HostedDomain, ""), pc.Scopes)
+			if issuer := repl.ReplaceKnown(pc.Issuer, ""); issuer != "" {
+				// A Google-compatible issuer (a test double): its short
+				// form is accepted as Google's accounts.google.com is.
+				cfg.Issuer = issuer
+				cfg.IssuerAliases = []string{strings.TrimPrefix(strings.TrimPrefix(issuer, "https://"), "http://")}
+			}
+			p, err := oidc.New(cfg)
+			if err != nil {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+			}
+			auth = p
+		case "oauth2":
+			cfg := oauth2login.Config{
+				Name: name, AuthURL: repl.ReplaceKnown(pc.AuthURL, ""), TokenURL: repl.ReplaceKnown(pc.TokenURL, ""),
+				UserinfoURL: repl.ReplaceKnown(pc.UserinfoURL, ""), ClientID: clientID, ClientSecret: clientSecret,
+				Scopes: pc.Scopes,
+			}
+			if c := pc.Claims; c != nil {
+				cfg.Claims = oauth2login.Claims{ID: c.ID, Login: c.Login, Email: c.Email, Name: c.Name, Avatar: c.Avatar}
+				cfg.EmailVerified = c.EmailVerified
+			}
+			p, err := oauth2login.New(cfg)
+			if err != nil {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+			}
+			auth = p
+		case "gitlab", "microsoft", "gitee", "feishu", "lark":
+			cfg, err := oauth2login.Preset(pc.Type, name, oauth2login.PresetParams{
+				ClientID: clientID, ClientSecret: clientSecret, Tenant: repl.ReplaceKnown(pc.Tenant, ""),
+				BaseURL: repl.ReplaceKnown(pc.BaseURL, ""), Scopes: pc.Scopes,
+			})
+			if err != nil {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+			}
+			p, err := oauth2login.New(cfg)
+			if err != nil {
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
+			}
+			auth = p
 		default:
-			return nil, nil, fmt.Errorf("gatehouse: provider %s: type %q is not supported; supported: oidc, github", name, pc.Type)
+			return nil, nil, fmt.Errorf("gatehouse: provider %s: type %q is not supported; supported: oidc, github, google, oauth2, gitlab, microsoft, gitee, feishu, lark", name, pc.Type)
 		}
 		label := pc.Label
 		if label == "" {
 			label = name
-			if pc.Type == "github" && name == "github" {
-				label = "GitHub"
+			if l, ok := defaultLabels[pc.Type]; ok && name == pc.Type {
+				label = l
 			}
 		}
 		redirectURL := repl.ReplaceKnown(pc.RedirectURL, "")
@@ -330,6 +434,13 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, Auth: auth})
 	}
 	return out, logins, nil
+}
+
+// defaultLabels are the chooser labels of providers named after their
+// type.
+var defaultLabels = map[string]string{
+	"github": "GitHub", "google": "Google", "gitlab": "GitLab", "microsoft": "Microsoft",
+	"gitee": "Gitee", "feishu": "Feishu", "lark": "Lark",
 }
 
 func githubEndpoints(repl *caddy.Replacer, base, api string) (github.Endpoints, error) {
@@ -389,6 +500,12 @@ func (h *Handler) Validate() error {
 
 // Cleanup releases the store.
 func (h *Handler) Cleanup() error {
+	if h.gate != nil {
+		h.gate.Wait() // revocations in flight (each bounded by a timeout)
+	}
+	if h.stopForward != nil {
+		h.stopForward()
+	}
 	if h.closeSessions != nil {
 		h.closeSessions()
 	}

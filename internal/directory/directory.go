@@ -35,6 +35,15 @@ type User struct {
 	IncomingConnectionID       string `json:"incomingConnectionId,omitempty"`
 	PendingInstallationRequest bool   `json:"pendingInstallationRequest"`
 
+	// RepoConnectionID is the user's Nango connection of the repository
+	// integration (github-app-oauth), whose user token lists the
+	// installations and repositories the user can access.
+	RepoConnectionID string `json:"repoConnectionId,omitempty"`
+	// NangoError is the last failure Nango reported for one of the user's
+	// connections (e.g. a refresh that failed), with when it was reported.
+	NangoError   string    `json:"nangoError,omitempty"`
+	NangoErrorAt time.Time `json:"nangoErrorAt,omitzero"`
+
 	// The GitHub App user-to-server token (8 h) and its refresh token.
 	AppToken         string    `json:"appToken,omitempty"`
 	AppRefreshToken  string    `json:"appRefreshToken,omitempty"`

@@ -462,3 +462,27 @@ func TestGitHubAppTokenRefreshedOnce(t *testing.T) {
 		t.Fatalf("token refreshes: %d, want 1", n)
 	}
 }
+
+// Signing out of a GitHub session deletes the user's authorization of the
+// OAuth App at GitHub (GitHub has no end-session endpoint: the browser
+// lands on the signed-out page).
+func TestGitHubLogoutDeletesGrant(t *testing.T) {
+	gh := newGitHub(t)
+	load(t, githubConfig(gh, ""))
+	b := testsupport.NewBrowser(t)
+	ghLogin(t, b)
+	resp, _ := signOut(t, b, "/bye")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/.gatehouse/logout?rd=%2Fbye" {
+		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(gh.DeletedGrants()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the GitHub grant was not deleted at sign-out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := gh.DeletedGrants(); len(got) != 1 || got[0] != "alice" {
+		t.Errorf("deleted grants: %v", got)
+	}
+}

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
@@ -73,4 +77,39 @@ func redisCommands(t *testing.T) int64 {
 	}
 	t.Fatal("no total_commands_processed in INFO")
 	return 0
+}
+
+// A client that starts logins without end is refused with 429 once past
+// its allowance, so it cannot flood the store with login states.
+func TestLoginStateFloodLimited(t *testing.T) {
+	load(t, config{store: "redis"})
+	rdb := redis.NewClient(&redis.Options{Addr: redisSrv.Addr})
+	defer rdb.Close()
+	countStates := func() int {
+		keys, err := rdb.Keys(context.Background(), "gatehouse:login:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	before := countStates()
+	refused := 0
+	for range 200 {
+		resp := get(t, site+"/.gatehouse/login/corp?rd=/", nil)
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusFound:
+		case http.StatusTooManyRequests:
+			refused++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("login start: %d", resp.StatusCode)
+		}
+	}
+	created := countStates() - before
+	if refused == 0 || created > gate.FlowBurst+20 {
+		t.Errorf("200 login starts from one client: %d refused, %d states stored", refused, created)
+	}
 }

@@ -59,10 +59,13 @@ func run(m *testing.M) int {
 
 // config describes one Caddyfile for a test.
 type config struct {
-	store string // "" = memory; "redis" = the test redis-server
-	extra string // more gatehouse subdirectives; CLIENT_ID stands for clientID
-	site  string // more site directives
-	alias bool   // the site also answers as http://127.0.0.1:PORT
+	store      string // "" = memory; "redis" = the test redis-server
+	storeBlock string // if set, the whole store directive (a "store redis { … }" block), instead of store's
+	extra      string // more gatehouse subdirectives; CLIENT_ID stands for clientID
+	site       string // more site directives
+	alias      bool   // the site also answers as http://127.0.0.1:PORT
+	noOIDC     bool   // without the oidc provider "corp"
+	logTo      string // write Caddy's log, at DEBUG, to this file (default: errors to stderr)
 }
 
 func (c config) caddyfile() string {
@@ -70,12 +73,15 @@ func (c config) caddyfile() string {
 	if c.store == "redis" {
 		store = "store redis redis://" + redisSrv.Addr + "/0"
 	}
+	if c.storeBlock != "" {
+		store = c.storeBlock
+	}
 	return fmt.Sprintf(`{
 	admin off
 	persist_config off
 	http_port %d
 	log default {
-		level ERROR
+		%s
 	}
 }
 
@@ -83,18 +89,32 @@ http://localhost:%d%s {
 	gatehouse {
 		secret %s
 		%s
-		provider oidc corp {
-			issuer %s
-			client_id %s
-			client_secret %s
-		}
+		%s
 		public /public/* /healthz
 		%s
 	}
 	%s
 	reverse_proxy %s
 }
-`, port, port, aliasAddr(c.alias), secret, store, idp.URL, clientID, clientSecret, strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+`, port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+}
+
+func (c config) logging() string {
+	if c.logTo == "" {
+		return "level ERROR"
+	}
+	return "output file " + c.logTo + "\n\t\tlevel DEBUG"
+}
+
+func (c config) oidc() string {
+	if c.noOIDC {
+		return ""
+	}
+	return fmt.Sprintf(`provider oidc corp {
+			issuer %s
+			client_id %s
+			client_secret %s
+		}`, idp.URL, clientID, clientSecret)
 }
 
 func aliasAddr(on bool) string {

@@ -27,7 +27,7 @@ func (g *Gate) assertionFor(r *http.Request, tok string, s *session.Session) str
 		Provider: s.Provider, Groups: s.Groups, Repos: s.Repos,
 	})
 	if err != nil {
-		g.Logger.Error("cannot sign the identity assertion", zap.Error(err))
+		g.log(r).Error("cannot sign the identity assertion", zap.Error(err))
 		return ""
 	}
 	return jwt

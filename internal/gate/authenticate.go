@@ -83,7 +83,7 @@ func (g *Gate) authenticate(r *http.Request) (*session.Session, string, bool, ou
 	case errors.Is(err, session.ErrMalformed), errors.Is(err, session.ErrNoSession):
 		return nil, tok, bearer, noSession
 	default:
-		g.Logger.Warn("session store unavailable", zap.Error(err))
+		g.log(r).Warn("session store unavailable", zap.Error(err))
 		return nil, tok, bearer, storeDown
 	}
 	if !g.sessionHostOK(r, s.Host) {

@@ -42,7 +42,7 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": login})
 		return
 	}
-	if !g.recheck(r, tok, s) {
+	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
 		return
 	}
@@ -50,9 +50,7 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		g.forbidden(w, r, s)
 		return
 	}
-	id := upstreamIdentity(s)
-	id.JWT = g.assertionFor(r, tok, s)
-	g.Headers.Apply(w.Header(), id)
+	g.Headers.Apply(w.Header(), g.upstreamIdentity(r, tok, s))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -15,7 +16,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/access"
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/public"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
@@ -48,7 +51,9 @@ type Cookie struct {
 // Options holds everything a Gate needs; module.Handler builds it from the
 // Caddy configuration.
 type Options struct {
-	Prefix    string
+	Prefix string
+	// KeyPrefix starts every store key Gatehouse writes.
+	KeyPrefix string
 	Store     store.Store
 	Sessions  *session.Manager
 	States    *login.States
@@ -67,21 +72,41 @@ type Options struct {
 	// GitHub is the GitHub integration; nil when neither a github
 	// provider nor a GitHub App is configured.
 	GitHub GitHub
+	// Nango is sign-in and repository access through Nango; nil when not
+	// configured.
+	Nango Nango
 	// Assertion signs X-Auth-Jwt and serves the JWKS.
 	Assertion *assertion.Signer
-	// Title is shown in page titles.
-	Title string
+	// Links links other accounts to signed-in users; nil without
+	// connections.
+	Links *linking.Service
+	// ConnectionsSecret is what the upstream sends to fetch linked-account
+	// tokens; empty disables that endpoint.
+	ConnectionsSecret []byte
+	// Brand is the title and logo of Gatehouse's pages.
+	Brand pages.Brand
 }
 
 // Gate serves one configured Gatehouse handler. It is safe for concurrent
 // use and never modified after New.
 type Gate struct {
 	Options
-	providers   map[string]*Provider
-	endpoints   map[string]http.HandlerFunc
-	bindingName string
-	ownCookies  []string
+	providers map[string]*Provider
+	endpoints map[string]http.HandlerFunc
+	// prefixRoutes are tried in order after endpoints.
+	prefixRoutes []prefixRoute
+	bindingName  string
+	ownCookies   []string
+	// background counts work that outlives its request (token
+	// revocation); Wait lets Cleanup and tests wait for it.
+	background sync.WaitGroup
+	// flows limits flows started per client.
+	flows flowLimiter
 }
+
+// Wait blocks until background work started by requests (token
+// revocation at sign-out) has finished.
+func (g *Gate) Wait() { g.background.Wait() }
 
 // RetryAfter is sent with 503 answers while the store is unreachable.
 const RetryAfter = "5"
@@ -94,11 +119,9 @@ func New(opts Options) (*Gate, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	if opts.Title == "" {
-		opts.Title = "Sign in"
-	}
 	g := &Gate{Options: opts, providers: map[string]*Provider{}}
 	g.endpoints = g.routes()
+	g.prefixRoutes = g.prefixes()
 	for i := range opts.Providers {
 		g.providers[opts.Providers[i].Name] = &opts.Providers[i]
 	}

@@ -71,16 +71,16 @@ func (g *Gate) recheck(r *http.Request, tok string, s *session.Session) bool {
 		err := g.GitHub.Recheck(ctx, s)
 		switch {
 		case errors.Is(err, ErrRevoked):
-			g.Logger.Info("github authorization revoked; ending session", zap.String("user_id", s.UserID))
+			g.log(r).Info("github authorization revoked; ending session", zap.String("user_id", s.UserID))
 			_ = g.Sessions.Delete(ctx, tok)
 			return false, nil
 		case err != nil:
 			// GitHub unreachable or rate limited: keep what the session
 			// has; Recheck schedules the next try.
-			g.Logger.Warn("github re-check failed; keeping the last known access", zap.String("user_id", s.UserID), zap.Error(err))
+			g.log(r).Warn("github re-check failed; keeping the last known access", zap.String("user_id", s.UserID), zap.Error(err))
 		}
 		if err := g.Sessions.Update(ctx, tok, s); err != nil {
-			g.Logger.Warn("cannot save re-checked session", zap.Error(err))
+			g.log(r).Warn("cannot save re-checked session", zap.Error(err))
 		}
 		return true, nil
 	})
@@ -128,8 +128,15 @@ func (g *Gate) appRequest(w http.ResponseWriter, r *http.Request) (*session.Sess
 	return s, tok, ok
 }
 
-// serveAppConnect sends a signed-in user to authorize the GitHub App.
+// serveAppConnect sends a signed-in user to authorize the GitHub App,
+// directly or through Nango's Connect UI.
 func (g *Gate) serveAppConnect(w http.ResponseWriter, r *http.Request) {
+	if g.nangoRepos() {
+		if _, _, _, ok := g.requireSession(w, r); ok {
+			g.serveNangoPage(w, r, "repos")
+		}
+		return
+	}
 	if _, _, ok := g.appRequest(w, r); !ok {
 		return
 	}
@@ -191,14 +198,18 @@ func (g *Gate) serveAppCallback(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, errStoreDown)
 		return
 	}
-	g.Logger.Info("github app connected", zap.String("user_id", s.UserID), zap.Int("repos", len(access.Repos)), zap.Bool("pending_approval", access.PendingApproval))
+	g.log(r).Info("github app connected", zap.String("user_id", s.UserID), zap.Int("repos", len(access.Repos)), zap.Bool("pending_approval", access.PendingApproval))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, g.Redirects.Target(pending.Redirect, origin), http.StatusFound)
 }
 
 // serveAppStatus reports the signed-in user's App connection.
 func (g *Gate) serveAppStatus(w http.ResponseWriter, r *http.Request) {
-	s, _, ok := g.appRequest(w, r)
+	if g.GitHub == nil || !g.GitHub.AppConfigured() && !g.nangoRepos() {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	s, _, _, ok := g.requireSession(w, r)
 	if !ok {
 		return
 	}

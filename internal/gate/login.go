@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -28,14 +29,17 @@ func (g *Gate) serveChooser(w http.ResponseWriter, r *http.Request) {
 	if rd != "" {
 		q = "?rd=" + url.QueryEscape(rd)
 	}
-	if len(g.Providers) == 1 {
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, g.Prefix+"/login/"+g.Providers[0].Name+q, http.StatusFound)
-		return
-	}
-	c := pages.Chooser{Title: g.Title}
+	c := pages.Chooser{Brand: g.Brand}
 	for _, p := range g.Providers {
 		c.Providers = append(c.Providers, pages.Provider{Label: p.Label, URL: g.Prefix + "/login/" + p.Name + q})
+	}
+	if g.nangoLogin(NangoProvider) {
+		c.Providers = append(c.Providers, pages.Provider{Label: g.Nango.Label(), URL: g.Prefix + "/login/" + NangoProvider + q})
+	}
+	if len(c.Providers) == 1 {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, c.Providers[0].URL, http.StatusFound)
+		return
 	}
 	pages.RenderChooser(w, c)
 }
@@ -72,6 +76,10 @@ func (g *Gate) providerRequest(w http.ResponseWriter, r *http.Request, name, all
 
 // serveLoginStart begins a login with one provider.
 func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name string) {
+	if g.nangoLogin(name) {
+		g.serveNangoPage(w, r, "login")
+		return
+	}
 	p, origin, ok := g.providerRequest(w, r, name, "GET, HEAD", http.MethodGet, http.MethodHead)
 	if !ok {
 		return
@@ -102,14 +110,14 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 // browser binding to set as a cookie, the state and the verifier. On
 // failure it answers the request itself.
 func (g *Gate) beginLogin(w http.ResponseWriter, r *http.Request, p login.Pending) (binding, state, verifier string, ok bool) {
-	binding = cookieValue(r.Header["Cookie"], g.bindingName)
-	if !login.ValidBinding(binding) {
-		binding = login.NewBinding()
+	binding, ok = g.flowBinding(w, r)
+	if !ok {
+		return "", "", "", false
 	}
 	p.Verifier = login.Random(48)
 	state, err := g.States.Begin(r.Context(), binding, p)
 	if err != nil {
-		g.Logger.Warn("cannot record login state", zap.Error(err))
+		g.log(r).Warn("cannot record login state", zap.Error(err))
 		g.fail(w, r, errStoreDown)
 		return "", "", "", false
 	}
@@ -123,7 +131,8 @@ func (g *Gate) providerFailed(w http.ResponseWriter, r *http.Request, name strin
 	if !errors.As(err, &oe) {
 		oe = &provider.Error{Code: "login_failed", Status: http.StatusBadGateway, Err: err}
 	}
-	g.Logger.Warn("login failed", zap.String("provider", name), zap.String("reason", oe.Code), zap.Error(oe.Err))
+	g.log(r).Warn("login failed", zap.String("provider", name), zap.String("reason", oe.Code), zap.Error(oe.Err))
+	metrics.Logins.WithLabelValues(name, oe.Code).Inc()
 	msg := "The sign-in could not be completed. Please try again."
 	if oe.Code == "provider_unavailable" {
 		msg = "The identity provider could not be reached. Please try again in a moment."
@@ -166,7 +175,8 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 		if code == "access_denied" {
 			status = http.StatusForbidden
 		}
-		g.Logger.Info("provider returned an error", zap.String("provider", p.Name), zap.String("error", code))
+		g.log(r).Info("provider returned an error", zap.String("provider", p.Name), zap.String("error", code))
+		metrics.Logins.WithLabelValues(p.Name, providerResult(code)).Inc()
 		g.fail(w, r, problem{
 			status: status, code: code, heading: "Sign-in cancelled",
 			message: "The identity provider did not sign you in (" + code + ").",
@@ -176,11 +186,12 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 	}
 	if err != nil {
 		if !isStateError(err) {
-			g.Logger.Warn("cannot read login state", zap.Error(err))
+			g.log(r).Warn("cannot read login state", zap.Error(err))
 			g.fail(w, r, errStoreDown)
 			return
 		}
-		g.Logger.Info("login state refused", zap.String("provider", p.Name), zap.String("reason", err.Error()))
+		g.log(r).Info("login state refused", zap.String("provider", p.Name), zap.String("reason", err.Error()))
+		metrics.Logins.WithLabelValues(p.Name, "invalid_state").Inc()
 		g.fail(w, r, problem{
 			status: http.StatusBadRequest, code: "invalid_state", heading: "Sign-in expired",
 			message: "This sign-in link is not valid any more: " + err.Error() + ". Please start again.",
@@ -202,13 +213,6 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 		return
 	}
 
-	// A session the browser already had ends here: every login gets a new
-	// id, so a planted cookie is worthless.
-	if old := cookieValue(r.Header["Cookie"], g.Cookie.Name); old != "" {
-		if err := g.Sessions.Delete(r.Context(), old); err != nil {
-			g.Logger.Warn("cannot end the previous session", zap.Error(err))
-		}
-	}
 	s := &session.Session{
 		UserID:       p.Name + ":" + id.Subject,
 		Login:        firstNonEmpty(id.Username, id.Email, id.Subject),
@@ -217,11 +221,34 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 		Avatar:       id.Picture,
 		Provider:     p.Name,
 		Groups:       sortedCopy(id.Groups),
-		Host:         strings.ToLower(r.Host),
 		AccessToken:  tokens.AccessToken,
 		RefreshToken: tokens.RefreshToken,
 		IDToken:      tokens.IDToken,
 		TokenExpiry:  tokens.Expiry,
+		TokenIssued:  time.Now(),
+	}
+	if _, ok := g.startSession(w, r, s); !ok {
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, g.Redirects.Target(pending.Redirect, origin), http.StatusFound)
+}
+
+// startSession ends the session the browser already had, if any (every
+// login gets a new id, so a planted cookie is worthless), stores s as a
+// new session for this host and sets its cookie. On failure it answers
+// the request itself.
+func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, s *session.Session) (string, bool) {
+	if old := cookieValue(r.Header["Cookie"], g.Cookie.Name); old != "" {
+		if err := g.Sessions.Delete(r.Context(), old); err != nil {
+			g.log(r).Warn("cannot end the previous session", zap.Error(err))
+		}
+	}
+	s.Host = strings.ToLower(r.Host)
+	if g.Links != nil {
+		if names, err := g.Links.Linked(r.Context(), s.UserID); err == nil {
+			s.Connections = names
+		}
 	}
 	if g.GitHub != nil {
 		g.GitHub.OnLogin(r.Context(), s)
@@ -230,14 +257,26 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 	}
 	tok, err := g.Sessions.Create(r.Context(), s)
 	if err != nil {
-		g.Logger.Warn("cannot create session", zap.Error(err))
+		g.log(r).Warn("cannot create session", zap.Error(err))
 		g.fail(w, r, errStoreDown)
-		return
+		return "", false
 	}
-	g.Logger.Info("signed in", zap.String("provider", p.Name), zap.String("user_id", s.UserID))
+	g.log(r).Info("signed in", zap.String("provider", s.Provider), zap.String("user_id", s.UserID))
+	metrics.Logins.WithLabelValues(s.Provider, "success").Inc()
 	http.SetCookie(w, g.sessionCookie(tok, g.Sessions.Lifetime()))
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, g.Redirects.Target(pending.Redirect, origin), http.StatusFound)
+	return tok, true
+}
+
+// providerResult bounds the result label of a provider-sent error code:
+// the standard OAuth codes, or "provider_error".
+func providerResult(code string) string {
+	switch code {
+	case "access_denied", "invalid_request", "unauthorized_client", "unsupported_response_type",
+		"invalid_scope", "server_error", "temporarily_unavailable", "login_required", "consent_required",
+		"interaction_required":
+		return code
+	}
+	return "provider_error"
 }
 
 func isStateError(err error) bool {

@@ -1,12 +1,16 @@
 package gate
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
 // maxFormBytes bounds the body of a logout POST.
@@ -28,9 +32,12 @@ func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
 func (g *Gate) serveLogoutPage(w http.ResponseWriter, r *http.Request) {
 	rd := "/"
 	if origin, ok := g.origin(r); ok {
-		rd = g.Redirects.Target(r.URL.Query().Get("rd"), origin)
+		// Coming back from the provider's end-session endpoint, the
+		// target travels in state; it is validated like any rd.
+		q := r.URL.Query()
+		rd = g.Redirects.Target(firstNonEmpty(q.Get("rd"), q.Get("state")), origin)
 	}
-	page := pages.Logout{Title: g.Title, Action: g.Prefix + "/logout", Home: rd, Redirect: rd}
+	page := pages.Logout{Brand: g.Brand, Action: g.Prefix + "/logout", Home: rd, Redirect: rd}
 	s, tok, _, out := g.authenticate(r)
 	switch out {
 	case storeDown:
@@ -39,8 +46,60 @@ func (g *Gate) serveLogoutPage(w http.ResponseWriter, r *http.Request) {
 	case haveSession:
 		page.User = displayName(s)
 		page.CSRF = g.Sessions.CSRFToken(tok)
+		// The form's redirect chain may end at the provider's end-session
+		// endpoint; the page's form-action must allow it.
+		if u, ok := g.endSessionURL(r, s, "/"); ok {
+			if eu, err := url.Parse(u); err == nil {
+				page.FormAction = []string{eu.Scheme + "://" + eu.Host}
+			}
+		}
 	}
 	pages.RenderLogout(w, page)
+}
+
+// endSessionURL is where the browser ends its session at s's provider
+// (RP-initiated logout), coming back to the signed-out page and then to
+// target; ok is false when the provider has no end-session endpoint.
+func (g *Gate) endSessionURL(r *http.Request, s *session.Session, target string) (string, bool) {
+	p := g.providers[s.Provider]
+	if p == nil || s.IDToken == "" {
+		return "", false
+	}
+	es, ok := p.Auth.(provider.EndSessioner)
+	if !ok {
+		return "", false
+	}
+	origin, ok := g.origin(r)
+	if !ok {
+		return "", false
+	}
+	return es.EndSessionURL(r.Context(), s.IDToken, origin.Scheme+"://"+origin.Host+g.Prefix+"/logout", target)
+}
+
+// revokeTokens revokes a session's tokens at its provider where the
+// provider can, in the background: signing out does not wait on the
+// provider, and a failure is logged.
+func (g *Gate) revokeTokens(s *session.Session) {
+	p := g.providers[s.Provider]
+	if p == nil || s.AccessToken == "" && s.RefreshToken == "" {
+		return
+	}
+	rv, ok := p.Auth.(provider.Revoker)
+	if !ok {
+		return
+	}
+	t := &provider.Tokens{AccessToken: s.AccessToken, RefreshToken: s.RefreshToken, IDToken: s.IDToken}
+	g.background.Add(1)
+	go func() {
+		defer g.background.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := rv.Revoke(ctx, t); err != nil {
+			g.Logger.Warn("cannot revoke the provider's tokens at sign-out", zap.String("provider", s.Provider), zap.Error(err))
+			return
+		}
+		g.Logger.Debug("provider tokens revoked at sign-out", zap.String("provider", s.Provider))
+	}()
 }
 
 // sameOrigin checks the browser-supplied Origin (or Sec-Fetch-Site) of a
@@ -78,13 +137,21 @@ func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
 			message: "The sign-out form has expired. Please try again.", retry: g.Prefix + "/logout"})
 		return
 	}
+	var ended *session.Session
 	if tok != "" {
+		s, err := g.Sessions.Load(r.Context(), tok)
+		if err == nil {
+			ended = s
+		}
 		if err := g.Sessions.Delete(r.Context(), tok); err != nil {
-			g.Logger.Warn("cannot end session", zap.Error(err))
+			g.log(r).Warn("cannot end session", zap.Error(err))
 			g.fail(w, r, errStoreDown)
 			return
 		}
-		g.Logger.Info("signed out")
+		g.log(r).Info("signed out")
+	}
+	if ended != nil {
+		g.revokeTokens(ended)
 	}
 	http.SetCookie(w, g.sessionCookie("", 0))
 	if bearer || !(wantsHTML(r) || r.Header.Get("Content-Type") == "application/x-www-form-urlencoded") {
@@ -94,6 +161,15 @@ func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
 	target := "/"
 	if origin, ok := g.origin(r); ok {
 		target = g.Redirects.Target(r.PostForm.Get("rd"), origin)
+	}
+	if ended != nil {
+		// End the session at the provider too; it sends the browser back
+		// to the signed-out page with target in state.
+		if u, ok := g.endSessionURL(r, ended, target); ok {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, u, http.StatusSeeOther)
+			return
+		}
 	}
 	// Land on the signed-out page, which links on to rd. Going straight to
 	// rd would, for a protected page, bounce the browser through the

@@ -23,7 +23,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	p := r.URL.Path
 	if p == g.Prefix || strings.HasPrefix(p, g.Prefix) && p[len(g.Prefix)] == '/' {
 		g.serveEndpoint(w, r, p[len(g.Prefix):])
-		return nil
+		return deferredError(r)
 	}
 	if g.Public != nil && g.Public.Match(r.URL) {
 		headers.StripCookies(r.Header, g.ownCookies...)
@@ -37,7 +37,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return nil
 	case storeDown:
 		g.fail(w, r, errStoreDown)
-		return nil
+		return deferredError(r)
 	case noSession:
 		if tok != "" && !bearer {
 			// The session is gone (expired or logged out): drop the cookie.
@@ -46,22 +46,21 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.unauthenticated(w, r)
 		return nil
 	}
-	if !g.recheck(r, tok, s) {
+	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) {
 		http.SetCookie(w, g.sessionCookie("", 0))
 		g.unauthenticated(w, r)
 		return nil
 	}
 	if !g.Policy.Allows(accessIdentity(s)) {
 		g.forbidden(w, r, s)
-		return nil
+		return deferredError(r)
 	}
 
 	headers.StripCookies(r.Header, g.ownCookies...)
 	if bearer {
 		r.Header.Del("Authorization")
 	}
-	id := upstreamIdentity(s)
-	id.JWT = g.assertionFor(r, tok, s)
+	id := g.upstreamIdentity(r, tok, s)
 	g.Headers.Apply(r.Header, id)
 	setPlaceholders(r, s)
 	return next.ServeHTTP(w, r)
@@ -98,7 +97,7 @@ func (g *Gate) unauthenticated(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gate) forbidden(w http.ResponseWriter, r *http.Request, s *session.Session) {
-	g.Logger.Info("access denied by allow rules",
+	g.log(r).Info("access denied by allow rules",
 		zap.String("user_id", s.UserID), zap.String("provider", s.Provider))
 	g.fail(w, r, problem{
 		status: http.StatusForbidden, code: "access_denied",
@@ -125,11 +124,19 @@ func accessIdentity(s *session.Session) access.Identity {
 	}
 }
 
-func upstreamIdentity(s *session.Session) headers.Identity {
-	return headers.Identity{
+// upstreamIdentity is what the upstream (or a forward-auth caller) is told
+// about s: the identity, its signed assertion, and the access token only
+// with pass_access_token.
+func (g *Gate) upstreamIdentity(r *http.Request, tok string, s *session.Session) headers.Identity {
+	id := headers.Identity{
 		UserID: s.UserID, User: s.Login, Email: s.Email, Name: s.Name,
-		Avatar: s.Avatar, Provider: s.Provider, Groups: s.Groups, Repos: s.Repos,
+		Avatar: s.Avatar, Provider: s.Provider, Groups: s.Groups, Repos: s.Repos, Connections: s.Connections,
 	}
+	id.JWT = g.assertionFor(r, tok, s)
+	if g.Headers.SendsAccessToken() {
+		id.AccessToken = s.AccessToken
+	}
+	return id
 }
 
 // setPlaceholders publishes the identity under the names Caddy's own
@@ -163,6 +170,8 @@ func setPlaceholders(r *http.Request, s *session.Session) {
 			return strings.Join(s.Groups, ","), true
 		case "repos":
 			return strings.Join(s.Repos, ","), true
+		case "connections":
+			return strings.Join(s.Connections, ","), true
 		}
 		return nil, false
 	})
@@ -175,15 +184,32 @@ func (g *Gate) serveEndpoint(w http.ResponseWriter, r *http.Request, rest string
 		h(w, r)
 		return
 	}
-	if name, ok := strings.CutPrefix(rest, "/login/"); ok {
-		g.serveLoginStart(w, r, name)
-		return
-	}
-	if name, ok := strings.CutPrefix(rest, "/callback/"); ok {
-		g.serveCallback(w, r, name)
-		return
+	for _, pr := range g.prefixRoutes {
+		if tail, ok := strings.CutPrefix(rest, pr.prefix); ok {
+			pr.serve(w, r, tail)
+			return
+		}
 	}
 	g.fail(w, r, errNotFound)
+}
+
+// prefixRoute serves the paths under the prefix that start with prefix,
+// given what follows it.
+type prefixRoute struct {
+	prefix string
+	serve  func(w http.ResponseWriter, r *http.Request, tail string)
+}
+
+// prefixes lists the endpoints whose path ends with a name or an id.
+func (g *Gate) prefixes() []prefixRoute {
+	return []prefixRoute{
+		{"/login/", g.serveLoginStart},
+		{"/callback/", g.serveCallback},
+		{"/connect/", g.serveConnect},
+		{"/connections/", g.serveConnections},
+		{"/nango/status/", g.serveNangoStatus},
+		{"/github-app/status/", g.serveRepoStatus},
+	}
 }
 
 // routes lists the endpoints under the prefix that have a fixed path.
@@ -199,6 +225,10 @@ func (g *Gate) routes() map[string]http.HandlerFunc {
 		"/github-app/callback": g.serveAppCallback,
 		"/github-app/status":   g.serveAppStatus,
 		"/webhooks/github":     g.serveGitHubWebhook,
+		"/github-app/session":  g.serveRepoSession,
+		"/nango/session":       g.serveNangoSession,
+		"/webhooks/nango":      g.serveNangoWebhook,
 		"/jwks.json":           g.serveJWKS,
+		"/connections":         func(w http.ResponseWriter, r *http.Request) { g.serveConnections(w, r, "") },
 	}
 }

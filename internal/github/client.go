@@ -88,7 +88,9 @@ func (c *Client) getJSON(ctx context.Context, path, token string, v any) error {
 }
 
 // paginate GETs path page by page (per_page=100), following Link
-// rel="next" until it is absent, and returns the items decode extracts
+// rel="next" until it is absent — or, when a response has no Link header
+// at all (Nango's proxy drops it), asking for the next page number while
+// pages come back full — and returns the items decode extracts
 // from every page. It stops with an error after MaxPages pages, and
 // refuses a next link that leaves the API's origin (the token must not
 // travel elsewhere).
@@ -103,6 +105,7 @@ func paginate[T any](ctx context.Context, c *Client, path, token string, decode 
 	} else {
 		next += "?per_page=" + fmt.Sprint(perPage)
 	}
+	first := next
 	var all []T
 	for page := 1; next != ""; page++ {
 		if page > MaxPages {
@@ -117,6 +120,15 @@ func paginate[T any](ctx context.Context, c *Client, path, token string, decode 
 			return nil, fmt.Errorf("github: GET %s (page %d): decoding response: %w", path, page, err)
 		}
 		all = append(all, items...)
+		if len(resp.header.Values("Link")) == 0 {
+			// No Link header at all: a proxy that drops it (Nango's does)
+			// or the last page. A full page may have a successor.
+			next = ""
+			if len(items) == perPage {
+				next = first + "&page=" + fmt.Sprint(page+1)
+			}
+			continue
+		}
 		next, err = nextLink(resp.header, base)
 		if err != nil {
 			return nil, fmt.Errorf("github: GET %s (page %d): %w", path, page, err)

@@ -8,6 +8,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -369,5 +373,37 @@ func TestClientHonoursContext(t *testing.T) {
 	cancel()
 	if _, err := c.User(ctx, "t"); err == nil {
 		t.Error("no error with a cancelled context")
+	}
+}
+
+// Nango's proxy drops the Link header; lists are then paged by number
+// while pages come back full.
+func TestPaginateWithoutLinkHeader(t *testing.T) {
+	for _, n := range []int{0, 99, 100, 250} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			g := newFake(t)
+			var orgs []string
+			for i := range n {
+				orgs = append(orgs, fmt.Sprintf("org-%03d", i))
+			}
+			g.SetUser(testsupport.GitHubUser{Login: "octocat", Orgs: orgs})
+			tok := login(t, g, oauthApp(g), "octocat").AccessToken
+			target, _ := url.Parse(g.URL)
+			proxy := httputil.NewSingleHostReverseProxy(target)
+			proxy.ModifyResponse = func(r *http.Response) error { r.Header.Del("Link"); return nil }
+			srv := httptest.NewServer(proxy)
+			t.Cleanup(srv.Close)
+			c := &github.Client{Endpoints: github.Endpoints{WebURL: srv.URL}}
+			got, err := c.Orgs(t.Context(), tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, orgs) {
+				t.Errorf("got %d orgs, want %d in order", len(got), len(orgs))
+			}
+			if want := n/100 + 1; g.Requests("/user/orgs") != want {
+				t.Errorf("%d requests, want %d", g.Requests("/user/orgs"), want)
+			}
+		})
 	}
 }

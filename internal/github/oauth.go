@@ -1,6 +1,7 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -166,4 +167,37 @@ func (o *OAuth) token(ctx context.Context, form url.Values) (*Token, error) {
 		tok.RefreshExpiry = now.Add(time.Duration(tr.RefreshTokenExpiresIn) * time.Second)
 	}
 	return tok, nil
+}
+
+// DeleteGrant deletes the user's authorization of the app — every token
+// the app holds for the user — through DELETE
+// /applications/{client_id}/grant with the app's client credentials. An
+// access token GitHub no longer knows (422) is not an error: the grant is
+// gone already.
+func (o *OAuth) DeleteGrant(ctx context.Context, accessToken string) error {
+	body, err := json.Marshal(map[string]string{"access_token": accessToken})
+	if err != nil {
+		return err
+	}
+	u := o.Endpoints.WithDefaults().APIURL + "/applications/" + url.PathEscape(o.ClientID) + "/grant"
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("github: building request: %w", err)
+	}
+	req.SetBasicAuth(o.ClientID, o.ClientSecret)
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", apiVersion)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := httpClient(o.HTTP).Do(req)
+	if err != nil {
+		return fmt.Errorf("github: deleting the grant: %w", err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNoContent, resp.StatusCode == http.StatusUnprocessableEntity:
+		return nil
+	default:
+		return fmt.Errorf("github: deleting the grant: status %d", resp.StatusCode)
+	}
 }

@@ -39,7 +39,20 @@ func NewLogin(clientID, clientSecret string, endpoints github.Endpoints, scopes 
 	}
 }
 
-var _ provider.Provider = (*Login)(nil)
+var (
+	_ provider.Provider = (*Login)(nil)
+	_ provider.Revoker  = (*Login)(nil)
+)
+
+// Revoke implements provider.Revoker: it deletes the user's authorization
+// of the OAuth App at GitHub, so a later sign-in asks for consent again
+// and the token is dead at once.
+func (l *Login) Revoke(ctx context.Context, t *provider.Tokens) error {
+	if t == nil || t.AccessToken == "" {
+		return nil
+	}
+	return l.oauth.DeleteGrant(ctx, t.AccessToken)
+}
 
 // AuthURL implements provider.Provider. GitHub has no nonce.
 func (l *Login) AuthURL(_ context.Context, redirectURI, state, _, verifier string) (string, error) {

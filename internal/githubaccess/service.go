@@ -47,10 +47,37 @@ type Options struct {
 	RecheckInterval time.Duration
 	Directory       *directory.Directory
 	Sessions        *session.Manager
+	// Broker keeps GitHub tokens for users who signed in or connected
+	// repositories through it (Nango); nil without one.
+	Broker Broker
+	// BrokerEndpoints locate the GitHub that the broker's user tokens are
+	// for, when no App is configured. Zero value: github.com.
+	BrokerEndpoints github.Endpoints
 	Store           store.Store
 	KeyPrefix       string
 	Logger          *zap.Logger
 }
+
+// Broker holds GitHub tokens on Gatehouse's behalf (Nango): the user
+// signed in, or connected repositories, through one of its connections.
+type Broker interface {
+	// Provider is the session provider name of users who signed in
+	// through the broker.
+	Provider() string
+	// Groups reads again the organizations and teams of a user who signed
+	// in through the broker; ErrConnectionGone when the login connection
+	// no longer exists.
+	Groups(ctx context.Context, userID string) ([]string, error)
+	// RepoToken returns the GitHub user token of u's repository
+	// connection and whether the App's installation still awaits an
+	// organization owner's approval; ErrConnectionGone when the
+	// connection no longer exists.
+	RepoToken(ctx context.Context, u *directory.User) (token string, pending bool, err error)
+}
+
+// ErrConnectionGone is returned by a Broker when the user's connection was
+// deleted or its authorization revoked.
+var ErrConnectionGone = errors.New("connection gone")
 
 // Service implements gate.GitHub.
 type Service struct {
@@ -76,6 +103,8 @@ func New(opts Options) *Service {
 		ep := opts.App.Endpoints.WithDefaults()
 		s.appOAuth = &github.OAuth{ClientID: opts.App.ClientID, ClientSecret: opts.App.ClientSecret, Endpoints: ep}
 		s.api = &github.Client{Endpoints: ep}
+	} else if opts.Broker != nil {
+		s.api = &github.Client{Endpoints: opts.BrokerEndpoints.WithDefaults()}
 	}
 	return s
 }
@@ -90,7 +119,7 @@ func (s *Service) AppAuthURL(redirectURI, state, verifier string) string {
 
 // Due implements gate.GitHub.
 func (s *Service) Due(sess *session.Session) bool {
-	if s.opts.Logins[sess.Provider] == nil && s.opts.App == nil {
+	if s.opts.Logins[sess.Provider] == nil && s.opts.App == nil && s.opts.Broker == nil {
 		return false
 	}
 	return s.now().Sub(sess.CheckedAt) >= s.opts.RecheckInterval
@@ -100,7 +129,7 @@ func (s *Service) Due(sess *session.Session) bool {
 // about the user, without calling GitHub.
 func (s *Service) OnLogin(ctx context.Context, sess *session.Session) {
 	sess.CheckedAt = s.now()
-	if s.opts.App == nil {
+	if s.opts.App == nil && s.opts.Broker == nil {
 		return
 	}
 	u, err := s.opts.Directory.User(ctx, sess.UserID)
@@ -125,8 +154,19 @@ func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 		}
 		sort.Strings(groups)
 		sess.Groups = groups
+	} else if b := s.opts.Broker; b != nil && sess.Provider == b.Provider() {
+		groups, err := b.Groups(ctx, sess.UserID)
+		switch {
+		case errors.Is(err, ErrConnectionGone):
+			return gate.ErrRevoked
+		case err != nil:
+			sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
+			return err
+		}
+		sort.Strings(groups)
+		sess.Groups = groups
 	}
-	if s.opts.App != nil {
+	if s.opts.App != nil || s.opts.Broker != nil {
 		repos, err := s.syncUser(ctx, sess.UserID)
 		if err != nil {
 			sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
@@ -188,9 +228,14 @@ func (s *Service) status(ctx context.Context, userID string, known []directory.R
 	return &gate.Access{Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
 }
 
-// syncUser lists, with the user's App token, the installations and
-// repositories the user can access now, records them and updates the
-// user's other sessions. A user who never connected the App has none.
+// SyncRepos lists the installations and repositories the user can access
+// now with the user's GitHub token (the App's, or the broker's), records
+// them and updates the user's sessions. A user who never connected
+// repositories has none.
+func (s *Service) SyncRepos(ctx context.Context, userID string) ([]directory.Repo, error) {
+	return s.syncUser(ctx, userID)
+}
+
 func (s *Service) syncUser(ctx context.Context, userID string) ([]directory.Repo, error) {
 	u, err := s.opts.Directory.User(ctx, userID)
 	if errors.Is(err, directory.ErrNotFound) {
@@ -199,9 +244,26 @@ func (s *Service) syncUser(ctx context.Context, userID string) ([]directory.Repo
 	if err != nil {
 		return nil, err
 	}
-	if u.AppToken == "" {
-		return nil, nil
+	switch {
+	case u.RepoConnectionID != "" && s.opts.Broker != nil:
+		token, pending, err := s.opts.Broker.RepoToken(ctx, u)
+		if errors.Is(err, ErrConnectionGone) {
+			return nil, s.forgetAccess(ctx, userID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.SyncWithToken(ctx, userID, token, u.RepoConnectionID, pending, nil)
+	case u.AppToken != "" && s.opts.App != nil:
+		return s.syncAppUser(ctx, u)
 	}
+	return nil, nil
+}
+
+// syncAppUser lists the user's access with the GitHub App's user token,
+// refreshing it when it expires or GitHub refuses it.
+func (s *Service) syncAppUser(ctx context.Context, u *directory.User) ([]directory.Repo, error) {
+	userID := u.ID
 	token, err := s.freshToken(ctx, u, false)
 	if errors.Is(err, errTokenDead) {
 		return nil, s.forgetAccess(ctx, userID)
@@ -209,7 +271,7 @@ func (s *Service) syncUser(ctx context.Context, userID string) ([]directory.Repo
 	if err != nil {
 		return nil, err
 	}
-	installs, err := s.api.UserInstallations(ctx, token)
+	access, pending, err := s.listAccess(ctx, userID, token, "")
 	if github.IsUnauthorized(err) {
 		// Expired early or revoked: one refresh, then one more try.
 		token, err = s.freshToken(ctx, u, true)
@@ -219,16 +281,49 @@ func (s *Service) syncUser(ctx context.Context, userID string) ([]directory.Repo
 		if err != nil {
 			return nil, err
 		}
-		installs, err = s.api.UserInstallations(ctx, token)
+		access, pending, err = s.listAccess(ctx, userID, token, "")
 	}
+	if github.IsUnauthorized(err) {
+		return nil, s.forgetAccess(ctx, userID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.record(ctx, userID, access, pending, nil)
+}
+
+// SyncWithToken lists the user's installations and repositories with a
+// GitHub user token from connection connID (recorded on each repository),
+// records them together with what update sets on the user, and updates
+// the user's sessions. With pending (the installation awaits an owner's
+// approval) nothing is listed and the user is marked pending.
+func (s *Service) SyncWithToken(ctx context.Context, userID, token, connID string, pending bool, update func(*directory.User)) ([]directory.Repo, error) {
+	var access map[int64][]directory.Repo
+	if !pending {
+		var err error
+		access, pending, err = s.listAccess(ctx, userID, token, connID)
+		if github.IsUnauthorized(err) {
+			return nil, s.forgetAccess(ctx, userID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s.record(ctx, userID, access, pending, update)
+}
+
+// listAccess lists, with a user token, the installations and repositories
+// the user can access. GitHub answers 403 while an organization owner has
+// yet to approve the installation: that, or no installation at all, is
+// reported as pending.
+func (s *Service) listAccess(ctx context.Context, userID, token, connID string) (map[int64][]directory.Repo, bool, error) {
+	installs, err := s.api.UserInstallations(ctx, token)
 	pending := false
 	switch {
-	case github.IsUnauthorized(err):
-		return nil, s.forgetAccess(ctx, userID)
 	case github.IsForbidden(err):
-		installs, pending = nil, true // GitHub refuses while the org approval is pending
+		installs, pending = nil, true
 	case err != nil:
-		return nil, fmt.Errorf("listing installations: %w", err)
+		return nil, false, fmt.Errorf("listing installations: %w", err)
 	}
 	access := map[int64][]directory.Repo{}
 	for _, in := range installs {
@@ -240,26 +335,35 @@ func (s *Service) syncUser(ctx context.Context, userID string) ([]directory.Repo
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("listing repositories of installation %d: %w", in.ID, err)
+			return nil, false, fmt.Errorf("listing repositories of installation %d: %w", in.ID, err)
 		}
 		repos := make([]directory.Repo, 0, len(list))
 		for _, r := range list {
-			repos = append(repos, directory.Repo{GitHubRepoID: r.ID, FullName: r.FullName, InstallationID: in.ID, OwnerID: userID})
+			repos = append(repos, directory.Repo{GitHubRepoID: r.ID, FullName: r.FullName, InstallationID: in.ID, OwnerID: userID, NangoConnectionID: connID})
 		}
 		access[in.ID] = repos
 		if _, err := s.opts.Directory.UpdateInstallation(ctx, in.ID, func(rec *directory.Installation) error {
 			rec.AccountLogin, rec.AccountType, rec.Suspended = in.AccountLogin, in.AccountType, false
 			return nil
 		}); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if len(installs) == 0 {
 		pending = true
 	}
-	u, err = s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
+	return access, pending, nil
+}
+
+// record saves the user's access and pushes the repositories to the
+// user's sessions.
+func (s *Service) record(ctx context.Context, userID string, access map[int64][]directory.Repo, pending bool, update func(*directory.User)) ([]directory.Repo, error) {
+	u, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
 		u.Access, u.CheckedAt = access, s.now()
 		u.PendingInstallationRequest = pending
+		if update != nil {
+			update(u)
+		}
 		return nil
 	})
 	if err != nil {

@@ -3,7 +3,6 @@ package githubaccess
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 // MaxWebhookBytes bounds a webhook body (GitHub caps payloads at 25 MB;
@@ -27,15 +27,15 @@ const deliveryTTL = 14 * 24 * time.Hour
 // users, installations and sessions before acknowledging it.
 func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
 	log := s.opts.Logger.With(zap.String("event", r.Header.Get("X-GitHub-Event")), zap.String("delivery", r.Header.Get("X-GitHub-Delivery")))
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxWebhookBytes+1))
-	if err != nil {
-		return http.StatusBadRequest
-	}
-	if len(body) > MaxWebhookBytes {
-		return http.StatusRequestEntityTooLarge
+	unverified := webhook.Delivery{Source: "github", Type: "unverified"}
+	body, status := webhook.ReadBody(r, MaxWebhookBytes)
+	if status != 0 {
+		unverified.Count("bad_request")
+		return status
 	}
 	if err := github.VerifySignature(s.opts.App.WebhookSecret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
 		log.Warn("github webhook refused: bad signature", zap.Error(err))
+		unverified.Count("refused")
 		return http.StatusUnauthorized
 	}
 	delivery := r.Header.Get("X-GitHub-Delivery")
@@ -43,7 +43,9 @@ func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
 		return http.StatusBadRequest
 	}
 	event, err := github.Parse(r.Header.Get("X-GitHub-Event"), body)
+	d := webhook.Delivery{Source: "github", Type: r.Header.Get("X-GitHub-Event")}
 	if errors.Is(err, github.ErrUnhandledEvent) {
+		d.Count("ignored")
 		return http.StatusAccepted // verified, not ours to act on
 	}
 	if err != nil {
@@ -51,24 +53,9 @@ func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
 		return http.StatusBadRequest
 	}
 
-	// One effect per delivery id: claim it first; release the claim if
-	// applying fails, so GitHub's redelivery can try again.
-	key := s.opts.KeyPrefix + "github-delivery:" + delivery
-	fresh, err := s.opts.Store.SetNX(ctx, key, []byte("applying"), deliveryTTL)
-	if err != nil {
-		return http.StatusServiceUnavailable
-	}
-	if !fresh {
-		log.Info("github webhook already applied")
-		return http.StatusOK
-	}
-	if err := s.apply(ctx, event); err != nil {
-		_ = s.opts.Store.Delete(context.WithoutCancel(ctx), key)
-		log.Warn("github webhook not applied", zap.Error(err))
-		return http.StatusServiceUnavailable
-	}
-	log.Info("github webhook applied")
-	return http.StatusOK
+	// One effect per delivery id.
+	return webhook.ApplyOnce(ctx, s.opts.Store, s.opts.KeyPrefix+"github-delivery:"+delivery, deliveryTTL, d, log,
+		func() error { return s.apply(ctx, event) })
 }
 
 func (s *Service) apply(ctx context.Context, event any) error {

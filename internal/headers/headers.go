@@ -11,15 +11,24 @@ import (
 // Identity is the set of values sent upstream.
 type Identity struct {
 	UserID, User, Email, Name, Avatar, Provider string
-	Groups, Repos                               []string
+	Groups, Repos, Connections                  []string
 	// JWT is the signed assertion of all of the above.
 	JWT string
+	// AccessToken is the provider's current access token, sent only when
+	// the operator turned pass_access_token on.
+	AccessToken string
 }
 
 // Names holds the header name for each identity field; "" sends nothing.
 type Names struct {
-	UserID, User, Email, Name, Avatar, Provider, Groups, Repos, JWT string
+	UserID, User, Email, Name, Avatar, Provider, Groups, Repos, JWT, Connections string
+	// AccessToken is "" (off) unless pass_access_token is on.
+	AccessToken string
 }
+
+// DefaultAccessToken is the header of the access token with
+// pass_access_token.
+const DefaultAccessToken = "X-Auth-Access-Token"
 
 // Defaults are the header names used when the operator renames nothing.
 var Defaults = Names{
@@ -32,6 +41,8 @@ var Defaults = Names{
 	Groups:   "X-Auth-Groups",
 	Repos:    "X-Auth-Repos",
 	JWT:      "X-Auth-Jwt",
+	// Connections lists the user's linked accounts.
+	Connections: "X-Auth-Connections",
 }
 
 // reservedPrefix: every client header that normalises to x-auth-* is
@@ -49,7 +60,7 @@ type Set struct {
 // name is stripped from incoming requests, whether or not it is sent.
 func New(names Names) *Set {
 	s := &Set{names: names, strip: map[string]struct{}{}}
-	for _, n := range []string{names.UserID, names.User, names.Email, names.Name, names.Avatar, names.Provider, names.Groups, names.Repos, names.JWT} {
+	for _, n := range []string{names.UserID, names.User, names.Email, names.Name, names.Avatar, names.Provider, names.Groups, names.Repos, names.JWT, names.AccessToken, names.Connections} {
 		if n == "" {
 			continue
 		}
@@ -116,7 +127,7 @@ func (s *Set) Strip(h http.Header) {
 // must have run first. The single-value headers share one backing array,
 // so a request costs one allocation for them.
 func (s *Set) Apply(h http.Header, id Identity) {
-	vals := make([]string, 7)
+	vals := make([]string, 8)
 	n := 0
 	set := func(name, v string) {
 		if name != "" && v != "" {
@@ -132,8 +143,10 @@ func (s *Set) Apply(h http.Header, id Identity) {
 	set(s.names.Avatar, id.Avatar)
 	set(s.names.Provider, id.Provider)
 	set(s.names.JWT, id.JWT)
+	set(s.names.AccessToken, id.AccessToken)
 	setList(h, s.names.Groups, id.Groups)
 	setList(h, s.names.Repos, id.Repos)
+	setList(h, s.names.Connections, id.Connections)
 }
 
 // MaxListBytes caps X-Auth-Groups and X-Auth-Repos. Many servers refuse
@@ -170,6 +183,10 @@ func setList(h http.Header, name string, values []string) {
 		h[name+"-Truncated"] = []string{"true"}
 	}
 }
+
+// SendsAccessToken reports whether the access token header is on
+// (pass_access_token).
+func (s *Set) SendsAccessToken() bool { return s.names.AccessToken != "" }
 
 // Names returns the configured names.
 func (s *Set) Names() Names { return s.names }

@@ -87,6 +87,15 @@ func ValidBinding(v string) bool {
 	return err == nil
 }
 
+// BindingHash is what is stored of a browser binding: its hex SHA-256.
+func BindingHash(binding string) string { return hashHex(binding) }
+
+// SameBrowser reports, in constant time, whether binding is the one whose
+// hash was stored. An empty binding never matches.
+func SameBrowser(storedHash, binding string) bool {
+	return binding != "" && hmac.Equal([]byte(hashHex(binding)), []byte(storedHash))
+}
+
 func hashHex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
@@ -140,7 +149,7 @@ func (s *States) Finish(ctx context.Context, state, binding, provider string) (*
 	if binding == "" {
 		return nil, ErrNoBinding
 	}
-	if !hmac.Equal([]byte(hashHex(binding)), []byte(p.Binding)) {
+	if !SameBrowser(p.Binding, binding) {
 		return nil, ErrForeign
 	}
 	if p.Provider != provider {

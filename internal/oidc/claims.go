@@ -1,8 +1,6 @@
 package oidc
 
 import (
-	"strings"
-
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
@@ -15,38 +13,10 @@ type claims struct {
 	Nickname          string `json:"nickname"`
 	Picture           string `json:"picture"`
 	Groups            any    `json:"groups"`
-}
-
-// verified reads email_verified, which providers send as a boolean or as
-// the string "true"; anything else (false, "false", missing) is false.
-func verified(v any) bool {
-	switch t := v.(type) {
-	case bool:
-		return t
-	case string:
-		return strings.EqualFold(t, "true")
-	}
-	return false
-}
-
-// stringList reads a claim that is a list of strings or a single string.
-func stringList(v any) []string {
-	switch t := v.(type) {
-	case string:
-		if t == "" {
-			return nil
-		}
-		return []string{t}
-	case []any:
-		out := make([]string, 0, len(t))
-		for _, e := range t {
-			if s, ok := e.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
+	// HostedDomain is Google's hd: the Workspace domain of the account.
+	HostedDomain string `json:"hd"`
+	// AuthorizedParty is azp, the client the token was issued to.
+	AuthorizedParty string `json:"azp"`
 }
 
 func (c *claims) identity(sub string) *provider.Identity {
@@ -54,13 +24,13 @@ func (c *claims) identity(sub string) *provider.Identity {
 		Subject: sub,
 		Name:    c.Name,
 		Picture: c.Picture,
-		Groups:  stringList(c.Groups),
+		Groups:  provider.Strings(c.Groups),
 	}
 	id.Username = c.PreferredUsername
 	if id.Username == "" {
 		id.Username = c.Nickname
 	}
-	if verified(c.EmailVerified) {
+	if provider.Verified(c.EmailVerified) {
 		id.Email, id.EmailVerified = c.Email, true
 	}
 	return id

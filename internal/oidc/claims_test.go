@@ -36,7 +36,7 @@ func TestIdentityFields(t *testing.T) {
 	if !reflect.DeepEqual(id, want) {
 		t.Fatalf("identity = %+v", id)
 	}
-	if g := stringList("solo"); !reflect.DeepEqual(g, []string{"solo"}) {
+	if g := provider.Strings("solo"); !reflect.DeepEqual(g, []string{"solo"}) {
 		t.Fatalf("single-string groups = %v", g)
 	}
 }

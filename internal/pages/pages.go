@@ -11,6 +11,8 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 //go:embed style.css
@@ -19,14 +21,66 @@ var style string
 //go:embed pages.html
 var source string
 
+//go:embed connect.js
+var connectScript string
+
 var tmpl = template.Must(template.New("pages").Parse(source))
 
-// CSP is the Content-Security-Policy sent with every page.
-var CSP = func() string {
-	sum := sha256.Sum256([]byte(style))
-	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-}()
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// CSP is the Content-Security-Policy sent with every page but the connect
+// page.
+var CSP = "default-src 'none'; style-src " + hash(style) +
+	"; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// ConnectCSP is the Content-Security-Policy of the connect page: besides
+// CSP's rules, its one script (by hash), requests to its own origin, and
+// the Connect UI's origin in a frame.
+func ConnectCSP(connectOrigin string) string {
+	return "default-src 'none'; style-src " + hash(style) + "; script-src " + hash(connectScript) +
+		"; connect-src 'self'; frame-src " + connectOrigin +
+		"; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// Brand is what the operator sets for every page: the title (in the
+// browser tab and the heading area) and a logo.
+type Brand struct {
+	// Title of the pages. Default: "Sign in".
+	Title string
+	// Logo is the URL of an image shown atop every page: a path on the
+	// site, an https URL (its origin is allowed by the pages' policy) or
+	// a data: URL. Default: a plain mark.
+	Logo string
+}
+
+// imgSources returns the CSP img-src of b.
+func (b Brand) imgSources() string {
+	src := "'self' data:"
+	if u, err := url.Parse(b.Logo); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		src += " " + u.Scheme + "://" + u.Host
+	}
+	return src
+}
+
+// safeLogo admits the logo URLs an operator may set — a path on the
+// site, an http(s) URL, a data:image/ URL other than SVG-as-HTML tricks —
+// as a trusted URL (html/template would otherwise blank a data: URL);
+// anything else (javascript:, other schemes) is dropped.
+func safeLogo(v string) template.URL {
+	switch {
+	case strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//"),
+		strings.HasPrefix(v, "https://"), strings.HasPrefix(v, "http://"),
+		strings.HasPrefix(v, "data:image/"):
+		if strings.ContainsAny(v, "\"\n\r") {
+			return ""
+		}
+		return template.URL(v)
+	}
+	return ""
+}
 
 // Provider is one button on the chooser page.
 type Provider struct {
@@ -36,13 +90,16 @@ type Provider struct {
 
 // Chooser is the data of the provider chooser page.
 type Chooser struct {
-	Title     string
+	Brand
 	Providers []Provider
 }
 
 // Logout is the data of the logout confirmation page.
 type Logout struct {
-	Title    string
+	// FormAction are other origins the sign-out form may end up at (the
+	// provider's end-session endpoint, reached by redirect).
+	FormAction []string
+	Brand
 	Action   string
 	CSRF     string
 	Redirect string
@@ -52,7 +109,7 @@ type Logout struct {
 
 // Error is the data of an error page.
 type Error struct {
-	Title   string
+	Brand
 	Status  int
 	Heading string
 	Message string
@@ -61,44 +118,88 @@ type Error struct {
 	Home    string
 }
 
-type page struct {
-	Title string
-	Style template.CSS
-	Body  string
-	Data  any
+// Connect is the data of the page that drives Nango's Connect UI, for a
+// login or for connecting repositories.
+type Connect struct {
+	Brand
+	Heading string
+	Intro   string
+	// Retry reloads the page.
+	Retry  string
+	Config ConnectConfig
 }
 
-func render(w http.ResponseWriter, status int, body string, title string, data any) {
+// ConnectConfig tells the page's script where things are.
+type ConnectConfig struct {
+	// Kind is "login" or "repos".
+	Kind string `json:"kind"`
+	// Session creates the connect session (GET, answers {"token"}).
+	Session string `json:"session"`
+	// Status is polled as Status + "/" + connection id.
+	Status string `json:"status"`
+	// Connect is the Connect UI's base URL, loaded in an iframe.
+	Connect string `json:"connect"`
+	// API is Nango's API URL, passed to the Connect UI.
+	API string `json:"api"`
+	// Redirect is passed to Session as rd.
+	Redirect string `json:"rd"`
+}
+
+type page struct {
+	Title  string
+	Logo   template.URL
+	Style  template.CSS
+	Script template.JS
+	Body   string
+	Data   any
+}
+
+func render(w http.ResponseWriter, status int, body string, b Brand, data any) {
+	renderCSP(w, status, body, b, data, CSP)
+}
+
+func renderCSP(w http.ResponseWriter, status int, body string, b Brand, data any, csp string) {
+	csp = strings.Replace(csp, "img-src 'self' data:", "img-src "+b.imgSources(), 1)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", CSP)
+	h.Set("Content-Security-Policy", csp)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	// same-origin, not no-referrer: with no-referrer browsers send
 	// "Origin: null" on form posts, which the logout CSRF check refuses.
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
-	_ = write(w, body, title, data)
+	_ = write(w, body, b, data)
 }
 
-func write(w io.Writer, body, title string, data any) error {
-	if title == "" {
-		title = "Sign in"
+// RenderConnect writes the Nango connect page; connectOrigin is the
+// Connect UI's origin, allowed as a frame by the page's policy.
+func RenderConnect(w http.ResponseWriter, c Connect, connectOrigin string) {
+	renderCSP(w, http.StatusOK, "connect", c.Brand, c, ConnectCSP(connectOrigin))
+}
+
+func write(w io.Writer, body string, b Brand, data any) error {
+	if b.Title == "" {
+		b.Title = "Sign in"
 	}
-	return tmpl.ExecuteTemplate(w, "layout", page{Title: title, Style: template.CSS(style), Body: body, Data: data})
+	return tmpl.ExecuteTemplate(w, "layout", page{Title: b.Title, Logo: safeLogo(b.Logo), Style: template.CSS(style), Script: template.JS(connectScript), Body: body, Data: data})
 }
 
 // RenderChooser writes the provider chooser page.
 func RenderChooser(w http.ResponseWriter, c Chooser) {
-	render(w, http.StatusOK, "chooser", c.Title, c)
+	render(w, http.StatusOK, "chooser", c.Brand, c)
 }
 
 // RenderLogout writes the logout confirmation page.
 func RenderLogout(w http.ResponseWriter, l Logout) {
-	render(w, http.StatusOK, "logout", l.Title, l)
+	csp := CSP
+	if len(l.FormAction) > 0 {
+		csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(l.FormAction, " "), 1)
+	}
+	renderCSP(w, http.StatusOK, "logout", l.Brand, l, csp)
 }
 
 // RenderError writes an error page with e.Status.
 func RenderError(w http.ResponseWriter, e Error) {
-	render(w, e.Status, "error", e.Title, e)
+	render(w, e.Status, "error", e.Brand, e)
 }

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -54,3 +55,33 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+
+// ErrInvalidGrant is matched (errors.Is) by a Refresher's error when the
+// provider refused the refresh token for good (revoked, expired, the user
+// removed): the session must end. Any other error is transient.
+var ErrInvalidGrant = errors.New("the provider refused the refresh token (invalid_grant)")
+
+// Refresher is implemented by providers whose access tokens expire and
+// can be renewed with a refresh token.
+type Refresher interface {
+	// Refresh redeems refreshToken for new tokens. A provider that does
+	// not rotate refresh tokens returns the one it was given. Errors
+	// match ErrInvalidGrant when the session must end.
+	Refresh(ctx context.Context, refreshToken string) (*Tokens, error)
+}
+
+// Revoker is implemented by providers that can revoke the tokens of a
+// session at logout.
+type Revoker interface {
+	// Revoke revokes t at the provider (the refresh token when there is
+	// one, which revokes the access token too at most providers).
+	Revoke(ctx context.Context, t *Tokens) error
+}
+
+// EndSessioner is implemented by providers with RP-initiated logout.
+type EndSessioner interface {
+	// EndSessionURL returns where to send the browser to end its session
+	// at the provider, then come back to postLogout; ok is false when the
+	// provider has no end_session_endpoint.
+	EndSessionURL(ctx context.Context, idToken, postLogout, state string) (u string, ok bool)
+}

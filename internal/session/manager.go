@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -156,9 +157,32 @@ func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
 	if m.cache != nil {
 		now = m.now()
 		if s, ok := m.cache.get(tok, now); ok {
+			metrics.LookupCache.Inc()
 			return s, nil
 		}
 	}
+	s, err := m.loadStored(ctx, tok, now)
+	switch {
+	case err == nil:
+		metrics.LookupStore.Inc()
+	case errors.Is(err, ErrNoSession), errors.Is(err, ErrMalformed):
+		metrics.LookupMissing.Inc()
+	default:
+		metrics.LookupError.Inc()
+	}
+	return s, err
+}
+
+// Reload reads the session for tok from the store, bypassing and then
+// refreshing this instance's cache: for a writer that must see what
+// another instance may have written meanwhile.
+func (m *Manager) Reload(ctx context.Context, tok string) (*Session, error) {
+	return m.loadStored(ctx, tok, m.now())
+}
+
+// loadStored reads the session for tok from the store, sliding its idle
+// timeout, and caches it as of now.
+func (m *Manager) loadStored(ctx context.Context, tok string, now time.Time) (*Session, error) {
 	t, err := parseToken(m.ring, tok)
 	if err != nil {
 		return nil, err
@@ -170,6 +194,17 @@ func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
 	}
 	m.cache.put(tok, key, s, now)
 	return s, nil
+}
+
+// ID returns a stable name of the session for tok that reveals nothing
+// of the token (the hash its store key is made of), e.g. to lock on; ""
+// for a malformed token.
+func (m *Manager) ID(tok string) string {
+	t, err := parseToken(m.ring, tok)
+	if err != nil {
+		return ""
+	}
+	return t.hash()
 }
 
 // Delete ends the session for tok. A malformed token is ignored.

@@ -29,6 +29,8 @@ type Session struct {
 	Groups []string `json:"groups,omitempty"`
 	// Repos the user can access, as owner/name.
 	Repos []string `json:"repos,omitempty"`
+	// Connections are the names of the user's linked accounts.
+	Connections []string `json:"conns,omitempty"`
 	// CheckedAt is when Groups and Repos were last confirmed with the
 	// provider; they are checked again once it is older than the
 	// configured interval.
@@ -48,4 +50,9 @@ type Session struct {
 	RefreshToken string    `json:"rt,omitempty"`
 	IDToken      string    `json:"idt,omitempty"`
 	TokenExpiry  time.Time `json:"texp,omitzero"`
+	// TokenIssued is when AccessToken was obtained.
+	TokenIssued time.Time `json:"tiss,omitzero"`
+	// TokenRetryAt is when a refresh that failed for a transient reason
+	// (the provider unreachable) may be tried again.
+	TokenRetryAt time.Time `json:"tretry,omitzero"`
 }

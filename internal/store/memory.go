@@ -31,6 +31,7 @@ const DefaultSweepInterval = time.Minute
 type Memory struct {
 	*memoryState
 	bus       localBus
+	queues    memoryQueues // see memory_queue.go
 	stop      chan struct{}
 	done      chan struct{}
 	cleanup   runtime.Cleanup

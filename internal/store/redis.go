@@ -19,6 +19,7 @@ import (
 type Redis struct {
 	c         redis.UniversalClient
 	release   func() error // drops the pooled client; nil for NewRedis
+	groups    sync.Map     // queue consumer groups known to exist; see redis_queue.go
 	closeOnce sync.Once
 	closeErr  error
 }

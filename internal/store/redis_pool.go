@@ -67,6 +67,7 @@ func OpenRedis(opts RedisOptions) (*Redis, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.AddHook(metricsHook{})
 		return pooledRedisClient{c}, nil
 	})
 	if err != nil {

@@ -178,6 +178,7 @@ type GitHub struct {
 	rateLimit     int
 	rates         map[string]*rateWindow
 	hookID        int64
+	deletedGrants []string
 }
 
 // NewGitHub starts a fake GitHub with no users, apps or installations.
@@ -581,4 +582,48 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeGitHubPage(w, http.StatusNotFound, "Not Found", "<p>This is not the web page you are looking for.</p>")
 	}
+}
+
+// LookupClient returns the secret of a registered OAuth App or GitHub App
+// and, for a GitHub App, its app ID (0 for an OAuth App). ok is false for
+// an unknown client ID. Fakes that stand in front of GitHub (the fake
+// Nango) use it to run the OAuth flow as the app's owner would.
+func (g *GitHub) LookupClient(clientID string) (secret string, appID int64, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c, ok := g.clients[clientID]
+	if !ok {
+		return "", 0, false
+	}
+	return c.secret, c.appID, true
+}
+
+// User returns a copy of the account with that login (compared
+// case-insensitively).
+func (g *GitHub) User(login string) (GitHubUser, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	u, ok := g.users[strings.ToLower(login)]
+	if !ok {
+		return GitHubUser{}, false
+	}
+	return *cloneUser(*u), true
+}
+
+// UserInstallations returns, in ascending order, the IDs of the
+// installations of the GitHub App appID that login can see: those GET
+// /user/installations lists for a ghu_ token of that app (granted with
+// GrantInstallation, existing, of that app). It makes no request.
+func (g *GitHub) UserInstallations(login string, appID int64) []int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	tok := &ghToken{kind: "ghu", login: login, appID: appID}
+	var ids []int64
+	for id := range g.grants[strings.ToLower(login)] {
+		if inst, _ := g.visibleInstallation(tok, id); inst != nil {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }

@@ -1,7 +1,9 @@
 package testsupport
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,6 +17,7 @@ const (
 	docUserInstRepos     = "https://docs.github.com/rest/apps/installations#list-repositories-accessible-to-the-user-access-token"
 	docInstRepos         = "https://docs.github.com/rest/apps/installations#list-repositories-accessible-to-the-app-installation"
 	docRateLimits        = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+	docDeleteGrant       = "https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization"
 )
 
 // msgNotAccessible is GitHub's 403 for a token of the wrong kind.
@@ -39,6 +42,10 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 
 	if strings.HasPrefix(path, "/app/") {
 		g.serveAppAPI(w, r, path)
+		return
+	}
+	if strings.HasPrefix(path, "/applications/") && strings.HasSuffix(path, "/grant") {
+		g.serveDeleteGrant(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/applications/"), "/grant"))
 		return
 	}
 	tokenValue := bearerToken(r)
@@ -246,4 +253,56 @@ func (g *GitHub) writeRepoList(w http.ResponseWriter, r *http.Request, selection
 		page = []ghRepo{}
 	}
 	writeGitHubJSON(w, http.StatusOK, ghRepoList{TotalCount: len(all), RepositorySelection: selection, Repositories: page})
+}
+
+// serveDeleteGrant is DELETE /applications/{client_id}/grant: with the
+// app's client credentials as basic auth and {"access_token"} in the body,
+// it deletes the user's whole authorization of the app (every token).
+func (g *GitHub) serveDeleteGrant(w http.ResponseWriter, r *http.Request, clientID string) {
+	if r.Method != http.MethodDelete {
+		writeGitHubError(w, http.StatusNotFound, "Not Found", "")
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	g.mu.Lock()
+	client := g.clients[clientID]
+	g.mu.Unlock()
+	if !ok || id != clientID || client == nil || !secretEqual(secret, client.secret) {
+		writeGitHubError(w, http.StatusNotFound, "Not Found", docDeleteGrant)
+		return
+	}
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || body.AccessToken == "" {
+		writeGitHubError(w, http.StatusUnprocessableEntity, "Invalid request.", docDeleteGrant)
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	tok := g.tokens[body.AccessToken]
+	if tok == nil || tok.clientID != clientID {
+		writeGitHubError(w, http.StatusUnprocessableEntity, "Validation Failed", docDeleteGrant)
+		return
+	}
+	for k, t := range g.tokens {
+		if strings.EqualFold(t.login, tok.login) && t.clientID == clientID {
+			delete(g.tokens, k)
+		}
+	}
+	for k, rt := range g.refresh {
+		if strings.EqualFold(rt.login, tok.login) && rt.clientID == clientID {
+			delete(g.refresh, k)
+		}
+	}
+	g.deletedGrants = append(g.deletedGrants, tok.login)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// DeletedGrants lists the logins whose authorization was deleted through
+// DELETE /applications/{client_id}/grant, in order.
+func (g *GitHub) DeletedGrants() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.deletedGrants...)
 }

@@ -1,6 +1,7 @@
 package testsupport
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,15 +66,50 @@ func (g *GitHub) serveAppAPI(w http.ResponseWriter, r *http.Request, path string
 		writeGitHubError(w, http.StatusForbidden, "This installation has been suspended", docCreateInstToken)
 		return
 	}
+	writeGitHubJSON(w, http.StatusCreated, g.issueInstallationToken(app.appID, inst))
+}
+
+// issueInstallationToken creates an installation token (g.mu held).
+func (g *GitHub) issueInstallationToken(appID int64, inst *GitHubInstallation) ghInstallationToken {
 	tok := newGitHubToken("ghs")
 	expires := g.now().Add(GitHubInstallationTokenLifetime).Truncate(time.Second)
-	g.tokens[tok] = &ghToken{kind: "ghs", appID: app.appID, installationID: inst.ID, expires: expires}
-	writeGitHubJSON(w, http.StatusCreated, ghInstallationToken{
+	g.tokens[tok] = &ghToken{kind: "ghs", appID: appID, installationID: inst.ID, expires: expires}
+	return ghInstallationToken{
 		Token:               tok,
 		ExpiresAt:           gitHubTime(expires),
 		Permissions:         map[string]string{"members": "read", "metadata": "read"},
 		RepositorySelection: inst.RepositorySelection,
-	})
+	}
+}
+
+// GitHubInstallationToken is an installation token (ghs_…) as POST
+// /app/installations/{id}/access_tokens returns it.
+type GitHubInstallationToken struct {
+	Token               string
+	ExpiresAt           time.Time
+	Permissions         map[string]string
+	RepositorySelection string
+}
+
+// MintInstallationToken issues an installation token of the GitHub App
+// appID for an installation, as POST /app/installations/{id}/access_tokens
+// does for that app's JWT, without a JWT and without counting a request.
+// It fails as GitHub does when the installation is unknown or of another
+// app (404) or suspended (403).
+func (g *GitHub) MintInstallationToken(appID, installationID int64) (GitHubInstallationToken, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	inst := g.installations[installationID]
+	if inst == nil || g.appByID(appID) == nil || g.installationApp(inst) != appID {
+		return GitHubInstallationToken{}, fmt.Errorf("fake GitHub: 404 Not Found: no installation %d of app %d", installationID, appID)
+	}
+	if inst.Suspended {
+		return GitHubInstallationToken{}, fmt.Errorf("fake GitHub: 403 This installation has been suspended (installation %d)", installationID)
+	}
+	t := g.issueInstallationToken(appID, inst)
+	expires, _ := time.Parse(time.RFC3339, t.ExpiresAt)
+	return GitHubInstallationToken{Token: t.Token, ExpiresAt: expires, Permissions: t.Permissions,
+		RepositorySelection: t.RepositorySelection}, nil
 }
 
 // verifyAppJWT checks an app JWT as GitHub does: RS256, iss = a registered

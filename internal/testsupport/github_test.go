@@ -49,6 +49,22 @@ func newTestGitHub(t *testing.T, pub *rsa.PublicKey) *GitHub {
 // noFollow is an HTTP client that does not follow redirects.
 var noFollow = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
+// do sends req without following redirects and returns the response and
+// its body.
+func do(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
 // fetch sends a request and returns the response and its body.
 func fetch(t *testing.T, method, rawURL string, header http.Header, body string) (*http.Response, string) {
 	t.Helper()
@@ -62,16 +78,7 @@ func fetch(t *testing.T, method, rawURL string, header http.Header, body string)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := noFollow.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return do(t, req)
 }
 
 // codeFor runs GET /login/oauth/authorize with auto-login and returns the

@@ -1,0 +1,317 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/pages"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+)
+
+// NangoProvider is the provider name of users who signed in through
+// Nango: it appears in {prefix}/login/nango and X-Auth-Provider.
+const NangoProvider = "nango"
+
+// Nango is signing in and connecting repositories through Nango's Connect
+// flow, and Nango's webhooks. nangoaccess.Service implements it.
+type Nango interface {
+	// LoginEnabled reports whether users can sign in through Nango.
+	LoginEnabled() bool
+	// ReposEnabled reports whether users connect repositories through
+	// Nango.
+	ReposEnabled() bool
+	// Label names the Nango login on the chooser page.
+	Label() string
+	// ConnectUI returns the Connect UI's base URL and the API URL it is
+	// given.
+	ConnectUI() (connectURL, apiURL string)
+	// BeginLogin creates a connect session for a login from the browser
+	// holding binding.
+	BeginLogin(ctx context.Context, binding string, l NangoLogin) (*ConnectSession, error)
+	// FinishLogin returns the login of the browser holding binding that
+	// produced connection connectionID. Until Nango's auth webhook has
+	// been processed it returns a login with neither UserID nor Error.
+	// Once it has, the login is consumed: a second call finds nothing.
+	// ErrLoginUnknown: no such login (never started, expired, finished);
+	// ErrLoginForeign: another browser started it.
+	FinishLogin(ctx context.Context, binding, connectionID string) (*NangoLogin, error)
+	// BeginRepos creates a connect session through which the signed-in
+	// user grants access to repositories.
+	BeginRepos(ctx context.Context, s *session.Session) (*ConnectSession, error)
+	// RepoStatus reports whether connection connectionID of the user has
+	// been processed, and the user's repositories.
+	RepoStatus(ctx context.Context, userID, connectionID string) (*RepoStatus, error)
+	// Webhook verifies and applies one Nango webhook and returns the
+	// status to answer with.
+	Webhook(ctx context.Context, r *http.Request) int
+}
+
+// Errors of Nango.FinishLogin.
+var (
+	ErrLoginUnknown = errors.New("no such login in progress: it expired, finished, or was never started")
+	ErrLoginForeign = errors.New("the login was started in another browser")
+)
+
+// ConnectSession is a Nango connect session for the Connect UI.
+type ConnectSession struct {
+	Token     string
+	ExpiresAt time.Time
+}
+
+// NangoLogin is a login through Nango: where it goes afterwards and, once
+// Nango reported the connection, who signed in or why it failed.
+type NangoLogin struct {
+	// Redirect is the validated post-login target.
+	Redirect string `json:"rd"`
+	// Host is the host the login was started on.
+	Host string `json:"host"`
+
+	// ConnectionID is the connection Nango reported for this login.
+	ConnectionID string `json:"conn,omitempty"`
+	// Error is Nango's reason when the connection failed.
+	Error string `json:"err,omitempty"`
+	// The identity, once known.
+	UserID string   `json:"uid,omitempty"`
+	Login  string   `json:"login,omitempty"`
+	Email  string   `json:"email,omitempty"`
+	Name   string   `json:"name,omitempty"`
+	Avatar string   `json:"avatar,omitempty"`
+	Groups []string `json:"groups,omitempty"`
+}
+
+// RepoStatus is the state of a repository connection.
+type RepoStatus struct {
+	// Ready is set once the connection has been processed.
+	Ready bool
+	// Repos the user can access now.
+	Repos []directory.Repo
+	// PendingApproval is set while an organization owner has yet to
+	// approve the installation.
+	PendingApproval bool
+}
+
+// nangoLogin reports whether Nango is the sign-in named name.
+func (g *Gate) nangoLogin(name string) bool {
+	return name == NangoProvider && g.Nango != nil && g.Nango.LoginEnabled()
+}
+
+func (g *Gate) nangoRepos() bool { return g.Nango != nil && g.Nango.ReposEnabled() }
+
+// serveNangoPage shows the page that opens Nango's Connect UI, for a
+// login or for connecting repositories.
+func (g *Gate) serveNangoPage(w http.ResponseWriter, r *http.Request, kind string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, HEAD")
+		return
+	}
+	connectURL, apiURL := g.Nango.ConnectUI()
+	cu, err := url.Parse(connectURL)
+	if err != nil {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	page := pages.Connect{
+		Brand:   g.Brand,
+		Heading: "Sign in with " + g.Nango.Label(),
+		Intro:   "A window opens where you authorize " + g.Nango.Label() + ". This page continues by itself afterwards.",
+		Retry:   r.URL.RequestURI(),
+		Config: pages.ConnectConfig{
+			Kind: kind, Session: g.Prefix + "/nango/session", Status: g.Prefix + "/nango/status",
+			Connect: connectURL, API: apiURL, Redirect: r.URL.Query().Get("rd"),
+		},
+	}
+	if kind == "repos" {
+		page.Heading = "Connect your repositories"
+		page.Intro = "A window opens where you install the GitHub App and choose repositories. This page continues by itself afterwards."
+		page.Config.Session = g.Prefix + "/github-app/session"
+		page.Config.Status = g.Prefix + "/github-app/status"
+	}
+	pages.RenderConnect(w, page, cu.Scheme+"://"+cu.Host)
+}
+
+// serveNangoSession creates the connect session of a login and binds it to
+// this browser.
+func (g *Gate) serveNangoSession(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	if g.Nango == nil || !g.Nango.LoginEnabled() {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	origin, ok := g.origin(r)
+	if !ok {
+		g.fail(w, r, errUnknownHost)
+		return
+	}
+	binding, ok := g.flowBinding(w, r)
+	if !ok {
+		return
+	}
+	cs, err := g.Nango.BeginLogin(r.Context(), binding, NangoLogin{
+		Redirect: g.Redirects.Target(r.URL.Query().Get("rd"), origin),
+		Host:     strings.ToLower(r.Host),
+	})
+	if err != nil {
+		g.nangoFailed(w, r, "cannot create a Nango connect session", err)
+		return
+	}
+	http.SetCookie(w, g.bindingCookie(binding))
+	writeJSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
+}
+
+// serveNangoStatus answers a login's poll; once Nango's webhook has been
+// processed it starts the session, for the browser that began the login
+// only.
+func (g *Gate) serveNangoStatus(w http.ResponseWriter, r *http.Request, connectionID string) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	if g.Nango == nil || !g.Nango.LoginEnabled() || !validConnectionID(connectionID) {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	l, err := g.Nango.FinishLogin(r.Context(), cookieValue(r.Header["Cookie"], g.bindingName), connectionID)
+	switch {
+	case errors.Is(err, ErrLoginForeign):
+		g.log(r).Warn("nango login polled from another browser", zap.String("connection_id", connectionID))
+		g.fail(w, r, problem{status: http.StatusForbidden, code: "foreign_login", heading: "Sign-in refused",
+			message: "This sign-in was started in another browser.", retry: g.Prefix + "/login"})
+		return
+	case errors.Is(err, ErrLoginUnknown):
+		g.fail(w, r, problem{status: http.StatusNotFound, code: "unknown_login", heading: "Sign-in expired",
+			message: "This sign-in is not in progress any more. Please start again.", retry: g.Prefix + "/login"})
+		return
+	case err != nil:
+		g.log(r).Warn("cannot read nango login", zap.Error(err))
+		g.fail(w, r, errStoreDown)
+		return
+	}
+	if l.Error != "" {
+		g.fail(w, r, problem{status: http.StatusBadGateway, code: providerErrorCode(l.Error), heading: "Sign-in failed",
+			message: "Nango could not connect your account (" + providerErrorCode(l.Error) + "). Please try again.", retry: g.Prefix + "/login"})
+		return
+	}
+	if l.UserID == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ready": false})
+		return
+	}
+	if !strings.EqualFold(l.Host, r.Host) {
+		g.fail(w, r, problem{status: http.StatusForbidden, code: "foreign_login", heading: "Sign-in refused",
+			message: "This sign-in was started on another site.", retry: g.Prefix + "/login"})
+		return
+	}
+	s := &session.Session{
+		UserID: l.UserID, Login: firstNonEmpty(l.Login, l.Email, l.UserID), Email: l.Email,
+		Name: l.Name, Avatar: l.Avatar, Provider: NangoProvider, Groups: sortedCopy(l.Groups),
+	}
+	tok, ok := g.startSession(w, r, s)
+	if !ok {
+		return
+	}
+	http.SetCookie(w, g.bindingCookie(""))
+	body := map[string]any{"ready": true, "redirect": l.Redirect}
+	// A browser gets the HttpOnly cookie only; a script on the page has no
+	// use for the token. Other clients (a CLI) get it as a bearer token.
+	if r.Header.Get("Sec-Fetch-Site") == "" {
+		body["token"] = tok
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// serveRepoSession creates the connect session through which a signed-in
+// user connects repositories.
+func (g *Gate) serveRepoSession(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	if !g.nangoRepos() {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	s, _, _, ok := g.requireSession(w, r)
+	if !ok {
+		return
+	}
+	cs, err := g.Nango.BeginRepos(r.Context(), s)
+	if err != nil {
+		g.nangoFailed(w, r, "cannot create a Nango connect session", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
+}
+
+// serveRepoStatus answers the poll of a repository connection.
+func (g *Gate) serveRepoStatus(w http.ResponseWriter, r *http.Request, connectionID string) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	if !g.nangoRepos() || !validConnectionID(connectionID) {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	s, _, _, ok := g.requireSession(w, r)
+	if !ok {
+		return
+	}
+	st, err := g.Nango.RepoStatus(r.Context(), s.UserID, connectionID)
+	if err != nil {
+		g.fail(w, r, errStoreDown)
+		return
+	}
+	rd := "/"
+	if origin, ok := g.origin(r); ok {
+		rd = g.Redirects.Target(r.URL.Query().Get("rd"), origin)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"ready":           st.Ready,
+		"repos":           nonNil(directory.Names(st.Repos)),
+		"pendingApproval": st.PendingApproval,
+		"redirect":        rd,
+	})
+}
+
+// serveNangoWebhook receives Nango's webhooks.
+func (g *Gate) serveNangoWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, "POST")
+		return
+	}
+	if g.Nango == nil {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	status := g.Nango.Webhook(r.Context(), r)
+	writeJSON(w, status, map[string]string{"status": http.StatusText(status)})
+}
+
+func (g *Gate) nangoFailed(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	g.log(r).Warn(msg, zap.Error(err))
+	g.fail(w, r, problem{status: http.StatusBadGateway, code: "nango_unavailable", heading: "Nango unavailable",
+		message: "Nango could not be reached. Please try again in a moment.", retry: g.Prefix + "/login"})
+}
+
+// validConnectionID accepts the connection ids Nango hands out (UUIDs, or
+// ids chosen by the application): short, printable, no separators.
+func validConnectionID(id string) bool {
+	if id == "" || len(id) > 255 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,272 @@
+package nangoaccess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/gate"
+	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/nango"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// tempPrefix starts the temporary end-user id of a login: the connect
+// session is tagged with it until the real user id is known.
+const tempPrefix = "login-"
+
+// loginRecord is a Nango login in progress.
+type loginRecord struct {
+	// Binding is the hash of the browser's binding cookie.
+	Binding string          `json:"b"`
+	Created time.Time       `json:"c"`
+	Login   gate.NangoLogin `json:"l"`
+}
+
+func (s *Service) loginKey(temp string) string { return s.opts.KeyPrefix + "nango-login:" + temp }
+func (s *Service) browserKey(binding string) string {
+	return s.opts.KeyPrefix + "nango-browser:" + login.BindingHash(binding)
+}
+func (s *Service) incomingKey(connectionID string) string {
+	return s.opts.KeyPrefix + "nango-incoming:" + connectionID
+}
+
+// UserID is Gatehouse's id of a GitHub account: the same whether the user
+// signs in through Nango or with a github provider named "github".
+func UserID(githubID int64) string { return "github:" + strconv.FormatInt(githubID, 10) }
+
+// BeginLogin implements gate.Nango: it records the login under a fresh
+// temporary end-user id, bound to the browser, and creates a connect
+// session for the login integration tagged with that id.
+func (s *Service) BeginLogin(ctx context.Context, binding string, l gate.NangoLogin) (*gate.ConnectSession, error) {
+	temp := tempPrefix + login.Random(24)
+	rec := loginRecord{Binding: login.BindingHash(binding), Created: s.now().UTC(), Login: l}
+	if err := s.saveLogin(ctx, temp, &rec); err != nil {
+		return nil, err
+	}
+	if err := s.opts.Store.Set(ctx, s.browserKey(binding), []byte(temp), login.TTL); err != nil {
+		return nil, fmt.Errorf("recording the login: %w", err)
+	}
+	cs, err := s.opts.Client.CreateConnectSession(ctx, nango.SessionRequest{
+		Tags:                map[string]string{"end_user_id": temp},
+		EndUser:             &nango.EndUser{ID: temp},
+		AllowedIntegrations: []string{s.opts.LoginIntegration},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &gate.ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
+}
+
+func (s *Service) saveLogin(ctx context.Context, temp string, rec *loginRecord) error {
+	key := s.loginKey(temp)
+	sealed, err := s.opts.Ring.SealJSON(rec, key)
+	if err != nil {
+		return err
+	}
+	ttl := login.TTL - s.now().Sub(rec.Created)
+	if ttl <= 0 {
+		return errExpired
+	}
+	if err := s.opts.Store.Set(ctx, key, sealed, ttl); err != nil {
+		return fmt.Errorf("recording the login: %w", err)
+	}
+	return nil
+}
+
+var errExpired = errors.New("the login expired")
+
+func (s *Service) readLogin(ctx context.Context, temp string) (*loginRecord, error) {
+	key := s.loginKey(temp)
+	sealed, err := s.opts.Store.Get(ctx, key, 0)
+	if err != nil {
+		return nil, err
+	}
+	rec := new(loginRecord)
+	if err := s.opts.Ring.OpenJSON(sealed, key, rec); err != nil {
+		return nil, store.ErrNotFound
+	}
+	return rec, nil
+}
+
+// FinishLogin implements gate.Nango.
+func (s *Service) FinishLogin(ctx context.Context, binding, connectionID string) (*gate.NangoLogin, error) {
+	temp, err := s.opts.Store.Get(ctx, s.incomingKey(connectionID), 0)
+	if errors.Is(err, store.ErrNotFound) {
+		// Not reported yet — or never: only a browser with a login in
+		// progress is told to keep waiting.
+		if binding == "" || !login.ValidBinding(binding) {
+			return nil, gate.ErrLoginUnknown
+		}
+		if _, err := s.opts.Store.Get(ctx, s.browserKey(binding), 0); errors.Is(err, store.ErrNotFound) {
+			return nil, gate.ErrLoginUnknown
+		} else if err != nil {
+			return nil, err
+		}
+		return &gate.NangoLogin{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.readLogin(ctx, string(temp))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, gate.ErrLoginUnknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !login.SameBrowser(rec.Binding, binding) {
+		return nil, gate.ErrLoginForeign
+	}
+	if rec.Login.ConnectionID != connectionID {
+		return nil, gate.ErrLoginUnknown
+	}
+	// Single use: of concurrent polls, one takes the login.
+	if _, err := s.opts.Store.Take(ctx, s.loginKey(string(temp))); errors.Is(err, store.ErrNotFound) {
+		return nil, gate.ErrLoginUnknown
+	} else if err != nil {
+		return nil, err
+	}
+	_ = s.opts.Store.Delete(ctx, s.incomingKey(connectionID))
+	_ = s.opts.Store.Delete(ctx, s.browserKey(binding))
+	return &rec.Login, nil
+}
+
+// applyLogin processes the auth webhook of a login connection: it reads
+// the GitHub user through Nango's proxy, creates or finds the user, and
+// marks the login ready for the browser that started it.
+func (s *Service) applyLogin(ctx context.Context, w *nango.Webhook, log *zap.Logger) error {
+	endUser := w.EndUserID()
+	if !strings.HasPrefix(endUser, tempPrefix) {
+		// The connection already belongs to a user (re-authorization):
+		// refresh what is known about them.
+		if _, err := s.opts.Directory.User(ctx, endUser); err != nil {
+			log.Info("nango login webhook for an unknown user ignored")
+			return nil
+		}
+		_, _, err := s.identify(ctx, w.ConnectionID)
+		return err
+	}
+	rec, err := s.readLogin(ctx, endUser)
+	if errors.Is(err, store.ErrNotFound) {
+		// Nobody can finish this login any more: the connection would be
+		// an orphan.
+		log.Info("nango login expired before its webhook; deleting the connection")
+		if err := s.opts.Client.DeleteConnection(ctx, w.ConnectionID, s.opts.LoginIntegration); err != nil && !nango.IsNotFound(err) {
+			return fmt.Errorf("deleting the orphaned connection: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !w.Success {
+		rec.Login.ConnectionID, rec.Login.Error = w.ConnectionID, failureCode(w)
+		return s.markReported(ctx, endUser, rec)
+	}
+	u, groups, err := s.identify(ctx, w.ConnectionID)
+	if err != nil {
+		return err
+	}
+	rec.Login.ConnectionID = w.ConnectionID
+	rec.Login.UserID, rec.Login.Login, rec.Login.Email = u.ID, u.GitHubUsername, u.Email
+	rec.Login.Name, rec.Login.Avatar, rec.Login.Groups = u.name, u.AvatarURL, groups
+	log.Info("nango login connected", zap.String("user_id", u.ID))
+	return s.markReported(ctx, endUser, rec)
+}
+
+func (s *Service) markReported(ctx context.Context, temp string, rec *loginRecord) error {
+	if err := s.saveLogin(ctx, temp, rec); errors.Is(err, errExpired) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := s.opts.Store.Set(ctx, s.incomingKey(rec.Login.ConnectionID), []byte(temp), login.TTL); err != nil {
+		return fmt.Errorf("recording the login: %w", err)
+	}
+	return nil
+}
+
+// identified is a directory user with the display name GitHub reported.
+type identified struct {
+	*directory.User
+	name string
+}
+
+// identify reads the GitHub account behind a login connection and records
+// the user: a new user keeps this connection (tagged with the real user id
+// from now on); a returning user keeps theirs and this duplicate is
+// deleted.
+func (s *Service) identify(ctx context.Context, connectionID string) (*identified, []string, error) {
+	api := s.proxy(connectionID)
+	gu, err := api.User(ctx, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the GitHub user through nango: %w", err)
+	}
+	email, err := api.PrimaryVerifiedEmail(ctx, "")
+	if err != nil {
+		// Without the user:email scope there is no verified email; never
+		// fall back to the public profile email.
+		email = ""
+	}
+	groups, err := s.groups(ctx, connectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := UserID(gu.ID)
+	existing, err := s.opts.Directory.User(ctx, id)
+	if err != nil && !errors.Is(err, directory.ErrNotFound) {
+		return nil, nil, err
+	}
+	returning := existing != nil && existing.NangoConnectionID != "" && existing.NangoConnectionID != connectionID
+	if returning {
+		// Keep the user's connection if it still exists.
+		if _, err := s.opts.Client.GetConnection(ctx, existing.NangoConnectionID, s.opts.LoginIntegration); nango.IsNotFound(err) {
+			returning = false
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	u, err := s.opts.Directory.UpdateUser(ctx, id, func(u *directory.User) error {
+		u.GitHubID, u.GitHubUsername, u.AvatarURL = gu.ID, gu.Login, gu.AvatarURL
+		u.Email = email
+		u.IncomingConnectionID = connectionID
+		if !returning {
+			u.NangoConnectionID = connectionID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if returning {
+		if err := s.opts.Client.DeleteConnection(ctx, connectionID, s.opts.LoginIntegration); err != nil && !nango.IsNotFound(err) {
+			return nil, nil, fmt.Errorf("deleting the duplicate connection: %w", err)
+		}
+	} else {
+		tags := map[string]string{"end_user_id": id}
+		end := &nango.EndUser{ID: id, DisplayName: gu.Login}
+		if email != "" {
+			tags["end_user_email"], end.Email = email, email
+		}
+		if err := s.opts.Client.PatchConnection(ctx, connectionID, s.opts.LoginIntegration, nango.Patch{Tags: tags, EndUser: end}); err != nil {
+			return nil, nil, fmt.Errorf("tagging the connection with the user id: %w", err)
+		}
+	}
+	return &identified{User: u, name: gu.Name}, groups, nil
+}
+
+// failureCode is Nango's reason for a failed connection, kept short and
+// printable.
+func failureCode(w *nango.Webhook) string {
+	if w.Error != nil && w.Error.Type != "" {
+		return w.Error.Type
+	}
+	return "connection_failed"
+}

@@ -1,0 +1,54 @@
+package provider
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Refresh policy shared by sessions and linked accounts.
+const (
+	// RefreshMargin: an access token this close to expiry is refreshed
+	// (or a third of its lifetime before, for shorter-lived tokens).
+	RefreshMargin = time.Minute
+	// RefreshRetry: after a transient failure a refresh waits this long
+	// before it is tried again; the still-valid credentials are kept.
+	RefreshRetry = 30 * time.Second
+	// refreshAttempts within one refresh, with exponential backoff from
+	// refreshBackoff.
+	refreshAttempts = 3
+	refreshBackoff  = 200 * time.Millisecond
+)
+
+// RefreshDue reports whether an access token issued at issued (zero:
+// unknown) and expiring at expiry should be refreshed now.
+func RefreshDue(expiry, issued, now time.Time) bool {
+	if expiry.IsZero() {
+		return false
+	}
+	margin := RefreshMargin
+	if !issued.IsZero() {
+		margin = min(margin, expiry.Sub(issued)/3)
+	}
+	return !now.Add(margin).Before(expiry)
+}
+
+// RetryRefresh calls refresh up to three times while it fails for a
+// transient reason (permanent reports the others, e.g. invalid_grant),
+// waiting 200 ms, then twice that, with jitter, and giving up early when
+// ctx ends.
+func RetryRefresh[T any](ctx context.Context, permanent func(error) bool, refresh func(context.Context) (T, error)) (T, error) {
+	wait := refreshBackoff
+	for attempt := 1; ; attempt++ {
+		t, err := refresh(ctx)
+		if err == nil || permanent(err) || attempt == refreshAttempts {
+			return t, err
+		}
+		select {
+		case <-ctx.Done():
+			return t, err
+		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)/2))):
+		}
+		wait *= 2
+	}
+}

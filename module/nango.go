@@ -1,0 +1,139 @@
+package module
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/gatehouse-auth/gatehouse/internal/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/forward"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+
+	"github.com/gatehouse-auth/gatehouse/internal/nango"
+	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
+)
+
+// nangoSettings is the resolved nango block.
+type nangoSettings struct {
+	opts        nangoaccess.Options
+	syncForward string
+	githubAPI   string
+}
+
+// nangoConfig resolves the nango block, or returns nil without one.
+func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
+	cfg := h.Nango
+	if cfg == nil {
+		return nil, nil
+	}
+	if h.GitHubApp != nil {
+		return nil, errors.New("gatehouse: nango and github_app both connect repositories; configure one of them " +
+			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
+	}
+	ns := &nangoSettings{}
+	client := &nango.Client{
+		BaseURL:   strings.TrimRight(repl.ReplaceKnown(cfg.BaseURL, ""), "/"),
+		SecretKey: repl.ReplaceKnown(cfg.SecretKey, ""),
+	}
+	if client.SecretKey == "" {
+		return nil, errors.New("gatehouse: nango: secret_key is required (the environment's secret key)")
+	}
+	current := repl.ReplaceKnown(cfg.WebhookSecret, "")
+	if current == "" {
+		return nil, errors.New("gatehouse: nango: webhook_secret is required (the environment's webhook signing key)")
+	}
+	ns.opts.WebhookKeys = [][]byte{[]byte(current)}
+	if prev := repl.ReplaceKnown(cfg.PreviousWebhookSecret, ""); prev != "" {
+		ns.opts.WebhookKeys = append(ns.opts.WebhookKeys, []byte(prev))
+	}
+	ns.opts.ConnectURL = strings.TrimRight(repl.ReplaceKnown(cfg.ConnectURL, ""), "/")
+	for name, v := range map[string]string{"base_url": client.BaseURL, "connect_url": ns.opts.ConnectURL} {
+		if v == "" {
+			continue
+		}
+		if err := checkHTTPURL(v); err != nil {
+			return nil, fmt.Errorf("gatehouse: nango: %s: %w", name, err)
+		}
+	}
+	ns.opts.Client = client
+	ns.opts.LoginIntegration = integration(repl.ReplaceKnown(cfg.LoginIntegration, ""), nangoaccess.DefaultLoginIntegration)
+	ns.opts.RepoIntegration = integration(repl.ReplaceKnown(cfg.RepoIntegration, ""), nangoaccess.DefaultRepoIntegration)
+	if ns.opts.LoginIntegration == "" && ns.opts.RepoIntegration == "" && !h.nangoConnections() {
+		return nil, errors.New("gatehouse: nango: login_integration and repo_integration are both off; turn one on or remove the nango block")
+	}
+	if ns.opts.LoginIntegration != "" && ns.opts.LoginIntegration == ns.opts.RepoIntegration {
+		return nil, fmt.Errorf("gatehouse: nango: login_integration and repo_integration must be two integrations "+
+			"(a GitHub OAuth App for sign-in, a GitHub App for repositories); both are %q", ns.opts.LoginIntegration)
+	}
+	ns.opts.Syncs = replaceAll(repl, cfg.Syncs)
+	ns.opts.Label = repl.ReplaceKnown(cfg.Label, "")
+	if ns.syncForward = repl.ReplaceKnown(cfg.SyncForward, ""); ns.syncForward != "" {
+		if err := checkHTTPURL(ns.syncForward); err != nil {
+			return nil, fmt.Errorf("gatehouse: nango: sync_forward: %w", err)
+		}
+	}
+	if ns.githubAPI = strings.TrimRight(repl.ReplaceKnown(cfg.GitHubAPIURL, ""), "/"); ns.githubAPI != "" {
+		if err := checkHTTPURL(ns.githubAPI); err != nil {
+			return nil, fmt.Errorf("gatehouse: nango: github_api_url: %w", err)
+		}
+	}
+	return ns, nil
+}
+
+// integration resolves an integration setting: "" is the default, "off"
+// none.
+func integration(v, def string) string {
+	switch v {
+	case "":
+		return def
+	case "off":
+		return ""
+	}
+	return v
+}
+
+func checkHTTPURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q must be an absolute http(s) URL", v)
+	}
+	return nil
+}
+
+// startNango builds the Nango service and, with sync_forward, starts the
+// forwarder that delivers sync and forward webhooks to the application.
+func (h *Handler) startNango(ns *nangoSettings, st store.Store, ring *keys.Ring, dir *directory.Directory, keyPrefix string) (*nangoaccess.Service, error) {
+	opts := ns.opts
+	opts.Directory, opts.Store, opts.Ring, opts.KeyPrefix, opts.Logger = dir, st, ring, keyPrefix, h.logger
+	if ns.syncForward != "" {
+		q, ok := st.(store.Queue)
+		if !ok {
+			return nil, errors.New("gatehouse: nango: sync_forward needs a store that can queue (memory or redis)")
+		}
+		f, err := forward.New(forward.Options{
+			Queue: q, Stream: keyPrefix + "forward:nango", URL: ns.syncForward, Logger: h.logger.Named("forward"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("gatehouse: nango: sync_forward: %w", err)
+		}
+		f.Start()
+		h.stopForward = f.Stop
+		opts.Forward = f
+	}
+	return nangoaccess.New(opts), nil
+}
+
+// nangoConnections reports whether a linked-account connection goes
+// through Nango.
+func (h *Handler) nangoConnections() bool {
+	for _, c := range h.Connections {
+		if c.Type == "nango" {
+			return true
+		}
+	}
+	return false
+}
