@@ -29,6 +29,9 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if f := os.Getenv(childCaddyfileEnv); f != "" {
+		os.Exit(runChildCaddy(f))
+	}
 	os.Exit(run(m))
 }
 
@@ -66,6 +69,7 @@ type config struct {
 	alias      bool   // the site also answers as http://127.0.0.1:PORT
 	noOIDC     bool   // without the oidc provider "corp"
 	logTo      string // write Caddy's log, at DEBUG, to this file (default: errors to stderr)
+	admin      string // Caddy's admin endpoint address (default: admin off)
 }
 
 func (c config) caddyfile() string {
@@ -76,8 +80,12 @@ func (c config) caddyfile() string {
 	if c.storeBlock != "" {
 		store = c.storeBlock
 	}
+	admin := "off"
+	if c.admin != "" {
+		admin = c.admin
+	}
 	return fmt.Sprintf(`{
-	admin off
+	admin %s
 	persist_config off
 	http_port %d
 	log default {
@@ -96,7 +104,7 @@ http://localhost:%d%s {
 	%s
 	reverse_proxy %s
 }
-`, port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+`, admin, port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
 }
 
 func (c config) logging() string {
