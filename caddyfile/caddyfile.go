@@ -410,7 +410,7 @@ type providerType struct {
 
 // presetAccepts are the subdirectives of a preset that needs only
 // credentials.
-var presetAccepts = []string{"client_id", "client_secret", "scopes", "base_url", "redirect_url", "label"}
+var presetAccepts = []string{"client_id", "client_secret", "scopes", "base_url", "redirect_url", "label", "timeout"}
 
 // presetType is a preset provider type; base_url is where a self-managed
 // instance lives.
@@ -432,7 +432,7 @@ var providerTypes = map[string]providerType{
 	"oidc": {
 		required: []string{"issuer", "client_id"},
 		scope:    "openid",
-		accepts:  []string{"issuer", "client_id", "client_secret", "scopes", "redirect_url", "label"},
+		accepts:  []string{"issuer", "client_id", "client_secret", "scopes", "redirect_url", "label", "timeout"},
 		refused: map[string]string{
 			"base_url": "base_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
 			"api_url":  "api_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
@@ -440,7 +440,7 @@ var providerTypes = map[string]providerType{
 	},
 	"github": {
 		required: []string{"client_id", "client_secret"},
-		accepts:  []string{"client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label"},
+		accepts:  []string{"client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label", "timeout"},
 		refused: map[string]string{
 			"issuer": "issuer is for oidc providers; GitHub needs only client_id and client_secret " +
 				"(base_url for GitHub Enterprise)",
@@ -456,7 +456,7 @@ var providerTypes = map[string]providerType{
 	"google": {
 		required: []string{"client_id", "client_secret"},
 		scope:    "openid",
-		accepts:  []string{"client_id", "client_secret", "hosted_domain", "scopes", "issuer", "redirect_url", "label"},
+		accepts:  []string{"client_id", "client_secret", "hosted_domain", "scopes", "issuer", "redirect_url", "label", "timeout"},
 		examples: map[string]string{
 			"client_id":     "{env.GOOGLE_CLIENT_ID}",
 			"client_secret": "{env.GOOGLE_CLIENT_SECRET}",
@@ -467,7 +467,7 @@ var providerTypes = map[string]providerType{
 	"oauth2": {
 		required: []string{"auth_url", "token_url", "userinfo_url", "client_id"},
 		accepts: []string{"auth_url", "token_url", "userinfo_url", "client_id", "client_secret", "scopes", "claims",
-			"redirect_url", "label"},
+			"redirect_url", "label", "timeout"},
 		named: true,
 		examples: map[string]string{
 			"client_id":     "{env.OAUTH_CLIENT_ID}",
@@ -701,6 +701,7 @@ var providerBlock = newTable("provider", providerSubs(
 		p.Claims = cl
 		return nil
 	}},
+	durationField("timeout", "10s", 0, func(p *module.ProviderConfig) *caddy.Duration { return &p.Timeout }),
 )...)
 
 // claimsBlock is `claims { ... }` of provider oauth2: paths into the

@@ -105,7 +105,7 @@ func TestSubdirectives(t *testing.T) {
 		"store redis": {"url", "address", "master_name", "username", "password", "sentinel_password",
 			"db", "tls", "key_prefix", "timeout"},
 		"provider": {"issuer", "client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label",
-			"hosted_domain", "tenant", "auth_url", "token_url", "userinfo_url", "claims"},
+			"hosted_domain", "tenant", "auth_url", "token_url", "userinfo_url", "claims", "timeout"},
 		"claims": {"id", "login", "email", "email_verified", "name", "avatar"},
 		"github_app": {"app_id", "client_id", "client_secret", "webhook_secret", "private_key_file", "base_url",
 			"api_url", "recheck_interval"},

@@ -30,6 +30,7 @@
 //			scopes <scope...>
 //			redirect_url <url>
 //			label <text>
+//			timeout <duration>
 //		}
 //		provider github [<name>] {
 //			client_id <id>
@@ -39,6 +40,7 @@
 //			api_url <url>
 //			redirect_url <url>
 //			label <text>
+//			timeout <duration>
 //		}
 //		provider google [<name>] {
 //			client_id <id>
@@ -47,6 +49,7 @@
 //			scopes <scope...>
 //			redirect_url <url>
 //			label <text>
+//			timeout <duration>
 //		}
 //		provider oauth2 <name> {
 //			auth_url <url>
@@ -60,6 +63,7 @@
 //			}
 //			redirect_url <url>
 //			label <text>
+//			timeout <duration>
 //		}
 //		provider gitlab|microsoft|gitee|feishu|lark [<name>] {
 //			client_id <id>
@@ -69,6 +73,7 @@
 //			base_url <url>
 //			redirect_url <url>
 //			label <text>
+//			timeout <duration>
 //		}
 //		allow user|email|domain|org|team|repo <values...>
 //		public <paths...>

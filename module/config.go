@@ -100,6 +100,13 @@ type ProviderConfig struct {
 	// Where the identity is in the userinfo response. oauth2 only.
 	// Default: see ClaimsConfig.
 	Claims *ClaimsConfig `json:"claims,omitempty"`
+
+	// Time allowed for each call to the provider: discovery, token
+	// exchange, userinfo, JWKS, refresh and revocation. A sign-in whose
+	// call runs out of time gets 504 provider_timeout; one that cannot
+	// reach the provider gets 502 provider_unavailable. Must not be
+	// negative. Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
 }
 
 // ClaimsConfig maps a userinfo response to the identity: each field is a

@@ -346,6 +346,13 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 		}
 		seen[name] = true
 		clientID, clientSecret := repl.ReplaceKnown(pc.ClientID, ""), repl.ReplaceKnown(pc.ClientSecret, "")
+		if pc.Timeout < 0 {
+			return nil, nil, fmt.Errorf("gatehouse: provider %s: timeout %s must not be negative; use e.g. 10s (the default)", name, time.Duration(pc.Timeout))
+		}
+		timeout := provider.DefaultTimeout
+		if pc.Timeout > 0 {
+			timeout = time.Duration(pc.Timeout)
+		}
 		var auth provider.Provider
 		switch pc.Type {
 		case "oidc":
@@ -355,6 +362,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 				ClientID:     clientID,
 				ClientSecret: clientSecret,
 				Scopes:       pc.Scopes,
+				Timeout:      timeout,
 			})
 			if err != nil {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
@@ -368,7 +376,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			if err != nil {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
 			}
-			l := githubaccess.NewLogin(clientID, clientSecret, endpoints, pc.Scopes)
+			l := githubaccess.NewLogin(clientID, clientSecret, endpoints, pc.Scopes, timeout)
 			logins[name] = l
 			auth = l
 		case "google":
@@ -382,6 +390,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 				cfg.Issuer = issuer
 				cfg.IssuerAliases = []string{strings.TrimPrefix(strings.TrimPrefix(issuer, "https://"), "http://")}
 			}
+			cfg.Timeout = timeout
 			p, err := oidc.New(cfg)
 			if err != nil {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
@@ -391,7 +400,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			cfg := oauth2login.Config{
 				Name: name, AuthURL: repl.ReplaceKnown(pc.AuthURL, ""), TokenURL: repl.ReplaceKnown(pc.TokenURL, ""),
 				UserinfoURL: repl.ReplaceKnown(pc.UserinfoURL, ""), ClientID: clientID, ClientSecret: clientSecret,
-				Scopes: pc.Scopes,
+				Scopes: pc.Scopes, Timeout: timeout,
 			}
 			if c := pc.Claims; c != nil {
 				cfg.Claims = oauth2login.Claims{ID: c.ID, Login: c.Login, Email: c.Email, Name: c.Name, Avatar: c.Avatar}
@@ -410,6 +419,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			if err != nil {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
 			}
+			cfg.Timeout = timeout
 			p, err := oauth2login.New(cfg)
 			if err != nil {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
@@ -431,7 +441,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: redirect_url %q must be an absolute http(s) URL", name, redirectURL)
 			}
 		}
-		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, Auth: auth})
+		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, Auth: auth, Timeout: timeout})
 	}
 	return out, logins, nil
 }

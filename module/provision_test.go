@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 )
@@ -58,6 +59,8 @@ func TestProvisionErrors(t *testing.T) {
 		"app without webhook secret": {Handler{Secret: secret, Providers: oidcProvider(),
 			GitHubApp: &GitHubAppConfig{ClientID: "Iv1.x", ClientSecret: "s"}}, "webhook_secret"},
 		"duplicate provider": {Handler{Secret: secret, Providers: append(oidcProvider(), oidcProvider()...)}, "used twice"},
+		"negative provider timeout": {Handler{Secret: secret, Providers: []ProviderConfig{{Type: "github", ClientID: "c", ClientSecret: "s",
+			Timeout: caddy.Duration(-time.Second)}}}, "provider github: timeout -1s must not be negative"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -66,5 +69,27 @@ func TestProvisionErrors(t *testing.T) {
 				t.Fatalf("error %v, want one mentioning %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestProvisionProviderTimeout: each provider gets its configured
+// timeout, or the 10s default.
+func TestProvisionProviderTimeout(t *testing.T) {
+	h := &Handler{Secret: strings.Repeat("s", 40), Providers: []ProviderConfig{
+		{Type: "oidc", Name: "corp", Issuer: "https://login.example.com", ClientID: "c", Timeout: caddy.Duration(3 * time.Second)},
+		{Type: "github", ClientID: "c", ClientSecret: "s"},
+		{Type: "gitlab", ClientID: "c", ClientSecret: "s", Timeout: caddy.Duration(time.Minute)},
+	}}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	if err := h.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = h.Cleanup() }()
+	want := map[string]time.Duration{"corp": 3 * time.Second, "github": 10 * time.Second, "gitlab": time.Minute}
+	for _, p := range h.gate.Providers {
+		if p.Timeout != want[p.Name] {
+			t.Errorf("provider %s: timeout %v, want %v", p.Name, p.Timeout, want[p.Name])
+		}
 	}
 }

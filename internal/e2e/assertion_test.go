@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,20 @@ func TestAssertionVerifiesAgainstJWKS(t *testing.T) {
 	parsed, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// iat and exp are JSON integers (NumericDate without a fraction).
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rawClaims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &rawClaims); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"iat", "exp"} {
+		if _, err := strconv.ParseInt(string(rawClaims[c]), 10, 64); err != nil {
+			t.Errorf("%s = %s, want an integer", c, rawClaims[c])
+		}
 	}
 	keys := set.Key(parsed.Headers[0].KeyID)
 	if len(keys) != 1 {

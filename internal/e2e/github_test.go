@@ -115,6 +115,10 @@ func TestGitHubLogin(t *testing.T) {
 	}
 }
 
+// Only the primary address, and only if verified, is bob's email: his
+// unverified primary and his verified secondary address are never used,
+// neither sent upstream nor matched by an allow rule. (alice's verified
+// primary wins over her verified secondary: TestGitHubLogin.)
 func TestGitHubUnverifiedEmailNeverUsed(t *testing.T) {
 	gh := newGitHub(t)
 	gh.SetAutoLogin("bob")
@@ -122,6 +126,14 @@ func TestGitHubUnverifiedEmailNeverUsed(t *testing.T) {
 	echo := ghLogin(t, testsupport.NewBrowser(t))
 	if e := http.Header(echo.Headers).Get("X-Auth-Email"); e != "" {
 		t.Fatalf("bob's email header = %q; his primary address is unverified", e)
+	}
+	for _, rule := range []string{"allow email bob@acme.example", "allow email bob@other.example", "allow domain other.example"} {
+		load(t, githubConfig(gh, rule))
+		resp, _ := testsupport.NewBrowser(t).Follow(site + "/.gatehouse/login/github?rd=/")
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s admitted bob: %d", rule, resp.StatusCode)
+		}
 	}
 }
 
@@ -375,6 +387,25 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
 		}
+	}
+	// The same event re-serialized (same JSON value, other bytes) with the
+	// original signature: the MAC covers the raw body, so it fails.
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	reserialized, _ := json.MarshalIndent(v, "", "  ")
+	req, _ := http.NewRequest(http.MethodPost, site+"/.gatehouse/webhooks/github", strings.NewReader(string(reserialized)))
+	req.Header.Set("X-GitHub-Event", "installation")
+	req.Header.Set("X-GitHub-Delivery", "d-reserialized")
+	req.Header.Set("X-Hub-Signature-256", good)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("re-serialized body: %d, want 401", resp.StatusCode)
 	}
 	if got := reposHeader(t, tok); got != "acme/api,acme/web" {
 		t.Fatalf("a refused webhook changed state: %q", got)

@@ -206,6 +206,18 @@ func TestSessionCookieFlags(t *testing.T) {
 	if len(sc.Value) != 64 {
 		t.Errorf("session token length %d", len(sc.Value))
 	}
+
+	// A Domain only when one is configured (and then not a __Host- name).
+	load(t, config{extra: "cookie {\n\t\t\tdomain example.test\n\t\t}"})
+	b3 := testsupport.NewBrowser(t)
+	cb3 := startLogin(t, b3, "/")
+	r4 := b3.Get(cb3.String())
+	r4.Body.Close()
+	raw = strings.Join(r4.Header["Set-Cookie"], "\n")
+	if !strings.Contains(raw, "__Secure-gatehouse=") || !strings.Contains(raw, "Domain=example.test") ||
+		!strings.Contains(raw, "HttpOnly") || !strings.Contains(raw, "Secure") || !strings.Contains(raw, "SameSite=Lax") {
+		t.Errorf("session cookie with a configured domain: %s", raw)
+	}
 }
 
 // The identity is also published as Caddy placeholders, under the names

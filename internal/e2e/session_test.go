@@ -94,8 +94,41 @@ func TestBearerToken(t *testing.T) {
 	})
 }
 
+// Every login issues a new session id and ends the one the browser had:
+// a session from an earlier login, or one an attacker planted in the
+// browser before it signed in (session fixation). With Redis, the old
+// session's key is deleted, not merely left unused.
 func TestSessionRotatesOnLogin(t *testing.T) {
 	both(t, "", func(t *testing.T) {
+		withRedis := strings.HasSuffix(t.Name(), "/redis")
+		gone := func(tok string) {
+			t.Helper()
+			if code := status(t, request(t, "GET", "/", tok, map[string]string{"Accept": "application/json"}, "")); code != http.StatusUnauthorized {
+				t.Fatalf("the replaced session still works: %d", code)
+			}
+			if withRedis {
+				if n, err := redisSrv.Client().Exists(t.Context(), sessionKey(t, tok)).Result(); err != nil || n != 0 {
+					t.Fatalf("the replaced session's Redis key: exists=%d %v", n, err)
+				}
+			}
+		}
+		// The attacker's own session, planted in the victim's browser.
+		_, planted := login(t, testsupport.NewBrowser(t), "/")
+		victim := testsupport.NewBrowser(t)
+		u, _ := url.Parse(site)
+		victim.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: planted, Path: "/", Secure: true}})
+		if withRedis {
+			if n, _ := redisSrv.Client().Exists(t.Context(), sessionKey(t, planted)).Result(); n != 1 {
+				t.Fatal("the planted session is not in Redis")
+			}
+		}
+		vresp, _ := victim.Follow(site + "/.gatehouse/login/corp")
+		vresp.Body.Close()
+		if got := victim.Cookie(site, cookieName); got == "" || got == planted {
+			t.Fatalf("the planted session id survived the login")
+		}
+		gone(planted)
+
 		b := testsupport.NewBrowser(t)
 		_, first := login(t, b, "/")
 		// Signing in again (e.g. as another user) replaces the old session.
@@ -105,9 +138,7 @@ func TestSessionRotatesOnLogin(t *testing.T) {
 		if second == "" || second == first {
 			t.Fatalf("session id was not renewed at login")
 		}
-		if code := status(t, request(t, "GET", "/", first, map[string]string{"Accept": "application/json"}, "")); code != http.StatusUnauthorized {
-			t.Fatalf("the pre-login session still works: %d", code)
-		}
+		gone(first)
 		if code := status(t, request(t, "GET", "/", second, nil, "")); code != 200 {
 			t.Fatalf("the new session does not work: %d", code)
 		}
@@ -242,6 +273,7 @@ func TestStoreDownAndRecovery(t *testing.T) {
 			_ = redisSrv.Start()
 		}
 	}()
+	hits := upstream.Hits()
 	for _, accept := range []string{"text/html", "application/json"} {
 		resp := request(t, "GET", "/protected", tok, map[string]string{"Accept": accept}, "")
 		if code := status(t, resp); code != http.StatusServiceUnavailable {
@@ -256,6 +288,9 @@ func TestStoreDownAndRecovery(t *testing.T) {
 		if strings.Contains(resp.Header.Get("Location"), "authorize") {
 			t.Error("store outage sent the browser to the provider")
 		}
+	}
+	if upstream.Hits() != hits {
+		t.Fatal("a protected request reached the upstream during the outage")
 	}
 	if code := status(t, request(t, "GET", "/public/x", "", nil, "")); code != 200 {
 		t.Fatalf("public route during the outage: %d", code)

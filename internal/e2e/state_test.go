@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
@@ -137,13 +138,40 @@ func TestProviderErrorsEndOnAPage(t *testing.T) {
 	assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
 }
 
+// An id_token whose nonce is wrong, missing, or that was issued for an
+// earlier login (replayed as is) is refused with 401 and no session.
 func TestNonceMismatchRefused(t *testing.T) {
 	load(t, config{})
-	idp.Provider.MutateIDToken(func(c map[string]any) { c["nonce"] = "from-another-login" })
-	defer idp.Provider.MutateIDToken(nil)
-	b := testsupport.NewBrowser(t)
-	cb := startLogin(t, b, "/")
-	assertRefused(t, b.Get(cb.String()), http.StatusUnauthorized)
+	t.Cleanup(func() { idp.Provider.SetSigner(nil) })
+	for name, mutate := range map[string]devidp.ClaimsFunc{
+		"wrong nonce":   func(c map[string]any) { c["nonce"] = "from-another-login" },
+		"missing nonce": func(c map[string]any) { delete(c, "nonce") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			idp.Provider.MutateIDToken(mutate)
+			defer idp.Provider.MutateIDToken(nil)
+			b := testsupport.NewBrowser(t)
+			cb := startLogin(t, b, "/")
+			assertRefused(t, b.Get(cb.String()), http.StatusUnauthorized)
+		})
+	}
+	t.Run("replayed from an earlier login", func(t *testing.T) {
+		// The earlier login's id_token, without at_hash so that only its
+		// nonce ties it to that login.
+		var earlier string
+		idp.Provider.SetSigner(func(c map[string]any) (string, error) {
+			delete(c, "at_hash")
+			tok, err := idp.Provider.SignIDToken(c)
+			earlier = tok
+			return tok, err
+		})
+		login(t, testsupport.NewBrowser(t), "/")
+		idp.Provider.SetSigner(func(map[string]any) (string, error) { return earlier, nil })
+		defer idp.Provider.SetSigner(nil)
+		b := testsupport.NewBrowser(t)
+		cb := startLogin(t, b, "/")
+		assertRefused(t, b.Get(cb.String()), http.StatusUnauthorized)
+	})
 }
 
 func TestRedirectTargetsAfterLogin(t *testing.T) {
@@ -176,15 +204,30 @@ func TestRedirectTargetsAfterLogin(t *testing.T) {
 	}
 }
 
+// Every case-4 path (security.md) that a server, proxy or app could read as
+// something other than the public prefix it seems to be under is treated
+// as protected: 401 for API clients, 302 to the login for browsers, or 400
+// where Caddy or Go refuse the request line; the upstream never sees one.
 func TestPublicPathsCannotBeTraversed(t *testing.T) {
 	load(t, config{})
 	for _, p := range []string{
-		"/public/../admin", "/public/%2e%2e/admin", "/public%2F..%2Fadmin", "/public/..%5Cadmin",
-		"//admin", "/PUBLIC/x", "/public/..;/admin", "/admin?x=/public/", "/public/./x",
+		"/public/../admin", "/public/%2e%2e/admin", "/public/%2E%2E/admin", "/public/.%2e/admin",
+		"/public%2F..%2Fadmin", "/public%2f..%2fadmin", "/public/..%5Cadmin", "/public/..%5cadmin",
+		`/public/..\admin`, "/public/x%2Fy", "/public/x%5Cy", "//admin", "//public/x", "/public//x",
+		"/ADMIN", "/admin.", "/admin;x", "/admin%00", "/public/x%00", "/public/x%0a", "/admin?x=/public/",
+		"/admin#/public/", "/PUBLIC/x", "/Public", "/public/x/../../admin", "/public/./x", "/public/.",
+		"/public/..", "/public/..;/admin", "/public/.;/x", "/public;/../admin", "/publicx", "/public.css",
 	} {
-		resp := rawGet(t, p)
-		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("%s: %d, want 401", p, resp.StatusCode)
+		for _, accept := range []string{"application/json", "text/html"} {
+			resp := rawGetAccept(t, p, accept)
+			switch {
+			case resp.StatusCode == http.StatusUnauthorized && accept == "application/json":
+			case resp.StatusCode == http.StatusFound && accept == "text/html" &&
+				strings.HasPrefix(resp.Header.Get("Location"), "/.gatehouse/login?rd="):
+			case resp.StatusCode == http.StatusBadRequest:
+			default:
+				t.Errorf("%s (%s): %d %q, want 401/302 to the login, or 400", p, accept, resp.StatusCode, resp.Header.Get("Location"))
+			}
 		}
 	}
 	if upstream.Hits() != 0 {
@@ -248,13 +291,19 @@ func TestChooserWithSeveralProviders(t *testing.T) {
 // net/http's client would normalise.
 func rawGet(t *testing.T, path string) *http.Response {
 	t.Helper()
+	return rawGetAccept(t, path, "application/json")
+}
+
+// rawGetAccept is rawGet with the given Accept header.
+func rawGetAccept(t *testing.T, path, accept string) *http.Response {
+	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(site, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	host := strings.TrimPrefix(site, "http://")
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\nConnection: close\r\n\r\n", path, host)
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nConnection: close\r\n\r\n", path, host, accept)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)

@@ -36,6 +36,18 @@ type Provider struct {
 	RedirectURL string
 	// Auth performs the login.
 	Auth provider.Provider
+	// Timeout is what Auth allows each call to the provider (for logs and
+	// for bounding work that makes several calls); zero means
+	// provider.DefaultTimeout.
+	Timeout time.Duration
+}
+
+// callTimeout is what p allows each call to its provider.
+func (p *Provider) callTimeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return provider.DefaultTimeout
 }
 
 // Cookie describes the session cookie.

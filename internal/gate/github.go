@@ -189,7 +189,7 @@ func (g *Gate) serveAppCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	access, err := g.GitHub.Connect(r.Context(), s, q.Get("code"), pending.RedirectURI, pending.Verifier)
 	if err != nil {
-		g.providerFailed(w, r, appProvider, err)
+		g.providerFailed(w, r, appProvider, "GitHub", g.Prefix+"/github-app/connect", err)
 		return
 	}
 	s.Repos = directory.Names(access.Repos)

@@ -97,7 +97,7 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 	}
 	authURL, err := p.Auth.AuthURL(r.Context(), redirectURI, state, nonce, verifier)
 	if err != nil {
-		g.providerFailed(w, r, p.Name, err)
+		g.providerFailed(w, r, p.Name, firstNonEmpty(p.Label, p.Name), g.loginRetry(p, r.URL.Query().Get("rd")), err)
 		return
 	}
 	http.SetCookie(w, g.bindingCookie(binding))
@@ -124,23 +124,54 @@ func (g *Gate) beginLogin(w http.ResponseWriter, r *http.Request, p login.Pendin
 	return binding, state, p.Verifier, true
 }
 
-// providerFailed answers for a provider error (unreachable, refused
-// exchange, invalid id_token). The cause goes to the log, not the page.
-func (g *Gate) providerFailed(w http.ResponseWriter, r *http.Request, name string, err error) {
+// providerFailed answers for a provider error (unreachable, slow,
+// refused exchange, invalid id_token). name is the provider's name, label
+// what the user knows it as, retry where a new attempt starts. The cause
+// goes to the log (never a token: provider errors hold none), not the
+// page. No session is created.
+//
+// A provider that did not answer gets its own page: 504 provider_timeout
+// when a call ran out of time, 502 provider_unavailable when it could not
+// be reached or failed with a 5xx; API clients get the code as JSON with
+// the retry link as login_url.
+func (g *Gate) providerFailed(w http.ResponseWriter, r *http.Request, name, label, retry string, err error) {
 	var oe *provider.Error
 	if !errors.As(err, &oe) {
 		oe = &provider.Error{Code: "login_failed", Status: http.StatusBadGateway, Err: err}
 	}
-	g.log(r).Warn("login failed", zap.String("provider", name), zap.String("reason", oe.Code), zap.Error(oe.Err))
 	metrics.Logins.WithLabelValues(name, oe.Code).Inc()
-	msg := "The sign-in could not be completed. Please try again."
-	if oe.Code == "provider_unavailable" {
-		msg = "The identity provider could not be reached. Please try again in a moment."
+	fields := []zap.Field{zap.String("provider", name), zap.String("reason", oe.Code), zap.Error(oe.Err)}
+	switch oe.Code {
+	case provider.CodeTimeout, provider.CodeUnavailable:
+		if p := g.providers[name]; p != nil {
+			fields = append(fields, zap.Duration("timeout", p.callTimeout()))
+		}
+		g.log(r).Warn("login failed: the provider is not answering", fields...)
+		msg := label + " could not be reached or reported an error, so you could not be signed in. This is usually brief: please try again in a moment."
+		if oe.Code == provider.CodeTimeout {
+			msg = label + " did not answer in time, so you could not be signed in. This is usually brief: please try again in a moment."
+		}
+		g.fail(w, r, problem{
+			status: oe.Status, code: oe.Code, heading: "The sign-in provider is not answering", message: msg,
+			retry: retry, relogin: true,
+		})
+		return
 	}
+	g.log(r).Warn("login failed", fields...)
 	g.fail(w, r, problem{
-		status: oe.Status, code: oe.Code, heading: "Sign-in failed", message: msg,
-		retry: g.Prefix + "/login",
+		status: oe.Status, code: oe.Code, heading: "Sign-in failed",
+		message: "The sign-in could not be completed. Please try again.",
+		retry:   retry,
 	})
+}
+
+// loginRetry is where a failed login with p starts again, towards rd.
+func (g *Gate) loginRetry(p *Provider, rd string) string {
+	u := g.Prefix + "/login/" + p.Name
+	if rd != "" {
+		u += "?rd=" + url.QueryEscape(rd)
+	}
+	return u
 }
 
 // providerErrorCode keeps a provider-supplied error code printable and
@@ -209,7 +240,9 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 	}
 	id, tokens, err := p.Auth.Exchange(r.Context(), code, pending.RedirectURI, pending.Verifier, pending.Nonce)
 	if err != nil {
-		g.providerFailed(w, r, p.Name, err)
+		// The state is spent (single use, like the code): the retry link
+		// starts a new login towards the same target.
+		g.providerFailed(w, r, p.Name, firstNonEmpty(p.Label, p.Name), g.loginRetry(p, pending.Redirect), err)
 		return
 	}
 

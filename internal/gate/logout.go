@@ -90,9 +90,19 @@ func (g *Gate) revokeTokens(s *session.Session) {
 	}
 	t := &provider.Tokens{AccessToken: s.AccessToken, RefreshToken: s.RefreshToken, IDToken: s.IDToken}
 	g.background.Add(1)
+	// The provider bounds each of its calls; this bounds the whole (and
+	// so Cleanup's wait), leaving room for a longer configured timeout.
+	budget := max(10*time.Second, p.callTimeout())
 	go func() {
 		defer g.background.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer func() {
+			// A panic here, off any request, would end the whole process.
+			if v := recover(); v != nil {
+				g.Logger.Error("panic while revoking the provider's tokens at sign-out",
+					zap.String("provider", s.Provider), zap.String("panic", panicText(v)), zap.Stack("stack"))
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), budget)
 		defer cancel()
 		if err := rv.Revoke(ctx, t); err != nil {
 			g.Logger.Warn("cannot revoke the provider's tokens at sign-out", zap.String("provider", s.Provider), zap.Error(err))

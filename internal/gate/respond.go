@@ -40,6 +40,8 @@ type problem struct {
 	heading string
 	message string
 	retry   string
+	// relogin: retry starts a new login; API clients get it as login_url.
+	relogin bool
 }
 
 func (g *Gate) fail(w http.ResponseWriter, r *http.Request, p problem) {
@@ -64,7 +66,7 @@ func (g *Gate) fail(w http.ResponseWriter, r *http.Request, p problem) {
 		return
 	}
 	body := map[string]any{"error": p.code, "message": p.message}
-	if p.status == http.StatusUnauthorized {
+	if p.status == http.StatusUnauthorized || p.relogin && p.retry != "" {
 		body["login_url"] = p.retry
 	}
 	writeJSON(w, p.status, body)

@@ -16,17 +16,34 @@ import (
 
 // ServeHTTP handles one request: Gatehouse's own endpoints under the
 // prefix, public paths, and everything else only with a session.
-func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+//
+// A panic in Gatehouse's own code is recovered and answered 500
+// internal_error, never passed upstream; a panic in next is not touched
+// (see recover.go for why, and for what Caddy does with it).
+func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	downstream := false // set just before next runs: its panics are not ours
+	defer func() {
+		if downstream {
+			return // no recover(): a panic carries on to net/http unchanged
+		}
+		if v := recover(); v != nil {
+			err = g.recovered(w, r, v)
+		}
+	}()
+
 	// Client-sent identity headers never survive, on any route.
 	g.Headers.Strip(r.Header)
 
 	p := r.URL.Path
 	if p == g.Prefix || strings.HasPrefix(p, g.Prefix) && p[len(g.Prefix)] == '/' {
-		g.serveEndpoint(w, r, p[len(g.Prefix):])
+		tw := &trackingWriter{ResponseWriter: w}
+		w = tw
+		g.serveEndpoint(tw, r, p[len(g.Prefix):])
 		return deferredError(r)
 	}
 	if g.Public != nil && g.Public.Match(r.URL) {
 		headers.StripCookies(r.Header, g.ownCookies...)
+		downstream = true
 		return next.ServeHTTP(w, r)
 	}
 
@@ -63,6 +80,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	id := g.upstreamIdentity(r, tok, s)
 	g.Headers.Apply(r.Header, id)
 	setPlaceholders(r, s)
+	downstream = true
 	return next.ServeHTTP(w, r)
 }
 

@@ -38,8 +38,11 @@ func (g *Gate) refreshTokens(r *http.Request, tok string, s *session.Session) bo
 	if !ok {
 		return true
 	}
+	// At least one whole call to the provider fits, however long its
+	// configured timeout.
+	budget := max(refreshTimeout, p.callTimeout()+5*time.Second)
 	v, _, _ := refreshGroup.Do(tok, func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), refreshTimeout)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), budget)
 		defer cancel()
 		return g.refreshLocked(ctx, tok, rf), nil
 	})

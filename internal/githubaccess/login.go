@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -26,15 +27,21 @@ type Login struct {
 	scopes []string
 }
 
-// NewLogin returns a login provider for an OAuth App.
-func NewLogin(clientID, clientSecret string, endpoints github.Endpoints, scopes []string) *Login {
+// NewLogin returns a login provider for an OAuth App. timeout bounds each
+// call to GitHub (token exchange, user, emails, organizations, teams,
+// revocation); zero means provider.DefaultTimeout.
+func NewLogin(clientID, clientSecret string, endpoints github.Endpoints, scopes []string, timeout time.Duration) *Login {
 	if len(scopes) == 0 {
 		scopes = DefaultScopes
 	}
+	if timeout <= 0 {
+		timeout = provider.DefaultTimeout
+	}
 	endpoints = endpoints.WithDefaults()
+	client := &http.Client{Timeout: timeout}
 	return &Login{
-		oauth:  &github.OAuth{ClientID: clientID, ClientSecret: clientSecret, Endpoints: endpoints},
-		api:    &github.Client{Endpoints: endpoints},
+		oauth:  &github.OAuth{ClientID: clientID, ClientSecret: clientSecret, Endpoints: endpoints, HTTP: client},
+		api:    &github.Client{Endpoints: endpoints, HTTP: client},
 		scopes: scopes,
 	}
 }
@@ -69,7 +76,7 @@ func (l *Login) Exchange(ctx context.Context, code, redirectURI, verifier, _ str
 	}
 	id, err := l.identity(ctx, tok.AccessToken)
 	if err != nil {
-		return nil, nil, &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+		return nil, nil, provider.Unavailable(err)
 	}
 	return id, &provider.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}, nil
 }
@@ -81,7 +88,7 @@ func exchangeError(err error) error {
 	if _, ok := err.(*github.OAuthError); ok {
 		return &provider.Error{Code: "exchange_failed", Status: http.StatusBadRequest, Err: err}
 	}
-	return &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+	return provider.Unavailable(err)
 }
 
 func (l *Login) identity(ctx context.Context, token string) (*provider.Identity, error) {

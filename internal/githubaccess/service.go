@@ -356,14 +356,14 @@ func (s *Service) listAccess(ctx context.Context, userID, token, connID string) 
 }
 
 // record saves the user's access and pushes the repositories to the
-// user's sessions.
+// user's sessions. update, if any, is applied last, once the sessions
+// carry the repositories: whatever it marks (a connection being in place,
+// which the status endpoint reports) is never seen before a request of
+// the user would see the repositories too.
 func (s *Service) record(ctx context.Context, userID string, access map[int64][]directory.Repo, pending bool, update func(*directory.User)) ([]directory.Repo, error) {
 	u, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
 		u.Access, u.CheckedAt = access, s.now()
 		u.PendingInstallationRequest = pending
-		if update != nil {
-			update(u)
-		}
 		return nil
 	})
 	if err != nil {
@@ -373,7 +373,18 @@ func (s *Service) record(ctx context.Context, userID string, access map[int64][]
 	if err != nil {
 		return nil, err
 	}
-	return repos, s.pushToSessions(ctx, userID, repos, false)
+	if err := s.pushToSessions(ctx, userID, repos, false); err != nil {
+		return nil, err
+	}
+	if update != nil {
+		if _, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
+			update(u)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return repos, nil
 }
 
 // forgetAccess drops the user's App token and repositories: the user

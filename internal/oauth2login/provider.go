@@ -89,9 +89,16 @@ type Config struct {
 	// RevokeURL, when set, is where Revoke posts (RFC 7009 style form
 	// token=…, with the client credentials).
 	RevokeURL string
-	// HTTPClient makes the calls to the provider. Default: a client with a
-	// 10 s timeout.
+	// HTTPClient makes the calls to the provider. Default: a client whose
+	// timeout is Timeout. Every call also carries a context deadline of
+	// Timeout.
 	HTTPClient *http.Client
+	// Timeout bounds each call to the provider (token exchange, userinfo,
+	// verified emails, refresh, revocation). A call that runs out of time
+	// fails with provider_timeout (504); one that cannot reach the
+	// provider, or that it answers with a 5xx, with provider_unavailable
+	// (502). Default: provider.DefaultTimeout (10 s).
+	Timeout time.Duration
 
 	// Additions for providers that need them:
 
@@ -124,8 +131,9 @@ type Config struct {
 
 // Provider is one configured OAuth 2.0 provider.
 type Provider struct {
-	cfg    Config
-	client *http.Client
+	cfg     Config
+	client  *http.Client
+	timeout time.Duration // of each call
 }
 
 var (
@@ -207,11 +215,17 @@ func New(cfg Config) (*Provider, error) {
 		}
 		cfg.AuthParams = params
 	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("timeout %v must not be negative", cfg.Timeout)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = provider.DefaultTimeout
+	}
 	client := cfg.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &Provider{cfg: cfg, client: client}, nil
+	return &Provider{cfg: cfg, client: client, timeout: cfg.Timeout}, nil
 }
 
 // checkEndpoint accepts absolute http(s) URLs with a host and no fragment
@@ -273,8 +287,10 @@ func (p *Provider) AuthURL(_ context.Context, redirectURI, state, nonce, verifie
 // Exchange implements provider.Provider: it redeems code, reads the
 // userinfo endpoint (and VerifiedEmails) and maps the claims. Errors are
 // *provider.Error: "exchange_failed" (400) when the provider refuses the
-// code, "provider_unavailable" (502) when it cannot be reached or fails,
-// "userinfo_failed" (502) when the user cannot be read.
+// code; "provider_timeout" (504) when a call runs out of time and
+// "provider_unavailable" (502) when the provider cannot be reached or
+// fails (a 5xx), at the token or the userinfo step; "userinfo_failed"
+// (502) when the user cannot be read from what the provider answered.
 func (p *Provider) Exchange(ctx context.Context, code, redirectURI, verifier, nonce string) (*provider.Identity, *provider.Tokens, error) {
 	if code == "" {
 		return nil, nil, &provider.Error{Code: "exchange_failed", Status: http.StatusBadRequest, Err: errors.New("no authorization code")}
@@ -296,7 +312,7 @@ func (p *Provider) Exchange(ctx context.Context, code, redirectURI, verifier, no
 	}
 	doc, err := p.fetchJSON(ctx, p.cfg.UserinfoURL, tok.AccessToken)
 	if err != nil {
-		return nil, nil, &provider.Error{Code: "userinfo_failed", Status: http.StatusBadGateway, Err: fmt.Errorf("reading the user: %w", err)}
+		return nil, nil, userinfoError(fmt.Errorf("reading the user: %w", err))
 	}
 	root, ok := doc.(map[string]any)
 	if !ok {
@@ -316,7 +332,7 @@ func (p *Provider) Exchange(ctx context.Context, code, redirectURI, verifier, no
 	if p.cfg.VerifiedEmails != nil {
 		emails, err := p.fetchJSON(ctx, p.cfg.VerifiedEmails.URL, tok.AccessToken)
 		if err != nil {
-			return nil, nil, &provider.Error{Code: "userinfo_failed", Status: http.StatusBadGateway, Err: fmt.Errorf("reading the user's emails: %w", err)}
+			return nil, nil, userinfoError(fmt.Errorf("reading the user's emails: %w", err))
 		}
 		id.Email, id.EmailVerified = "", false
 		if e := strings.TrimSpace(p.cfg.VerifiedEmails.Pick(emails)); e != "" {

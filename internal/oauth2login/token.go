@@ -71,7 +71,28 @@ func exchangeError(err error) error {
 	if errors.As(err, &te) && !te.transient {
 		return &provider.Error{Code: "exchange_failed", Status: http.StatusBadRequest, Err: fmt.Errorf("code exchange refused: %w", err)}
 	}
-	return &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: fmt.Errorf("code exchange: %w", err)}
+	return provider.Unavailable(fmt.Errorf("code exchange: %w", err))
+}
+
+// unreachableError is an API call that got no answer (a network error or
+// a timeout) or a 5xx: the provider's failure, not the user's.
+type unreachableError struct {
+	err error
+}
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// userinfoError maps a failure to read the user (the userinfo or the
+// emails endpoint) to a *provider.Error: provider_timeout or
+// provider_unavailable when the provider did not answer, userinfo_failed
+// when what it answered cannot be used.
+func userinfoError(err error) error {
+	var ue *unreachableError
+	if errors.As(err, &ue) {
+		return provider.Unavailable(err)
+	}
+	return &provider.Error{Code: "userinfo_failed", Status: http.StatusBadGateway, Err: err}
 }
 
 // token posts form (plus the client credentials) to the token endpoint and
@@ -183,8 +204,10 @@ func (p *Provider) postForm(ctx context.Context, endpoint string, form url.Value
 			body.Set("client_secret", p.cfg.ClientSecret)
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body.Encode()))
 	if err != nil {
+		cancel()
 		return nil, sanitize(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -194,9 +217,23 @@ func (p *Provider) postForm(ctx context.Context, endpoint string, form url.Value
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
+		cancel()
 		return nil, sanitize(err)
 	}
+	resp.Body = cancelOnClose{resp.Body, cancel}
 	return resp, nil
+}
+
+// cancelOnClose releases a call's deadline when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 // fetchJSON GETs an API endpoint with the access token and decodes its
@@ -211,6 +248,8 @@ func (p *Provider) fetchJSON(ctx context.Context, endpoint, accessToken string) 
 		q.Set(p.cfg.TokenInQuery, accessToken)
 		u.RawQuery = q.Encode()
 	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, sanitize(err)
@@ -221,14 +260,17 @@ func (p *Provider) fetchJSON(ctx context.Context, endpoint, accessToken string) 
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, sanitize(err)
+		return nil, &unreachableError{sanitize(err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, sanitize(err)
+		return nil, &unreachableError{sanitize(err)}
 	}
 	where := redactURL(endpoint)
+	if resp.StatusCode >= 500 {
+		return nil, &unreachableError{fmt.Errorf("%s answered HTTP %d", where, resp.StatusCode)}
+	}
 	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("%s answered HTTP %d", where, resp.StatusCode)
 	}

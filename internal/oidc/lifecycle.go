@@ -39,10 +39,9 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*provider.
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	tctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	ctx = gooidc.ClientContext(ctx, p.client)
-	tok, err := p.oauth2Config(d, "").TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	tok, err := p.oauth2Config(d, "").TokenSource(gooidc.ClientContext(tctx, p.client), &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		switch {
@@ -111,7 +110,7 @@ func (p *Provider) Revoke(ctx context.Context, t *provider.Tokens) error {
 			form.Set("client_secret", p.cfg.ClientSecret)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {

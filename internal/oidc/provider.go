@@ -35,9 +35,16 @@ type Config struct {
 	ClientID, ClientSecret string
 	// Scopes requested. Default: openid email profile.
 	Scopes []string
-	// HTTPClient makes the calls to the provider. Default: a client with a
-	// 10 s timeout. Every call also carries a context deadline.
+	// HTTPClient makes the calls to the provider. Default: a client whose
+	// timeout is Timeout. Every call also carries a context deadline of
+	// Timeout.
 	HTTPClient *http.Client
+	// Timeout bounds each call to the provider: discovery, the token
+	// exchange, the JWKS fetch, refresh and revocation. A call that runs
+	// out of time fails with provider_timeout (504); one that cannot reach
+	// the provider with provider_unavailable (502). Default:
+	// provider.DefaultTimeout (10 s).
+	Timeout time.Duration
 
 	// IssuerAliases are other spellings of the issuer accepted in an
 	// id_token's iss (Google sends "https://accounts.google.com" or
@@ -93,12 +100,6 @@ func Google(name, clientID, clientSecret, hostedDomain string, scopes []string) 
 // retryAfterFailure bounds how often discovery is retried when it fails.
 const retryAfterFailure = 5 * time.Second
 
-// Timeouts of the calls to the provider, on top of the HTTP client's.
-const (
-	discoveryTimeout = 5 * time.Second
-	callTimeout      = 10 * time.Second
-)
-
 // reservedAuthParams are the authorization request parameters that
 // AuthParams cannot set.
 var reservedAuthParams = []string{
@@ -118,6 +119,7 @@ var asymmetricAlgs = []string{
 
 // metadata are the discovery fields go-oidc does not expose.
 type metadata struct {
+	JWKSURI                  string   `json:"jwks_uri"`
 	RevocationEndpoint       string   `json:"revocation_endpoint"`
 	EndSessionEndpoint       string   `json:"end_session_endpoint"`
 	TokenAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
@@ -131,7 +133,8 @@ type metadata struct {
 type Provider struct {
 	cfg     Config
 	client  *http.Client
-	issuers []string // accepted iss values: Issuer, then IssuerAliases
+	timeout time.Duration // of each call
+	issuers []string      // accepted iss values: Issuer, then IssuerAliases
 
 	mu       sync.Mutex
 	disc     *gooidc.Provider
@@ -175,11 +178,17 @@ func New(cfg Config) (*Provider, error) {
 		params[k] = v
 	}
 	cfg.AuthParams = params
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("timeout %v must not be negative", cfg.Timeout)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = provider.DefaultTimeout
+	}
 	client := cfg.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: callTimeout}
+		client = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &Provider{cfg: cfg, client: client, issuers: issuers}, nil
+	return &Provider{cfg: cfg, client: client, timeout: cfg.Timeout, issuers: issuers}, nil
 }
 
 // Name returns the provider's name.
@@ -213,7 +222,7 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 		p.failedAt, p.lastErr = time.Now(), fmt.Errorf("oidc discovery for %s: %w", p.cfg.Issuer, err)
 		return nil, p.lastErr
 	}
-	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	disc, err := gooidc.NewProvider(gooidc.ClientContext(ctx, p.client), p.cfg.Issuer)
 	if err != nil {
@@ -235,11 +244,17 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	if len(algs) == 0 {
 		return fail(fmt.Errorf("the provider signs id_tokens only with %v, none of which Gatehouse accepts", meta.IDTokenSigningAlgorithms))
 	}
+	if meta.JWKSURI == "" {
+		return fail(errors.New("the discovery document has no jwks_uri"))
+	}
 	p.disc, p.meta = disc, meta
 	// The issuer is checked by verifyIDToken against Issuer and its
 	// aliases; go-oidc checks the rest (signature by a key of the JWKS,
-	// re-fetched on an unknown kid; algorithm; audience; expiry).
-	p.verifier = disc.Verifier(&gooidc.Config{
+	// re-fetched on an unknown kid; algorithm; audience; expiry). The key
+	// set fetches with p.client (so within its timeout), in the
+	// background of the first verification that needs it.
+	keys := gooidc.NewRemoteKeySet(gooidc.ClientContext(context.Background(), p.client), meta.JWKSURI)
+	p.verifier = gooidc.NewVerifier(p.cfg.Issuer, keySet{keys}, &gooidc.Config{
 		ClientID:             p.cfg.ClientID,
 		SupportedSigningAlgs: algs,
 		SkipIssuerCheck:      true,
@@ -275,10 +290,11 @@ func (p *Provider) oauth2Config(d *discovered, redirectURI string) *oauth2.Confi
 	}
 }
 
-// unavailable is the error of a call that did not reach the provider or
-// that the provider failed to answer.
+// unavailable is the error of a call that did not reach the provider, ran
+// out of time (provider_timeout) or that the provider failed to answer
+// (provider_unavailable).
 func unavailable(err error) *provider.Error {
-	return &provider.Error{Code: "provider_unavailable", Status: http.StatusBadGateway, Err: err}
+	return provider.Unavailable(err)
 }
 
 // AuthURL returns the provider's authorization URL for one login.
@@ -303,10 +319,9 @@ func (p *Provider) Exchange(ctx context.Context, code, redirectURI, verifier, no
 	if err != nil {
 		return nil, nil, unavailable(err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	tctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	ctx = gooidc.ClientContext(ctx, p.client)
-	tok, err := p.oauth2Config(d, redirectURI).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	tok, err := p.oauth2Config(d, redirectURI).Exchange(gooidc.ClientContext(tctx, p.client), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
@@ -334,11 +349,19 @@ func invalidIDToken(err error) *provider.Error {
 // verifyIDToken verifies raw with idv, then checks what go-oidc leaves to
 // its caller: the issuer (Issuer or an alias), azp, at_hash when present,
 // the nonce when nonce is not nil, and the policies of the configuration
-// (hosted domain, verified email). Errors are *provider.Error and never
-// contain a token.
+// (hosted domain, verified email). Fetching the provider's keys, when
+// needed, is bounded by the timeout; a failure to fetch them is the
+// provider's (provider_timeout or provider_unavailable), not the token's.
+// Errors are *provider.Error and never contain a token.
 func (p *Provider) verifyIDToken(ctx context.Context, idv *gooidc.IDTokenVerifier, raw, accessToken string, nonce *string) (*gooidc.IDToken, *claims, error) {
-	idt, err := idv.Verify(ctx, raw)
+	vctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	fetch := new(keyFetch)
+	idt, err := idv.Verify(context.WithValue(vctx, keyFetchKey{}, fetch), raw)
 	if err != nil {
+		if fetch.err != nil {
+			return nil, nil, unavailable(fmt.Errorf("fetching the provider's signing keys: %w", fetch.err))
+		}
 		return nil, nil, invalidIDToken(fmt.Errorf("verifying id_token: %w", err))
 	}
 	if !slices.Contains(p.issuers, idt.Issuer) {

@@ -58,6 +58,15 @@ func (c *cache) get(tok string, now time.Time) (*Session, bool) {
 	return &s, true
 }
 
+// owner returns the user id of the cached session for tok, fresh or not
+// (a session's user never changes).
+func (c *cache) owner(tok string) (string, bool) {
+	c.mu.RLock()
+	e, ok := c.m[tok]
+	c.mu.RUnlock()
+	return e.s.UserID, ok
+}
+
 func (c *cache) put(tok, key string, s *Session, now time.Time) {
 	c.mu.Lock()
 	if len(c.m) >= maxCached {

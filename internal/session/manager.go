@@ -129,7 +129,13 @@ func (m *Manager) Update(ctx context.Context, tok string, s *Session) error {
 	if ttl <= 0 {
 		return ErrNoSession
 	}
-	return m.save(ctx, t, s, ttl)
+	if err := m.save(ctx, t, s, ttl); err != nil {
+		return err
+	}
+	// Delete drops a session from its user's index; should a request that
+	// loaded the session before a logout write it back after, it is live
+	// again and must be found by EndAll and UpdateAll.
+	return m.index(ctx, s.UserID, m.key(t))
 }
 
 func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Duration) error {
@@ -207,17 +213,41 @@ func (m *Manager) ID(tok string) string {
 	return t.hash()
 }
 
-// Delete ends the session for tok. A malformed token is ignored.
+// Delete ends the session for tok and drops it from its user's index. A
+// malformed token is ignored.
 func (m *Manager) Delete(ctx context.Context, tok string) error {
 	t, err := parseToken(m.ring, tok)
 	if err != nil {
 		return nil
 	}
-	m.invalidate(ctx, m.key(t))
-	if err := m.store.Delete(ctx, m.key(t)); err != nil {
+	key := m.key(t)
+	owner := m.owner(ctx, tok, key)
+	m.invalidate(ctx, key)
+	if err := m.store.Delete(ctx, key); err != nil {
 		return fmt.Errorf("session: deleting: %w", err)
 	}
+	if owner != "" {
+		// Best effort: the session has ended either way, and the index
+		// tolerates members whose session is gone.
+		_ = m.store.SetRemove(ctx, m.indexKey(owner), key)
+	}
 	return nil
+}
+
+// owner returns the user id of the session stored under key (for tok),
+// from the cache when it holds it, else from the store; "" when the
+// session is gone or cannot be read.
+func (m *Manager) owner(ctx context.Context, tok, key string) string {
+	if m.cache != nil {
+		if id, ok := m.cache.owner(tok); ok {
+			return id
+		}
+	}
+	s, err := m.loadKey(ctx, key, 0)
+	if err != nil {
+		return ""
+	}
+	return s.UserID
 }
 
 // Valid reports whether tok has the shape and MAC of a Gatehouse token.

@@ -1,0 +1,84 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// Ending a session drops it from its user's index, so that the index of a
+// user who signs in and out over and over holds only live sessions.
+func TestDeleteUnindexes(t *testing.T) {
+	for _, cacheTTL := range []time.Duration{0, time.Minute} {
+		t.Run("cache "+cacheTTL.String(), func(t *testing.T) {
+			ring, err := keys.Derive(secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := store.NewMemory()
+			t.Cleanup(func() { mem.Close() })
+			m := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:", CacheTTL: cacheTTL})
+			t.Cleanup(m.Close)
+			ctx := context.Background()
+			var toks []string
+			for range 3 {
+				tok, err := m.Create(ctx, &Session{UserID: "corp:1"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				toks = append(toks, tok)
+			}
+			if _, err := m.Load(ctx, toks[0]); err != nil { // cached, when there is a cache
+				t.Fatal(err)
+			}
+			for _, tok := range toks[:2] {
+				if err := m.Delete(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keys, err := m.Keys(ctx, "corp:1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) != 1 || keys[0] != "t:session:"+m.ID(toks[2]) {
+				t.Fatalf("index after ending 2 of 3 sessions: %v", keys)
+			}
+			// Ending the last one removes the index; ending one twice is harmless.
+			for _, tok := range toks[1:] {
+				if err := m.Delete(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if keys, _ := m.Keys(ctx, "corp:1"); len(keys) != 0 {
+				t.Fatalf("index after ending every session: %v", keys)
+			}
+		})
+	}
+}
+
+// A session written back after it was ended (a request that loaded it
+// before a logout) is in its user's index again.
+func TestUpdateReindexes(t *testing.T) {
+	m, _, _ := newManager(t, secret)
+	ctx := context.Background()
+	tok, err := m.Create(ctx, &Session{UserID: "corp:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Load(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Delete(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Update(ctx, tok, s); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := m.Keys(ctx, "corp:1"); len(keys) != 1 || keys[0] != "t:session:"+m.ID(tok) {
+		t.Fatalf("index after a write-back: %v", keys)
+	}
+}
