@@ -346,12 +346,9 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 		}
 		seen[name] = true
 		clientID, clientSecret := repl.ReplaceKnown(pc.ClientID, ""), repl.ReplaceKnown(pc.ClientSecret, "")
-		if pc.Timeout < 0 {
-			return nil, nil, fmt.Errorf("gatehouse: provider %s: timeout %s must not be negative; use e.g. 10s (the default)", name, time.Duration(pc.Timeout))
-		}
-		timeout := provider.DefaultTimeout
-		if pc.Timeout > 0 {
-			timeout = time.Duration(pc.Timeout)
+		timeout, err := provider.Timeout(time.Duration(pc.Timeout))
+		if err != nil {
+			return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
 		}
 		var auth provider.Provider
 		switch pc.Type {

@@ -238,15 +238,7 @@ http://localhost:%d {
 	}
 
 	// Logout through the balancer, on whichever instance it lands.
-	page := b.Get(site + "/.gatehouse/logout")
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	csrf := between(string(body), `name="csrf" value="`, `"`)
-	if page.StatusCode != 200 || csrf == "" {
-		t.Fatalf("logout page: %d %s", page.StatusCode, body)
-	}
-	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html", "Origin": site}
-	resp := request(t, "POST", "/.gatehouse/logout", tok, form, "csrf="+url.QueryEscape(csrf))
+	resp := signOutWith(t, b, tok)
 	loggedOutOn := resp.Header.Get("X-Instance")
 	if code := status(t, resp); code != http.StatusSeeOther {
 		t.Fatalf("logout: %d", code)

@@ -197,6 +197,22 @@ func TestLogout(t *testing.T) {
 	})
 }
 
+// signOutWith takes b's logout page for its CSRF token and posts the
+// sign-out form with tok, as the page's button does; it returns the
+// answer to the POST.
+func signOutWith(t *testing.T, b *testsupport.Browser, tok string) *http.Response {
+	t.Helper()
+	page := b.Get(site + "/.gatehouse/logout")
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	csrf := between(string(body), `name="csrf" value="`, `"`)
+	if page.StatusCode != 200 || csrf == "" {
+		t.Fatalf("logout page: %d %s", page.StatusCode, body)
+	}
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html", "Origin": site}
+	return request(t, "POST", "/.gatehouse/logout", tok, form, "csrf="+url.QueryEscape(csrf))
+}
+
 func between(s, a, b string) string {
 	i := strings.Index(s, a)
 	if i < 0 {

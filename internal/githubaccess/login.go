@@ -38,7 +38,7 @@ func NewLogin(clientID, clientSecret string, endpoints github.Endpoints, scopes 
 		timeout = provider.DefaultTimeout
 	}
 	endpoints = endpoints.WithDefaults()
-	client := &http.Client{Timeout: timeout}
+	client := provider.HTTPClient(nil, timeout)
 	return &Login{
 		oauth:  &github.OAuth{ClientID: clientID, ClientSecret: clientSecret, Endpoints: endpoints, HTTP: client},
 		api:    &github.Client{Endpoints: endpoints, HTTP: client},

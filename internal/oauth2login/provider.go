@@ -215,16 +215,12 @@ func New(cfg Config) (*Provider, error) {
 		}
 		cfg.AuthParams = params
 	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("timeout %v must not be negative", cfg.Timeout)
+	timeout, err := provider.Timeout(cfg.Timeout)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = provider.DefaultTimeout
-	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: cfg.Timeout}
-	}
+	cfg.Timeout = timeout
+	client := provider.HTTPClient(cfg.HTTPClient, timeout)
 	return &Provider{cfg: cfg, client: client, timeout: cfg.Timeout}, nil
 }
 

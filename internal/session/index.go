@@ -26,6 +26,33 @@ func (m *Manager) index(ctx context.Context, userID, key string) error {
 	return nil
 }
 
+// pruneIndex drops from the user's index the sessions that have ended by
+// themselves (idle timeout, lifetime), which nothing else removes: without
+// it the index of a user who signs in every day and never signs out would
+// grow for as long as the user keeps coming back. It runs at each login,
+// costs one lookup per indexed session, and is best effort.
+func (m *Manager) pruneIndex(ctx context.Context, userID, current string) {
+	if userID == "" {
+		return
+	}
+	keys, err := m.store.SetMembers(ctx, m.indexKey(userID))
+	if err != nil {
+		return
+	}
+	var dead []string
+	for _, k := range keys {
+		if k == current {
+			continue
+		}
+		if _, err := m.store.Get(ctx, k, 0); errors.Is(err, store.ErrNotFound) {
+			dead = append(dead, k)
+		}
+	}
+	if len(dead) > 0 {
+		_ = m.store.SetRemove(ctx, m.indexKey(userID), dead...)
+	}
+}
+
 // Keys returns the store keys of the user's sessions (some may have
 // expired since).
 func (m *Manager) Keys(ctx context.Context, userID string) ([]string, error) {

@@ -82,3 +82,40 @@ func TestUpdateReindexes(t *testing.T) {
 		t.Fatalf("index after a write-back: %v", keys)
 	}
 }
+
+// Sessions that ended by themselves (their store key expired) leave the
+// index at the user's next login, so it does not grow with every login of
+// a user who never signs out.
+func TestCreatePrunesEndedSessions(t *testing.T) {
+	m, _, mem := newManager(t, secret)
+	ctx := context.Background()
+	var toks []string
+	for range 3 {
+		tok, err := m.Create(ctx, &Session{UserID: "corp:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	// The first two expire (idle timeout): their keys vanish from the store.
+	for _, tok := range toks[:2] {
+		if err := mem.Delete(ctx, "t:session:"+m.ID(tok)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys, _ := m.Keys(ctx, "corp:1"); len(keys) != 3 {
+		t.Fatalf("index before the next login: %v", keys)
+	}
+	next, err := m.Create(ctx, &Session{UserID: "corp:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := m.Keys(ctx, "corp:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"t:session:" + m.ID(toks[2]): true, "t:session:" + m.ID(next): true}
+	if len(keys) != 2 || !want[keys[0]] || !want[keys[1]] {
+		t.Fatalf("index after the next login: %v, want the two live sessions", keys)
+	}
+}

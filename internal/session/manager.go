@@ -116,6 +116,7 @@ func (m *Manager) Create(ctx context.Context, s *Session) (string, error) {
 	if err := m.index(ctx, s.UserID, m.key(t)); err != nil {
 		return "", err
 	}
+	m.pruneIndex(ctx, s.UserID, m.key(t))
 	return str, nil
 }
 
