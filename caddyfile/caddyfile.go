@@ -114,6 +114,22 @@ var topLevel = newTable("",
 		s.h.Secret = v
 		return err
 	}},
+	subdirective[state]{name: "assertion_key", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("/etc/gatehouse/assertion.pem")
+		s.h.AssertionKey = v
+		return err
+	}},
+	subdirective[state]{name: "previous_assertion_keys", parse: func(c *cursor, s *state) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("previous_assertion_keys needs at least one PEM file, e.g. previous_assertion_keys /etc/gatehouse/assertion-2025.pem")
+		}
+		s.h.PreviousAssertionKeys = args
+		return nil
+	}},
 	subdirective[state]{name: "store", parse: parseStore},
 	subdirective[state]{name: "prefix", parse: func(c *cursor, s *state) error {
 		v, err := c.oneValue("/.gatehouse")

@@ -8,6 +8,8 @@
 //
 //	gatehouse [<matcher>] {
 //		secret <value>
+//		assertion_key <pem-file>
+//		previous_assertion_keys <pem-file...>
 //		store memory
 //		store redis [<url>]
 //		store redis {

@@ -41,7 +41,7 @@ var errorCases = []struct {
 	{"github_app without provider", inSite("secret s\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}"),
 		"gatehouse needs at least one provider to sign users in; github_app and nango with login_integration off only connect their repositories. Add e.g. provider github { client_id ... client_secret ... }", 2},
 	{"unknown subdirective", inSite("secret s\nsessions {\nlifetime 1h\n}"),
-		`unknown gatehouse subdirective "sessions"; valid ones are: secret, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, cookie, headers, external_url, redirect_domains`, 4},
+		`unknown gatehouse subdirective "sessions"; valid ones are: secret, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, cookie, headers, external_url, redirect_domains`, 4},
 
 	// Single values.
 	{"secret without value", inSite("secret"),
@@ -350,6 +350,14 @@ var errorCases = []struct {
 		"public does not take placeholders such as {env.PUBLIC_PATH}; write the value itself, e.g. public /healthz, or use {$VAR} to read an environment variable when the Caddyfile is loaded", 3},
 	{"public everything", inSite("public /*"),
 		"public /* would let every request through without a login; list the public paths instead, or remove gatehouse from this site", 3},
+
+	// The assertion's keys.
+	{"assertion_key without file", inSite("assertion_key"),
+		"assertion_key needs exactly one value, e.g. assertion_key /etc/gatehouse/assertion.pem", 3},
+	{"assertion_key two files", inSite("assertion_key a.pem b.pem"),
+		"assertion_key needs exactly one value, e.g. assertion_key /etc/gatehouse/assertion.pem", 3},
+	{"previous_assertion_keys without file", inSite("previous_assertion_keys"),
+		"previous_assertion_keys needs at least one PEM file, e.g. previous_assertion_keys /etc/gatehouse/assertion-2025.pem", 3},
 
 	// external_url and redirect_domains.
 	{"session_cache not a duration", inSite("session_cache soon"),

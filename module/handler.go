@@ -26,6 +26,17 @@ type Handler struct {
 	// least 32 bytes. Instances sharing a store must share it. Required.
 	Secret string `json:"secret,omitempty"`
 
+	// PEM file with the ECDSA P-256 private key that signs X-Auth-Jwt
+	// (PKCS #8 or SEC 1); instances behind one site must be given the
+	// same file. Default: a key derived from Secret.
+	AssertionKey string `json:"assertion_key,omitempty"`
+
+	// PEM files of keys that signed X-Auth-Jwt before the last rotation
+	// (public keys, or the retired private keys); they stay in
+	// /jwks.json so assertions already sent upstream keep verifying until
+	// they expire. Default: none.
+	PreviousAssertionKeys []string `json:"previous_assertion_keys,omitempty"`
+
 	// Where sessions and login state are kept. Default: memory.
 	Store *StoreConfig `json:"store,omitempty"`
 

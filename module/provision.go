@@ -1,6 +1,7 @@
 package module
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,9 +54,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("gatehouse: secret: %w", err)
 	}
-	signer, err := assertion.New(secret)
+	signer, err := h.assertionSigner(secret, repl)
 	if err != nil {
-		return fmt.Errorf("gatehouse: %w", err)
+		return err
 	}
 
 	prefix := h.Prefix
@@ -520,4 +521,44 @@ func (h *Handler) Cleanup() error {
 		return h.releaseStore()
 	}
 	return nil
+}
+
+// assertionSigner signs X-Auth-Jwt with the configured key, or one
+// derived from secret, and publishes the previous keys besides it.
+func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*assertion.Signer, error) {
+	key, err := assertion.DeriveKey(secret)
+	if h.AssertionKey != "" {
+		key, err = readPEM(repl, "assertion_key", h.AssertionKey, assertion.ParsePrivateKey)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse: %w", err)
+	}
+	var previous []*ecdsa.PublicKey
+	for _, p := range h.PreviousAssertionKeys {
+		pub, err := readPEM(repl, "previous_assertion_keys", p, assertion.ParsePublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("gatehouse: %w", err)
+		}
+		previous = append(previous, pub)
+	}
+	s, err := assertion.NewWithKeys(key, previous)
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse: %w", err)
+	}
+	return s, nil
+}
+
+// readPEM reads the key file at path (placeholders resolved) with parse.
+func readPEM[K any](repl *caddy.Replacer, field, path string, parse func([]byte) (K, error)) (K, error) {
+	var zero K
+	path = repl.ReplaceKnown(path, "")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", field, err)
+	}
+	k, err := parse(data)
+	if err != nil {
+		return zero, fmt.Errorf("%s %s: %w", field, path, err)
+	}
+	return k, nil
 }

@@ -1,9 +1,10 @@
 // Package assertion signs the X-Auth-Jwt identity assertion Gatehouse
 // sends upstream, and publishes the keys that verify it (JWKS).
 //
-// The ES256 signing key is derived from the operator's secret, so every
-// instance with the same secret signs with the same key (and kid) and any
-// of them can serve the JWKS.
+// The ES256 signing key is derived from the operator's secret, or loaded
+// from a PEM file, so every instance with the same configuration signs
+// with the same key (and kid) and any of them can serve the JWKS. Keys
+// retired by a rotation stay in the JWKS until the operator drops them.
 package assertion
 
 import (
@@ -75,24 +76,44 @@ const maxCached = 100_000
 
 // New derives the signing key from secret.
 func New(secret string) (*Signer, error) {
-	key, err := deriveKey(secret)
+	key, err := DeriveKey(secret)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := key.PublicKey.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("assertion: encoding the public key: %w", err)
+	return NewWithKeys(key, nil)
+}
+
+// NewWithKeys signs with key and publishes previous besides it in the
+// JWKS, so that assertions signed before a key rotation keep verifying
+// until they expire. Key ids are derived from the public keys, so every
+// instance given the same keys publishes the same kids.
+func NewWithKeys(key *ecdsa.PrivateKey, previous []*ecdsa.PublicKey) (*Signer, error) {
+	if key.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("assertion: the signing key must be on P-256 (ES256), not %s", key.Curve.Params().Name)
 	}
-	sum := sha256.Sum256(pub)
-	kid := base64.RawURLEncoding.EncodeToString(sum[:12])
+	kid, err := keyID(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return nil, fmt.Errorf("assertion: creating the signer: %w", err)
 	}
-	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
-		Key: &key.PublicKey, KeyID: kid, Algorithm: string(jose.ES256), Use: "sig",
-	}}})
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: kid, Algorithm: string(jose.ES256), Use: "sig"}}}
+	for _, pub := range previous {
+		if pub.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("assertion: a previous key must be on P-256 (ES256), not %s", pub.Curve.Params().Name)
+		}
+		pkid, err := keyID(pub)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(set.Keys, func(k jose.JSONWebKey) bool { return k.KeyID == pkid }) {
+			set.Keys = append(set.Keys, jose.JSONWebKey{Key: pub, KeyID: pkid, Algorithm: string(jose.ES256), Use: "sig"})
+		}
+	}
+	jwks, err := json.Marshal(set)
 	if err != nil {
 		return nil, fmt.Errorf("assertion: encoding the JWKS: %w", err)
 	}
@@ -104,10 +125,21 @@ func New(secret string) (*Signer, error) {
 	}, nil
 }
 
-// deriveKey turns secret into a P-256 private key with HKDF-SHA256,
+// keyID names a public key: the first 96 bits of the SHA-256 of its
+// uncompressed point.
+func keyID(pub *ecdsa.PublicKey) (string, error) {
+	raw, err := pub.Bytes()
+	if err != nil {
+		return "", fmt.Errorf("assertion: encoding the public key: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	return base64.RawURLEncoding.EncodeToString(sum[:12]), nil
+}
+
+// DeriveKey turns secret into a P-256 private key with HKDF-SHA256,
 // trying the next counter in the (negligible) case the bytes are not a
 // valid scalar.
-func deriveKey(secret string) (*ecdsa.PrivateKey, error) {
+func DeriveKey(secret string) (*ecdsa.PrivateKey, error) {
 	for i := 0; i < 16; i++ {
 		raw, err := hkdf.Key(sha256.New, []byte(secret), []byte("gatehouse/v1"), fmt.Sprintf("assertion-es256/%d", i), 32)
 		if err != nil {

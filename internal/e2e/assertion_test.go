@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -88,5 +89,76 @@ func TestAssertionVerifiesAgainstJWKS(t *testing.T) {
 	status(t, request(t, "GET", "/", tok, req, ""))
 	if got := upstream.Last().Header.Values("X-Auth-Jwt"); len(got) != 1 || got[0] == "forged" {
 		t.Fatalf("assertion upstream: %v", got)
+	}
+}
+
+// jwtKeyID returns the kid an assertion names.
+func jwtKeyID(t *testing.T, raw string) string {
+	t.Helper()
+	parsed, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed.Headers[0].KeyID
+}
+
+// verifiesAgainstJWKS reports whether raw verifies with a key the site's
+// /jwks.json publishes under the kid it names.
+func verifiesAgainstJWKS(t *testing.T, raw string) bool {
+	t.Helper()
+	resp := request(t, "GET", "/.gatehouse/jwks.json", "", nil, "")
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := set.Key(parsed.Headers[0].KeyID)
+	var claims jwt.Claims
+	return len(keys) == 1 && parsed.Claims(keys[0].Key, &claims) == nil
+}
+
+// A key rotation as an operator does it: the site signs with key A; a
+// reload makes B the assertion_key with A in previous_assertion_keys. The
+// assertion A signed before the reload still verifies against the JWKS,
+// and new ones are signed with B. Dropping A later retires its
+// assertions.
+func TestAssertionKeyRotationOnReload(t *testing.T) {
+	dir := t.TempDir()
+	keyA, _ := testsupport.WriteECKey(t, dir, "a.pem")
+	keyB, _ := testsupport.WriteECKey(t, dir, "b.pem")
+	c := config{admin: fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t)), extra: "assertion_key " + keyA}
+	load(t, c)
+	b := testsupport.NewBrowser(t)
+	echo, tok := login(t, b, "/")
+	signedByA := http.Header(echo.Headers).Get("X-Auth-Jwt")
+	if signedByA == "" || !verifiesAgainstJWKS(t, signedByA) {
+		t.Fatalf("assertion before the rotation: %q", signedByA)
+	}
+
+	c.extra = "assertion_key " + keyB + "\n\t\tprevious_assertion_keys " + keyA
+	caddyReload(t, c.admin, c.caddyfile())
+	signedByB := upstreamHeaders(t, b, "/after-rotation").Get("X-Auth-Jwt")
+	if kid := jwtKeyID(t, signedByB); kid == jwtKeyID(t, signedByA) {
+		t.Fatalf("after the rotation the assertion is still signed with the old key (kid %s)", kid)
+	}
+	if !verifiesAgainstJWKS(t, signedByB) || !verifiesAgainstJWKS(t, signedByA) {
+		t.Fatal("after the rotation, the new assertion or the one signed before it does not verify against the JWKS")
+	}
+
+	c.extra = "assertion_key " + keyB
+	caddyReload(t, c.admin, c.caddyfile())
+	if verifiesAgainstJWKS(t, signedByA) {
+		t.Fatal("the retired key's assertion still verifies once the key is dropped")
+	}
+	if !verifiesAgainstJWKS(t, signedByB) {
+		t.Fatal("the current key's assertion no longer verifies")
+	}
+	if code := status(t, request(t, "GET", "/", tok, nil, "")); code != 200 {
+		t.Fatalf("the session across the rotations: %d", code)
 	}
 }
