@@ -79,7 +79,7 @@ func (g *Gate) recheck(r *http.Request, tok string, s *session.Session) bool {
 			// has; Recheck schedules the next try.
 			g.log(r).Warn("github re-check failed; keeping the last known access", zap.String("user_id", s.UserID), zap.Error(err))
 		}
-		if err := g.Sessions.Update(ctx, tok, s); err != nil {
+		if err := g.Sessions.Update(ctx, tok, s); err != nil && !errors.Is(err, session.ErrNoSession) {
 			g.log(r).Warn("cannot save re-checked session", zap.Error(err))
 		}
 		return true, nil
@@ -194,7 +194,11 @@ func (g *Gate) serveAppCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Repos = directory.Names(access.Repos)
 	s.CheckedAt = time.Now()
-	if err := g.Sessions.Update(r.Context(), tok, s); err != nil {
+	if err := g.Sessions.Update(r.Context(), tok, s); errors.Is(err, session.ErrNoSession) {
+		// Signed out while GitHub was asked.
+		g.unauthenticated(w, r)
+		return
+	} else if err != nil {
 		g.fail(w, r, errStoreDown)
 		return
 	}

@@ -118,7 +118,9 @@ func (g *Gate) refreshLocked(ctx context.Context, tok string, rf provider.Refres
 		}
 		log.Debug("access token refreshed", zap.String("provider", cur.Provider))
 	}
-	if err := g.Sessions.Update(ctx, tok, cur); err != nil {
+	if err := g.Sessions.Update(ctx, tok, cur); errors.Is(err, session.ErrNoSession) {
+		log.Debug("the session ended while its token was refreshed")
+	} else if err != nil {
 		log.Warn("cannot save the refreshed session", zap.Error(err))
 	}
 	return refreshResult{session: cur}

@@ -106,7 +106,9 @@ func (m *Manager) UpdateAll(ctx context.Context, userID string, fn func(*Session
 		if ttl <= 0 {
 			continue
 		}
-		if err := m.saveKey(ctx, k, s, ttl); err != nil {
+		if err := m.replaceKey(ctx, k, s, ttl); errors.Is(err, ErrNoSession) {
+			_ = m.store.SetRemove(ctx, m.indexKey(userID), k)
+		} else if err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -59,27 +60,56 @@ func TestDeleteUnindexes(t *testing.T) {
 	}
 }
 
-// A session written back after it was ended (a request that loaded it
-// before a logout) is in its user's index again.
-func TestUpdateReindexes(t *testing.T) {
-	m, _, _ := newManager(t, secret)
-	ctx := context.Background()
-	tok, err := m.Create(ctx, &Session{UserID: "corp:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Load(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Delete(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Update(ctx, tok, s); err != nil {
-		t.Fatal(err)
-	}
-	if keys, _ := m.Keys(ctx, "corp:1"); len(keys) != 1 || keys[0] != "t:session:"+m.ID(tok) {
-		t.Fatalf("index after a write-back: %v", keys)
+// A request that loaded a session before a logout and writes it back
+// after (a token refresh, a GitHub re-check) does not bring it back: the
+// logout is final, and the index stays clean. UpdateAll skips it too.
+func TestUpdateAfterLogoutDoesNotRevive(t *testing.T) {
+	for _, cacheTTL := range []time.Duration{0, time.Minute} {
+		t.Run("cache "+cacheTTL.String(), func(t *testing.T) {
+			ring, err := keys.Derive(secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := store.NewMemory()
+			t.Cleanup(func() { mem.Close() })
+			m := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:", CacheTTL: cacheTTL})
+			t.Cleanup(m.Close)
+			ctx := context.Background()
+			tok, err := m.Create(ctx, &Session{UserID: "corp:1", Login: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := m.Load(ctx, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Delete(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+			s.Login = "written-back"
+			if err := m.Update(ctx, tok, s); !errors.Is(err, ErrNoSession) {
+				t.Fatalf("Update after logout: %v, want ErrNoSession", err)
+			}
+			if got, err := m.Load(ctx, tok); !errors.Is(err, ErrNoSession) {
+				t.Fatalf("the logged-out session came back: %+v, %v", got, err)
+			}
+			if keys, _ := m.Keys(ctx, "corp:1"); len(keys) != 0 {
+				t.Fatalf("index after a refused write-back: %v", keys)
+			}
+			// A live session is still updated.
+			live, err := m.Create(ctx, &Session{UserID: "corp:1", Login: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ls, _ := m.Load(ctx, live)
+			ls.Login = "alice2"
+			if err := m.Update(ctx, live, ls); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := m.Load(ctx, live); err != nil || got.Login != "alice2" {
+				t.Fatalf("live session after Update: %+v, %v", got, err)
+			}
+		})
 	}
 }
 

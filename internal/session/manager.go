@@ -130,17 +130,31 @@ func (m *Manager) Update(ctx context.Context, tok string, s *Session) error {
 	if ttl <= 0 {
 		return ErrNoSession
 	}
-	if err := m.save(ctx, t, s, ttl); err != nil {
-		return err
-	}
-	// Delete drops a session from its user's index; should a request that
-	// loaded the session before a logout write it back after, it is live
-	// again and must be found by EndAll and UpdateAll.
-	return m.index(ctx, s.UserID, m.key(t))
+	// Only a session that still exists is written back: a request that
+	// loaded it before a logout must not bring it back after.
+	return m.replaceKey(ctx, m.key(t), s, ttl)
 }
 
 func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Duration) error {
 	return m.saveKey(ctx, m.key(t), s, ttl)
+}
+
+// replaceKey writes s over the session stored under key, if there still is
+// one; ErrNoSession if it has ended meanwhile.
+func (m *Manager) replaceKey(ctx context.Context, key string, s *Session, ttl time.Duration) error {
+	sealed, err := m.ring.SealJSON(s, key)
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	ok, err := m.store.SetXX(ctx, key, sealed, ttl)
+	if err != nil {
+		return fmt.Errorf("session: saving: %w", err)
+	}
+	m.invalidate(ctx, key)
+	if !ok {
+		return ErrNoSession
+	}
+	return nil
 }
 
 func (m *Manager) saveKey(ctx context.Context, key string, s *Session, ttl time.Duration) error {

@@ -191,6 +191,26 @@ func (m *Memory) SetNX(ctx context.Context, key string, value []byte, ttl time.D
 	return true, nil
 }
 
+// SetXX implements Store.
+func (m *Memory) SetXX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("store: memory setxx: %w", err)
+	}
+	if err := checkTTL("memory setxx", ttl); err != nil {
+		return false, err
+	}
+	v := bytes.Clone(value)
+	sh := m.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := m.now()
+	if e, ok := sh.m[key]; !ok || e.expires <= now {
+		return false, nil
+	}
+	sh.m[key] = memoryEntry{value: v, expires: expiry(now, ttl)}
+	return true, nil
+}
+
 // Take implements Store.
 func (m *Memory) Take(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {

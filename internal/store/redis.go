@@ -84,6 +84,18 @@ func (r *Redis) SetNX(ctx context.Context, key string, value []byte, ttl time.Du
 	return ok, nil
 }
 
+// SetXX implements Store: SET key value PX/EX ttl XX.
+func (r *Redis) SetXX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if err := checkTTL("redis setxx", ttl); err != nil {
+		return false, err
+	}
+	ok, err := r.c.SetXX(ctx, key, value, ttl).Result()
+	if err != nil {
+		return false, redisErr("setxx", err)
+	}
+	return ok, nil
+}
+
 // Take implements Store: GETDEL.
 func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
 	b, err := r.c.GetDel(ctx, key).Bytes()

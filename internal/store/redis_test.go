@@ -42,6 +42,10 @@ func (p prefixed) SetNX(ctx context.Context, key string, value []byte, ttl time.
 	return p.s.SetNX(ctx, p.prefix+key, value, ttl)
 }
 
+func (p prefixed) SetXX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return p.s.SetXX(ctx, p.prefix+key, value, ttl)
+}
+
 func (p prefixed) Take(ctx context.Context, key string) ([]byte, error) {
 	return p.s.Take(ctx, p.prefix+key)
 }

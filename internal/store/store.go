@@ -34,6 +34,10 @@ type Store interface {
 	// SetNX stores value under key for ttl only if key does not exist yet
 	// (holding neither a value nor a set), and reports whether it did.
 	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+	// SetXX stores value under key for ttl only if key exists, replacing
+	// what it held, and reports whether it did: a write that must not
+	// bring back a key deleted meanwhile.
+	SetXX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	// Take returns the value of key and deletes it atomically, so that of
 	// several concurrent callers exactly one gets the value.
 	Take(ctx context.Context, key string) ([]byte, error)

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"NoTouchKeepsTTL", testNoTouchKeepsTTL},
 		{"SetNX", testSetNX},
 		{"SetNXAfterExpiry", testSetNXAfterExpiry},
+		{"SetXX", testSetXX},
 		{"Take", testTake},
 		{"TakeConcurrent", testTakeConcurrent},
 		{"Delete", testDelete},
@@ -260,6 +261,38 @@ func testSetNXAfterExpiry(t *testing.T, s store.Store) {
 		t.Fatalf("SetNX after expiry = %v, %v; want true", ok, err)
 	}
 	wantValue(t, s, "k", "second")
+}
+
+// SetXX replaces only what exists: a missing, deleted or expired key stays
+// missing, and an existing one takes the new value and time to live.
+func testSetXX(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if ok, err := s.SetXX(ctx, "k", []byte("v"), longTTL); err != nil || ok {
+		t.Fatalf("SetXX on a missing key = %v, %v; want false", ok, err)
+	}
+	if v, err := s.Get(ctx, "k", 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SetXX created a missing key: %q, %v", v, err)
+	}
+	start := time.Now()
+	mustSet(t, s, "k", "first", longTTL)
+	if ok, err := s.SetXX(ctx, "k", []byte("second"), shortTTL); err != nil || !ok {
+		t.Fatalf("SetXX on an existing key = %v, %v; want true", ok, err)
+	}
+	wantValue(t, s, "k", "second")
+	waitGone(t, s, "k", start) // with SetXX's time to live, not Set's
+	if ok, err := s.SetXX(ctx, "k", []byte("third"), longTTL); err != nil || ok {
+		t.Fatalf("SetXX on an expired key = %v, %v; want false", ok, err)
+	}
+	mustSet(t, s, "d", "v", longTTL)
+	if err := s.Delete(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.SetXX(ctx, "d", []byte("back"), longTTL); err != nil || ok {
+		t.Fatalf("SetXX on a deleted key = %v, %v; want false", ok, err)
+	}
+	if _, err := s.SetXX(ctx, "k", []byte("v"), 0); err == nil {
+		t.Error("SetXX with a zero TTL was accepted")
+	}
 }
 
 func testTake(t *testing.T, s store.Store) {
