@@ -140,6 +140,19 @@ func (l *haLoad) counts() haCounts {
 	return haCounts{ok: l.ok, n503: l.n503, nbad: l.nbad, nerr: l.nerr, last503: l.last503}
 }
 
+// warmUp waits (10 s at most) until the load has been answered ok times,
+// so that what follows happens under a running load.
+func (l *haLoad) warmUp(t *testing.T, ok int, before string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.counts().ok < ok {
+		if time.Now().After(deadline) {
+			t.Fatalf("no steady load before %s: %+v", before, l.counts())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // firstBad returns the first few failures, with their times.
 func (l *haLoad) firstBad() []string {
 	l.mu.Lock()
@@ -230,14 +243,7 @@ func TestSentinelFailoverUnderLoad(t *testing.T) {
 	firstMaster := g.Master()
 
 	l := startHALoad(t, tok, user, 4)
-	// Warm up: the load runs and is answered before the first switch.
-	deadline := time.Now().Add(10 * time.Second)
-	for l.counts().ok < 20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no steady load before failover: %+v", l.counts())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	l.warmUp(t, 20, "failover")
 
 	fo := haPhase(t, l, "SENTINEL FAILOVER", func(begin func()) { begin(); g.Failover(t) })
 	secondMaster := g.Master()
@@ -370,13 +376,7 @@ func TestRedisKilledAndRestartedUnderLoad(t *testing.T) {
 	}()
 
 	l := startHALoad(t, tok, user, 4)
-	deadline := time.Now().Add(10 * time.Second)
-	for l.counts().ok < 20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no steady load before the crash: %+v", l.counts())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	l.warmUp(t, 20, "the crash")
 	var down time.Duration
 	r := haPhase(t, l, "redis killed and restarted", func(begin func()) {
 		begin()

@@ -95,13 +95,8 @@ func TestReloadUnderLoad(t *testing.T) {
 
 			kept := startLoad(t, tok, user, 4, 0)
 			fresh := startLoad(t, tok, user, 0, 2)
-			deadline := time.Now().Add(10 * time.Second)
-			for kept.counts().ok < 50 || fresh.counts().ok < 10 {
-				if time.Now().After(deadline) {
-					t.Fatalf("no steady load before the reloads: %+v %+v", kept.counts(), fresh.counts())
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			kept.warmUp(t, 50, "the reloads")
+			fresh.warmUp(t, 10, "the reloads")
 			keptStart, freshStart := kept.counts(), fresh.counts()
 			began := time.Now()
 			var took time.Duration

@@ -20,10 +20,7 @@ import (
 func openSession(t *testing.T, tok string) (access, refresh, idToken string) {
 	t.Helper()
 	key := sessionKey(t, tok)
-	sealed, err := redisSrv.Client().Get(t.Context(), key).Bytes()
-	if err != nil {
-		t.Fatalf("session %s: %v", key, err)
-	}
+	sealed := sealedSession(t, key)
 	var s struct {
 		AccessToken  string `json:"at"`
 		RefreshToken string `json:"rt"`
@@ -33,6 +30,16 @@ func openSession(t *testing.T, tok string) (access, refresh, idToken string) {
 		t.Fatal(err)
 	}
 	return s.AccessToken, s.RefreshToken, s.IDToken
+}
+
+// sealedSession returns the value Redis holds under the session key.
+func sealedSession(t *testing.T, key string) []byte {
+	t.Helper()
+	sealed, err := redisSrv.Client().Get(t.Context(), key).Bytes()
+	if err != nil {
+		t.Fatalf("session %s: %v", key, err)
+	}
+	return sealed
 }
 
 // waitForLog waits until the log file holds msg.

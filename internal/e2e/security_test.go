@@ -994,10 +994,7 @@ func TestSession_NoPlaintextTokensInRedis(t *testing.T) {
 	redisSrv.FlushAll(t)
 	echo, tok := login(t, testsupport.NewBrowser(t), "/")
 	key := sessionKey(t, tok)
-	sealed, err := redisSrv.Client().Get(t.Context(), key).Bytes()
-	if err != nil {
-		t.Fatalf("session %s: %v", key, err)
-	}
+	sealed := sealedSession(t, key)
 	var s struct {
 		AccessToken  string `json:"at"`
 		RefreshToken string `json:"rt"`

@@ -10,19 +10,27 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
+// cachedManager is a manager over a memory store with a session cache of
+// ttl (0: none).
+func cachedManager(t *testing.T, ttl time.Duration) *Manager {
+	t.Helper()
+	ring, err := keys.Derive(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := store.NewMemory()
+	t.Cleanup(func() { mem.Close() })
+	m := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:", CacheTTL: ttl})
+	t.Cleanup(m.Close)
+	return m
+}
+
 // Ending a session drops it from its user's index, so that the index of a
 // user who signs in and out over and over holds only live sessions.
 func TestDeleteUnindexes(t *testing.T) {
 	for _, cacheTTL := range []time.Duration{0, time.Minute} {
 		t.Run("cache "+cacheTTL.String(), func(t *testing.T) {
-			ring, err := keys.Derive(secret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mem := store.NewMemory()
-			t.Cleanup(func() { mem.Close() })
-			m := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:", CacheTTL: cacheTTL})
-			t.Cleanup(m.Close)
+			m := cachedManager(t, cacheTTL)
 			ctx := context.Background()
 			var toks []string
 			for range 3 {
@@ -66,14 +74,7 @@ func TestDeleteUnindexes(t *testing.T) {
 func TestUpdateAfterLogoutDoesNotRevive(t *testing.T) {
 	for _, cacheTTL := range []time.Duration{0, time.Minute} {
 		t.Run("cache "+cacheTTL.String(), func(t *testing.T) {
-			ring, err := keys.Derive(secret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mem := store.NewMemory()
-			t.Cleanup(func() { mem.Close() })
-			m := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:", CacheTTL: cacheTTL})
-			t.Cleanup(m.Close)
+			m := cachedManager(t, cacheTTL)
 			ctx := context.Background()
 			tok, err := m.Create(ctx, &Session{UserID: "corp:1", Login: "alice"})
 			if err != nil {

@@ -172,31 +172,21 @@ func (m *Memory) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 
 // SetNX implements Store.
 func (m *Memory) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("store: memory setnx: %w", err)
-	}
-	if err := checkTTL("memory setnx", ttl); err != nil {
-		return false, err
-	}
-	v := bytes.Clone(value)
-	sh := m.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	now := m.now()
-	if e, ok := sh.m[key]; ok && e.expires > now {
-		return false, nil
-	}
-	sh.makeRoom(key, now, m.perShard)
-	sh.m[key] = memoryEntry{value: v, expires: expiry(now, ttl)}
-	return true, nil
+	return m.setIf(ctx, "setnx", key, value, ttl, false)
 }
 
 // SetXX implements Store.
 func (m *Memory) SetXX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return m.setIf(ctx, "setxx", key, value, ttl, true)
+}
+
+// setIf stores value under key for ttl only if key exists (exists) or
+// does not (!exists), and reports whether it did.
+func (m *Memory) setIf(ctx context.Context, op, key string, value []byte, ttl time.Duration, exists bool) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("store: memory setxx: %w", err)
+		return false, fmt.Errorf("store: memory %s: %w", op, err)
 	}
-	if err := checkTTL("memory setxx", ttl); err != nil {
+	if err := checkTTL("memory "+op, ttl); err != nil {
 		return false, err
 	}
 	v := bytes.Clone(value)
@@ -204,8 +194,11 @@ func (m *Memory) SetXX(ctx context.Context, key string, value []byte, ttl time.D
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := m.now()
-	if e, ok := sh.m[key]; !ok || e.expires <= now {
+	if e, ok := sh.m[key]; (ok && e.expires > now) != exists {
 		return false, nil
+	}
+	if !exists {
+		sh.makeRoom(key, now, m.perShard)
 	}
 	sh.m[key] = memoryEntry{value: v, expires: expiry(now, ttl)}
 	return true, nil
