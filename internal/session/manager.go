@@ -136,11 +136,19 @@ func (m *Manager) Update(ctx context.Context, tok string, s *Session) error {
 }
 
 func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Duration) error {
-	return m.saveKey(ctx, m.key(t), s, ttl)
+	sealed, err := m.ring.SealJSON(s, m.key(t))
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err := m.store.Set(ctx, m.key(t), sealed, ttl); err != nil {
+		return fmt.Errorf("session: saving: %w", err)
+	}
+	return nil
 }
 
 // replaceKey writes s over the session stored under key, if there still is
-// one; ErrNoSession if it has ended meanwhile.
+// one; ErrNoSession if it has ended meanwhile. Every instance's cached
+// copy is dropped.
 func (m *Manager) replaceKey(ctx context.Context, key string, s *Session, ttl time.Duration) error {
 	sealed, err := m.ring.SealJSON(s, key)
 	if err != nil {
@@ -154,18 +162,6 @@ func (m *Manager) replaceKey(ctx context.Context, key string, s *Session, ttl ti
 	if !ok {
 		return ErrNoSession
 	}
-	return nil
-}
-
-func (m *Manager) saveKey(ctx context.Context, key string, s *Session, ttl time.Duration) error {
-	sealed, err := m.ring.SealJSON(s, key)
-	if err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	if err := m.store.Set(ctx, key, sealed, ttl); err != nil {
-		return fmt.Errorf("session: saving: %w", err)
-	}
-	m.invalidate(ctx, key)
 	return nil
 }
 
