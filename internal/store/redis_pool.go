@@ -61,6 +61,7 @@ func OpenRedis(opts RedisOptions) (*Redis, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	routeRedisLog()
 	key := opts.poolKey()
 	v, _, err := redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
 		c, err := opts.newClient()
