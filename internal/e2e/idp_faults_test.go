@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,13 +23,13 @@ import (
 // the IdP is slow — and whose listener can be closed and opened again on
 // the same port — the IdP is down, then back.
 type faultIdP struct {
-	URL  string
-	addr string
-	p    *devidp.Provider
+	URL   string
+	addr  string
+	p     *devidp.Provider
+	stall *testsupport.Stall
 
-	mu   sync.Mutex
-	held map[string]bool
-	srv  *http.Server
+	mu  sync.Mutex
+	srv *http.Server
 }
 
 func startFaultIdP(t *testing.T) *faultIdP {
@@ -39,11 +38,13 @@ func startFaultIdP(t *testing.T) *faultIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &faultIdP{addr: ln.Addr().String(), held: map[string]bool{}}
+	f := &faultIdP{addr: ln.Addr().String()}
 	f.URL = "http://" + f.addr
 	if f.p, err = devidp.New(devidp.Options{Issuer: f.URL}); err != nil {
 		t.Fatal(err)
 	}
+	f.stall = testsupport.NewStall(f.p)
+	f.stall.Max = 15 * time.Second
 	if err := f.p.SetAutoLogin("alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -53,40 +54,11 @@ func startFaultIdP(t *testing.T) *faultIdP {
 }
 
 func (f *faultIdP) serve(ln net.Listener) {
-	srv := &http.Server{Handler: http.HandlerFunc(f.handle), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: f.stall, ReadHeaderTimeout: 5 * time.Second}
 	f.mu.Lock()
 	f.srv = srv
 	f.mu.Unlock()
 	go func() { _ = srv.Serve(ln) }()
-}
-
-func (f *faultIdP) handle(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	hold := f.held[r.URL.Path]
-	f.mu.Unlock()
-	if hold {
-		// With the body read, the server notices Gatehouse giving up.
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(15 * time.Second):
-		}
-	}
-	f.p.ServeHTTP(w, r)
-}
-
-// hold makes the requests to path wait until the client gives up; release
-// ends that.
-func (f *faultIdP) hold(path string) { f.set(path, true) }
-
-func (f *faultIdP) release(path string) { f.set(path, false) }
-
-func (f *faultIdP) set(path string, on bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.held[path] = on
 }
 
 // down closes the listener and every connection: connections are refused.
@@ -249,8 +221,8 @@ func TestIdPSlow(t *testing.T) {
 				upstream.Reset()
 
 				b := testsupport.NewBrowser(t)
-				f.hold(tt.path)
-				defer f.release(tt.path)
+				f.stall.Hold(tt.path)
+				defer f.stall.Release(tt.path)
 				target := site + "/.gatehouse/login/" + tt.provider + "?rd=" + url.QueryEscape("/private")
 				if !tt.atStart {
 					target = toCallback(t, b, tt.provider, "/private")
@@ -276,7 +248,7 @@ func TestIdPSlow(t *testing.T) {
 				if tt.atStart {
 					return // discovery failures are retried after 5s: TestIdPDown covers the way back
 				}
-				f.release(tt.path)
+				f.stall.Release(tt.path)
 				echo, _ := login(t, b, retry)
 				if echo.URI != "/private" || http.Header(echo.Headers).Get("X-Auth-Provider") != tt.provider {
 					t.Fatalf("after the retry: landed on %q as %q", echo.URI, http.Header(echo.Headers).Get("X-Auth-Provider"))

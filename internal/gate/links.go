@@ -83,19 +83,13 @@ func (g *Gate) serveLinkStart(w http.ResponseWriter, r *http.Request, s *session
 			g.fail(w, r, errNotFound)
 			return
 		}
-		connectURL, apiURL := g.Nango.ConnectUI()
-		cu, err := url.Parse(connectURL)
-		if err != nil {
-			g.fail(w, r, errNotFound)
-			return
-		}
-		pages.RenderConnect(w, pages.Connect{
+		g.renderConnect(w, r, pages.Connect{
 			Brand: g.Brand, Heading: "Link your " + name + " account",
 			Intro: "A window opens where you authorize " + name + ". This page continues by itself afterwards.",
 			Retry: r.URL.RequestURI(),
 			Config: pages.ConnectConfig{Kind: "connection", Session: g.Prefix + "/connect/" + name + "/session",
-				Status: g.Prefix + "/connect/" + name + "/status", Connect: connectURL, API: apiURL, Redirect: rd},
-		}, cu.Scheme+"://"+cu.Host)
+				Status: g.Prefix + "/connect/" + name + "/status", Redirect: rd},
+		})
 		return
 	}
 	binding, ok := g.flowBinding(w, r)

@@ -111,12 +111,6 @@ func (g *Gate) serveNangoPage(w http.ResponseWriter, r *http.Request, kind strin
 		methodNotAllowed(w, "GET, HEAD")
 		return
 	}
-	connectURL, apiURL := g.Nango.ConnectUI()
-	cu, err := url.Parse(connectURL)
-	if err != nil {
-		g.fail(w, r, errNotFound)
-		return
-	}
 	page := pages.Connect{
 		Brand:   g.Brand,
 		Heading: "Sign in with " + g.Nango.Label(),
@@ -124,7 +118,7 @@ func (g *Gate) serveNangoPage(w http.ResponseWriter, r *http.Request, kind strin
 		Retry:   r.URL.RequestURI(),
 		Config: pages.ConnectConfig{
 			Kind: kind, Session: g.Prefix + "/nango/session", Status: g.Prefix + "/nango/status",
-			Connect: connectURL, API: apiURL, Redirect: r.URL.Query().Get("rd"),
+			Redirect: r.URL.Query().Get("rd"),
 		},
 	}
 	if kind == "repos" {
@@ -133,6 +127,19 @@ func (g *Gate) serveNangoPage(w http.ResponseWriter, r *http.Request, kind strin
 		page.Config.Session = g.Prefix + "/github-app/session"
 		page.Config.Status = g.Prefix + "/github-app/status"
 	}
+	g.renderConnect(w, r, page)
+}
+
+// renderConnect shows page with Nango's Connect UI and API addresses filled
+// in, under a CSP that lets it frame the Connect UI's origin only.
+func (g *Gate) renderConnect(w http.ResponseWriter, r *http.Request, page pages.Connect) {
+	connectURL, apiURL := g.Nango.ConnectUI()
+	cu, err := url.Parse(connectURL)
+	if err != nil {
+		g.fail(w, r, errNotFound)
+		return
+	}
+	page.Config.Connect, page.Config.API = connectURL, apiURL
 	pages.RenderConnect(w, page, cu.Scheme+"://"+cu.Host)
 }
 

@@ -143,25 +143,29 @@ func (s *Service) OnLogin(ctx context.Context, sess *session.Session) {
 
 // Recheck implements gate.GitHub.
 func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
-	if l := s.opts.Logins[sess.Provider]; l != nil && sess.AccessToken != "" {
-		groups, err := l.Groups(ctx, sess.AccessToken)
+	// retryLater keeps what the session has and tries again in a minute.
+	retryLater := func(err error) error {
+		sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
+		return err
+	}
+	// The groups come from GitHub directly (an OAuth App login) or
+	// through the Nango broker; gone is their "access revoked" answer.
+	var fetch func() ([]string, error)
+	var gone func(error) bool
+	switch l, b := s.opts.Logins[sess.Provider], s.opts.Broker; {
+	case l != nil && sess.AccessToken != "":
+		fetch, gone = func() ([]string, error) { return l.Groups(ctx, sess.AccessToken) }, github.IsUnauthorized
+	case b != nil && sess.Provider == b.Provider():
+		fetch = func() ([]string, error) { return b.Groups(ctx, sess.UserID) }
+		gone = func(err error) bool { return errors.Is(err, ErrConnectionGone) }
+	}
+	if fetch != nil {
+		groups, err := fetch()
 		switch {
-		case github.IsUnauthorized(err):
+		case gone(err):
 			return gate.ErrRevoked
 		case err != nil:
-			sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
-			return err
-		}
-		sort.Strings(groups)
-		sess.Groups = groups
-	} else if b := s.opts.Broker; b != nil && sess.Provider == b.Provider() {
-		groups, err := b.Groups(ctx, sess.UserID)
-		switch {
-		case errors.Is(err, ErrConnectionGone):
-			return gate.ErrRevoked
-		case err != nil:
-			sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
-			return err
+			return retryLater(err)
 		}
 		sort.Strings(groups)
 		sess.Groups = groups
@@ -169,8 +173,7 @@ func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 	if s.opts.App != nil || s.opts.Broker != nil {
 		repos, err := s.syncUser(ctx, sess.UserID)
 		if err != nil {
-			sess.CheckedAt = s.now().Add(retryAfterError - s.opts.RecheckInterval)
-			return err
+			return retryLater(err)
 		}
 		sess.Repos = directory.Names(repos)
 	}

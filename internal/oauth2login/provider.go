@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -208,13 +209,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	cfg.Scopes = slices.Clone(cfg.Scopes)
 	cfg.InvalidGrantCodes = slices.Clone(cfg.InvalidGrantCodes)
-	if cfg.AuthParams != nil {
-		params := make(map[string]string, len(cfg.AuthParams))
-		for k, v := range cfg.AuthParams {
-			params[k] = v
-		}
-		cfg.AuthParams = params
-	}
+	cfg.AuthParams = maps.Clone(cfg.AuthParams)
 	timeout, err := provider.Timeout(cfg.Timeout)
 	if err != nil {
 		return nil, err

@@ -11,15 +11,11 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // slow answers only after the client has given up (or 5 s).
-func slow(w http.ResponseWriter, r *http.Request) {
-	select {
-	case <-r.Context().Done():
-	case <-time.After(5 * time.Second):
-	}
-}
+func slow(w http.ResponseWriter, r *http.Request) { testsupport.StallRequest(w, r, 5*time.Second) }
 
 // deadURL is an http URL on which nothing listens.
 func deadURL(t *testing.T) string {

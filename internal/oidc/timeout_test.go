@@ -1,14 +1,11 @@
 package oidc
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,36 +13,22 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // faultyIdP is a devidp provider behind a handler that can hold the
 // requests to chosen paths until the client gives up.
 type faultyIdP struct {
 	*httptest.Server
-	idp  *devidp.Provider
-	mu   sync.Mutex
-	slow map[string]bool
+	*testsupport.Stall
+	idp *devidp.Provider
 }
 
 func newFaultyIdP(t *testing.T) *faultyIdP {
 	t.Helper()
-	f := &faultyIdP{slow: map[string]bool{}}
+	f := &faultyIdP{}
 	f.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		hold := f.slow[r.URL.Path]
-		f.mu.Unlock()
-		if hold {
-			// With the body read, the server notices the client hanging
-			// up (and cancels r's context).
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(5 * time.Second):
-			}
-		}
-		f.idp.ServeHTTP(w, r)
+		f.Stall.ServeHTTP(w, r)
 	}))
 	issuer := "http://" + f.Listener.Addr().String()
 	p, err := devidp.New(devidp.Options{
@@ -59,15 +42,10 @@ func newFaultyIdP(t *testing.T) *faultyIdP {
 		t.Fatal(err)
 	}
 	f.idp = p
+	f.Stall = testsupport.NewStall(p)
 	f.Start()
 	t.Cleanup(f.Close)
 	return f
-}
-
-func (f *faultyIdP) hold(path string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.slow[path] = true
 }
 
 // TestProviderNotAnswering: whichever call of a login the provider fails
@@ -83,17 +61,17 @@ func TestProviderNotAnswering(t *testing.T) {
 		code   string
 		status int
 	}{
-		{"discovery slow", func(f *faultyIdP) { f.hold("/.well-known/openid-configuration") }, true,
+		{"discovery slow", func(f *faultyIdP) { f.Hold("/.well-known/openid-configuration") }, true,
 			provider.CodeTimeout, http.StatusGatewayTimeout},
 		{"discovery 500", func(f *faultyIdP) { f.idp.FailNext(devidp.EndpointDiscovery, 500) }, true,
 			provider.CodeUnavailable, http.StatusBadGateway},
 		{"provider down", func(f *faultyIdP) { f.Close() }, true,
 			provider.CodeUnavailable, http.StatusBadGateway},
-		{"token slow", func(f *faultyIdP) { f.hold("/token") }, false,
+		{"token slow", func(f *faultyIdP) { f.Hold("/token") }, false,
 			provider.CodeTimeout, http.StatusGatewayTimeout},
 		{"token 503", func(f *faultyIdP) { f.idp.FailNext(devidp.EndpointToken, 503) }, false,
 			provider.CodeUnavailable, http.StatusBadGateway},
-		{"jwks slow", func(f *faultyIdP) { f.hold("/jwks") }, false,
+		{"jwks slow", func(f *faultyIdP) { f.Hold("/jwks") }, false,
 			provider.CodeTimeout, http.StatusGatewayTimeout},
 		{"jwks 500", func(f *faultyIdP) { f.idp.FailNext(devidp.EndpointJWKS, 500) }, false,
 			provider.CodeUnavailable, http.StatusBadGateway},
@@ -160,8 +138,8 @@ func TestTimeoutBoundsRefreshAndRevoke(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	f.hold("/token")
-	f.hold("/revoke")
+	f.Hold("/token")
+	f.Hold("/revoke")
 	start := time.Now()
 	_, err = p.Refresh(context.Background(), r.tokens.RefreshToken)
 	wantCode(t, err, provider.CodeTimeout, http.StatusGatewayTimeout)
