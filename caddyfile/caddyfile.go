@@ -1098,7 +1098,7 @@ var connectionFields = map[string]struct{ required, accepts []string }{
 	},
 	"oauth2": {
 		required: []string{"auth_url", "token_url", "client_id"},
-		accepts:  []string{"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes"},
+		accepts:  []string{"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes", "auth_style"},
 	},
 	"nango": {required: []string{"integration"}, accepts: []string{"integration"}},
 }
@@ -1200,6 +1200,17 @@ var connectionBlock = newTable("connection",
 			return c.errf("connection scopes needs at least one scope, e.g. scopes %s", connectionExamples["scopes"])
 		}
 		conn.Scopes = args
+		return nil
+	}},
+	subdirective[module.ConnectionConfig]{name: "auth_style", parse: func(c *cursor, conn *module.ConnectionConfig) error {
+		v, err := c.oneValue("post")
+		if err != nil {
+			return err
+		}
+		if v != "basic" && v != "post" {
+			return c.errf("connection auth_style must be basic (client_secret_basic) or post (client_secret_post); got %q", v)
+		}
+		conn.AuthStyle = v
 		return nil
 	}},
 	subdirective[module.ConnectionConfig]{name: "integration", parse: func(c *cursor, conn *module.ConnectionConfig) error {

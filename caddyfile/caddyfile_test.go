@@ -99,7 +99,7 @@ func TestSubdirectives(t *testing.T) {
 		"": {"secret", "assertion_key", "previous_assertion_keys", "store", "prefix", "provider", "allow", "public", "github_app", "nango", "connection", "connections_secret",
 			"title", "logo", "pass_access_token", "session_cache", "cookie", "headers", "external_url", "redirect_domains"},
 		"connection": {"type", "request_token_url", "authorize_url", "access_token_url", "consumer_key", "consumer_secret",
-			"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes", "integration"},
+			"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes", "auth_style", "integration"},
 		"nango": {"secret_key", "base_url", "connect_url", "webhook_secret", "previous_webhook_secret", "login_integration",
 			"repo_integration", "syncs", "sync_forward", "label", "github_api_url", "recheck_interval"},
 		"store redis": {"url", "address", "master_name", "username", "password", "sentinel_password",

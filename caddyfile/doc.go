@@ -116,6 +116,7 @@
 //			client_id <id>
 //			client_secret <secret>
 //			scopes <scope...>
+//			auth_style basic|post
 //			integration <id>
 //		}
 //		connections_secret <secret>
@@ -288,7 +289,9 @@
 // integration); may repeat. type oauth1 takes request_token_url,
 // authorize_url, access_token_url, consumer_key and consumer_secret (all
 // required); type oauth2 takes auth_url, token_url, client_id (required),
-// client_secret, scopes and revoke_url; type nango takes integration and
+// client_secret, scopes, revoke_url and auth_style (basic, the default, or
+// post: how the client authenticates at token_url, pinned so a refresh is
+// one request); type nango takes integration and
 // needs the nango block. The upstream learns the linked names in
 // X-Auth-Connections and fetches fresh tokens from
 // <prefix>/connections/<name>/token?user_id=… with connections_secret in

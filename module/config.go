@@ -305,6 +305,12 @@ type ConnectionConfig struct {
 	ClientID     string   `json:"client_id,omitempty"`
 	ClientSecret string   `json:"client_secret,omitempty"`
 	Scopes       []string `json:"scopes,omitempty"`
+	// AuthStyle is how the client authenticates at token_url: "basic"
+	// (client_secret_basic, the method RFC 6749 requires every server to
+	// support) or "post" (client_secret_post, credentials in the form).
+	// Pinned, so a refresh is one request: a provider that rotates
+	// refresh tokens never sees one redeemed twice. Default: basic.
+	AuthStyle string `json:"auth_style,omitempty"`
 
 	// Nango integration (unique key). Required for nango, which also
 	// needs the nango block.

@@ -164,12 +164,19 @@ func TestLinkOAuth2Account(t *testing.T) {
 		t.Error("unlinking did not revoke the token at the provider")
 	}
 
-	// A refresh token the provider refuses removes the link.
+	// A refresh token the provider refuses removes the link. The refusal
+	// took one request: the client authentication is pinned, never
+	// retried the other way (which would redeem a rotating refresh
+	// token twice).
 	link(t, b, "whoop")
 	time.Sleep(2100 * time.Millisecond)
 	f.RevokeRefreshTokens()
+	before := f.TokenRequests("refresh_token")
 	if status, body := linkToken(t, "whoop", uid, linkSecret); status != http.StatusGone || body["error"] != "link_revoked" {
 		t.Errorf("token after the provider revoked the link: %d %v", status, body)
+	}
+	if n := f.TokenRequests("refresh_token") - before; n != 1 {
+		t.Errorf("a refused refresh reached the provider %d times, want once", n)
 	}
 	if h := upstreamHeaders(t, b, "/"); h.Get("X-Auth-Connections") != "" {
 		t.Errorf("a revoked link is still announced: %q", h.Get("X-Auth-Connections"))
@@ -204,17 +211,23 @@ func TestLinkCallbackBoundAndSingleUse(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "foreign_link") {
 		t.Errorf("foreign callback: %d\n%s", resp.StatusCode, body)
 	}
-	// That consumed it: the victim's own callback now says expired.
+	if h := upstreamHeaders(t, attacker, "/"); h.Get("X-Auth-Connections") != "" {
+		t.Errorf("a refused callback linked an account: %q", h.Get("X-Auth-Connections"))
+	}
+	// That did not use it up: the victim's own callback links, once.
+	resp = victim.Get(callback.String())
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Errorf("the owner's callback after a foreign one: %d", resp.StatusCode)
+	}
+	if h := upstreamHeaders(t, victim, "/"); h.Get("X-Auth-Connections") != "whoop" {
+		t.Errorf("the owner's link: X-Auth-Connections %q", h.Get("X-Auth-Connections"))
+	}
 	resp = victim.Get(callback.String())
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "link_expired") {
 		t.Errorf("replayed callback: %d\n%s", resp.StatusCode, body)
-	}
-	for _, b := range []*testsupport.Browser{victim, attacker} {
-		if h := upstreamHeaders(t, b, "/"); h.Get("X-Auth-Connections") != "" {
-			t.Errorf("a refused callback linked an account: %q", h.Get("X-Auth-Connections"))
-		}
 	}
 	// Signed out, linking is not possible at all.
 	if resp := testsupport.NewBrowser(t).Get(site + "/.gatehouse/connect/whoop"); resp.StatusCode != http.StatusFound {

@@ -317,6 +317,9 @@ func connectRepos(t *testing.T, w *nangoWorld, b *testsupport.Browser) testsuppo
 	return res
 }
 
+// repoReady is the state after an installed repository connection.
+func repoReady(m map[string]any) bool { return m["ready"] == true && m["pendingApproval"] == false }
+
 // repoStatus polls the repository connection until its webhook has been
 // processed and want holds.
 func repoStatus(t *testing.T, b *testsupport.Browser, connID string, want func(map[string]any) bool) map[string]any {
@@ -327,7 +330,7 @@ func repoStatus(t *testing.T, b *testsupport.Browser, connID string, want func(m
 		if status != 200 {
 			t.Fatalf("github-app/status: %d %v", status, body)
 		}
-		if body["ready"] == true && want(body) {
+		if want(body) {
 			return body
 		}
 		if time.Now().After(deadline) {
@@ -348,9 +351,14 @@ func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 	if !res.IsPending {
 		t.Fatal("the fake did not make the connection pending")
 	}
-	body := repoStatus(t, b, res.ConnectionID, func(m map[string]any) bool { return true })
-	if body["pendingApproval"] != true || len(body["repos"].([]any)) != 0 {
+	// As the seed's front end expects: not ready while an approval is
+	// pending (it polls until ready or pendingApproval).
+	body := repoStatus(t, b, res.ConnectionID, func(m map[string]any) bool { return m["pendingApproval"] == true })
+	if body["ready"] != false || len(body["repos"].([]any)) != 0 {
 		t.Fatalf("pending status: %v", body)
+	}
+	if st := appStatus(t, b.Cookie(site, cookieName)); st["ready"] != false || st["pendingApproval"] != true {
+		t.Fatalf("github-app/status while pending: %v", st)
 	}
 	if got := w.nango.SyncTriggers(); len(got) != 0 {
 		t.Errorf("syncs triggered while the installation is pending: %+v", got)
@@ -365,7 +373,7 @@ func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 	if err := w.nango.Approve(res.ConnectionID); err != nil {
 		t.Fatal(err)
 	}
-	body = repoStatus(t, b, res.ConnectionID, func(m map[string]any) bool { return m["pendingApproval"] == false })
+	body = repoStatus(t, b, res.ConnectionID, repoReady)
 	if fmt.Sprint(body["repos"]) != "[acme/api acme/web]" || body["redirect"] != "/repos-page" {
 		t.Fatalf("status after approval: %v", body)
 	}
@@ -385,7 +393,7 @@ func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 
 	// Connecting again replaces the previous repository connection.
 	again := connectRepos(t, w, b)
-	repoStatus(t, b, again.ConnectionID, func(m map[string]any) bool { return m["pendingApproval"] == false })
+	repoStatus(t, b, again.ConnectionID, repoReady)
 	if _, ok := w.nango.Connection(res.ConnectionID); ok {
 		t.Error("the previous repository connection was not deleted")
 	}
@@ -408,7 +416,7 @@ func TestNangoRepoConnectionInstalled(t *testing.T) {
 	if res.IsPending {
 		t.Fatal("pending although the installation is granted")
 	}
-	body := repoStatus(t, b, res.ConnectionID, func(m map[string]any) bool { return m["pendingApproval"] == false })
+	body := repoStatus(t, b, res.ConnectionID, repoReady)
 	if fmt.Sprint(body["repos"]) != "[acme/api]" {
 		t.Fatalf("repos: %v", body["repos"])
 	}

@@ -83,6 +83,12 @@ func TestCallbackStateRefused(t *testing.T) {
 			attacker.Get(site + "/.gatehouse/login/corp").Body.Close() // has its own binding cookie
 			assertRefused(t, attacker.Get(cb.String()), http.StatusBadRequest)
 			assertRefused(t, testsupport.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
+			// Neither attempt used the state up: the victim signs in with it.
+			own := victim.Get(cb.String())
+			own.Body.Close()
+			if own.StatusCode != http.StatusFound || !hasCookie(own.Header.Values("Set-Cookie"), cookieName) {
+				t.Fatalf("the owner's callback after foreign ones: %d", own.StatusCode)
+			}
 		})
 		t.Run("unknown state", func(t *testing.T) {
 			b := testsupport.NewBrowser(t)

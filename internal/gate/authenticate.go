@@ -31,12 +31,33 @@ func (g *Gate) credential(r *http.Request) (tok string, bearer bool, err error) 
 	if v := cookieValue(r.Header["Cookie"], g.Cookie.Name); v != "" {
 		return v, false, nil
 	}
-	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		if t := strings.TrimSpace(a[7:]); g.Sessions.Valid(t) {
-			return t, true, nil
-		}
+	if t := g.sessionBearer(r.Header); t != "" {
+		return t, true, nil
 	}
 	return "", false, nil
+}
+
+// sessionBearer returns the Gatehouse session token an "Authorization:
+// Bearer" header carries, or "" when it carries none (another kind of
+// bearer token is the upstream's business).
+func (g *Gate) sessionBearer(h http.Header) string {
+	for _, a := range h["Authorization"] {
+		if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+			if t := strings.TrimSpace(a[7:]); g.Sessions.Valid(t) {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+// stripSessionBearer removes an Authorization header that carries a
+// Gatehouse session token: the token is a credential for Gatehouse, never
+// for the upstream, whatever the route.
+func (g *Gate) stripSessionBearer(h http.Header) {
+	if g.sessionBearer(h) != "" {
+		h.Del("Authorization")
+	}
 }
 
 // cookieValue returns the first value of the named cookie whose shape is

@@ -223,7 +223,7 @@ func (g *Gate) serveAppStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"ready":           len(access.Repos) > 0,
+		"ready":           len(access.Repos) > 0 && !access.PendingApproval,
 		"repos":           nonNil(directory.Names(access.Repos)),
 		"pendingApproval": access.PendingApproval,
 	})

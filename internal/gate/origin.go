@@ -18,18 +18,41 @@ func (g *Gate) origin(r *http.Request) (*url.URL, bool) {
 	if g.SiteHosts == nil {
 		return nil, false
 	}
-	host := strings.ToLower(r.Host)
-	name := hostname(host)
+	name := hostname(strings.ToLower(r.Host))
 	for _, pattern := range g.SiteHosts(r) {
 		if hostMatches(strings.ToLower(pattern), name) {
 			scheme := "http"
 			if r.TLS != nil {
 				scheme = "https"
 			}
-			return &url.URL{Scheme: scheme, Host: host}, true
+			return &url.URL{Scheme: scheme, Host: withPort(name, scheme, localPort(r))}, true
 		}
 	}
 	return nil, false
+}
+
+// localPort is the port the request's connection arrived on: the port the
+// site listens on, which the client cannot choose (unlike the port in its
+// Host header). "" when unknown.
+func localPort(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, port, err := net.SplitHostPort(a.String()); err == nil {
+			return port
+		}
+	}
+	return ""
+}
+
+// withPort joins a host name and a port, leaving out the scheme's
+// default port.
+func withPort(name, scheme, port string) string {
+	if port == "" || scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		if strings.Contains(name, ":") {
+			return "[" + name + "]"
+		}
+		return name
+	}
+	return net.JoinHostPort(name, port)
 }
 
 // hostname strips the port from a Host header value.

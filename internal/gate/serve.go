@@ -31,8 +31,10 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 	}()
 
-	// Client-sent identity headers never survive, on any route.
+	// Client-sent identity headers never survive, on any route: not as
+	// headers, not named in Connection, not as trailers.
 	g.Headers.Strip(r.Header)
+	g.Headers.StripTrailers(r)
 
 	p := r.URL.Path
 	if p == g.Prefix || strings.HasPrefix(p, g.Prefix) && p[len(g.Prefix)] == '/' {
@@ -43,6 +45,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	if g.Public != nil && g.Public.Match(r.URL) {
 		headers.StripCookies(r.Header, g.ownCookies...)
+		g.stripSessionBearer(r.Header)
 		downstream = true
 		return next.ServeHTTP(w, r)
 	}
@@ -76,6 +79,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	headers.StripCookies(r.Header, g.ownCookies...)
 	if bearer {
 		r.Header.Del("Authorization")
+	} else {
+		g.stripSessionBearer(r.Header) // another session's token beside the cookie
 	}
 	id := g.upstreamIdentity(r, tok, s)
 	g.Headers.Apply(r.Header, id)

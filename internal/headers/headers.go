@@ -3,6 +3,7 @@
 package headers
 
 import (
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -60,15 +61,36 @@ type Set struct {
 // name is stripped from incoming requests, whether or not it is sent.
 func New(names Names) *Set {
 	s := &Set{names: names, strip: map[string]struct{}{}}
-	for _, n := range []string{names.UserID, names.User, names.Email, names.Name, names.Avatar, names.Provider, names.Groups, names.Repos, names.JWT, names.AccessToken, names.Connections} {
-		if n == "" {
-			continue
-		}
+	add := func(n string) {
 		if norm := normalise(n); !strings.HasPrefix(norm, reservedPrefix) {
 			s.strip[norm] = struct{}{}
 		}
 	}
+	for _, n := range []string{names.UserID, names.User, names.Email, names.Name, names.Avatar, names.Provider, names.JWT, names.AccessToken} {
+		if n != "" {
+			add(n)
+		}
+	}
+	for _, n := range []string{names.Groups, names.Repos, names.Connections} {
+		if n != "" {
+			add(n)
+			add(n + truncatedSuffix) // setList's marker
+		}
+	}
 	return s
+}
+
+// Ours reports whether a header named name, in any case and with '_' for
+// '-', is one of the identity headers (or reserved for them).
+func (s *Set) Ours(name string) bool {
+	if hasReservedPrefix(name) {
+		return true
+	}
+	if len(s.strip) == 0 {
+		return false
+	}
+	_, ok := s.strip[normalise(name)]
+	return ok
 }
 
 // normalise lowercases name and turns '_' into '-', the way upstreams
@@ -109,18 +131,98 @@ func hasReservedPrefix(name string) bool {
 // Strip removes from h every header that folds (case, '_' for '-') to one
 // of the identity header names, whatever the client sent and however many
 // copies.
+//
+// It also drops identity header names from the Connection header: a proxy
+// removes every header Connection names (they are hop-by-hop), so a client
+// could otherwise strip the identity Gatehouse sets after this.
 func (s *Set) Strip(h http.Header) {
 	for k := range h {
-		if hasReservedPrefix(k) {
+		if s.Ours(k) {
 			delete(h, k)
+		}
+	}
+	if conn, ok := h["Connection"]; ok {
+		h["Connection"] = s.connectionTokens(conn)
+		if len(h["Connection"]) == 0 {
+			delete(h, "Connection")
+		}
+	}
+}
+
+// connectionTokens returns the Connection header lines without the
+// tokens that name identity headers; lines are kept as they are when
+// they name none.
+func (s *Set) connectionTokens(lines []string) []string {
+	var out []string
+	for i, line := range lines {
+		keep := true
+		for tok := range strings.SplitSeq(line, ",") {
+			if s.Ours(strings.TrimSpace(tok)) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			if out != nil {
+				out = append(out, line)
+			}
 			continue
 		}
-		if len(s.strip) > 0 {
-			if _, ok := s.strip[normalise(k)]; ok {
-				delete(h, k)
+		if out == nil {
+			out = append(make([]string, 0, len(lines)), lines[:i]...)
+		}
+		var kept []string
+		for tok := range strings.SplitSeq(line, ",") {
+			if tok = strings.TrimSpace(tok); tok != "" && !s.Ours(tok) {
+				kept = append(kept, tok)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, strings.Join(kept, ", "))
+		}
+	}
+	if out == nil {
+		return lines
+	}
+	return out
+}
+
+// StripTrailers removes identity headers from request trailers: those
+// declared up front (so none is announced upstream) and, through the
+// body, those that arrive after it. A proxy copies the request's trailers
+// to the upstream once the body is read to its end.
+func (s *Set) StripTrailers(r *http.Request) {
+	if len(r.Trailer) == 0 || r.Body == nil {
+		return
+	}
+	for k := range r.Trailer {
+		if s.Ours(k) {
+			delete(r.Trailer, k)
+		}
+	}
+	r.Body = &trailerStripper{ReadCloser: r.Body, set: s, trailer: r.Trailer}
+}
+
+// trailerStripper removes identity headers from the request's trailers
+// the moment the body reaches its end, which is when net/http fills them
+// in (into the map the request's copies share) and before anything that
+// reads the body can copy them.
+type trailerStripper struct {
+	io.ReadCloser
+	set     *Set
+	trailer http.Header
+}
+
+func (b *trailerStripper) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		for k := range b.trailer {
+			if b.set.Ours(k) {
+				delete(b.trailer, k)
 			}
 		}
 	}
+	return n, err
 }
 
 // Apply sets the identity headers on h. Empty values are not sent. Strip
@@ -156,6 +258,9 @@ func (s *Set) Apply(h http.Header, id Identity) {
 // full list is at {prefix}/repos.
 const MaxListBytes = 4096
 
+// truncatedSuffix names the header that marks a cut list.
+const truncatedSuffix = "-Truncated"
+
 func setList(h http.Header, name string, values []string) {
 	if name == "" || len(values) == 0 {
 		return
@@ -180,7 +285,7 @@ func setList(h http.Header, name string, values []string) {
 		h[name] = []string{b.String()}
 	}
 	if truncated {
-		h[name+"-Truncated"] = []string{"true"}
+		h[name+truncatedSuffix] = []string{"true"}
 	}
 }
 

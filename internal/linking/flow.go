@@ -39,7 +39,7 @@ func (s *Service) oauth1Config(c *Config, callback string) *oauth1.Config {
 func (s *Service) oauth2Config(c *Config, callback string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scopes: c.Scopes, RedirectURL: callback,
-		Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL},
+		Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL, AuthStyle: c.AuthStyle},
 	}
 }
 
@@ -93,26 +93,28 @@ func (s *Service) savePending(ctx context.Context, handle string, p *pending) er
 }
 
 // takePending consumes the link in progress named by handle (the OAuth
-// 1.0a request token or the OAuth 2.0 state): of a replayed callback only
-// the first gets it.
+// 1.0a request token or the OAuth 2.0 state) for its own browser and user
+// only: of a replayed callback only the first gets it, and a callback from
+// elsewhere leaves it in place.
 func (s *Service) takePending(ctx context.Context, handle, name, userID, binding string) (*pending, error) {
 	if handle == "" || len(handle) > 512 {
 		return nil, ErrExpired
 	}
-	key := s.pendingKey(handle)
-	sealed, err := s.opts.Store.Take(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrExpired
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the link in progress: %w", err)
-	}
 	p := new(pending)
-	if err := s.opts.Ring.OpenJSON(sealed, key, p); err != nil || s.now().Sub(p.Created) > login.TTL || p.Name != name {
+	err := login.TakeOwned(ctx, s.opts.Store, s.opts.Ring, s.pendingKey(handle), p, func() error {
+		if s.now().Sub(p.Created) > login.TTL || p.Name != name {
+			return ErrExpired
+		}
+		if !login.SameBrowser(p.Binding, binding) || p.UserID != userID {
+			return ErrForeign
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrExpired
-	}
-	if !login.SameBrowser(p.Binding, binding) || p.UserID != userID {
-		return nil, ErrForeign
+	case err != nil:
+		return nil, err
 	}
 	return p, nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
@@ -73,10 +74,24 @@ type Config struct {
 	AuthURL, TokenURL, RevokeURL string
 	ClientID, ClientSecret       string
 	Scopes                       []string
+	// AuthStyle is how the client authenticates at TokenURL (never
+	// detected by trial, which would redeem a code or a rotating refresh
+	// token twice).
+	AuthStyle oauth2.AuthStyle
 
 	// Integration is the Nango integration (unique key) of a nango
 	// connection.
 	Integration string
+}
+
+// AuthStyle maps the auth_style setting to x/oauth2's: "post" sends the
+// client credentials in the form; anything else (the default, "basic") in
+// an Authorization: Basic header.
+func AuthStyle(setting string) oauth2.AuthStyle {
+	if setting == "post" {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
 }
 
 // Link is a linked account as stored.
@@ -148,6 +163,9 @@ func New(opts Options) (*Service, error) {
 		}
 		if c.Kind == KindNango && opts.Nango == nil {
 			return nil, fmt.Errorf("connection %s: type nango needs the nango block (its secret_key)", c.Name)
+		}
+		if c.AuthStyle == oauth2.AuthStyleAutoDetect {
+			c.AuthStyle = oauth2.AuthStyleInHeader
 		}
 		s.conns[c.Name] = c
 		s.names = append(s.names, c.Name)

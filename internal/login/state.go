@@ -8,6 +8,7 @@
 package login
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -121,7 +122,9 @@ func (s *States) Begin(ctx context.Context, binding string, p Pending) (string, 
 }
 
 // Finish takes the login recorded under state for provider. The record is
-// consumed whatever the outcome, so a state value works at most once.
+// consumed only by the browser that started the login (and for the
+// provider it went to), so a state value works at most once and a
+// callback from elsewhere cannot use it up.
 // Errors other than the ones declared in this package mean the store could
 // not answer.
 func (s *States) Finish(ctx context.Context, state, binding, provider string) (*Pending, error) {
@@ -132,28 +135,62 @@ func (s *States) Finish(ctx context.Context, state, binding, provider string) (*
 		return nil, ErrUnknownState
 	}
 	key := s.key(state)
-	sealed, err := s.store.Take(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrUnknownState
-	}
-	if err != nil {
-		return nil, fmt.Errorf("login: reading state: %w", err)
-	}
 	p := new(Pending)
-	if err := s.ring.OpenJSON(sealed, key, p); err != nil {
+	err := TakeOwned(ctx, s.store, s.ring, key, p, func() error {
+		if s.now().Sub(p.Created) > TTL {
+			return ErrUnknownState
+		}
+		if binding == "" {
+			return ErrNoBinding
+		}
+		if !SameBrowser(p.Binding, binding) {
+			return ErrForeign
+		}
+		if p.Provider != provider {
+			return ErrWrongSite
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrUnknownState
-	}
-	if s.now().Sub(p.Created) > TTL {
-		return nil, ErrUnknownState
-	}
-	if binding == "" {
-		return nil, ErrNoBinding
-	}
-	if !SameBrowser(p.Binding, binding) {
-		return nil, ErrForeign
-	}
-	if p.Provider != provider {
-		return nil, ErrWrongSite
+	case err != nil:
+		return nil, err
 	}
 	return p, nil
+}
+
+// TakeOwned consumes the sealed record under key for the request it
+// belongs to: it opens the record into v and runs check (which compares v
+// with the request: its browser, its user), and only when check passes
+// takes the record, so a request from anyone else can neither use nor use
+// up someone's flow in progress. Of concurrent owners only one gets it.
+// A record that is missing, does not open, or was taken by another
+// request gives store.ErrNotFound; check's error is returned as it is;
+// other errors mean the store could not answer.
+func TakeOwned(ctx context.Context, st store.Store, ring *keys.Ring, key string, v any, check func() error) error {
+	sealed, err := st.Get(ctx, key, 0)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("reading %s: %w", key, err)
+	}
+	if ring.OpenJSON(sealed, key, v) != nil {
+		return store.ErrNotFound
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	taken, err := st.Take(ctx, key)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("taking %s: %w", key, err)
+	}
+	if !bytes.Equal(taken, sealed) {
+		return store.ErrNotFound // replaced in between: not the record checked
+	}
+	return nil
 }

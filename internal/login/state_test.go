@@ -85,7 +85,10 @@ func TestStateIsSingleUse(t *testing.T) {
 	}
 }
 
-func TestForeignAttemptBurnsState(t *testing.T) {
+// A foreign attempt (another browser, no browser binding, another
+// provider) is refused and leaves the state to its owner, whose own
+// callback then works once.
+func TestForeignAttemptLeavesStateToOwner(t *testing.T) {
 	s := newStates(t)
 	ctx := context.Background()
 	b := NewBinding()
@@ -93,8 +96,17 @@ func TestForeignAttemptBurnsState(t *testing.T) {
 	if _, err := s.Finish(ctx, st, NewBinding(), "corp"); !errors.Is(err, ErrForeign) {
 		t.Fatalf("foreign: %v", err)
 	}
+	if _, err := s.Finish(ctx, st, "", "corp"); !errors.Is(err, ErrNoBinding) {
+		t.Fatalf("no binding: %v", err)
+	}
+	if _, err := s.Finish(ctx, st, b, "other"); !errors.Is(err, ErrWrongSite) {
+		t.Fatalf("other provider: %v", err)
+	}
+	if p, err := s.Finish(ctx, st, b, "corp"); err != nil || p.Provider != "corp" {
+		t.Fatalf("the owner's callback after foreign attempts: %v", err)
+	}
 	if _, err := s.Finish(ctx, st, b, "corp"); !errors.Is(err, ErrUnknownState) {
-		t.Fatalf("after a foreign attempt the state must be gone: %v", err)
+		t.Fatalf("the owner's second callback: %v", err)
 	}
 }
 

@@ -46,7 +46,9 @@ func (s *Service) RepoStatus(ctx context.Context, userID, connectionID string) (
 	if err != nil {
 		return nil, err
 	}
-	return &gate.RepoStatus{Ready: true, Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
+	// Not ready while an owner's approval is pending: the seed's front end
+	// polls until ready or pendingApproval.
+	return &gate.RepoStatus{Ready: !u.PendingInstallationRequest, Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
 }
 
 // applyRepos processes the auth webhook of a repository connection (its

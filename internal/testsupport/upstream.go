@@ -2,6 +2,7 @@ package testsupport
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -26,6 +27,8 @@ type Echo struct {
 func NewUpstream() *Upstream {
 	u := &Upstream{}
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body to its end, so the request's trailers are in.
+		_, _ = io.Copy(io.Discard, r.Body)
 		u.mu.Lock()
 		u.reqs = append(u.reqs, r.Clone(r.Context()))
 		u.mu.Unlock()
@@ -45,7 +48,7 @@ func (u *Upstream) Hits() int {
 	return len(u.reqs)
 }
 
-// Last returns the last request received, or nil.
+// Last returns the last request received (its trailers included), or nil.
 func (u *Upstream) Last() *http.Request {
 	u.mu.Lock()
 	defer u.mu.Unlock()
