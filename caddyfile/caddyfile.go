@@ -110,7 +110,7 @@ type state struct {
 // topLevel is the gatehouse block.
 var topLevel = newTable("",
 	subdirective[state]{name: "secret", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("{env.GATEHOUSE_SECRET}")
+		v, err := c.secretValue("{env.GATEHOUSE_SECRET}")
 		s.h.Secret = v
 		return err
 	}},
@@ -170,7 +170,7 @@ var topLevel = newTable("",
 	subdirective[state]{name: "nango", parse: parseNango},
 	subdirective[state]{name: "connection", repeat: true, parse: parseConnection},
 	subdirective[state]{name: "connections_secret", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("{env.GATEHOUSE_CONNECTIONS_SECRET}")
+		v, err := c.secretValue("{env.GATEHOUSE_CONNECTIONS_SECRET}")
 		s.h.ConnectionsSecret, s.connectionsSecret = v, c.tok
 		return err
 	}},
@@ -217,6 +217,18 @@ var topLevel = newTable("",
 			return c.errf("session_cache takes a positive duration or off, e.g. session_cache 5s; got %q", v)
 		}
 		s.h.SessionCache = caddy.Duration(dur)
+		return nil
+	}},
+	subdirective[state]{name: "logins_per_minute", parse: func(c *cursor, s *state) error {
+		v, err := c.oneValue("6000")
+		if err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c.errf("logins_per_minute takes a positive whole number (sign-ins started per minute over all instances), e.g. logins_per_minute 6000; got %q", v)
+		}
+		s.h.LoginsPerMinute = n
 		return nil
 	}},
 	subdirective[state]{name: "cookie", parse: parseCookie},
@@ -346,8 +358,8 @@ var redisBlock = newTable("store redis",
 	}},
 	stringField("master_name", "mymaster", func(st *module.StoreConfig) *string { return &st.MasterName }),
 	stringField("username", "{env.REDIS_USER}", func(st *module.StoreConfig) *string { return &st.Username }),
-	stringField("password", "{env.REDIS_PASSWORD}", func(st *module.StoreConfig) *string { return &st.Password }),
-	stringField("sentinel_password", "{env.SENTINEL_PASSWORD}", func(st *module.StoreConfig) *string { return &st.SentinelPassword }),
+	secretField("password", "{env.REDIS_PASSWORD}", func(st *module.StoreConfig) *string { return &st.Password }),
+	secretField("sentinel_password", "{env.SENTINEL_PASSWORD}", func(st *module.StoreConfig) *string { return &st.SentinelPassword }),
 	subdirective[module.StoreConfig]{name: "db", parse: func(c *cursor, st *module.StoreConfig) error {
 		v, err := c.oneValue("0")
 		if err != nil {
@@ -646,6 +658,19 @@ func providerString(name string, field func(*module.ProviderConfig) *string) sub
 	}}
 }
 
+// providerSecret is a provider subdirective taking one secret (see
+// secretValue), with an example that suits the provider's type.
+func providerSecret(name string, field func(*module.ProviderConfig) *string) subdirective[module.ProviderConfig] {
+	return subdirective[module.ProviderConfig]{name: name, parse: func(c *cursor, p *module.ProviderConfig) error {
+		v, err := c.secretValue(providerExample(p.Type, name))
+		if err != nil {
+			return err
+		}
+		*field(p) = v
+		return nil
+	}}
+}
+
 // providerBlock is `provider <type> [<name>] { ... }`.
 var providerBlock = newTable("provider", providerSubs(
 	subdirective[module.ProviderConfig]{name: "issuer", parse: func(c *cursor, p *module.ProviderConfig) error {
@@ -660,7 +685,7 @@ var providerBlock = newTable("provider", providerSubs(
 		return nil
 	}},
 	providerString("client_id", func(p *module.ProviderConfig) *string { return &p.ClientID }),
-	providerString("client_secret", func(p *module.ProviderConfig) *string { return &p.ClientSecret }),
+	providerSecret("client_secret", func(p *module.ProviderConfig) *string { return &p.ClientSecret }),
 	subdirective[module.ProviderConfig]{name: "scopes", parse: func(c *cursor, p *module.ProviderConfig) error {
 		args, err := c.args()
 		if err != nil {
@@ -962,8 +987,8 @@ var gitHubAppBlock = newTable("github_app",
 		return nil
 	}},
 	stringField("client_id", gitHubAppExamples["client_id"], func(app *module.GitHubAppConfig) *string { return &app.ClientID }),
-	stringField("client_secret", gitHubAppExamples["client_secret"], func(app *module.GitHubAppConfig) *string { return &app.ClientSecret }),
-	stringField("webhook_secret", gitHubAppExamples["webhook_secret"], func(app *module.GitHubAppConfig) *string { return &app.WebhookSecret }),
+	secretField("client_secret", gitHubAppExamples["client_secret"], func(app *module.GitHubAppConfig) *string { return &app.ClientSecret }),
+	secretField("webhook_secret", gitHubAppExamples["webhook_secret"], func(app *module.GitHubAppConfig) *string { return &app.WebhookSecret }),
 	stringField("private_key_file", gitHubAppExamples["private_key_file"], func(app *module.GitHubAppConfig) *string { return &app.PrivateKeyFile }),
 	urlField("base_url", gitHubAppExamples["base_url"], func(app *module.GitHubAppConfig) *string { return &app.BaseURL }),
 	urlField("api_url", gitHubAppExamples["api_url"], func(app *module.GitHubAppConfig) *string { return &app.APIURL }),
@@ -1057,11 +1082,11 @@ func isIntegrationID(v string) bool {
 
 // nangoBlock is `nango { ... }`.
 var nangoBlock = newTable("nango",
-	stringField("secret_key", nangoExamples["secret_key"], func(n *module.NangoConfig) *string { return &n.SecretKey }),
+	secretField("secret_key", nangoExamples["secret_key"], func(n *module.NangoConfig) *string { return &n.SecretKey }),
 	urlField("base_url", nangoExamples["base_url"], func(n *module.NangoConfig) *string { return &n.BaseURL }),
 	urlField("connect_url", nangoExamples["connect_url"], func(n *module.NangoConfig) *string { return &n.ConnectURL }),
-	stringField("webhook_secret", nangoExamples["webhook_secret"], func(n *module.NangoConfig) *string { return &n.WebhookSecret }),
-	stringField("previous_webhook_secret", nangoExamples["previous_webhook_secret"], func(n *module.NangoConfig) *string { return &n.PreviousWebhookSecret }),
+	secretField("webhook_secret", nangoExamples["webhook_secret"], func(n *module.NangoConfig) *string { return &n.WebhookSecret }),
+	secretField("previous_webhook_secret", nangoExamples["previous_webhook_secret"], func(n *module.NangoConfig) *string { return &n.PreviousWebhookSecret }),
 	integrationField("login_integration", func(n *module.NangoConfig) *string { return &n.LoginIntegration }),
 	integrationField("repo_integration", func(n *module.NangoConfig) *string { return &n.RepoIntegration }),
 	subdirective[module.NangoConfig]{name: "syncs", parse: func(c *cursor, n *module.NangoConfig) error {
@@ -1164,6 +1189,10 @@ func connectionString(name string, field func(*module.ConnectionConfig) *string)
 	return stringField(name, connectionExamples[name], field)
 }
 
+func connectionSecret(name string, field func(*module.ConnectionConfig) *string) subdirective[module.ConnectionConfig] {
+	return secretField(name, connectionExamples[name], field)
+}
+
 func connectionURL(name string, field func(*module.ConnectionConfig) *string) subdirective[module.ConnectionConfig] {
 	return urlField(name, connectionExamples[name], field)
 }
@@ -1185,12 +1214,12 @@ var connectionBlock = newTable("connection",
 	connectionURL("authorize_url", func(x *module.ConnectionConfig) *string { return &x.AuthorizeURL }),
 	connectionURL("access_token_url", func(x *module.ConnectionConfig) *string { return &x.AccessTokenURL }),
 	connectionString("consumer_key", func(x *module.ConnectionConfig) *string { return &x.ConsumerKey }),
-	connectionString("consumer_secret", func(x *module.ConnectionConfig) *string { return &x.ConsumerSecret }),
+	connectionSecret("consumer_secret", func(x *module.ConnectionConfig) *string { return &x.ConsumerSecret }),
 	connectionURL("auth_url", func(x *module.ConnectionConfig) *string { return &x.AuthURL }),
 	connectionURL("token_url", func(x *module.ConnectionConfig) *string { return &x.TokenURL }),
 	connectionURL("revoke_url", func(x *module.ConnectionConfig) *string { return &x.RevokeURL }),
 	connectionString("client_id", func(x *module.ConnectionConfig) *string { return &x.ClientID }),
-	connectionString("client_secret", func(x *module.ConnectionConfig) *string { return &x.ClientSecret }),
+	connectionSecret("client_secret", func(x *module.ConnectionConfig) *string { return &x.ClientSecret }),
 	subdirective[module.ConnectionConfig]{name: "scopes", parse: func(c *cursor, conn *module.ConnectionConfig) error {
 		args, err := c.args()
 		if err != nil {

@@ -123,6 +123,7 @@
 //		title <text>
 //		logo <url>
 //		session_cache <duration>|off
+//		logins_per_minute <n>
 //		cookie {
 //			name <name>
 //			domain <domain>
@@ -145,6 +146,15 @@
 // kind, provider types and names) take no placeholders and are checked
 // then; use the Caddyfile's own {$VAR} or {$VAR:default} to fill them from
 // the environment. Every error names the file and line.
+//
+// Secrets (secret, connections_secret, every client_secret,
+// consumer_secret, webhook_secret and previous_webhook_secret, nango's
+// secret_key, the store's password and sentinel_password, and a password
+// in a Redis URL) belong in {env.*} or {file.*} placeholders: Caddy logs
+// the adapted config at debug level, so the adapter logs a warning, naming
+// the file and line, for each secret written literally, including one
+// filled in by {$VAR}, which Caddy substitutes before the adapter runs.
+// {file.*} drops one trailing newline (\n or \r\n) of the file.
 //
 // Subdirectives that take one value may appear once per block; allow,
 // public, redirect_domains, provider and the store's address may repeat and
@@ -243,6 +253,11 @@
 // memory before reading the store again; logout and revocation reach every
 // instance at once through Redis pub/sub, so this only bounds staleness if
 // a message is missed. off disables it. Default: 5s.
+//
+// logins_per_minute: how many sign-ins, account links and App connects may
+// start per minute over every instance sharing the store (each keeps a
+// record for ten minutes); past it they get 503 too_many_logins. Default:
+// 6000.
 //
 // github_app: a GitHub App through which signed-in users grant access to
 // repositories (whatever provider they signed in with), and whose webhooks,

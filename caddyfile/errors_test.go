@@ -41,7 +41,7 @@ var errorCases = []struct {
 	{"github_app without provider", inSite("secret s\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}"),
 		"gatehouse needs at least one provider to sign users in; github_app and nango with login_integration off only connect their repositories. Add e.g. provider github { client_id ... client_secret ... }", 2},
 	{"unknown subdirective", inSite("secret s\nsessions {\nlifetime 1h\n}"),
-		`unknown gatehouse subdirective "sessions"; valid ones are: secret, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, cookie, headers, external_url, redirect_domains`, 4},
+		`unknown gatehouse subdirective "sessions"; valid ones are: secret, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, logins_per_minute, cookie, headers, external_url, redirect_domains`, 4},
 
 	// Single values.
 	{"secret without value", inSite("secret"),
@@ -429,6 +429,8 @@ var errorCases = []struct {
 		"connection garmin of type oauth1 needs", 3},
 	{"connection oauth2 with consumer_key", inSite("connection whoop {\ntype oauth2\nconsumer_key k\n}"),
 		"connection whoop of type oauth2 does not take consumer_key; it takes: auth_url, token_url, revoke_url, client_id, client_secret, scopes, auth_style", 5},
+	{"logins_per_minute zero", inSite("logins_per_minute 0"),
+		`logins_per_minute takes a positive whole number (sign-ins started per minute over all instances), e.g. logins_per_minute 6000; got "0"`, 3},
 	{"connection bad auth_style", inSite("connection whoop {\ntype oauth2\nauth_style header\n}"),
 		`connection auth_style must be basic (client_secret_basic) or post (client_secret_post); got "header"`, 5},
 	{"connection twice", inSite("connection n {\ntype nango\nintegration a\n}\nconnection n {\ntype nango\nintegration b\n}"),

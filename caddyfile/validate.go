@@ -134,16 +134,17 @@ func checkRedirectDomain(c *cursor, h string) error {
 	return nil
 }
 
-// checkRedisURL checks a Redis URL unless it holds a placeholder.
+// checkRedisURL checks a Redis URL unless it holds a placeholder, and
+// warns when the URL carries a password written literally.
 func checkRedisURL(c *cursor, what, v string) error {
-	if hasPlaceholder(v) {
-		return nil
+	if !hasPlaceholder(v) {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			return c.errf("%s: %q is not a Redis URL; use redis://host:6379/0, rediss:// for TLS or unix:///path; "+
+				"for host:port write store redis { address <host:port> }", what, v)
+		}
 	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
-		return c.errf("%s: %q is not a Redis URL; use redis://host:6379/0, rediss:// for TLS or unix:///path; "+
-			"for host:port write store redis { address <host:port> }", what, v)
-	}
+	warnLiteralSecret(c.tok, what, urlPassword(v), "{env.REDIS_URL}", true)
 	return nil
 }
 

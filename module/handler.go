@@ -69,6 +69,13 @@ type Handler struct {
 	// the Redis store; "off" (-1 in JSON) disables it. Default: 5s.
 	SessionCache caddy.Duration `json:"session_cache,omitempty"`
 
+	// How many flows (sign-ins, account links, GitHub App connects) may
+	// start per minute over every instance sharing the store. Each keeps
+	// a record for ten minutes, so this bounds what a flood of sign-ins
+	// from many addresses can make the store hold (about eleven times
+	// this many records). Default: 6000.
+	LoginsPerMinute int `json:"logins_per_minute,omitempty"`
+
 	// Accounts signed-in users can link. Default: none.
 	Connections []ConnectionConfig `json:"connections,omitempty"`
 

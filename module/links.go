@@ -30,7 +30,7 @@ func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.R
 			ConsumerKey: r(c.ConsumerKey), ConsumerSecret: r(c.ConsumerSecret),
 			AuthURL: r(c.AuthURL), TokenURL: r(c.TokenURL), RevokeURL: r(c.RevokeURL),
 			ClientID: r(c.ClientID), ClientSecret: r(c.ClientSecret), Scopes: c.Scopes,
-			AuthStyle: linking.AuthStyle(c.AuthStyle),
+			AuthStyle:   linking.AuthStyle(c.AuthStyle),
 			Integration: r(c.Integration),
 		})
 	}

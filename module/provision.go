@@ -195,6 +195,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		ExternalURL:       external,
 		SiteHosts:         func(r *http.Request) []string { return h.sites.lookup(h, r) },
 		Logger:            h.logger,
+		FlowsPerMinute:    h.LoginsPerMinute,
 	})
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)

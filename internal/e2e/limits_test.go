@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -111,5 +114,53 @@ func TestLoginStateFloodLimited(t *testing.T) {
 	created := countStates() - before
 	if refused == 0 || created > gate.FlowBurst+20 {
 		t.Errorf("200 login starts from one client: %d refused, %d states stored", refused, created)
+	}
+}
+
+// Login states have a bound all instances share: once logins_per_minute
+// flows have started in this minute anywhere (the counter lives in the
+// store; here another instance's share is written to it directly), the
+// next one is refused with 503 and Retry-After, stores nothing, and is
+// counted; the per-client limit stays below it.
+func TestLoginStatesBoundedAcrossInstances(t *testing.T) {
+	load(t, config{store: "redis", extra: "logins_per_minute 5\n\t\tpublic /metrics", site: "handle /metrics {\n\t\tmetrics\n\t}"})
+	rdb := redisSrv.Client()
+	ctx := t.Context()
+	states := func() int {
+		keys, err := rdb.Keys(ctx, "gatehouse:login:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	// Keep clear of a minute boundary, where the window starts afresh.
+	if s := time.Now().Second(); s > 55 {
+		time.Sleep(time.Duration(61-s) * time.Second)
+	}
+	window := fmt.Sprintf("gatehouse:flows:%d", time.Now().Unix()/60)
+	before := scrape(t)
+	// Flows started this minute elsewhere (other instances, earlier
+	// tests) count: three so far.
+	if err := rdb.Set(ctx, window, 3, 2*time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := states()
+	for i, want := range []int{http.StatusFound, http.StatusFound, http.StatusServiceUnavailable, http.StatusServiceUnavailable} {
+		resp := get(t, site+"/.gatehouse/login/corp?rd=/", map[string]string{"Accept": "application/json"})
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("login start %d: %d, want %d: %s", i+1, resp.StatusCode, want, body)
+		}
+		if want == http.StatusServiceUnavailable && (resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "too_many_logins")) {
+			t.Errorf("refused login start: Retry-After %q, body %s", resp.Header.Get("Retry-After"), body)
+		}
+	}
+	if got := states() - start; got != 2 {
+		t.Errorf("%d login states stored, want 2 (the limit of 5 less the other instances' 3)", got)
+	}
+	after := scrape(t)
+	if d := after[`gatehouse_flows_refused_total{scope="shared"}`] - before[`gatehouse_flows_refused_total{scope="shared"}`]; d != 2 {
+		t.Errorf(`gatehouse_flows_refused_total{scope="shared"} grew by %v, want 2`, d)
 	}
 }

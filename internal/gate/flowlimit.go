@@ -1,15 +1,17 @@
 package gate
 
 import (
-	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/gatehouse-auth/gatehouse/internal/clientip"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 )
 
 // Limits on flows in progress (logins, Nango logins, GitHub App connects,
@@ -35,7 +37,7 @@ type flowLimiter struct {
 
 // allow reports whether the client of r may start another flow.
 func (l *flowLimiter) allow(r *http.Request) bool {
-	ip := clientIP(r)
+	ip := clientip.Of(r)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.clients == nil || len(l.clients) >= flowClients {
@@ -47,18 +49,6 @@ func (l *flowLimiter) allow(r *http.Request) bool {
 		l.clients[ip] = lim
 	}
 	return lim.AllowN(time.Now(), 1)
-}
-
-// clientIP is the client's address as Caddy determined it (honouring the
-// server's trusted_proxies), else the peer's.
-func clientIP(r *http.Request) string {
-	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
-		return ip
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
 
 // errTooManyFlows answers a client over its flow limit.
@@ -81,13 +71,50 @@ func (g *Gate) flowBinding(w http.ResponseWriter, r *http.Request) (string, bool
 	return binding, true
 }
 
-// startFlow admits a new flow for r's client, answering 429 otherwise.
+// DefaultFlowsPerMinute is how many flows may start per minute over every
+// instance sharing the store, unless logins_per_minute says otherwise.
+// Each flow's record lives ten minutes, so the store holds at most about
+// eleven times this many.
+const DefaultFlowsPerMinute = 6000
+
+// errTooManyFlowsEverywhere answers a flow over the shared limit.
+var errTooManyFlowsEverywhere = problem{
+	status: http.StatusServiceUnavailable, code: "too_many_logins", heading: "Too many sign-in attempts",
+	message: "Too many sign-ins are in progress right now. Please try again in a minute.",
+}
+
+// startFlow admits a new flow for r's client and within the limit all
+// instances share, answering 429 (this client) or 503 (everyone)
+// otherwise.
 func (g *Gate) startFlow(w http.ResponseWriter, r *http.Request) bool {
-	if g.flows.allow(r) {
-		return true
+	if !g.flows.allow(r) {
+		g.log(r).Warn("flow refused: too many from this client")
+		metrics.FlowsRefused.WithLabelValues("client").Inc()
+		w.Header().Set("Retry-After", "60")
+		g.fail(w, r, errTooManyFlows)
+		return false
 	}
-	g.log(r).Warn("flow refused: too many from this client")
-	w.Header().Set("Retry-After", "60")
-	g.fail(w, r, errTooManyFlows)
-	return false
+	now := time.Now()
+	window := now.Unix() / 60
+	n, err := g.Store.Incr(r.Context(), g.KeyPrefix+"flows:"+strconv.FormatInt(window, 10), 2*time.Minute)
+	if err != nil {
+		g.log(r).Warn("flow refused: store unavailable", zap.Error(err))
+		g.fail(w, r, errStoreDown)
+		return false
+	}
+	if n > int64(g.flowsPerMinute()) {
+		g.log(r).Warn("flow refused: the limit shared by all instances is reached", zap.Int("logins_per_minute", g.flowsPerMinute()))
+		metrics.FlowsRefused.WithLabelValues("shared").Inc()
+		w.Header().Set("Retry-After", strconv.FormatInt(60-now.Unix()%60, 10))
+		g.fail(w, r, errTooManyFlowsEverywhere)
+		return false
+	}
+	return true
+}
+
+func (g *Gate) flowsPerMinute() int {
+	if g.FlowsPerMinute > 0 {
+		return g.FlowsPerMinute
+	}
+	return DefaultFlowsPerMinute
 }

@@ -97,6 +97,10 @@ type Options struct {
 	ConnectionsSecret []byte
 	// Brand is the title and logo of Gatehouse's pages.
 	Brand pages.Brand
+	// FlowsPerMinute bounds the flows (logins, links, App connects)
+	// started per minute over every instance sharing Store; 0 means
+	// DefaultFlowsPerMinute.
+	FlowsPerMinute int
 }
 
 // Gate serves one configured Gatehouse handler. It is safe for concurrent

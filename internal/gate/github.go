@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 // GitHub is the GitHub integration: re-checking organization, team and
@@ -239,6 +240,6 @@ func (g *Gate) serveGitHubWebhook(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, errNotFound)
 		return
 	}
-	status := g.GitHub.Webhook(r.Context(), r)
-	writeJSON(w, status, map[string]string{"status": http.StatusText(status)})
+	webhook.Prepare(w)
+	g.answerWebhook(w, r, g.GitHub.Webhook(r.Context(), r))
 }

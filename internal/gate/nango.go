@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 // NangoProvider is the provider name of users who signed in through
@@ -299,8 +300,8 @@ func (g *Gate) serveNangoWebhook(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, errNotFound)
 		return
 	}
-	status := g.Nango.Webhook(r.Context(), r)
-	writeJSON(w, status, map[string]string{"status": http.StatusText(status)})
+	webhook.Prepare(w)
+	g.answerWebhook(w, r, g.Nango.Webhook(r.Context(), r))
 }
 
 func (g *Gate) nangoFailed(w http.ResponseWriter, r *http.Request, msg string, err error) {

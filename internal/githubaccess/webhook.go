@@ -14,10 +14,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
-// MaxWebhookBytes bounds a webhook body (GitHub caps payloads at 25 MB;
-// App events are far smaller).
-const MaxWebhookBytes = 5 << 20
-
 // deliveryTTL is how long a delivery id is remembered, longer than GitHub
 // keeps redelivering.
 const deliveryTTL = 14 * 24 * time.Hour
@@ -28,11 +24,13 @@ const deliveryTTL = 14 * 24 * time.Hour
 func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
 	log := s.opts.Logger.With(zap.String("event", r.Header.Get("X-GitHub-Event")), zap.String("delivery", r.Header.Get("X-GitHub-Delivery")))
 	unverified := webhook.Delivery{Source: "github", Type: "unverified"}
-	body, status := webhook.ReadBody(r, MaxWebhookBytes)
+	b, status := webhook.ReadBody(r, webhook.MaxBodyBytes)
 	if status != 0 {
-		unverified.Count("bad_request")
+		unverified.Count(webhook.ReadResult(status))
 		return status
 	}
+	defer b.Release()
+	body := b.Data
 	if err := github.VerifySignature(s.opts.App.WebhookSecret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
 		log.Warn("github webhook refused: bad signature", zap.Error(err))
 		unverified.Count("refused")

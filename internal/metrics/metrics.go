@@ -39,6 +39,21 @@ var (
 		Help: "Webhook deliveries by source (github, nango), type and result (applied, duplicate, ignored, refused, bad_request, failed).",
 	}, []string{"source", "type", "result"})
 
+	// WebhookBodyBytes is the bytes of webhook bodies held in memory until
+	// their signature is checked.
+	WebhookBodyBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: ns, Name: "webhook_body_bytes_in_flight",
+		Help: "Bytes of webhook bodies held in memory by this process while they are received and verified.",
+	})
+
+	// FlowsRefused counts flows (logins, links, App connects) refused by
+	// a limit: "client" (one address, per instance) or "shared" (every
+	// instance sharing the store).
+	FlowsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "flows_refused_total",
+		Help: "Sign-in, link and connect flows refused by a limit, by scope (client, shared).",
+	}, []string{"scope"})
+
 	// ForwardQueueDepth is the number of webhooks waiting for delivery to
 	// the application (sync_forward).
 	ForwardQueueDepth = prometheus.NewGauge(prometheus.GaugeOpts{
@@ -68,7 +83,7 @@ var (
 	LookupError   = SessionLookups.WithLabelValues("error")
 )
 
-var all = []prometheus.Collector{Logins, SessionLookups, StoreDuration, Webhooks, ForwardQueueDepth, Forwarded, TokenRefreshes}
+var all = []prometheus.Collector{Logins, SessionLookups, StoreDuration, Webhooks, WebhookBodyBytes, FlowsRefused, ForwardQueueDepth, Forwarded, TokenRefreshes}
 
 // Register adds the metrics to reg (Caddy's registry of the config being
 // loaded). Registering them again, as every handler of a config does, is

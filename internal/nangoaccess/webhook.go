@@ -17,11 +17,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
-// MaxWebhookBytes bounds a webhook body. Auth and sync webhooks are
-// small; a forward webhook carries the provider's body (GitHub's are at
-// most 25 MB, App events far smaller).
-const MaxWebhookBytes = 5 << 20
-
 // deliveryTTL is how long a delivery is remembered, far longer than Nango
 // retries (3 attempts within about 10 s).
 const deliveryTTL = 7 * 24 * time.Hour
@@ -38,11 +33,13 @@ var forwardedHeaders = []string{nango.SignatureHeader, "X-GitHub-Event", "X-GitH
 // forward webhooks for the application before acknowledging them.
 func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
 	unverified := webhook.Delivery{Source: "nango", Type: "unverified"}
-	body, status := webhook.ReadBody(r, MaxWebhookBytes)
+	b, status := webhook.ReadBody(r, webhook.MaxBodyBytes)
 	if status != 0 {
-		unverified.Count("bad_request")
+		unverified.Count(webhook.ReadResult(status))
 		return status
 	}
+	defer b.Release()
+	body := b.Data
 	if err := nango.VerifySignature(body, r.Header, s.opts.WebhookKeys...); err != nil {
 		s.opts.Logger.Warn("nango webhook refused: bad signature", zap.Error(err))
 		unverified.Count("refused")

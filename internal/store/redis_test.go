@@ -50,6 +50,10 @@ func (p prefixed) Take(ctx context.Context, key string) ([]byte, error) {
 	return p.s.Take(ctx, p.prefix+key)
 }
 
+func (p prefixed) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	return p.s.Incr(ctx, p.prefix+key, ttl)
+}
+
 func (p prefixed) Delete(ctx context.Context, key string) error {
 	return p.s.Delete(ctx, p.prefix+key)
 }

@@ -65,6 +65,12 @@ type Store interface {
 	// A missing key reports false and is not created.
 	CompareAndExpire(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 
+	// Incr adds one to the counter at key and returns its new value. A
+	// missing key starts from zero and expires after ttl (which must be
+	// > 0); incrementing does not change the time to live. A key holding
+	// something other than a decimal counter is an error.
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

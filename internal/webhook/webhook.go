@@ -1,10 +1,10 @@
 // Package webhook holds what Gatehouse's webhook receivers (GitHub App,
-// Nango) share: reading a bounded body, and applying each delivery once.
+// Nango) share: reading a body within a memory budget, and applying each
+// delivery once.
 package webhook
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"time"
 
@@ -13,19 +13,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
-
-// ReadBody reads r's body, at most max bytes. On failure it returns the
-// status to answer with (400, or 413 for a larger body).
-func ReadBody(r *http.Request, max int64) ([]byte, int) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
-	if err != nil {
-		return nil, http.StatusBadRequest
-	}
-	if int64(len(body)) > max {
-		return nil, http.StatusRequestEntityTooLarge
-	}
-	return body, 0
-}
 
 // ApplyOnce runs apply for a verified delivery unless a delivery with the
 // same key was applied before, and returns the status to answer with. The

@@ -3,8 +3,6 @@ package webhook_test
 import (
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,19 +13,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
-
-func TestReadBody(t *testing.T) {
-	for _, c := range []struct {
-		body   string
-		status int
-	}{{"", 0}, {"12345", 0}, {"123456", http.StatusRequestEntityTooLarge}} {
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
-		got, status := webhook.ReadBody(r, 5)
-		if status != c.status || status == 0 && string(got) != c.body {
-			t.Errorf("%q: %q, %d; want status %d", c.body, got, status, c.status)
-		}
-	}
-}
 
 func TestApplyOnce(t *testing.T) {
 	st := store.NewMemory()

@@ -62,6 +62,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CompareAndDeleteConcurrent", testCompareAndDeleteConcurrent},
 		{"CompareAndExpire", testCompareAndExpire},
 		{"CompareAndExpireTTL", testCompareAndExpireTTL},
+		{"Incr", testIncr},
+		{"IncrConcurrent", testIncrConcurrent},
 		{"Ping", testPing},
 		{"CancelledContext", testCancelledContext},
 	}
@@ -387,6 +389,7 @@ func testCancelledContext(t *testing.T, s store.Store) {
 			_, err := s.CompareAndExpire(ctx, "k", []byte("v"), longTTL)
 			return err
 		}},
+		{"Incr", func() error { _, err := s.Incr(ctx, "n", longTTL); return err }},
 		{"Ping", func() error { return s.Ping(ctx) }},
 	}
 	for _, c := range calls {
@@ -399,6 +402,9 @@ func testCancelledContext(t *testing.T, s store.Store) {
 	wantValue(t, s, "k", "v")
 	if _, err := s.Get(t.Context(), "nx", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetNX with a cancelled context stored a value (Get: %v)", err)
+	}
+	if _, err := s.Get(t.Context(), "n", 0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Incr with a cancelled context created a counter (Get: %v)", err)
 	}
 	wantMembers(t, s, "set")
 }
@@ -435,4 +441,53 @@ func waitGone(t *testing.T, s store.Store, key string, since time.Time) time.Dur
 		}
 		time.Sleep(pollEvery)
 	}
+}
+
+// testIncr: a counter starts at one, counts up, keeps the time to live
+// it was created with, starts again after it expires, and refuses a bad
+// ttl and a key holding a set or a non-number.
+func testIncr(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for want := int64(1); want <= 3; want++ {
+		n, err := s.Incr(ctx, "n", shortTTL)
+		if err != nil || n != want {
+			t.Fatalf("Incr #%d = %d, %v", want, n, err)
+		}
+	}
+	wantValue(t, s, "n", "3")
+	start := time.Now()
+	waitGone(t, s, "n", start)
+	if n, err := s.Incr(ctx, "n", longTTL); err != nil || n != 1 {
+		t.Fatalf("Incr after expiry = %d, %v; want 1", n, err)
+	}
+	if _, err := s.Incr(ctx, "m", 0); err == nil {
+		t.Error("Incr with ttl 0 succeeded")
+	}
+	if err := s.SetAdd(ctx, "set", longTTL, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Incr(ctx, "set", longTTL); !errors.Is(err, store.ErrWrongType) {
+		t.Errorf("Incr on a set = %v; want ErrWrongType", err)
+	}
+	mustSet(t, s, "text", "abc", longTTL)
+	if _, err := s.Incr(ctx, "text", longTTL); err == nil {
+		t.Error("Incr on a non-number succeeded")
+	}
+	wantValue(t, s, "text", "abc")
+}
+
+// testIncrConcurrent: concurrent increments are all counted.
+func testIncrConcurrent(t *testing.T, s store.Store) {
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Incr(t.Context(), "n", longTTL); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	wantValue(t, s, "n", "50")
 }
