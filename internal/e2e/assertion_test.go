@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -131,7 +130,7 @@ func TestAssertionKeyRotationOnReload(t *testing.T) {
 	dir := t.TempDir()
 	keyA, _ := testsupport.WriteECKey(t, dir, "a.pem")
 	keyB, _ := testsupport.WriteECKey(t, dir, "b.pem")
-	c := config{admin: fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t)), extra: "assertion_key " + keyA}
+	c := config{admin: true, extra: "assertion_key " + keyA}
 	load(t, c)
 	b := testsupport.NewBrowser(t)
 	echo, tok := login(t, b, "/")
@@ -141,7 +140,7 @@ func TestAssertionKeyRotationOnReload(t *testing.T) {
 	}
 
 	c.extra = "assertion_key " + keyB + "\n\t\tprevious_assertion_keys " + keyA
-	caddyReload(t, c.admin, c.caddyfile())
+	caddyReload(t, adminAddr, c.caddyfile())
 	signedByB := upstreamHeaders(t, b, "/after-rotation").Get("X-Auth-Jwt")
 	if kid := jwtKeyID(t, signedByB); kid == jwtKeyID(t, signedByA) {
 		t.Fatalf("after the rotation the assertion is still signed with the old key (kid %s)", kid)
@@ -151,7 +150,7 @@ func TestAssertionKeyRotationOnReload(t *testing.T) {
 	}
 
 	c.extra = "assertion_key " + keyB
-	caddyReload(t, c.admin, c.caddyfile())
+	caddyReload(t, adminAddr, c.caddyfile())
 	if verifiesAgainstJWKS(t, signedByA) {
 		t.Fatal("the retired key's assertion still verifies once the key is dropped")
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
@@ -48,8 +48,11 @@ func runChildCaddy(path string) int {
 
 // startChildCaddy runs caddyfile in another process (this test binary,
 // re-executed) and waits until addr answers. The process is stopped when
-// the test ends; its output is in the test's log on failure.
-func startChildCaddy(t *testing.T, caddyfile, addr string) {
+// the test ends (and dies with this one, should it be killed); its output
+// is in the failure message. It returns an error only when the child
+// could not bind a port that was taken meanwhile: the caller tries again
+// with new ports.
+func startChildCaddy(t *testing.T, caddyfile, addr string) error {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "Caddyfile")
@@ -60,43 +63,61 @@ func startChildCaddy(t *testing.T, caddyfile, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	output := func() string {
+		b, _ := os.ReadFile(out.Name())
+		return string(b)
+	}
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childCaddyfileEnv+"="+path)
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// done is closed when the child has exited, waitErr then holds why;
+	// any number of waits may read it.
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	stopped := false
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+		if !stopped {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					t.Errorf("child Caddy (pid %d) survived SIGKILL for 5 s", cmd.Process.Pid)
+				}
+			}
 		}
 		out.Close()
 		if t.Failed() {
-			b, _ := os.ReadFile(out.Name())
-			t.Logf("child Caddy output:\n%s", b)
+			t.Logf("child Caddy output:\n%s", output())
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
+	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		resp, err := http.Get("http://" + addr + "/public/ready")
+		resp, err := client.Get("http://" + addr + "/public/ready")
 		if err == nil {
 			resp.Body.Close()
-			return
+			return nil
 		}
 		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(out.Name())
-			t.Fatalf("child Caddy exited: %v\n%s", err, b)
+		case <-done:
+			stopped = true
+			if testsupport.AddrInUse(errors.New(output())) {
+				return fmt.Errorf("child Caddy could not bind: %s", output())
+			}
+			t.Fatalf("child Caddy exited: %v\n%s", waitErr, output())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("child Caddy on %s did not answer: %v", addr, err)
+			t.Fatalf("child Caddy on %s did not answer within 30 s: %v\n%s", addr, err, output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -141,23 +162,19 @@ func instanceRequest(t *testing.T, instPort int, tok string) *http.Response {
 // end on the other, a session works on both, and a logout on either ends
 // it on both, cached copies included.
 func TestTwoInstancesBehindABalancer(t *testing.T) {
-	port = testsupport.FreePort(t) // the balancer: what users see
-	site = fmt.Sprintf("http://localhost:%d", port)
-	clientID = fmt.Sprintf("gatehouse-e2e-%d", port)
-	if err := idp.Provider.AddClient(devidp.Client{
-		ID: clientID, Secret: clientSecret,
-		RedirectURIs: []string{site + "/.gatehouse/callback/corp"},
-	}); err != nil {
-		t.Fatal(err)
-	}
 	if err := idp.Provider.SetAutoLogin("alice"); err != nil {
 		t.Fatal(err)
 	}
-	portA, portB := testsupport.FreePort(t), testsupport.FreePort(t)
-	startChildCaddy(t, "{\n\tadmin off\n\tpersist_config off\n}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
-	testsupport.LoadCaddyfile(t, fmt.Sprintf(`{
-	admin off
-	persist_config off
+	// The balancer (what users see) and instance A in this process,
+	// instance B in another; each port is tried again if taken meanwhile.
+	var portA, portB int
+	for attempt := 0; ; attempt++ {
+		usePort(t, testsupport.FreePort(t))
+		portA, portB = testsupport.FreePort(t), testsupport.FreePort(t)
+		err := startChildCaddy(t, "{\n\t"+testsupport.GlobalOptions("")+"}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
+		if err == nil {
+			err = testsupport.TryLoadCaddyfile(fmt.Sprintf(`{
+	%s
 	log default {
 		level ERROR
 	}
@@ -168,7 +185,16 @@ http://localhost:%d {
 		lb_policy round_robin
 	}
 }
-%s`, port, portA, portB, instanceSite("A", portA)), fmt.Sprintf("localhost:%d", port))
+%s`, testsupport.GlobalOptions(""), port, portA, portB, instanceSite("A", portA)))
+		}
+		if err == nil {
+			break
+		}
+		if !testsupport.AddrInUse(err) || attempt == 4 {
+			t.Fatal(err)
+		}
+	}
+	testsupport.WaitHTTP(t, fmt.Sprintf("http://localhost:%d/", port))
 	upstream.Reset()
 
 	// Logins through the balancer: record which instance began each and

@@ -15,12 +15,13 @@ import (
 )
 
 var (
-	redisSrv *testsupport.Redis
-	idp      *devidp.Server
-	upstream *testsupport.Upstream
-	port     int    // the site's port; new for every config, see load
-	site     string // http://localhost:PORT
-	clientID string // the OAuth client registered for this port
+	redisSrv  *testsupport.Redis
+	idp       *devidp.Server
+	upstream  *testsupport.Upstream
+	port      int    // the site's port; new for every config, see load
+	site      string // http://localhost:PORT
+	clientID  string // the OAuth client registered for this port
+	adminAddr string // Caddy's admin endpoint, for configs with admin set
 )
 
 const (
@@ -32,32 +33,34 @@ func TestMain(m *testing.M) {
 	if f := os.Getenv(childCaddyfileEnv); f != "" {
 		os.Exit(runChildCaddy(f))
 	}
-	os.Exit(run(m))
+	os.Exit(testsupport.Main(m, setup))
 }
 
-func run(m *testing.M) int {
-	cleanup, err := testsupport.IsolateCaddy()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+// setup starts what every test shares: Caddy's isolated directories, a
+// redis-server, the development provider and the upstream.
+func setup() (cleanup func(), err error) {
+	var done []func()
+	cleanup = func() {
+		for i := len(done) - 1; i >= 0; i-- {
+			done[i]()
+		}
 	}
-	defer cleanup()
-	redisSrv, err = testsupport.StartRedis()
+	isolated, err := testsupport.IsolateCaddy()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return cleanup, err
 	}
-	defer redisSrv.Close()
-
-	idp, err = devidp.Listen("127.0.0.1:0", devidp.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	done = append(done, isolated)
+	if redisSrv, err = testsupport.StartRedis(); err != nil {
+		return cleanup, err
 	}
-	defer idp.Close()
+	done = append(done, func() { redisSrv.Close() })
+	if idp, err = devidp.Listen("127.0.0.1:0", devidp.Options{}); err != nil {
+		return cleanup, err
+	}
+	done = append(done, func() { idp.Close() })
 	upstream = testsupport.NewUpstream()
-	defer upstream.Close()
-	return m.Run()
+	done = append(done, upstream.Close)
+	return cleanup, nil
 }
 
 // config describes one Caddyfile for a test.
@@ -69,7 +72,7 @@ type config struct {
 	alias      bool   // the site also answers as http://127.0.0.1:PORT
 	noOIDC     bool   // without the oidc provider "corp"
 	logTo      string // write Caddy's log, at DEBUG, to this file (default: errors to stderr)
-	admin      string // Caddy's admin endpoint address (default: admin off)
+	admin      bool   // Caddy's admin endpoint on, at adminAddr (default: off)
 }
 
 func (c config) caddyfile() string {
@@ -80,13 +83,12 @@ func (c config) caddyfile() string {
 	if c.storeBlock != "" {
 		store = c.storeBlock
 	}
-	admin := "off"
-	if c.admin != "" {
-		admin = c.admin
+	admin := ""
+	if c.admin {
+		admin = adminAddr
 	}
 	return fmt.Sprintf(`{
-	admin %s
-	persist_config off
+	%s
 	http_port %d
 	log default {
 		%s
@@ -104,7 +106,7 @@ http://localhost:%d%s {
 	%s
 	reverse_proxy %s
 }
-`, admin, port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+`, testsupport.GlobalOptions(admin), port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
 }
 
 func (c config) logging() string {
@@ -138,7 +140,25 @@ func aliasAddr(on bool) string {
 // connections could land on the previous config's server as it closes.
 func load(t *testing.T, c config) {
 	t.Helper()
-	port = testsupport.FreePort(t)
+	testsupport.LoadFresh(t, func() (string, string) {
+		usePort(t, testsupport.FreePort(t))
+		if c.admin {
+			adminAddr = fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t))
+		}
+		return c.caddyfile(), fmt.Sprintf("localhost:%d", port)
+	})
+	upstream.Reset()
+	if err := idp.Provider.SetAutoLogin("alice"); err != nil {
+		t.Fatal(err)
+	}
+	idp.Provider.MutateIDToken(nil)
+}
+
+// usePort makes p the site's port and registers the site's OAuth client
+// with the development provider.
+func usePort(t *testing.T, p int) {
+	t.Helper()
+	port = p
 	site = fmt.Sprintf("http://localhost:%d", port)
 	clientID = fmt.Sprintf("gatehouse-e2e-%d", port)
 	if err := idp.Provider.AddClient(devidp.Client{
@@ -147,12 +167,6 @@ func load(t *testing.T, c config) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	testsupport.LoadCaddyfile(t, c.caddyfile(), fmt.Sprintf("localhost:%d", port))
-	upstream.Reset()
-	if err := idp.Provider.SetAutoLogin("alice"); err != nil {
-		t.Fatal(err)
-	}
-	idp.Provider.MutateIDToken(nil)
 }
 
 // both runs f once with the memory store and once with Redis.

@@ -23,15 +23,6 @@ func shortIdP(t *testing.T, tokenTTL time.Duration, store, extra string) *devidp
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	port = testsupport.FreePort(t)
-	site = fmt.Sprintf("http://localhost:%d", port)
-	if err := p.Provider.AddClient(devidp.Client{ID: "short-client", Secret: "short-secret",
-		RedirectURIs: []string{site + "/.gatehouse/callback/short"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Provider.SetAutoLogin("alice"); err != nil {
-		t.Fatal(err)
-	}
 	c := config{store: store, extra: fmt.Sprintf(`provider oidc short {
 			issuer %s
 			client_id short-client
@@ -39,13 +30,17 @@ func shortIdP(t *testing.T, tokenTTL time.Duration, store, extra string) *devidp
 		}
 		pass_access_token
 		%s`, p.URL, extra)}
-	// load picks its own port; keep the one the client is registered for.
-	clientID = fmt.Sprintf("gatehouse-e2e-%d", port)
-	if err := idp.Provider.AddClient(devidp.Client{ID: clientID, Secret: clientSecret,
-		RedirectURIs: []string{site + "/.gatehouse/callback/corp"}}); err != nil {
+	if err := p.Provider.SetAutoLogin("alice"); err != nil {
 		t.Fatal(err)
 	}
-	testsupport.LoadCaddyfile(t, c.caddyfile(), fmt.Sprintf("localhost:%d", port))
+	testsupport.LoadFresh(t, func() (string, string) {
+		usePort(t, testsupport.FreePort(t))
+		if err := p.Provider.AddClient(devidp.Client{ID: "short-client", Secret: "short-secret",
+			RedirectURIs: []string{site + "/.gatehouse/callback/short"}}); err != nil {
+			t.Fatal(err)
+		}
+		return c.caddyfile(), fmt.Sprintf("localhost:%d", port)
+	})
 	upstream.Reset()
 	return p
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // RedisMain starts a Redis for a package's tests, stores it in *out, runs
-// the tests and closes it, returning the exit code. Use it from TestMain:
+// the tests (under Main) and closes it, returning the exit code. Use it
+// from TestMain:
 //
 //	var testRedis *testsupport.Redis
 //
@@ -15,18 +16,22 @@ import (
 //
 // If the server cannot start, no test runs and the code is 1.
 func RedisMain(m *testing.M, out **Redis) int {
-	r, err := StartRedis()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	*out = r
-	code := m.Run()
-	if err := r.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		if code == 0 {
-			code = 1
+	closeErr := false
+	code := Main(m, func() (func(), error) {
+		r, err := StartRedis()
+		if err != nil {
+			return nil, err
 		}
+		*out = r
+		return func() {
+			if err := r.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				closeErr = true
+			}
+		}, nil
+	})
+	if code == 0 && closeErr {
+		code = 1
 	}
 	return code
 }
