@@ -111,8 +111,14 @@ type state struct {
 var topLevel = newTable("",
 	subdirective[state]{name: "secret", parse: func(c *cursor, s *state) error {
 		v, err := c.secretValue("{env.GATEHOUSE_SECRET}")
+		if err != nil {
+			return err
+		}
+		if err := checkSecret(c, v); err != nil {
+			return err
+		}
 		s.h.Secret = v
-		return err
+		return nil
 	}},
 	subdirective[state]{name: "assertion_key", parse: func(c *cursor, s *state) error {
 		v, err := c.oneValue("/etc/gatehouse/assertion.pem")
@@ -175,7 +181,7 @@ var topLevel = newTable("",
 		return err
 	}},
 	subdirective[state]{name: "title", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue(`"Acme sign-in"`)
+		v, err := c.oneValue(`"Acme"`)
 		s.h.Title = v
 		return err
 	}},
@@ -723,7 +729,17 @@ var providerBlock = newTable("provider", providerSubs(
 		p.HostedDomain = v
 		return nil
 	}},
-	providerString("tenant", func(p *module.ProviderConfig) *string { return &p.Tenant }),
+	subdirective[module.ProviderConfig]{name: "tenant", parse: func(c *cursor, p *module.ProviderConfig) error {
+		v, err := c.oneValue(providerExamples["tenant"])
+		if err != nil {
+			return err
+		}
+		if err := checkTenant(c, v); err != nil {
+			return err
+		}
+		p.Tenant = v
+		return nil
+	}},
 	urlField("auth_url", providerExamples["auth_url"], func(p *module.ProviderConfig) *string { return &p.AuthURL }),
 	urlField("token_url", providerExamples["token_url"], func(p *module.ProviderConfig) *string { return &p.TokenURL }),
 	urlField("userinfo_url", providerExamples["userinfo_url"], func(p *module.ProviderConfig) *string { return &p.UserinfoURL }),
@@ -767,6 +783,10 @@ func claimPath(name string, field func(*module.ClaimsConfig) *string) subdirecti
 			if part == "" || strings.ContainsAny(part, " {}[]\"") {
 				return c.errf("claims %s must be a dot-separated path into the userinfo JSON such as data.user.%s; got %q", name, name, v)
 			}
+		}
+		if v == "id_token" || strings.HasPrefix(v, "id_token.") {
+			return c.errf("claims %s: %q would read an id_token, which provider oauth2 does not use; "+
+				"give a path into the userinfo JSON such as data.user.%s (for an id_token use provider oidc)", name, v, name)
 		}
 		*field(cl) = v
 		return nil
@@ -963,6 +983,10 @@ func parseGitHubApp(c *cursor, s *state) error {
 		if f.value == "" {
 			return c.errf("github_app needs %s in its block, e.g. %s %s", f.name, f.name, gitHubAppExamples[f.name])
 		}
+	}
+	if tok, ok := seen["private_key_file"]; ok && app.AppID == "" {
+		return errAt(tok, "github_app private_key_file needs app_id, the App's numeric ID from its settings page, "+
+			"e.g. app_id %s", gitHubAppExamples["app_id"])
 	}
 	s.h.GitHubApp = app
 	return nil

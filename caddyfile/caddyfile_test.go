@@ -162,7 +162,7 @@ func keys(m map[string][]string) []string {
 // TestParseDirect exercises Parse on a dispenser, as other packages may.
 func TestParseDirect(t *testing.T) {
 	h, err := gcf.Parse(cf.NewTestDispenser(`gatehouse {
-		secret s
+		secret 0123456789abcdef0123456789abcdef
 		provider oidc {
 			issuer https://login.example.com
 			client_id c
@@ -171,7 +171,7 @@ func TestParseDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Secret != "s" || len(h.Providers) != 1 || h.Providers[0].Name != "oidc" {
+	if h.Secret != "0123456789abcdef0123456789abcdef" || len(h.Providers) != 1 || h.Providers[0].Name != "oidc" {
 		t.Errorf("unexpected handler %+v", h)
 	}
 	if _, err := gcf.Parse(cf.NewTestDispenser("")); err == nil ||

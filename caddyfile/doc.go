@@ -145,7 +145,12 @@
 // (numbers, durations, paths, header and cookie names, same_site, the allow
 // kind, provider types and names) take no placeholders and are checked
 // then; use the Caddyfile's own {$VAR} or {$VAR:default} to fill them from
-// the environment. Every error names the file and line.
+// the environment. Every error this adapter reports names the file and
+// line. What it cannot see — the values of placeholders and the key files
+// (assertion_key, previous_assertion_keys, github_app private_key_file,
+// read on the machine that runs Caddy) — the module checks when it is
+// provisioned; those errors start with "gatehouse:" and name the
+// subdirective and, for a value a placeholder left empty, the placeholder.
 //
 // Secrets (secret, connections_secret, every client_secret,
 // consumer_secret, webhook_secret and previous_webhook_secret, nango's
@@ -163,8 +168,9 @@
 // # Subdirectives
 //
 // secret: the key material from which cookie, CSRF and encryption keys are
-// derived, at least 32 bytes once placeholders are resolved. Instances that
-// share a store must share it. Required.
+// derived, at least 32 bytes once placeholders are resolved (a secret
+// written literally is checked here). Instances that share a store must
+// share it. Required.
 //
 // store: where sessions and login state live. `store memory` (the default)
 // keeps them in this process only. `store redis` uses Redis: with no
@@ -315,9 +321,10 @@
 // connections_secret: the shared secret of that token endpoint; without it
 // the endpoint is off.
 //
-// title, logo: the title of Gatehouse's pages (default "Sign in") and a
-// logo shown atop them: a path on the site, an https URL or a
-// data:image/ URL (its origin is added to the pages' img-src).
+// title, logo: the name of the site, shown after each page's own title
+// in the browser tab of Gatehouse's pages ("Sign out · Acme"; default:
+// none), and a logo shown atop them: a path on the site, an https URL or
+// a data:image/ URL (its origin is added to the pages' img-src).
 //
 // cookie: the session cookie.
 //

@@ -36,11 +36,11 @@ var errorCases = []struct {
 		"gatehouse needs a block, opened on the same line", 2},
 	{"missing secret", inSite(okProvider),
 		"gatehouse needs a secret of at least 32 bytes, e.g. secret {env.GATEHOUSE_SECRET}", 2},
-	{"missing provider", inSite("secret s\nstore memory"),
+	{"missing provider", inSite("secret {env.GATEHOUSE_SECRET}\nstore memory"),
 		"gatehouse needs at least one provider, e.g. provider oidc { issuer https://login.example.com ... client_id ... } or provider github { client_id ... client_secret ... }", 2},
-	{"github_app without provider", inSite("secret s\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}"),
+	{"github_app without provider", inSite("secret {env.GATEHOUSE_SECRET}\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}"),
 		"gatehouse needs at least one provider to sign users in; github_app and nango with login_integration off only connect their repositories. Add e.g. provider github { client_id ... client_secret ... }", 2},
-	{"unknown subdirective", inSite("secret s\nsessions {\nlifetime 1h\n}"),
+	{"unknown subdirective", inSite("secret {env.GATEHOUSE_SECRET}\nsessions {\nlifetime 1h\n}"),
 		`unknown gatehouse subdirective "sessions"; valid ones are: secret, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, logins_per_minute, cookie, headers, external_url, redirect_domains`, 4},
 
 	// Single values.
@@ -52,7 +52,11 @@ var errorCases = []struct {
 		"secret must not be empty, e.g. secret {env.GATEHOUSE_SECRET}", 3},
 	{"secret with block", inSite("secret s {\nvalue x\n}"),
 		"secret takes no block; write its value on the same line", 3},
-	{"secret twice", inSite("secret a\nstore memory\nsecret b"),
+	{"secret too short", inSite("secret s3cret\n" + okProvider),
+		"secret is 6 bytes; it must be at least 32: generate one with openssl rand -base64 48 and pass it as secret {env.GATEHOUSE_SECRET}", 3},
+	{"secret too short, further down", inSite("store memory\n\nsecret 0123456789abcdef0123456789abcde\n" + okProvider),
+		"secret is 31 bytes; it must be at least 32", 5},
+	{"secret twice", inSite("secret {env.A}\nstore memory\nsecret {env.B}"),
 		"secret is already set at line 3; set it only once", 5},
 	{"prefix twice", inSite("prefix /a\nprefix /b"),
 		"prefix is already set at line 3; set it only once", 4},
@@ -94,6 +98,10 @@ var errorCases = []struct {
 		`store redis url: "cache.internal" is not a Redis URL`, 4},
 	{"redis url without value", inSite("store redis {\nurl\n}"),
 		"store redis url needs exactly one value, e.g. url redis://127.0.0.1:6379/0", 4},
+	{"store redis url with a bad database", inSite("store redis redis://cache:6379/zero"),
+		`store redis: url redis://cache:6379/zero: redis: invalid database number: "zero"`, 3},
+	{"redis url with a bad path", inSite("store redis {\n\nurl rediss://cache:6380/0/1\n}"),
+		`store redis url: url rediss://cache:6380/0/1: redis: invalid URL path: /0/1`, 5},
 	{"redis url twice", inSite("store redis {\nurl redis://a\nurl redis://b\n}"),
 		"store redis url is already set at line 4; set it only once", 5},
 	{"redis address without value", inSite("store redis {\naddress\n}"),
@@ -176,12 +184,16 @@ var errorCases = []struct {
 		`provider oauth2 "custom" does not take issuer; it takes: auth_url, token_url, userinfo_url, client_id, client_secret, scopes, claims, redirect_url, label, timeout`, 4},
 	{"provider oauth2 bad claim path", inSite("provider oauth2 custom {\nclaims {\nid data..id\n}\n}"),
 		`claims id must be a dot-separated path into the userinfo JSON such as data.user.id; got "data..id"`, 5},
+	{"provider oauth2 claim from an id_token", inSite("provider oauth2 custom {\nclaims {\nid sub\nemail id_token.email\n}\n}"),
+		`claims email: "id_token.email" would read an id_token, which provider oauth2 does not use; give a path into the userinfo JSON such as data.user.email (for an id_token use provider oidc)`, 6},
 	{"provider oauth2 empty claims", inSite("provider oauth2 custom {\nclaims {\n}\n}"),
 		`claims needs a block, opened on the same line, naming at least one of id, login, email, email_verified, name, avatar`, 4},
 	{"provider oauth2 unknown claim", inSite("provider oauth2 custom {\nclaims {\npicture p\n}\n}"),
 		`unknown claims subdirective "picture"; valid ones are: id, login, email, email_verified, name, avatar`, 5},
 	{"provider microsoft hosted_domain", inSite("provider microsoft {\nhosted_domain example.com\n}"),
 		`provider microsoft "microsoft" does not take hosted_domain; it takes: client_id, client_secret, scopes, base_url, redirect_url, label, timeout, tenant`, 4},
+	{"provider microsoft tenant url", inSite("provider microsoft {\ntenant https://login.microsoftonline.com/contoso\n}"),
+		`provider tenant "https://login.microsoftonline.com/contoso" must be common, organizations, consumers, or a tenant id or domain such as contoso.onmicrosoft.com`, 4},
 	{"provider gitee tenant", inSite("provider gitee {\ntenant x\n}"),
 		`provider gitee "gitee" does not take tenant; it takes: client_id, client_secret, scopes, base_url, redirect_url, label, timeout`, 4},
 	{"provider gitlab without secret", inSite("provider gitlab {\nclient_id c\n}"),
@@ -196,7 +208,7 @@ var errorCases = []struct {
 		`provider name "corp" is already used at line 3; give each provider its own name: provider <type> <name>`, 7},
 	{"provider duplicate default name", inSite(okProvider + "\n" + okProvider),
 		`provider name "oidc" is already used at line 3; give each provider its own name: provider <type> <name>`, 7},
-	{"provider without issuer", inSite("secret s\nprovider oidc corp {\nclient_id c\n}"),
+	{"provider without issuer", inSite("secret {env.GATEHOUSE_SECRET}\nprovider oidc corp {\nclient_id c\n}"),
 		`provider oidc "corp" needs issuer in its block, e.g. issuer https://login.example.com`, 4},
 	{"provider without block", inSite("provider oidc"),
 		`provider oidc "oidc" needs issuer in its block, e.g. issuer https://login.example.com`, 3},
@@ -242,7 +254,7 @@ var errorCases = []struct {
 		`provider github "ghe": issuer is for oidc providers; GitHub needs only client_id and client_secret (base_url for GitHub Enterprise)`, 4},
 	{"github without client_id", inSite("provider github {\nclient_secret s\n}"),
 		`provider github "github" needs client_id in its block, e.g. client_id {env.GITHUB_CLIENT_ID}`, 3},
-	{"github without client_secret", inSite("secret s\nprovider github ghe {\nclient_id c\nbase_url https://github.example.com\n}"),
+	{"github without client_secret", inSite("secret {env.GATEHOUSE_SECRET}\nprovider github ghe {\nclient_id c\nbase_url https://github.example.com\n}"),
 		`provider github "ghe" needs client_secret in its block, e.g. client_secret {env.GITHUB_CLIENT_SECRET}`, 4},
 	{"github without block", inSite("provider github"),
 		`provider github "github" needs client_id in its block, e.g. client_id {env.GITHUB_CLIENT_ID}`, 3},
@@ -387,7 +399,7 @@ var errorCases = []struct {
 		"nango needs a block, opened on the same line, with at least secret_key and webhook_secret", 3},
 	{"nango without secret_key", inSite("nango {\nwebhook_secret w\n}"),
 		"nango needs secret_key in its block, e.g. secret_key {env.NANGO_SECRET_KEY}", 3},
-	{"nango without webhook_secret", inSite("secret s\nnango {\nsecret_key k\n}"),
+	{"nango without webhook_secret", inSite("secret {env.GATEHOUSE_SECRET}\nnango {\nsecret_key k\n}"),
 		"nango needs webhook_secret in its block, e.g. webhook_secret {env.NANGO_WEBHOOK_SECRET}", 4},
 	{"nango unknown", inSite("nango {\nsigning_key k\n}"),
 		`unknown nango subdirective "signing_key"; valid ones are: secret_key, base_url, connect_url, webhook_secret, previous_webhook_secret, login_integration, repo_integration, syncs, sync_forward, label, github_api_url, recheck_interval`, 4},
@@ -395,17 +407,17 @@ var errorCases = []struct {
 		`nango login_integration must be the integration's unique key from Nango's dashboard (letters, digits, - and _), or off; e.g. login_integration github; got "git hub"`, 4},
 	{"nango same integrations", inSite("nango {\nsecret_key k\nwebhook_secret w\nrepo_integration github\n}"),
 		`nango: login_integration and repo_integration must be two integrations (a GitHub OAuth App for sign-in, a GitHub App for repositories); both are "github"`, 6},
-	{"nango both off", inSite("secret s\n" + okProvider + "\nnango {\nsecret_key k\nwebhook_secret w\nlogin_integration off\nrepo_integration off\n}"),
+	{"nango both off", inSite("secret {env.GATEHOUSE_SECRET}\n" + okProvider + "\nnango {\nsecret_key k\nwebhook_secret w\nlogin_integration off\nrepo_integration off\n}"),
 		"nango: login_integration and repo_integration are both off; turn one on, add a connection of type nango, or remove the nango block", 12},
 	{"nango syncs empty", inSite("nango {\nsyncs\n}"),
 		"syncs needs at least one sync name, e.g. syncs repos", 4},
 	{"nango sync_forward not a URL", inSite("nango {\nsync_forward localhost:3000\n}"),
 		`nango sync_forward must be an http(s) URL such as http://localhost:3000/nango-webhooks (no query); got "localhost:3000"`, 4},
-	{"nango with github_app", inSite("secret s\n" + okProvider + "\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}\nnango {\nsecret_key k\nwebhook_secret w\n}"),
+	{"nango with github_app", inSite("secret {env.GATEHOUSE_SECRET}\n" + okProvider + "\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}\nnango {\nsecret_key k\nwebhook_secret w\n}"),
 		"nango and github_app both connect repositories; keep one of them (with Nango, the GitHub App is Nango's github-app-oauth integration)", 13},
-	{"nango login and provider named nango", inSite("secret s\nprovider oidc nango {\nissuer https://login.example.com\nclient_id c\n}\nnango {\nsecret_key k\nwebhook_secret w\n}"),
+	{"nango login and provider named nango", inSite("secret {env.GATEHOUSE_SECRET}\nprovider oidc nango {\nissuer https://login.example.com\nclient_id c\n}\nnango {\nsecret_key k\nwebhook_secret w\n}"),
 		`provider name "nango" is taken by the nango login (/.gatehouse/login/nango); give the provider another name, e.g. provider oidc corp`, 4},
-	{"nango repos only without provider", inSite("secret s\nnango {\nsecret_key k\nwebhook_secret w\nlogin_integration off\n}"),
+	{"nango repos only without provider", inSite("secret {env.GATEHOUSE_SECRET}\nnango {\nsecret_key k\nwebhook_secret w\nlogin_integration off\n}"),
 		"gatehouse needs at least one provider to sign users in; github_app and nango with login_integration off only connect their repositories. Add e.g. provider github { client_id ... client_secret ... }", 2},
 	{"nango recheck_interval too short", inSite("nango {\nrecheck_interval 10ms\n}"),
 		"nango recheck_interval must be at least 1s, e.g. recheck_interval 10m", 4},
@@ -435,9 +447,9 @@ var errorCases = []struct {
 		`connection auth_style must be basic (client_secret_basic) or post (client_secret_post); got "header"`, 5},
 	{"connection twice", inSite("connection n {\ntype nango\nintegration a\n}\nconnection n {\ntype nango\nintegration b\n}"),
 		`connection "n" is already declared at line 3`, 7},
-	{"connection nango without nango block", inSite("secret s\n" + okProvider + "\nconnection strava {\ntype nango\nintegration strava\n}"),
+	{"connection nango without nango block", inSite("secret {env.GATEHOUSE_SECRET}\n" + okProvider + "\nconnection strava {\ntype nango\nintegration strava\n}"),
 		"connection strava is of type nango, which needs the nango block (its secret_key and webhook_secret)", 8},
-	{"connections_secret without connections", inSite("secret s\n" + okProvider + "\nconnections_secret x"),
+	{"connections_secret without connections", inSite("secret {env.GATEHOUSE_SECRET}\n" + okProvider + "\nconnections_secret x"),
 		"connections_secret is only used by connections; add a connection block or remove it", 8},
 
 	// github_app.
@@ -453,10 +465,12 @@ var errorCases = []struct {
 		`unknown github_app subdirective "private_key"; valid ones are: app_id, client_id, client_secret, webhook_secret, private_key_file, base_url, api_url, recheck_interval`, 4},
 	{"github_app without client_id", inSite("github_app {\napp_id 1\nclient_secret s\nwebhook_secret w\n}"),
 		"github_app needs client_id in its block, e.g. client_id {env.GITHUB_APP_CLIENT_ID}", 3},
-	{"github_app without client_secret", inSite("secret s\ngithub_app {\nclient_id c\nwebhook_secret w\n}"),
+	{"github_app without client_secret", inSite("secret {env.GATEHOUSE_SECRET}\ngithub_app {\nclient_id c\nwebhook_secret w\n}"),
 		"github_app needs client_secret in its block, e.g. client_secret {env.GITHUB_APP_CLIENT_SECRET}", 4},
 	{"github_app without webhook_secret", inSite("github_app {\nclient_id c\nclient_secret s\n}"),
 		"github_app needs webhook_secret in its block, e.g. webhook_secret {env.GITHUB_WEBHOOK_SECRET}", 3},
+	{"github_app private_key_file without app_id", inSite("github_app {\nclient_id c\nclient_secret s\nprivate_key_file /etc/gatehouse/github-app.pem\nwebhook_secret w\n}"),
+		"github_app private_key_file needs app_id, the App's numeric ID from its settings page, e.g. app_id 123456", 6},
 	{"github_app app_id not a number", inSite("github_app {\napp_id my-app\n}"),
 		`github_app app_id must be the App's numeric ID from its settings page, e.g. app_id 123456; got "my-app"`, 4},
 	{"github_app app_id client id", inSite("github_app {\napp_id Iv23liABCDEF\n}"),
@@ -527,7 +541,7 @@ var errorCases = []struct {
 		"headers needs a block, opened on the same line, setting at least one of user_id, user, email, name, avatar, provider, groups, repos, jwt, access_token to a header name or off", 3},
 	{"headers unknown", inSite("headers {\nassertion off\n}"),
 		`unknown headers subdirective "assertion"; valid ones are: user_id, user, email, name, avatar, provider, groups, repos, jwt, access_token`, 4},
-	{"headers access_token without pass_access_token", inSite("secret s\n" + okProvider + "\nheaders {\naccess_token X-Token\n}"),
+	{"headers access_token without pass_access_token", inSite("secret {env.GATEHOUSE_SECRET}\n" + okProvider + "\nheaders {\naccess_token X-Token\n}"),
 		"headers access_token names the header of the access token, which is only sent with pass_access_token; add pass_access_token or remove access_token", 8},
 	{"pass_access_token value", inSite("pass_access_token X-Token"),
 		`pass_access_token takes no value; the header is named in headers { access_token X-Token }; unexpected "X-Token"`, 3},
@@ -582,5 +596,16 @@ func TestErrors(t *testing.T) {
 				t.Errorf("error %q names line %d, want %d", msg, got, tc.line)
 			}
 		})
+	}
+}
+
+// A secret filled in by {$VAR} is substituted as the Caddyfile is read, so
+// the adapter checks its length as it does a literal one, at its line.
+func TestShortSecretFromCaddyfileVariable(t *testing.T) {
+	t.Setenv("GATEHOUSE_TEST_CADDYFILE_SECRET", "short-one")
+	_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(inSite("secret {$GATEHOUSE_TEST_CADDYFILE_SECRET}\n"+okProvider)), nil)
+	if err == nil || !strings.Contains(err.Error(), "secret is 9 bytes; it must be at least 32") ||
+		!strings.Contains(err.Error(), "at Caddyfile:3") || strings.Contains(err.Error(), "short-one") {
+		t.Fatalf("error %v, want the length at line 3, without the secret", err)
 	}
 }

@@ -12,9 +12,9 @@ import (
 // never panics, and what it accepts has a secret and a way to sign in.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
-		"gatehouse {\n\tsecret s\n\tprovider oidc {\n\t\tissuer https://login.example.com\n\t\tclient_id c\n\t}\n}",
-		"gatehouse {\n\tsecret s\n\tnango {\n\t\tsecret_key k\n\t\twebhook_secret w\n\t}\n}",
-		"gatehouse {\n\tsecret s\n\tprovider oauth2 x {\n\t\tclaims {\n\t\t\tid a.b\n\t\t}\n\t}\n}",
+		"gatehouse {\n\tsecret 0123456789abcdef0123456789abcdef\n\tprovider oidc {\n\t\tissuer https://login.example.com\n\t\tclient_id c\n\t}\n}",
+		"gatehouse {\n\tsecret 0123456789abcdef0123456789abcdef\n\tnango {\n\t\tsecret_key k\n\t\twebhook_secret w\n\t}\n}",
+		"gatehouse {\n\tsecret 0123456789abcdef0123456789abcdef\n\tprovider oauth2 x {\n\t\tclaims {\n\t\t\tid a.b\n\t\t}\n\t}\n}",
 		"gatehouse {\n\tconnection g {\n\t\ttype oauth1\n\t}\n}",
 		"gatehouse {\n\tstore redis {\n\t\taddress a:1 b:2\n\t\tmaster_name m\n\t}\n}",
 		"gatehouse /x/* {\n\theaders {\n\t\tuser off\n\t}\n}",

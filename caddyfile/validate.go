@@ -8,8 +8,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/public"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
 // reason strips the package prefix from a validator's wrapped error.
@@ -143,8 +146,37 @@ func checkRedisURL(c *cursor, what, v string) error {
 			return c.errf("%s: %q is not a Redis URL; use redis://host:6379/0, rediss:// for TLS or unix:///path; "+
 				"for host:port write store redis { address <host:port> }", what, v)
 		}
+		// The store's own parser (port, database number...), so that what
+		// adapts also provisions. Its messages never show the password.
+		if err := (store.RedisOptions{URL: v}).Validate(); err != nil {
+			return c.errf("%s: %s", what, strings.TrimPrefix(err.Error(), "store: redis: "))
+		}
 	}
 	warnLiteralSecret(c.tok, what, urlPassword(v), "{env.REDIS_URL}", true)
+	return nil
+}
+
+// checkSecret checks the length of a secret written literally (or with
+// {$VAR}, which is substituted before the adapter runs). One with a
+// placeholder is checked at provision, once it is resolved.
+func checkSecret(c *cursor, v string) error {
+	if hasPlaceholder(v) || len(v) >= keys.MinSecretLen {
+		return nil
+	}
+	return c.errf("secret is %d bytes; it must be at least %d: generate one with openssl rand -base64 48 "+
+		"and pass it as secret {env.GATEHOUSE_SECRET}", len(v), keys.MinSecretLen)
+}
+
+// checkTenant checks a Microsoft tenant written literally with the
+// module's own rule.
+func checkTenant(c *cursor, v string) error {
+	if hasPlaceholder(v) {
+		return nil
+	}
+	if _, err := oauth2login.Preset("microsoft", "", oauth2login.PresetParams{Tenant: v}); err != nil {
+		return c.errf("provider tenant %q must be common, organizations, consumers, or a tenant id or domain "+
+			"such as contoso.onmicrosoft.com", v)
+	}
 	return nil
 }
 

@@ -19,7 +19,7 @@ import (
 // and the previous keys; without assertion_key the key comes from the
 // secret, with previous keys published besides it too.
 func TestProvisionAssertionKeys(t *testing.T) {
-	t.Setenv("GH_TEST_CLIENT_ID", "client")
+	providerEnv(t)
 	dir := t.TempDir()
 	current, key := testsupport.WriteECKey(t, dir, "current.pem")
 	previous, old := testsupport.WriteECKey(t, dir, "previous.pem")
@@ -51,7 +51,7 @@ func TestProvisionAssertionKeys(t *testing.T) {
 }
 
 func TestProvisionAssertionKeyErrors(t *testing.T) {
-	t.Setenv("GH_TEST_CLIENT_ID", "client")
+	providerEnv(t)
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.pem")
 	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {

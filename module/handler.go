@@ -89,8 +89,9 @@ type Handler struct {
 	// themselves. Default: false (no token ever reaches the upstream).
 	PassAccessToken bool `json:"pass_access_token,omitempty"`
 
-	// Title of Gatehouse's pages (chooser, errors, sign-out). Default:
-	// "Sign in".
+	// Name of the site, shown after each page's own title in the browser
+	// tab of Gatehouse's pages (chooser, errors, sign-out, connect), as in
+	// "Sign out · Acme". Default: none (the page's own title alone).
 	Title string `json:"title,omitempty"`
 
 	// Logo shown atop Gatehouse's pages: a path on the site, an https URL

@@ -23,16 +23,21 @@ func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.R
 		opts.Nango = ns.opts.Client
 	}
 	for _, c := range h.Connections {
-		r := func(v string) string { return repl.ReplaceKnown(v, "") }
+		res := &resolver{repl: repl, where: "connection " + c.Name + ": "}
+		r := res.get
 		opts.Connections = append(opts.Connections, linking.Config{
 			Name: c.Name, Kind: c.Type,
-			RequestTokenURL: r(c.RequestTokenURL), AuthorizeURL: r(c.AuthorizeURL), AccessTokenURL: r(c.AccessTokenURL),
-			ConsumerKey: r(c.ConsumerKey), ConsumerSecret: r(c.ConsumerSecret),
-			AuthURL: r(c.AuthURL), TokenURL: r(c.TokenURL), RevokeURL: r(c.RevokeURL),
-			ClientID: r(c.ClientID), ClientSecret: r(c.ClientSecret), Scopes: c.Scopes,
+			RequestTokenURL: r("request_token_url", c.RequestTokenURL), AuthorizeURL: r("authorize_url", c.AuthorizeURL),
+			AccessTokenURL: r("access_token_url", c.AccessTokenURL),
+			ConsumerKey:    r("consumer_key", c.ConsumerKey), ConsumerSecret: r("consumer_secret", c.ConsumerSecret),
+			AuthURL: r("auth_url", c.AuthURL), TokenURL: r("token_url", c.TokenURL), RevokeURL: r("revoke_url", c.RevokeURL),
+			ClientID: r("client_id", c.ClientID), ClientSecret: r("client_secret", c.ClientSecret), Scopes: c.Scopes,
 			AuthStyle:   linking.AuthStyle(c.AuthStyle),
-			Integration: r(c.Integration),
+			Integration: r("integration", c.Integration),
 		})
+		if res.err != nil {
+			return nil, res.err
+		}
 	}
 	svc, err := linking.New(opts)
 	if err != nil {

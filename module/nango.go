@@ -35,22 +35,34 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
 	}
 	ns := &nangoSettings{}
+	// previous_webhook_secret and label may resolve to nothing (no
+	// rotation under way; the default label); every other value set must
+	// not.
+	res := &resolver{repl: repl, where: "nango "}
 	client := &nango.Client{
-		BaseURL:   strings.TrimRight(repl.ReplaceKnown(cfg.BaseURL, ""), "/"),
-		SecretKey: repl.ReplaceKnown(cfg.SecretKey, ""),
+		BaseURL:   strings.TrimRight(res.get("base_url", cfg.BaseURL), "/"),
+		SecretKey: res.get("secret_key", cfg.SecretKey),
+	}
+	current := res.get("webhook_secret", cfg.WebhookSecret)
+	ns.opts.ConnectURL = strings.TrimRight(res.get("connect_url", cfg.ConnectURL), "/")
+	loginIntegration := res.get("login_integration", cfg.LoginIntegration)
+	repoIntegration := res.get("repo_integration", cfg.RepoIntegration)
+	ns.opts.Syncs = res.all("syncs", cfg.Syncs)
+	ns.syncForward = res.get("sync_forward", cfg.SyncForward)
+	ns.githubAPI = strings.TrimRight(res.get("github_api_url", cfg.GitHubAPIURL), "/")
+	if res.err != nil {
+		return nil, res.err
 	}
 	if client.SecretKey == "" {
 		return nil, errors.New("gatehouse: nango: secret_key is required (the environment's secret key)")
 	}
-	current := repl.ReplaceKnown(cfg.WebhookSecret, "")
 	if current == "" {
 		return nil, errors.New("gatehouse: nango: webhook_secret is required (the environment's webhook signing key)")
 	}
 	ns.opts.WebhookKeys = [][]byte{[]byte(current)}
-	if prev := repl.ReplaceKnown(cfg.PreviousWebhookSecret, ""); prev != "" {
+	if prev := res.optional(cfg.PreviousWebhookSecret); prev != "" {
 		ns.opts.WebhookKeys = append(ns.opts.WebhookKeys, []byte(prev))
 	}
-	ns.opts.ConnectURL = strings.TrimRight(repl.ReplaceKnown(cfg.ConnectURL, ""), "/")
 	for name, v := range map[string]string{"base_url": client.BaseURL, "connect_url": ns.opts.ConnectURL} {
 		if v == "" {
 			continue
@@ -60,8 +72,8 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 		}
 	}
 	ns.opts.Client = client
-	ns.opts.LoginIntegration = integration(repl.ReplaceKnown(cfg.LoginIntegration, ""), nangoaccess.DefaultLoginIntegration)
-	ns.opts.RepoIntegration = integration(repl.ReplaceKnown(cfg.RepoIntegration, ""), nangoaccess.DefaultRepoIntegration)
+	ns.opts.LoginIntegration = integration(loginIntegration, nangoaccess.DefaultLoginIntegration)
+	ns.opts.RepoIntegration = integration(repoIntegration, nangoaccess.DefaultRepoIntegration)
 	if ns.opts.LoginIntegration == "" && ns.opts.RepoIntegration == "" && !h.nangoConnections() {
 		return nil, errors.New("gatehouse: nango: login_integration and repo_integration are both off; turn one on or remove the nango block")
 	}
@@ -69,14 +81,13 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 		return nil, fmt.Errorf("gatehouse: nango: login_integration and repo_integration must be two integrations "+
 			"(a GitHub OAuth App for sign-in, a GitHub App for repositories); both are %q", ns.opts.LoginIntegration)
 	}
-	ns.opts.Syncs = replaceAll(repl, cfg.Syncs)
-	ns.opts.Label = repl.ReplaceKnown(cfg.Label, "")
-	if ns.syncForward = repl.ReplaceKnown(cfg.SyncForward, ""); ns.syncForward != "" {
+	ns.opts.Label = res.optional(cfg.Label)
+	if ns.syncForward != "" {
 		if err := checkHTTPURL(ns.syncForward); err != nil {
 			return nil, fmt.Errorf("gatehouse: nango: sync_forward: %w", err)
 		}
 	}
-	if ns.githubAPI = strings.TrimRight(repl.ReplaceKnown(cfg.GitHubAPIURL, ""), "/"); ns.githubAPI != "" {
+	if ns.githubAPI != "" {
 		if err := checkHTTPURL(ns.githubAPI); err != nil {
 			return nil, fmt.Errorf("gatehouse: nango: github_api_url: %w", err)
 		}

@@ -2,11 +2,11 @@ package module
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -50,6 +50,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 
 	secret := repl.ReplaceKnown(h.Secret, "")
+	if err := checkSecret(h.Secret, secret); err != nil {
+		return err
+	}
 	ring, err := keys.Derive(secret)
 	if err != nil {
 		return fmt.Errorf("gatehouse: secret: %w", err)
@@ -72,17 +75,27 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 
+	res := &resolver{repl: repl}
 	var external *url.URL
-	if h.ExternalURL != "" {
-		external, err = parseOrigin(repl.ReplaceKnown(h.ExternalURL, ""))
+	if v := res.get("external_url", h.ExternalURL); v != "" {
+		external, err = parseOrigin(v)
 		if err != nil {
-			return fmt.Errorf("gatehouse: external_url: %w", err)
+			return fmt.Errorf("gatehouse: external_url%s: %w", from(h.ExternalURL), err)
 		}
 	}
 
 	rules := make([]access.Rule, 0, len(h.Allow))
 	for _, a := range h.Allow {
-		rules = append(rules, access.Rule{Kind: a.Kind, Values: replaceAll(repl, a.Values)})
+		rules = append(rules, access.Rule{Kind: a.Kind, Values: res.all("allow "+a.Kind, a.Values)})
+	}
+	redirectDomains := res.all("redirect_domains", h.RedirectDomains)
+	connectionsSecret := res.get("connections_secret", h.ConnectionsSecret)
+	keyPrefix := "gatehouse:"
+	if h.Store != nil && h.Store.KeyPrefix != "" {
+		keyPrefix = res.get("store redis key_prefix", h.Store.KeyPrefix)
+	}
+	if res.err != nil {
+		return res.err
 	}
 	policy, err := access.New(rules)
 	if err != nil {
@@ -92,7 +105,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("gatehouse: public: %w", err)
 	}
-	redirects, err := redirect.New(replaceAll(repl, h.RedirectDomains))
+	redirects, err := redirect.New(redirectDomains)
 	if err != nil {
 		return fmt.Errorf("gatehouse: redirect_domains: %w", err)
 	}
@@ -115,14 +128,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 	st, release, err := h.openStore(repl)
 	if err != nil {
-		return fmt.Errorf("gatehouse: %w", err)
+		return err
 	}
 	h.releaseStore = release
 
-	keyPrefix := "gatehouse:"
-	if h.Store != nil && h.Store.KeyPrefix != "" {
-		keyPrefix = repl.ReplaceKnown(h.Store.KeyPrefix, "")
-	}
 	cacheTTL := session.DefaultCacheTTL
 	if h.SessionCache != 0 {
 		cacheTTL = time.Duration(h.SessionCache) // negative: off
@@ -183,7 +192,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		Nango:             nangoGate,
 		Brand:             pages.Brand{Title: repl.ReplaceKnown(h.Title, ""), Logo: repl.ReplaceKnown(h.Logo, "")},
 		Links:             links,
-		ConnectionsSecret: []byte(repl.ReplaceKnown(h.ConnectionsSecret, "")),
+		ConnectionsSecret: []byte(connectionsSecret),
 		Assertion:         signer,
 		States:            login.New(st, ring, keyPrefix),
 		Providers:         providers,
@@ -203,12 +212,36 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-func replaceAll(repl *caddy.Replacer, in []string) []string {
-	out := make([]string, len(in))
-	for i, v := range in {
-		out[i] = repl.ReplaceKnown(v, "")
+// checkSecret checks the secret, configured as raw and resolved to
+// secret, without ever showing it.
+func checkSecret(raw, secret string) error {
+	const gen = "openssl rand -base64 48"
+	switch {
+	case raw == "":
+		return fmt.Errorf("gatehouse: secret is required: at least %d bytes, e.g. secret {env.GATEHOUSE_SECRET} "+
+			"with GATEHOUSE_SECRET set to the output of %s", keys.MinSecretLen, gen)
+	case len(secret) >= keys.MinSecretLen:
+		return nil
+	case len(placeholders(raw)) == 0:
+		return fmt.Errorf("gatehouse: secret is %d bytes; it must be at least %d (generate one with %s "+
+			"and pass it as secret {env.GATEHOUSE_SECRET})", len(secret), keys.MinSecretLen, gen)
 	}
-	return out
+	var fix []string
+	for _, p := range placeholders(raw) {
+		if name, ok := strings.CutPrefix(p, "{env."); ok {
+			fix = append(fix, "set "+strings.TrimSuffix(name, "}"))
+		} else if path, ok := strings.CutPrefix(p, "{file."); ok {
+			fix = append(fix, "write it to "+strings.TrimSuffix(path, "}"))
+		} else {
+			fix = append(fix, "check "+p)
+		}
+	}
+	if secret == "" {
+		return fmt.Errorf("gatehouse: %w; it must be at least %d bytes (%s, e.g. %s)",
+			errEmpty("secret", raw), keys.MinSecretLen, strings.Join(fix, ", "), gen)
+	}
+	return fmt.Errorf("gatehouse: secret is %d bytes after placeholders are resolved; it must be at least %d (%s, e.g. %s)",
+		len(secret), keys.MinSecretLen, strings.Join(fix, ", "), gen)
 }
 
 // parseOrigin accepts scheme://host[:port] with nothing after it.
@@ -347,7 +380,18 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			return nil, nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", name)
 		}
 		seen[name] = true
-		clientID, clientSecret := repl.ReplaceKnown(pc.ClientID, ""), repl.ReplaceKnown(pc.ClientSecret, "")
+		// Every value the provider block sets must resolve to something:
+		// an empty hosted_domain or tenant would admit any account, an
+		// empty client_secret make a public client.
+		res := &resolver{repl: repl, where: "provider " + name + ": "}
+		clientID, clientSecret := res.get("client_id", pc.ClientID), res.get("client_secret", pc.ClientSecret)
+		issuer, baseURL, apiURL := res.get("issuer", pc.Issuer), res.get("base_url", pc.BaseURL), res.get("api_url", pc.APIURL)
+		authURL, tokenURL, userinfoURL := res.get("auth_url", pc.AuthURL), res.get("token_url", pc.TokenURL), res.get("userinfo_url", pc.UserinfoURL)
+		hostedDomain, tenant := res.get("hosted_domain", pc.HostedDomain), res.get("tenant", pc.Tenant)
+		redirectURL := res.get("redirect_url", pc.RedirectURL)
+		if res.err != nil {
+			return nil, nil, res.err
+		}
 		timeout, err := provider.Timeout(time.Duration(pc.Timeout))
 		if err != nil {
 			return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
@@ -357,7 +401,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 		case "oidc":
 			p, err := oidc.New(oidc.Config{
 				Name:         name,
-				Issuer:       repl.ReplaceKnown(pc.Issuer, ""),
+				Issuer:       issuer,
 				ClientID:     clientID,
 				ClientSecret: clientSecret,
 				Scopes:       pc.Scopes,
@@ -371,7 +415,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			if clientID == "" || clientSecret == "" {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: client_id and client_secret are required", name)
 			}
-			endpoints, err := githubEndpoints(repl, pc.BaseURL, pc.APIURL)
+			endpoints, err := githubEndpoints(baseURL, apiURL)
 			if err != nil {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
 			}
@@ -382,8 +426,8 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			if clientID == "" || clientSecret == "" {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: client_id and client_secret are required", name)
 			}
-			cfg := oidc.Google(name, clientID, clientSecret, repl.ReplaceKnown(pc.HostedDomain, ""), pc.Scopes)
-			if issuer := repl.ReplaceKnown(pc.Issuer, ""); issuer != "" {
+			cfg := oidc.Google(name, clientID, clientSecret, hostedDomain, pc.Scopes)
+			if issuer != "" {
 				// A Google-compatible issuer (a test double): its short
 				// form is accepted as Google's accounts.google.com is.
 				cfg.Issuer = issuer
@@ -397,8 +441,8 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			auth = p
 		case "oauth2":
 			cfg := oauth2login.Config{
-				Name: name, AuthURL: repl.ReplaceKnown(pc.AuthURL, ""), TokenURL: repl.ReplaceKnown(pc.TokenURL, ""),
-				UserinfoURL: repl.ReplaceKnown(pc.UserinfoURL, ""), ClientID: clientID, ClientSecret: clientSecret,
+				Name: name, AuthURL: authURL, TokenURL: tokenURL,
+				UserinfoURL: userinfoURL, ClientID: clientID, ClientSecret: clientSecret,
 				Scopes: pc.Scopes, Timeout: timeout,
 			}
 			if c := pc.Claims; c != nil {
@@ -412,8 +456,8 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 			auth = p
 		case "gitlab", "microsoft", "gitee", "feishu", "lark":
 			cfg, err := oauth2login.Preset(pc.Type, name, oauth2login.PresetParams{
-				ClientID: clientID, ClientSecret: clientSecret, Tenant: repl.ReplaceKnown(pc.Tenant, ""),
-				BaseURL: repl.ReplaceKnown(pc.BaseURL, ""), Scopes: pc.Scopes,
+				ClientID: clientID, ClientSecret: clientSecret, Tenant: tenant,
+				BaseURL: baseURL, Scopes: pc.Scopes,
 			})
 			if err != nil {
 				return nil, nil, fmt.Errorf("gatehouse: provider %s: %w", name, err)
@@ -434,10 +478,9 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 				label = l
 			}
 		}
-		redirectURL := repl.ReplaceKnown(pc.RedirectURL, "")
 		if redirectURL != "" {
 			if u, err := url.Parse(redirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				return nil, nil, fmt.Errorf("gatehouse: provider %s: redirect_url %q must be an absolute http(s) URL", name, redirectURL)
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: redirect_url%s %q must be an absolute http(s) URL", name, from(pc.RedirectURL), redirectURL)
 			}
 		}
 		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, Auth: auth, Timeout: timeout})
@@ -452,8 +495,9 @@ var defaultLabels = map[string]string{
 	"gitee": "Gitee", "feishu": "Feishu", "lark": "Lark",
 }
 
-func githubEndpoints(repl *caddy.Replacer, base, api string) (github.Endpoints, error) {
-	e := github.Endpoints{WebURL: repl.ReplaceKnown(base, ""), APIURL: repl.ReplaceKnown(api, "")}
+// githubEndpoints checks the (resolved) base_url and api_url of GitHub.
+func githubEndpoints(base, api string) (github.Endpoints, error) {
+	e := github.Endpoints{WebURL: base, APIURL: api}
 	for _, u := range []string{e.WebURL, e.APIURL} {
 		if u == "" {
 			continue
@@ -471,10 +515,16 @@ func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, erro
 	if cfg == nil {
 		return nil, nil
 	}
+	res := &resolver{repl: repl, where: "github_app "}
 	app := &githubaccess.AppConfig{
-		ClientID:      repl.ReplaceKnown(cfg.ClientID, ""),
-		ClientSecret:  repl.ReplaceKnown(cfg.ClientSecret, ""),
-		WebhookSecret: []byte(repl.ReplaceKnown(cfg.WebhookSecret, "")),
+		ClientID:      res.get("client_id", cfg.ClientID),
+		ClientSecret:  res.get("client_secret", cfg.ClientSecret),
+		WebhookSecret: []byte(res.get("webhook_secret", cfg.WebhookSecret)),
+	}
+	appID := res.get("app_id", cfg.AppID)
+	base, api := res.get("base_url", cfg.BaseURL), res.get("api_url", cfg.APIURL)
+	if res.err != nil {
+		return nil, res.err
 	}
 	if app.ClientID == "" || app.ClientSecret == "" {
 		return nil, errors.New("gatehouse: github_app: client_id and client_secret are required")
@@ -483,16 +533,21 @@ func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, erro
 		return nil, errors.New("gatehouse: github_app: webhook_secret is required (the secret set in the App's webhook settings)")
 	}
 	var err error
-	if app.Endpoints, err = githubEndpoints(repl, cfg.BaseURL, cfg.APIURL); err != nil {
+	if app.Endpoints, err = githubEndpoints(base, api); err != nil {
 		return nil, fmt.Errorf("gatehouse: github_app: %w", err)
 	}
-	if path := repl.ReplaceKnown(cfg.PrivateKeyFile, ""); path != "" {
-		pem, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("gatehouse: github_app: private_key_file: %w", err)
+	if cfg.PrivateKeyFile != "" {
+		if appID == "" {
+			return nil, errors.New("gatehouse: github_app app_id is required with private_key_file " +
+				"(the App's numeric ID, from its settings page)")
 		}
-		if app.App, err = github.ParseApp(repl.ReplaceKnown(cfg.AppID, ""), pem); err != nil {
-			return nil, fmt.Errorf("gatehouse: github_app: private_key_file %s: %w", path, err)
+		path, pem, err := readFile(repl, "private_key_file", cfg.PrivateKeyFile,
+			"download a private key from the App's settings page")
+		if err != nil {
+			return nil, fmt.Errorf("gatehouse: github_app %w", err)
+		}
+		if app.App, err = github.ParseApp(appID, pem); err != nil {
+			return nil, fmt.Errorf("gatehouse: github_app private_key_file %s%s: %w", path, from(cfg.PrivateKeyFile), err)
 		}
 	}
 	return app, nil
@@ -527,16 +582,23 @@ func (h *Handler) Cleanup() error {
 // assertionSigner signs X-Auth-Jwt with the configured key, or one
 // derived from secret, and publishes the previous keys besides it.
 func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*assertion.Signer, error) {
+	const genKey = "create one with openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out assertion.pem"
 	key, err := assertion.DeriveKey(secret)
 	if h.AssertionKey != "" {
-		key, err = readPEM(repl, "assertion_key", h.AssertionKey, assertion.ParsePrivateKey)
+		key, err = readPEM(repl, "assertion_key", h.AssertionKey, genKey, assertion.ParsePrivateKey)
+		if err == nil && key.Curve != elliptic.P256() {
+			err = fmt.Errorf("assertion_key%s: the key is on %s; it must be on P-256 (%s)", from(h.AssertionKey), key.Curve.Params().Name, genKey)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("gatehouse: %w", err)
 	}
 	var previous []*ecdsa.PublicKey
 	for _, p := range h.PreviousAssertionKeys {
-		pub, err := readPEM(repl, "previous_assertion_keys", p, assertion.ParsePublicKey)
+		pub, err := readPEM(repl, "previous_assertion_keys", p, "", assertion.ParsePublicKey)
+		if err == nil && pub.Curve != elliptic.P256() {
+			err = fmt.Errorf("previous_assertion_keys%s: the key is on %s; it must be on P-256", from(p), pub.Curve.Params().Name)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("gatehouse: %w", err)
 		}
@@ -544,22 +606,22 @@ func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*asserti
 	}
 	s, err := assertion.NewWithKeys(key, previous)
 	if err != nil {
-		return nil, fmt.Errorf("gatehouse: %w", err)
+		return nil, fmt.Errorf("gatehouse: assertion_key: %w", err)
 	}
 	return s, nil
 }
 
-// readPEM reads the key file at path (placeholders resolved) with parse.
-func readPEM[K any](repl *caddy.Replacer, field, path string, parse func([]byte) (K, error)) (K, error) {
+// readPEM reads the key file configured as raw for field with parse; fix
+// says what to do when the file does not exist.
+func readPEM[K any](repl *caddy.Replacer, field, raw, fix string, parse func([]byte) (K, error)) (K, error) {
 	var zero K
-	path = repl.ReplaceKnown(path, "")
-	data, err := os.ReadFile(path)
+	path, data, err := readFile(repl, field, raw, fix)
 	if err != nil {
-		return zero, fmt.Errorf("%s: %w", field, err)
+		return zero, err
 	}
 	k, err := parse(data)
 	if err != nil {
-		return zero, fmt.Errorf("%s %s: %w", field, path, err)
+		return zero, fmt.Errorf("%s %s%s: %w", field, path, from(raw), err)
 	}
 	return k, nil
 }

@@ -20,16 +20,24 @@ func provision(h *Handler) error {
 	return err
 }
 
+// oidcProvider is a provider whose credentials come from the environment
+// variables providerEnv sets.
 func oidcProvider() []ProviderConfig {
 	return []ProviderConfig{{Type: "oidc", Name: "corp", Issuer: "https://login.example.com", ClientID: "{env.GH_TEST_CLIENT_ID}", ClientSecret: "{env.GH_TEST_CLIENT_SECRET}"}}
+}
+
+// providerEnv sets the credentials of oidcProvider for the test.
+func providerEnv(t *testing.T) {
+	t.Helper()
+	t.Setenv("GH_TEST_CLIENT_ID", "client")
+	t.Setenv("GH_TEST_CLIENT_SECRET", "secret")
 }
 
 // Placeholders are resolved at provision time, so secrets can come from
 // the environment; what they resolve to is then checked.
 func TestProvisionResolvesPlaceholders(t *testing.T) {
 	t.Setenv("GH_TEST_SECRET", strings.Repeat("s", 40))
-	t.Setenv("GH_TEST_CLIENT_ID", "client")
-	t.Setenv("GH_TEST_CLIENT_SECRET", "secret")
+	providerEnv(t)
 	if err := provision(&Handler{Secret: "{env.GH_TEST_SECRET}", Providers: oidcProvider()}); err != nil {
 		t.Fatalf("secret from the environment: %v", err)
 	}
@@ -41,7 +49,7 @@ func TestProvisionResolvesPlaceholders(t *testing.T) {
 }
 
 func TestProvisionErrors(t *testing.T) {
-	t.Setenv("GH_TEST_CLIENT_ID", "client")
+	providerEnv(t)
 	secret := strings.Repeat("s", 40)
 	cases := map[string]struct {
 		h    Handler

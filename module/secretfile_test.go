@@ -134,8 +134,7 @@ func TestProvisionSecretsFromFiles(t *testing.T) {
 	defer srv.Close()
 
 	literal := &Handler{Secret: secret, Providers: oidcProvider()}
-	t.Setenv("GH_TEST_CLIENT_ID", "client")
-	t.Setenv("GH_TEST_CLIENT_SECRET", "secret")
+	providerEnv(t)
 	provisionT(t, literal)
 
 	h := &Handler{
@@ -257,7 +256,7 @@ func TestProvisionRedisPasswordFromFile(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := &Handler{Secret: strings.Repeat("s", 40), Store: st, Providers: oidcProvider()}
-			t.Setenv("GH_TEST_CLIENT_ID", "client")
+			providerEnv(t)
 			provisionT(t, h)
 			if _, err := h.gate.Sessions.Create(ctx, &session.Session{UserID: "corp:1", Provider: "corp"}); err != nil {
 				t.Fatalf("writing to Redis as %s: %v", user, err)

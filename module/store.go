@@ -2,6 +2,7 @@ package module
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -18,6 +19,7 @@ type pooledMemory struct{ *store.Memory }
 func (p pooledMemory) Destruct() error { return p.Memory.Close() }
 
 // openStore returns the configured store and a function releasing it.
+// Its errors start with "gatehouse: store".
 func (h *Handler) openStore(repl *caddy.Replacer) (store.Store, func() error, error) {
 	cfg := h.Store
 	if cfg == nil || cfg.Type == "" || cfg.Type == "memory" {
@@ -25,36 +27,42 @@ func (h *Handler) openStore(repl *caddy.Replacer) (store.Store, func() error, er
 			return pooledMemory{store.NewMemory()}, nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("gatehouse: store memory: %w", err)
 		}
 		release := func() error { _, err := memoryPool.Delete("memory"); return err }
 		return v.(pooledMemory).Memory, release, nil
 	}
 	if cfg.Type != "redis" {
-		return nil, nil, fmt.Errorf("store type %q is not supported; use memory or redis", cfg.Type)
+		return nil, nil, fmt.Errorf("gatehouse: store type %q is not supported; use memory or redis", cfg.Type)
 	}
+	// A url, address or master_name that resolves to nothing is refused:
+	// Gatehouse would otherwise talk to 127.0.0.1:6379, or to the
+	// Sentinels as a Cluster. The user name and passwords may be empty
+	// (no AUTH).
+	res := &resolver{repl: repl, where: "store redis "}
 	opts := store.RedisOptions{
-		URL:              repl.ReplaceKnown(cfg.URL, ""),
-		MasterName:       repl.ReplaceKnown(cfg.MasterName, ""),
-		Username:         repl.ReplaceKnown(cfg.Username, ""),
-		Password:         repl.ReplaceKnown(cfg.Password, ""),
-		SentinelPassword: repl.ReplaceKnown(cfg.SentinelPassword, ""),
+		URL:              res.get("url", cfg.URL),
+		Addrs:            res.all("address", cfg.Addresses),
+		MasterName:       res.get("master_name", cfg.MasterName),
+		Username:         res.optional(cfg.Username),
+		Password:         res.optional(cfg.Password),
+		SentinelPassword: res.optional(cfg.SentinelPassword),
 		DB:               cfg.DB,
 		TLS:              cfg.TLS,
 		Timeout:          time.Duration(cfg.Timeout),
 	}
-	for _, a := range cfg.Addresses {
-		opts.Addrs = append(opts.Addrs, repl.ReplaceKnown(a, ""))
+	if res.err != nil {
+		return nil, nil, res.err
 	}
-	if opts.URL == "" && len(opts.Addrs) == 0 {
+	if cfg.URL == "" && len(cfg.Addresses) == 0 {
 		opts.Addrs = []string{"127.0.0.1:6379"}
 	}
 	if err := opts.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("store redis: %w", err)
+		return nil, nil, fmt.Errorf("gatehouse: store redis: %s", strings.TrimPrefix(err.Error(), "store: redis: "))
 	}
 	r, err := store.OpenRedis(opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store redis: %w", err)
+		return nil, nil, fmt.Errorf("gatehouse: store redis: %s", strings.TrimPrefix(err.Error(), "store: redis: "))
 	}
 	return r, r.Close, nil
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -14,62 +15,116 @@ import (
 const logoSVG = `data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='120' height='32'%3E%3Crect width='120' height='32' rx='6' fill='%23c0392b'/%3E%3Ctext x='12' y='22' font-family='sans-serif' font-size='16' fill='white'%3EAcme%3C/text%3E%3C/svg%3E`
 
 // TestPagesInBrowser renders Gatehouse's pages in Chromium at a desktop
-// and a phone width: the operator's title and logo show, the style sheet
-// applies under the strict CSP, nothing scrolls sideways, and the pages
-// have the landmarks assistive technology needs. With
-// GATEHOUSE_SCREENSHOTS set, each is saved for a look.
+// and a phone width: each page has its own title followed by the
+// operator's, the operator's logo shows, the style sheet applies under the
+// strict CSP, nothing scrolls sideways, and the pages have the landmarks
+// assistive technology needs. Then it signs in and out through the
+// provider's end-session endpoint: the signed-out page ends at a clean
+// {prefix}/logout, its Continue link keeping the target. With
+// GATEHOUSE_SCREENSHOTS set, each page is saved for a look.
 func TestPagesInBrowser(t *testing.T) {
+	// allow user bob: the development provider signs alice in, who then
+	// gets the "Access denied" page.
 	load(t, config{extra: fmt.Sprintf(`provider oidc other {
 			issuer %s
 			client_id CLIENT_ID
 			client_secret %s
 			label "Partner login"
 		}
-		title "Acme sign-in"
+		allow user bob
+		title "Acme"
 		logo "%s"`, idp.URL, clientSecret, logoSVG)})
-	ctx := testsupport.Chromium(t, 60*time.Second)
+	ctx := testsupport.Chromium(t, 90*time.Second)
 	shot := testsupport.Screenshotter(t, ctx)
-	pagesToCheck := []struct{ name, path string }{
-		{"chooser", "/.gatehouse/login?rd=/"},
-		{"error", "/.gatehouse/callback/corp?error=access_denied&state=x"},
-		{"signed-out", "/.gatehouse/logout"},
+
+	// check checks the page on screen, whose title must be want.
+	check := func(name string, width int64, want string) {
+		t.Helper()
+		var title, radius string
+		var logoWidth, scrollWidth, innerWidth int
+		var landmarks bool
+		testsupport.ChromeRun(t, ctx,
+			chromedp.WaitVisible("main h1", chromedp.ByQuery),
+			chromedp.Title(&title),
+			chromedp.Evaluate(`getComputedStyle(document.querySelector("main")).borderRadius`, &radius),
+			chromedp.Poll(`document.querySelector("img.logo-img") && document.querySelector("img.logo-img").complete`, nil),
+			chromedp.Evaluate(`document.querySelector("img.logo-img").naturalWidth`, &logoWidth),
+			chromedp.Evaluate(`document.documentElement.scrollWidth`, &scrollWidth),
+			chromedp.Evaluate(`window.innerWidth`, &innerWidth),
+			chromedp.Evaluate(`document.documentElement.lang === "en" && !!document.querySelector("main h1") &&
+				[...document.querySelectorAll("img")].every(i => i.hasAttribute("alt")) &&
+				[...document.querySelectorAll("a, button")].every(e => e.textContent.trim() !== "")`, &landmarks),
+		)
+		if title != want {
+			t.Errorf("%s at %dpx: title %q, want %q", name, width, title, want)
+		}
+		if radius != "12px" {
+			t.Errorf("%s at %dpx: the style sheet did not apply (border-radius %q): CSP hash mismatch?", name, width, radius)
+		}
+		if logoWidth == 0 {
+			t.Errorf("%s at %dpx: the logo did not load (blocked by the page's img-src?)", name, width)
+		}
+		if scrollWidth > innerWidth {
+			t.Errorf("%s at %dpx: the page scrolls sideways (%d > %d)", name, width, scrollWidth, innerWidth)
+		}
+		if !landmarks {
+			t.Errorf("%s at %dpx: missing lang, heading, alt text or a labelled control", name, width)
+		}
+		shot(fmt.Sprintf("page-%s-%d", name, width))
+	}
+
+	pagesToCheck := []struct{ name, path, title string }{
+		{"chooser", "/.gatehouse/login?rd=/", "Sign in · Acme"},
+		{"error", "/.gatehouse/callback/corp?error=access_denied&state=x", "Sign-in cancelled · Acme"},
+		{"not-found", "/.gatehouse/no-such-page", "Page not found · Acme"},
+		{"signed-out", "/.gatehouse/logout", "Signed out · Acme"},
 	}
 	for _, width := range []int64{1000, 375} {
 		testsupport.ChromeRun(t, ctx, chromedp.EmulateViewport(width, 800))
 		for _, p := range pagesToCheck {
-			var title string
-			var radius string
-			var logoWidth, scrollWidth, innerWidth int
-			var landmarks bool
-			testsupport.ChromeRun(t, ctx,
-				chromedp.Navigate(site+p.path),
-				chromedp.WaitVisible("main h1", chromedp.ByQuery),
-				chromedp.Title(&title),
-				chromedp.Evaluate(`getComputedStyle(document.querySelector("main")).borderRadius`, &radius),
-				chromedp.Poll(`document.querySelector("img.logo-img") && document.querySelector("img.logo-img").complete`, nil),
-				chromedp.Evaluate(`document.querySelector("img.logo-img").naturalWidth`, &logoWidth),
-				chromedp.Evaluate(`document.documentElement.scrollWidth`, &scrollWidth),
-				chromedp.Evaluate(`window.innerWidth`, &innerWidth),
-				chromedp.Evaluate(`document.documentElement.lang === "en" && !!document.querySelector("main h1") &&
-					[...document.querySelectorAll("img")].every(i => i.hasAttribute("alt")) &&
-					[...document.querySelectorAll("a, button")].every(e => e.textContent.trim() !== "")`, &landmarks),
-			)
-			if title != "Acme sign-in" {
-				t.Errorf("%s at %dpx: title %q", p.name, width, title)
-			}
-			if radius != "12px" {
-				t.Errorf("%s at %dpx: the style sheet did not apply (border-radius %q): CSP hash mismatch?", p.name, width, radius)
-			}
-			if logoWidth == 0 {
-				t.Errorf("%s at %dpx: the logo did not load (blocked by the page's img-src?)", p.name, width)
-			}
-			if scrollWidth > innerWidth {
-				t.Errorf("%s at %dpx: the page scrolls sideways (%d > %d)", p.name, width, scrollWidth, innerWidth)
-			}
-			if !landmarks {
-				t.Errorf("%s at %dpx: missing lang, heading, alt text or a labelled control", p.name, width)
-			}
-			shot(fmt.Sprintf("page-%s-%d", p.name, width))
+			testsupport.ChromeRun(t, ctx, chromedp.Navigate(site+p.path))
+			check(p.name, width, p.title)
 		}
+	}
+
+	// Signed in (as alice, whom the allow rule refuses): the access
+	// denied page, then the sign-out confirmation.
+	testsupport.ChromeRun(t, ctx, chromedp.EmulateViewport(1000, 800))
+	testsupport.ChromeRun(t, ctx,
+		testsupport.ChromeNavigate(site+"/.gatehouse/login/corp?rd=/"),
+		chromedp.WaitVisible(`//h1[text()="Access denied"]`),
+	)
+	check("access-denied", 1000, "Access denied · Acme")
+	testsupport.ChromeRun(t, ctx,
+		testsupport.ChromeNavigate(site+"/.gatehouse/logout?rd=/after"),
+		chromedp.WaitVisible(`//button[text()="Sign out"]`),
+	)
+	check("sign-out", 1000, "Sign out · Acme")
+
+	// Signing out goes through the provider's end-session endpoint, which
+	// sends the browser back to {prefix}/logout?state=%2Fafter; the page
+	// takes the query off the address and keeps /after in its link.
+	var location, cont string
+	endSessions := idp.Provider.Requests("/logout")
+	testsupport.ChromeRun(t, ctx,
+		chromedp.Click(`button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`//h1[text()="You are signed out"]`),
+	)
+	sub, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := chromedp.Run(sub, chromedp.Poll(`location.search === "" && location.hash === ""`, nil))
+	cancel()
+	testsupport.ChromeRun(t, ctx,
+		chromedp.Location(&location),
+		chromedp.AttributeValue(`main a.button`, "href", &cont, nil, chromedp.ByQuery),
+	)
+	if err != nil || location != site+"/.gatehouse/logout" {
+		t.Errorf("after signing out the address bar shows %s, want %s/.gatehouse/logout (%v)", location, site, err)
+	}
+	if cont != "/after" {
+		t.Errorf("the signed-out page's Continue link goes to %q, want /after", cont)
+	}
+	check("signed-out-after-sign-out", 1000, "Signed out · Acme")
+	if idp.Provider.Requests("/logout") == endSessions {
+		t.Error("the sign-out did not go through the provider's end-session endpoint")
 	}
 }

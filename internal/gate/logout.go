@@ -33,7 +33,12 @@ func (g *Gate) serveLogoutPage(w http.ResponseWriter, r *http.Request) {
 	rd := "/"
 	if origin, ok := g.origin(r); ok {
 		// Coming back from the provider's end-session endpoint, the
-		// target travels in state; it is validated like any rd.
+		// target travels in state (post_logout_redirect_uri must be the
+		// registered {prefix}/logout exactly); after a sign-out without
+		// one, in rd. Either is validated like any rd. The page is
+		// answered here, at that address: the signed-out page's script
+		// then takes the query off the address bar, its Continue link
+		// keeping the target.
 		q := r.URL.Query()
 		rd = g.Redirects.Target(firstNonEmpty(q.Get("rd"), q.Get("state")), origin)
 	}

@@ -86,7 +86,7 @@ var (
 	}
 	errNotFound = problem{
 		status: http.StatusNotFound, code: "not_found",
-		heading: "Not found", message: "There is no such page.",
+		heading: "Page not found", message: "There is no such page.",
 	}
 )
 

@@ -56,7 +56,8 @@ func TestConnectPageScriptAllowedByItsPolicy(t *testing.T) {
 	}
 }
 
-// Other pages run no script at all.
+// Other pages run no script at all (the signed-out page's one is tested in
+// TestSignedOutPageCleansItsAddress).
 func TestOtherPagesRunNoScript(t *testing.T) {
 	rec := httptest.NewRecorder()
 	pages.RenderChooser(rec, pages.Chooser{Providers: []pages.Provider{{Label: "X", URL: "/x"}}})
@@ -65,8 +66,9 @@ func TestOtherPagesRunNoScript(t *testing.T) {
 	}
 }
 
-// The operator's title and logo appear on every page, and the logo's
-// origin is allowed by the page's policy (nothing else is).
+// The operator's title (after the page's own) and logo appear on every
+// page, and the logo's origin is allowed by the page's policy (nothing
+// else is).
 func TestBrand(t *testing.T) {
 	for _, c := range []struct {
 		logo, imgSrc string
@@ -78,7 +80,7 @@ func TestBrand(t *testing.T) {
 		rec := httptest.NewRecorder()
 		pages.RenderError(rec, pages.Error{Brand: pages.Brand{Title: "Acme <Portal>", Logo: c.logo}, Status: 403, Heading: "No"})
 		body, csp := rec.Body.String(), rec.Header().Get("Content-Security-Policy")
-		if !strings.Contains(body, "<title>Acme &lt;Portal&gt;</title>") {
+		if !strings.Contains(body, "<title>No · Acme &lt;Portal&gt;</title>") {
 			t.Errorf("title not set (or not escaped):\n%s", body)
 		}
 		if c.logo != "" && !strings.Contains(body, `<img class="logo-img" src="`+c.logo+`"`) {

@@ -24,6 +24,12 @@ var source string
 //go:embed connect.js
 var connectScript string
 
+// cleanURLScript drops the query from the signed-out page's address: the
+// page is reached as {prefix}/logout?rd=… after a sign-out form, or as
+// {prefix}/logout?state=… back from the provider's end-session endpoint,
+// and the target it carries is already in the page's Continue link.
+const cleanURLScript = `if (location.search || location.hash) history.replaceState(null, "", location.pathname);`
+
 var tmpl = template.Must(template.New("pages").Parse(source))
 
 func hash(s string) string {
@@ -45,10 +51,11 @@ func ConnectCSP(connectOrigin string) string {
 		"; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 }
 
-// Brand is what the operator sets for every page: the title (in the
-// browser tab and the heading area) and a logo.
+// Brand is what the operator sets for every page: a name that follows
+// each page's own title in the browser tab ("Sign out · Acme") and a logo.
 type Brand struct {
-	// Title of the pages. Default: "Sign in".
+	// Title is the operator's name for the pages, appended to each page's
+	// title. Default: none (the page's title alone).
 	Title string
 	// Logo is the URL of an image shown atop every page: a path on the
 	// site, an https URL (its origin is allowed by the pages' policy) or
@@ -145,6 +152,25 @@ type ConnectConfig struct {
 	Redirect string `json:"rd"`
 }
 
+// Page titles, shown in the browser tab before the brand.
+const (
+	titleChooser   = "Sign in"
+	titleLogout    = "Sign out"
+	titleSignedOut = "Signed out"
+)
+
+// title is a page's title followed by the brand, if any: "Sign out ·
+// Acme".
+func title(name string, b Brand) string {
+	switch {
+	case b.Title == "" || b.Title == name:
+		return name
+	case name == "":
+		return b.Title
+	}
+	return name + " · " + b.Title
+}
+
 type page struct {
 	Title  string
 	Logo   template.URL
@@ -154,11 +180,13 @@ type page struct {
 	Data   any
 }
 
-func render(w http.ResponseWriter, status int, body string, b Brand, data any) {
-	renderCSP(w, status, body, b, data, CSP)
+func render(w http.ResponseWriter, status int, body, name string, b Brand, data any) {
+	renderCSP(w, status, body, name, b, data, CSP, "")
 }
 
-func renderCSP(w http.ResponseWriter, status int, body string, b Brand, data any, csp string) {
+// renderCSP writes the page body (a template) titled name under csp;
+// script, if any, runs in the page and csp must allow it.
+func renderCSP(w http.ResponseWriter, status int, body, name string, b Brand, data any, csp, script string) {
 	csp = strings.Replace(csp, "img-src 'self' data:", "img-src "+b.imgSources(), 1)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -169,37 +197,46 @@ func renderCSP(w http.ResponseWriter, status int, body string, b Brand, data any
 	// "Origin: null" on form posts, which the logout CSRF check refuses.
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
-	_ = write(w, body, b, data)
+	_ = write(w, body, title(name, b), b, data, script)
 }
 
 // RenderConnect writes the Nango connect page; connectOrigin is the
 // Connect UI's origin, allowed as a frame by the page's policy.
 func RenderConnect(w http.ResponseWriter, c Connect, connectOrigin string) {
-	renderCSP(w, http.StatusOK, "connect", c.Brand, c, ConnectCSP(connectOrigin))
+	renderCSP(w, http.StatusOK, "connect", c.Heading, c.Brand, c, ConnectCSP(connectOrigin), connectScript)
 }
 
-func write(w io.Writer, body string, b Brand, data any) error {
-	if b.Title == "" {
-		b.Title = "Sign in"
-	}
-	return tmpl.ExecuteTemplate(w, "layout", page{Title: b.Title, Logo: safeLogo(b.Logo), Style: template.CSS(style), Script: template.JS(connectScript), Body: body, Data: data})
+func write(w io.Writer, body, tabTitle string, b Brand, data any, script string) error {
+	return tmpl.ExecuteTemplate(w, "layout", page{Title: tabTitle, Logo: safeLogo(b.Logo), Style: template.CSS(style), Script: template.JS(script), Body: body, Data: data})
 }
 
 // RenderChooser writes the provider chooser page.
 func RenderChooser(w http.ResponseWriter, c Chooser) {
-	render(w, http.StatusOK, "chooser", c.Brand, c)
+	render(w, http.StatusOK, "chooser", titleChooser, c.Brand, c)
 }
 
-// RenderLogout writes the logout confirmation page.
+// RenderLogout writes the logout confirmation page ("Sign out") or, when
+// l.User is empty, the signed-out page ("Signed out"), which takes the
+// query (rd or state) off its address.
 func RenderLogout(w http.ResponseWriter, l Logout) {
 	csp := CSP
 	if len(l.FormAction) > 0 {
 		csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(l.FormAction, " "), 1)
 	}
-	renderCSP(w, http.StatusOK, "logout", l.Brand, l, csp)
+	if l.User == "" {
+		csp = strings.Replace(csp, "; img-src", "; script-src "+hash(cleanURLScript)+"; img-src", 1)
+		renderCSP(w, http.StatusOK, "logout", titleSignedOut, l.Brand, l, csp, cleanURLScript)
+		return
+	}
+	renderCSP(w, http.StatusOK, "logout", titleLogout, l.Brand, l, csp, "")
 }
 
-// RenderError writes an error page with e.Status.
+// RenderError writes an error page with e.Status, titled by its heading
+// (or the status text).
 func RenderError(w http.ResponseWriter, e Error) {
-	render(w, e.Status, "error", e.Brand, e)
+	name := e.Heading
+	if name == "" {
+		name = http.StatusText(e.Status)
+	}
+	render(w, e.Status, "error", name, e.Brand, e)
 }

@@ -1,0 +1,102 @@
+package pages_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/pages"
+)
+
+var titleTag = regexp.MustCompile(`<title>(.*?)</title>`)
+
+func pageTitle(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	m := titleTag.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatalf("no <title> in:\n%s", rec.Body.String())
+	}
+	return m[1]
+}
+
+// Every page has a title of its own, followed by the operator's title
+// when one is configured ("Sign out · Acme").
+func TestPageTitles(t *testing.T) {
+	render := map[string]func(w http.ResponseWriter, b pages.Brand){
+		"Sign in": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderChooser(w, pages.Chooser{Brand: b, Providers: []pages.Provider{{Label: "X", URL: "/x"}}})
+		},
+		"Sign out": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderLogout(w, pages.Logout{Brand: b, User: "alice", Action: "/.gatehouse/logout", Home: "/"})
+		},
+		"Signed out": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderLogout(w, pages.Logout{Brand: b, Home: "/"})
+		},
+		"Access denied": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderError(w, pages.Error{Brand: b, Status: 403, Heading: "Access denied", Code: "access_denied"})
+		},
+		"Page not found": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderError(w, pages.Error{Brand: b, Status: 404, Heading: "Page not found", Code: "not_found"})
+		},
+		"Bad Gateway": func(w http.ResponseWriter, b pages.Brand) { // no heading: the status text
+			pages.RenderError(w, pages.Error{Brand: b, Status: 502})
+		},
+		"Sign in with GitHub": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderConnect(w, pages.Connect{Brand: b, Heading: "Sign in with GitHub"}, "https://connect.example")
+		},
+	}
+	for want, f := range render {
+		for brand, full := range map[string]string{
+			"":           want,
+			"Acme":       want + " · Acme",
+			"Acme & Co.": want + " · Acme &amp; Co.",
+			want:         want, // a brand equal to the page's title is not repeated
+		} {
+			rec := httptest.NewRecorder()
+			f(rec, pages.Brand{Title: brand})
+			if got := pageTitle(t, rec); got != full {
+				t.Errorf("page %q with title %q: <title> %q, want %q", want, brand, got, full)
+			}
+		}
+	}
+}
+
+// The signed-out page, reached as {prefix}/logout?rd=… or ?state=…, takes
+// the query off the address bar with one script that its policy allows by
+// hash; the Continue link still carries the target. The confirmation page
+// runs no script.
+func TestSignedOutPageCleansItsAddress(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pages.RenderLogout(rec, pages.Logout{Home: "/after?x=1", Redirect: "/after?x=1"})
+	body, csp := rec.Body.String(), rec.Header().Get("Content-Security-Policy")
+	scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(body, -1)
+	if len(scripts) != 1 || !strings.Contains(scripts[0][1], "history.replaceState(null, \"\", location.pathname)") {
+		t.Fatalf("signed-out page scripts %q, want the one that drops the query", scripts)
+	}
+	sum := sha256.Sum256([]byte(scripts[0][1]))
+	if want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"; !strings.Contains(csp, want) {
+		t.Errorf("policy %q does not allow the page's script (%s)", csp, want)
+	}
+	for _, want := range []string{"default-src 'none'", "img-src 'self' data:", "form-action 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("policy %q lacks %q", csp, want)
+		}
+	}
+	if !strings.Contains(body, `href="/after?x=1"`) {
+		t.Errorf("the Continue link lost the target:\n%s", body)
+	}
+
+	rec = httptest.NewRecorder()
+	pages.RenderLogout(rec, pages.Logout{User: "alice", Action: "/.gatehouse/logout", CSRF: "c", Redirect: "/after", Home: "/after",
+		FormAction: []string{"https://idp.example"}})
+	if strings.Contains(rec.Body.String(), "<script") || strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src") {
+		t.Error("the sign-out confirmation page carries a script or allows one")
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://idp.example;") {
+		t.Errorf("confirmation page policy %q does not let its form reach the provider", csp)
+	}
+}
