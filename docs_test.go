@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
@@ -46,38 +45,6 @@ func between(s, start, end string) string {
 		return s[:j]
 	}
 	return s
-}
-
-// TestExamplesAdapt checks that every example Caddyfile adapts.
-func TestExamplesAdapt(t *testing.T) {
-	files, _ := filepath.Glob("examples/*/Caddyfile")
-	if len(files) == 0 {
-		t.Fatal("no example Caddyfiles found")
-	}
-	for k, v := range map[string]string{
-		"DEMO_HTTP_PORT": "8080", "DEMO_HOST": "localhost:8080",
-		"DEMO_ISSUER": "http://127.0.0.1:9000", "DEMO_UPSTREAM": "127.0.0.1:9001",
-	} {
-		t.Setenv(k, v)
-	}
-	for _, f := range files {
-		t.Run(f, func(t *testing.T) {
-			src, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt(src, map[string]any{"filename": f})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, w := range warnings {
-				t.Errorf("warning: %s", w.String())
-			}
-			if !strings.Contains(string(out), `"handler":"gatehouse"`) {
-				t.Fatalf("%s does not use gatehouse", f)
-			}
-		})
-	}
 }
 
 // TestSecurityTestsDocIsCurrent keeps docs/security-tests.md from drifting:

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -16,22 +15,14 @@ import (
 // TestDemoInBrowser drives the demo with a real Chromium: open the site,
 // sign in on the development provider's page, see the identity headers
 // the app received, sign out through the confirmation page, and find the
-// site protected again.
+// site protected again; then sign in as Eve, whose unverified email never
+// reaches the app, and open the identity provider's index page.
 func TestDemoInBrowser(t *testing.T) {
-	cleanup, err := testsupport.IsolateCaddy()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
 	caddyfile, err := os.ReadFile("../../examples/demo/Caddyfile")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := Start(Options{Port: freePort(t), IdPAddr: "127.0.0.1:0", Caddyfile: caddyfile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, _ := startOnFreePort(t, Options{IdPAddr: "127.0.0.1:0", Caddyfile: caddyfile})
 
 	ctx := testsupport.Chromium(t, 30*time.Second)
 	var text, url string
@@ -115,6 +106,32 @@ func TestDemoInBrowser(t *testing.T) {
 	if !strings.HasPrefix(url, d.IdP.URL) {
 		t.Fatalf("after sign-out the site did not ask for a login: %s", url)
 	}
+
+	// 6. Eve's email is not verified: the app receives no X-Auth-Email,
+	// and says why.
+	testsupport.ChromeRun(t, ctx,
+		chromedp.Click(`button[name="user"][value="eve"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`//h1[contains(., "Hello")]`),
+		chromedp.Text("main", &text),
+	)
+	if !strings.Contains(text, "Hello, eve") || strings.Contains(text, "eve@example.com") || !strings.Contains(text, "No X-Auth-Email?") {
+		t.Errorf("Eve's page:\n%s", text)
+	}
+	shot("5-eve")
+
+	// 7. The identity provider's address, which the demo prints, shows
+	// what it is.
+	testsupport.ChromeRun(t, ctx, testsupport.ChromeNavigate(d.IdP.URL+"/"))
+	testsupport.ChromeRun(t, ctx,
+		chromedp.WaitVisible(`//h2[text()="Users"]`),
+		chromedp.Text("main", &text),
+	)
+	for _, want := range []string{d.IdP.URL + "/.well-known/openid-configuration", "alice@example.com", "email unverified", "the Gatehouse demo"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("identity provider's index lacks %q:\n%s", want, text)
+		}
+	}
+	shot("6-idp-index")
 }
 
 func must(t *testing.T, err error) {
@@ -124,11 +141,22 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// startOnFreePort starts the demo with opts on a free port, and again on
+// another should something take the port before Caddy binds it. The demo
+// is closed when the test ends.
+func startOnFreePort(t *testing.T, opts Options) (*Demo, int) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		opts.Port = testsupport.FreePort(t)
+		d, err := Start(opts)
+		if err == nil {
+			t.Cleanup(d.Close)
+			return d, opts.Port
+		}
+		if !testsupport.AddrInUse(err) || attempt == 4 {
+			t.Fatal(err)
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
+
+func TestMain(m *testing.M) { os.Exit(testsupport.Main(m, testsupport.IsolateCaddy)) }

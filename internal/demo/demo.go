@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -30,6 +31,9 @@ type Options struct {
 	// Caddyfile is the site configuration (examples/demo/Caddyfile); its
 	// {$DEMO_*} values are filled in by Start.
 	Caddyfile []byte
+	// Progress, when set, is told each step as it starts, so a person
+	// waiting sees what is happening.
+	Progress func(step string)
 }
 
 // Demo is a running demo.
@@ -42,10 +46,20 @@ type Demo struct {
 	app net.Listener
 }
 
-// Start runs the demo until Close. Caddy runs in this process.
+// Start runs the demo until Close. Caddy runs in this process. Every
+// listener is bound to the loopback interface: the demo is for this
+// machine only.
 func Start(opts Options) (*Demo, error) {
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if err := checkLoopback(opts.IdPAddr); err != nil {
+		return nil, fmt.Errorf("identity provider address: %w", err)
+	}
 	site := fmt.Sprintf("localhost:%d", opts.Port)
 	clientSecret := randomString()
+	progress("Starting the development identity provider on " + opts.IdPAddr)
 	idp, err := devidp.Listen(opts.IdPAddr, devidp.Options{
 		Clients: []devidp.Client{{
 			ID:           "gatehouse-demo",
@@ -57,6 +71,7 @@ func Start(opts Options) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the identity provider: %w", err)
 	}
+	progress("Starting the demo app (it shows the headers it receives)")
 	app, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		idp.Close()
@@ -74,6 +89,7 @@ func Start(opts Options) (*Demo, error) {
 	os.Setenv("DEMO_UPSTREAM", app.Addr().String())
 
 	d := &Demo{SiteURL: "http://" + site, IdP: idp, app: app}
+	progress(fmt.Sprintf("Starting Caddy with Gatehouse on 127.0.0.1:%d (examples/demo/Caddyfile)", opts.Port))
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt(opts.Caddyfile, map[string]any{"filename": "examples/demo/Caddyfile"})
 	if err != nil {
 		d.Close()
@@ -83,7 +99,51 @@ func Start(opts Options) (*Demo, error) {
 		d.Close()
 		return nil, fmt.Errorf("starting Caddy: %w", err)
 	}
+	progress("Waiting for " + d.SiteURL + " to answer")
+	if err := waitReady(opts.Port, site); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
+}
+
+// checkLoopback accepts a host:port whose host is localhost or a
+// loopback IP address.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%s is not on this machine only: use 127.0.0.1:<port>", addr)
+	}
+	return nil
+}
+
+// waitReady polls the site on 127.0.0.1:port until it answers (anything:
+// its front page redirects to the sign-in), for up to 10 seconds.
+func waitReady(port int, host string) error {
+	client := &http.Client{
+		Timeout:       time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/public/", port), nil)
+		if err != nil {
+			return err
+		}
+		req.Host = host
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the site did not answer: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Close stops Caddy, the app and the identity provider.

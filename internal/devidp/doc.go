@@ -15,6 +15,7 @@
 //
 // The endpoints, all under the issuer URL, are:
 //
+//	/                                  index page for people: discovery URL, users, clients
 //	/.well-known/openid-configuration  discovery document
 //	/jwks                              public signing keys
 //	/authorize                         authorization endpoint and sign-in page

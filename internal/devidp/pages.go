@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -62,6 +63,9 @@ input::placeholder{color:var(--muted)}
 .icon svg{width:24px;height:24px}
 @media (max-width:420px){body{padding:20px 12px}.card{padding:22px 18px}h1{font-size:20px}}
 .legal{margin:16px 0 0;text-align:center;color:var(--muted);font-size:12px}
+h2{margin:22px 0 8px;font-size:15px;font-weight:700}
+.list{display:flex;flex-direction:column;gap:8px;margin:0;padding:0;list-style:none}
+.list li{display:flex;align-items:center;gap:12px;padding:10px 12px;border:1px solid var(--line);border-radius:12px}
 `
 
 // styleHash is the CSP source that allows pageCSS.
@@ -137,6 +141,25 @@ const pageTemplates = `
 <p class="detail">{{.Detail}}</p>
 {{template "foot"}}{{end}}
 
+{{define "index"}}{{template "head" .}}
+<h1>Development identity provider</h1>
+<p class="lead">A local OpenID Connect provider. Applications send you here to sign in; there is nothing to do on this page, and it never asks for a password.</p>
+<h2>Discovery document</h2>
+<p class="detail">{{.Discovery}}</p>
+<p class="note">Issuer: {{.Issuer}}</p>
+<h2>Users</h2>
+{{if .Users}}<ul class="list">
+{{range $i, $u := .Users}}<li><span class="avatar c{{$u.Color}}" aria-hidden="true">{{$u.Initials}}</span>
+<span class="who"><span class="name">{{$u.Name}} <span class="email">{{$u.Username}}</span>{{if $u.Unverified}} <span class="pill">email unverified</span>{{end}}</span>{{if $u.Email}}<span class="email">{{$u.Email}}</span>{{end}}</span></li>
+{{end}}</ul>
+{{if .AnyUnverified}}<p class="note">An unverified email is sent with <b>email_verified</b> false: a careful application, such as Gatehouse, does not use it (no X-Auth-Email).</p>{{end}}{{else}}<p class="lead">No users are listed.</p>{{end}}
+<p class="note">Any other username typed on the sign-in page signs in as a new user with a verified email.</p>
+{{if .Clients}}<h2>Applications</h2>
+<ul class="list">
+{{range .Clients}}<li><span class="who"><span class="name">{{.Name}}</span>{{range .RedirectURIs}}<span class="email">{{.}}</span>{{end}}</span></li>
+{{end}}</ul>{{end}}
+{{template "foot"}}{{end}}
+
 {{define "signedout"}}{{template "head" .}}
 <div class="icon" aria-hidden="true"><svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M20 6 9 17l-5-5"/></svg></div>
 <h1>You are signed out</h1>
@@ -174,8 +197,26 @@ type signInUser struct {
 
 // renderSignIn renders the sign-in page.
 func (p *Provider) renderSignIn(w http.ResponseWriter, status int, d signInData) {
-	users := make([]signInUser, len(d.Users))
-	for i, u := range d.Users {
+	users := signInUsers(d.Users)
+	data := struct {
+		page
+		signInData
+		Users  []signInUser
+		Action string
+	}{
+		page:       page{Title: "Sign in to " + d.Client, CSS: template.CSS(pageCSS)},
+		signInData: d,
+		Users:      users,
+		Action:     p.basePath + pathAuthorize,
+	}
+	p.render(w, status, "signin", data, d.target)
+}
+
+// signInUsers turns users into their entries on the sign-in and index
+// pages.
+func signInUsers(list []User) []signInUser {
+	users := make([]signInUser, len(list))
+	for i, u := range list {
 		name := u.Name
 		if name == "" {
 			name = u.Username
@@ -194,18 +235,52 @@ func (p *Provider) renderSignIn(w http.ResponseWriter, status int, d signInData)
 			Color:      i % 6,
 		}
 	}
-	data := struct {
-		page
-		signInData
-		Users  []signInUser
-		Action string
-	}{
-		page:       page{Title: "Sign in to " + d.Client, CSS: template.CSS(pageCSS)},
-		signInData: d,
-		Users:      users,
-		Action:     p.basePath + pathAuthorize,
+	return users
+}
+
+// indexClient is a registered client as shown on the index page.
+type indexClient struct {
+	Name         string
+	RedirectURIs []string
+}
+
+// serveIndex serves the page at the issuer URL itself: what this server
+// is, its discovery URL, its users and its clients, for a person who opens
+// the address the demo prints.
+func (p *Provider) serveIndex(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return
 	}
-	p.render(w, status, "signin", data, d.target)
+	users := signInUsers(p.Users())
+	anyUnverified := false
+	for _, u := range users {
+		anyUnverified = anyUnverified || u.Unverified
+	}
+	p.mu.Lock()
+	clients := make([]indexClient, 0, len(p.clients))
+	for _, c := range p.clients {
+		name := c.Name
+		if name == "" {
+			name = c.ID
+		}
+		clients = append(clients, indexClient{Name: name, RedirectURIs: slices.Clone(c.RedirectURIs)})
+	}
+	p.mu.Unlock()
+	slices.SortFunc(clients, func(a, b indexClient) int { return strings.Compare(a.Name, b.Name) })
+	p.render(w, http.StatusOK, "index", struct {
+		page
+		Issuer, Discovery string
+		Users             []signInUser
+		AnyUnverified     bool
+		Clients           []indexClient
+	}{
+		page:          page{Title: "Development identity provider", CSS: template.CSS(pageCSS)},
+		Issuer:        p.issuer,
+		Discovery:     p.endpointURL(pathDiscovery),
+		Users:         users,
+		AnyUnverified: anyUnverified,
+		Clients:       clients,
+	}, "")
 }
 
 // renderError renders an error page: a title, a sentence for people and a

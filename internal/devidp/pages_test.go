@@ -3,6 +3,9 @@ package devidp
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,6 +34,7 @@ func TestPagesAreSelfContained(t *testing.T) {
 		"sign-in":    {srv.URL + "/authorize?" + signIn.Encode(), 200},
 		"error":      {srv.URL + "/authorize?" + bad.Encode(), 400},
 		"signed out": {srv.URL + "/logout", 200},
+		"index":      {srv.URL + "/", 200},
 	}
 	for name, pg := range pages {
 		t.Run(name, func(t *testing.T) {
@@ -92,6 +96,64 @@ func TestSignInPageContent(t *testing.T) {
 	}
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' http://127.0.0.1:1;") {
 		t.Errorf("form-action does not allow the redirect origin: %q", csp)
+	}
+}
+
+// TestIndexPage checks the page at the issuer URL: a person who opens the
+// address the demo prints learns what it is, the discovery URL, the users
+// (Eve's email marked unverified, with what that means) and the
+// registered applications, instead of a bare 404. Only GET and HEAD are
+// served; under an issuer path the page is at the path, and the root
+// stays 404.
+func TestIndexPage(t *testing.T) {
+	t.Parallel()
+	srv := startIdP(t, nil)
+	resp := get(t, srv.URL+"/")
+	html := body(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET / = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		"Development identity provider",
+		srv.URL + "/.well-known/openid-configuration",
+		"Issuer: " + srv.URL,
+		"Alice", "alice@example.com", "Bob", "bob@example.com", "Eve", "eve@example.com",
+		"email unverified", "<b>email_verified</b> false",
+		"Any other username",
+		"Test App", appRedirect, spaID, spaRedirect,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index page lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, `<span class="pill">email unverified</span>`); n != 1 {
+		t.Errorf("%d unverified badges, want 1 (eve)", n)
+	}
+	if resp := postForm(t, srv.URL+"/", url.Values{}, nil); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST / = %d, want 405", resp.StatusCode)
+	}
+
+	// No users, and an issuer with a path.
+	var p *Provider
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.ServeHTTP(w, r) }))
+	t.Cleanup(ts.Close)
+	var err error
+	p, err = New(Options{Issuer: ts.URL + "/idp", Users: []User{}, Key: testKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/idp", "/idp/"} {
+		resp := get(t, ts.URL+path)
+		html := body(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(html, ts.URL+"/idp/.well-known/openid-configuration") || !strings.Contains(html, "No users are listed") {
+			t.Errorf("GET %s = %d:\n%s", path, resp.StatusCode, html)
+		}
+		if strings.Contains(html, "<h2>Applications</h2>") {
+			t.Errorf("GET %s lists applications, none registered", path)
+		}
+	}
+	if resp := get(t, ts.URL+"/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET / outside the issuer path = %d, want 404", resp.StatusCode)
 	}
 }
 

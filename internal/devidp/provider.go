@@ -202,6 +202,10 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(sw, r)
 		return
 	}
+	if rest == "" || rest == "/" {
+		p.serveIndex(sw, r)
+		return
+	}
 	var name string
 	for n, path := range endpointPaths {
 		if rest == path {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/gatehouse-auth/gatehouse"
+)
+
+// TestVersionCommand runs "gatehouse version" in process, as the binary
+// does, and checks that it prints Caddy's version line unchanged, then
+// "Gatehouse <version>".
+func TestVersionCommand(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		out := runMain(t, "gatehouse", arg)
+		_, caddyVersion := caddy.Version()
+		want := caddyVersion + "\nGatehouse " + gatehouse.Version() + "\n"
+		if out != want {
+			t.Errorf("gatehouse %s printed:\n%s\nwant:\n%s", arg, out, want)
+		}
+	}
+}
+
+// TestVersionOnlyForVersion leaves every other command's output alone.
+func TestVersionOnlyForVersion(t *testing.T) {
+	for _, args := range [][]string{nil, {"run"}, {"help", "version"}, {"version", "extra"}, {"build-info"}} {
+		var b bytes.Buffer
+		printGatehouseVersion(&b, args)
+		if b.Len() != 0 {
+			t.Errorf("gatehouse %q adds %q", args, b.String())
+		}
+	}
+}
+
+// runMain runs main with args as os.Args and returns what it wrote to
+// standard output.
+func runMain(t *testing.T, args ...string) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	savedArgs, savedStdout := os.Args, os.Stdout
+	os.Args, os.Stdout = args, w
+	defer func() { os.Args, os.Stdout = savedArgs, savedStdout }()
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	main()
+	w.Close()
+	out := <-done
+	r.Close()
+	return strings.ReplaceAll(out, "\r\n", "\n")
+}
