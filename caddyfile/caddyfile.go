@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
 
@@ -65,7 +66,7 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 	if s.h.ConnectionsSecret != "" && len(s.h.Connections) == 0 {
 		return nil, errAt(s.connectionsSecret, "connections_secret is only used by connections; add a connection block or remove it")
 	}
-	if s.h.Headers != nil && s.h.Headers.AccessToken != "" && s.h.Headers.AccessToken != headerOff && !s.h.PassAccessToken {
+	if v := s.h.Headers["access_token"]; v != "" && v != headerOff && !s.h.PassAccessToken {
 		return nil, errAt(s.headers, "headers access_token names the header of the access token, which is only sent "+
 			"with pass_access_token; add pass_access_token or remove access_token")
 	}
@@ -1370,28 +1371,15 @@ var reservedHeaders = []string{
 	"Transfer-Encoding", "Upgrade", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
 }
 
-// headerFields lists the headers block in order, with each default name.
-var headerFields = []struct {
-	name, def string
-	field     func(*module.HeadersConfig) *string
-}{
-	{"user_id", "X-Auth-User-Id", func(h *module.HeadersConfig) *string { return &h.UserID }},
-	{"user", "X-Auth-User", func(h *module.HeadersConfig) *string { return &h.User }},
-	{"email", "X-Auth-Email", func(h *module.HeadersConfig) *string { return &h.Email }},
-	{"name", "X-Auth-Name", func(h *module.HeadersConfig) *string { return &h.Name }},
-	{"avatar", "X-Auth-Avatar", func(h *module.HeadersConfig) *string { return &h.Avatar }},
-	{"provider", "X-Auth-Provider", func(h *module.HeadersConfig) *string { return &h.Provider }},
-	{"groups", "X-Auth-Groups", func(h *module.HeadersConfig) *string { return &h.Groups }},
-	{"repos", "X-Auth-Repos", func(h *module.HeadersConfig) *string { return &h.Repos }},
-	{"jwt", "X-Auth-Jwt", func(h *module.HeadersConfig) *string { return &h.JWT }},
-	{"access_token", "X-Auth-Access-Token", func(h *module.HeadersConfig) *string { return &h.AccessToken }},
-}
+// headerFields lists the headers block in order, with each default name:
+// every identity field, the assertion and the access token.
+var headerFields = headers.Renamables()
 
 // headersBlock is `headers { ... }`, one subdirective per headerFields entry.
 var headersBlock = func() table[module.HeadersConfig] {
 	subs := make([]subdirective[module.HeadersConfig], len(headerFields))
 	for i, f := range headerFields {
-		subs[i] = subdirective[module.HeadersConfig]{name: f.name, parse: func(c *cursor, h *module.HeadersConfig) error {
+		subs[i] = subdirective[module.HeadersConfig]{name: f.Key, parse: func(c *cursor, h *module.HeadersConfig) error {
 			v, err := c.oneValue("X-Remote-User (or off)")
 			if err != nil {
 				return err
@@ -1400,18 +1388,18 @@ var headersBlock = func() table[module.HeadersConfig] {
 				return err
 			}
 			if strings.EqualFold(v, headerOff) {
-				*f.field(h) = headerOff
+				(*h)[f.Key] = headerOff
 				return nil
 			}
 			if !isToken(v) || strings.ContainsAny(v, "_.") {
 				return c.errf("headers %s: %q is not a usable header name; use letters, digits and - "+
-					"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", f.name, v, f.name, f.name)
+					"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", f.Key, v, f.Key, f.Key)
 			}
 			if i := slices.IndexFunc(reservedHeaders, func(r string) bool { return strings.EqualFold(r, v) }); i >= 0 {
 				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
-					"which would break the request; pick another name such as X-Remote-User", f.name, reservedHeaders[i])
+					"which would break the request; pick another name such as X-Remote-User", f.Key, reservedHeaders[i])
 			}
-			*f.field(h) = v
+			(*h)[f.Key] = v
 			return nil
 		}}
 	}
@@ -1423,8 +1411,8 @@ func parseHeaders(c *cursor, s *state) error {
 		return c.errf("headers takes no arguments, only a block, e.g. headers { user X-Remote-User }; unexpected %q", args[0])
 	}
 	s.headers = c.tok
-	h := new(module.HeadersConfig)
-	seen, err := parseBlock(c.Dispenser, headersBlock, h)
+	h := module.HeadersConfig{}
+	seen, err := parseBlock(c.Dispenser, headersBlock, &h)
 	if err != nil {
 		return err
 	}
@@ -1440,9 +1428,9 @@ func parseHeaders(c *cursor, s *state) error {
 	}
 	used := map[string]use{}
 	for _, f := range headerFields {
-		name, tok := f.def, cf.Token{}
-		if v := *f.field(h); v != "" {
-			name, tok = v, seen[f.name]
+		name, tok := f.Default, cf.Token{}
+		if v := h[f.Key]; v != "" {
+			name, tok = v, seen[f.Key]
 		}
 		if name == headerOff {
 			continue
@@ -1455,9 +1443,9 @@ func parseHeaders(c *cursor, s *state) error {
 				at = prev.tok
 			}
 			return errAt(at, "headers %s and %s would both be sent as %s; "+
-				"give each its own name or turn one off", prev.field, f.name, name)
+				"give each its own name or turn one off", prev.field, f.Key, name)
 		}
-		used[key] = use{field: f.name, tok: tok}
+		used[key] = use{field: f.Key, tok: tok}
 	}
 	s.h.Headers = h
 	return nil

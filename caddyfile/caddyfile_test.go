@@ -110,7 +110,7 @@ func TestSubdirectives(t *testing.T) {
 		"github_app": {"app_id", "client_id", "client_secret", "webhook_secret", "private_key_file", "base_url",
 			"api_url", "recheck_interval"},
 		"cookie":  {"name", "domain", "lifetime", "idle_timeout", "same_site"},
-		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "jwt", "access_token"},
+		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "connections", "jwt", "access_token"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("Subdirectives() has blocks %v, want %v", keys(got), keys(want))

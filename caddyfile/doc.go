@@ -132,7 +132,7 @@
 //			same_site lax|strict|none
 //		}
 //		headers {
-//			user_id|user|email|name|avatar|provider|groups|repos|jwt|access_token <Header-Name>|off
+//			user_id|user|email|name|avatar|provider|groups|repos|connections|jwt|access_token <Header-Name>|off
 //		}
 //		pass_access_token
 //		external_url <url>

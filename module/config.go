@@ -161,32 +161,16 @@ type CookieConfig struct {
 	SameSite string `json:"same_site,omitempty"`
 }
 
-// HeadersConfig renames or turns off the identity headers sent upstream.
-// Each field holds the header name, or "off" to send none.
-type HeadersConfig struct {
-	// Stable user id. Default: X-Auth-User-Id.
-	UserID string `json:"user_id,omitempty"`
-	// Login or preferred username. Default: X-Auth-User.
-	User string `json:"user,omitempty"`
-	// Verified email. Default: X-Auth-Email.
-	Email string `json:"email,omitempty"`
-	// Display name. Default: X-Auth-Name.
-	Name string `json:"name,omitempty"`
-	// Avatar URL. Default: X-Auth-Avatar.
-	Avatar string `json:"avatar,omitempty"`
-	// Provider name. Default: X-Auth-Provider.
-	Provider string `json:"provider,omitempty"`
-	// Groups, comma-separated. Default: X-Auth-Groups.
-	Groups string `json:"groups,omitempty"`
-	// Repositories, comma-separated owner/name. Default: X-Auth-Repos.
-	Repos string `json:"repos,omitempty"`
-	// The signed identity assertion (ES256 JWT, keys at
-	// {prefix}/jwks.json). Default: X-Auth-Jwt.
-	JWT string `json:"jwt,omitempty"`
-	// The provider's access token, sent only with pass_access_token.
-	// Default: X-Auth-Access-Token.
-	AccessToken string `json:"access_token,omitempty"`
-}
+// HeadersConfig renames or turns off the headers sent upstream: each key
+// names one, each value is its new name or "off" to send none. The keys
+// and their defaults: user_id X-Auth-User-Id, user X-Auth-User, email
+// X-Auth-Email, name X-Auth-Name, avatar X-Auth-Avatar, provider
+// X-Auth-Provider, groups X-Auth-Groups, repos X-Auth-Repos, connections
+// X-Auth-Connections, jwt X-Auth-Jwt (the signed identity assertion,
+// keys at {prefix}/jwks.json), access_token X-Auth-Access-Token (sent
+// only with pass_access_token). Default: every header under its default
+// name.
+type HeadersConfig map[string]string
 
 // GitHubAppConfig connects a GitHub App, through which signed-in users
 // grant Gatehouse access to repositories, and whose webhooks keep that

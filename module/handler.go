@@ -19,8 +19,9 @@ func init() {
 // reach the next handler with the identity in X-Auth-* headers and in the
 // placeholders {http.auth.user.id}, {http.auth.user.login},
 // {http.auth.user.email}, {http.auth.user.name}, {http.auth.user.avatar},
-// {http.auth.user.provider}, {http.auth.user.groups} and
-// {http.auth.user.repos}. Gatehouse's own endpoints are served under Prefix.
+// {http.auth.user.provider}, {http.auth.user.groups},
+// {http.auth.user.repos} and {http.auth.user.connections}. Gatehouse's
+// own endpoints are served under Prefix.
 type Handler struct {
 	// Secret from which cookie, CSRF and encryption keys are derived; at
 	// least 32 bytes. Instances sharing a store must share it. Required.
@@ -102,7 +103,7 @@ type Handler struct {
 	Cookie *CookieConfig `json:"cookie,omitempty"`
 
 	// Names of the identity headers sent upstream. Default: X-Auth-*.
-	Headers *HeadersConfig `json:"headers,omitempty"`
+	Headers HeadersConfig `json:"headers,omitempty"`
 
 	// Public origin of the site (scheme://host[:port]) when it differs from
 	// what Caddy sees, e.g. behind a TLS-terminating load balancer. Used

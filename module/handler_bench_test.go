@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
@@ -37,8 +38,8 @@ func provisioned(tb testing.TB, store *StoreConfig) (*Handler, string) {
 	}
 	tb.Cleanup(func() { _ = h.Cleanup() })
 	tok, err := h.gate.Sessions.Create(context.Background(), &session.Session{
-		UserID: "corp:1", Login: "alice", Email: "alice@example.com", Name: "Alice",
-		Provider: "corp", Groups: []string{"eng", "ops"}, Host: "app.example.com",
+		User: identity.User{UserID: "corp:1", Login: "alice", Email: "alice@example.com", Name: "Alice", Provider: "corp", Groups: []string{"eng", "ops"}},
+		Host: "app.example.com",
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -320,38 +321,52 @@ func validToken(s string) bool {
 }
 
 func (h *Handler) headerNames() (headers.Names, error) {
-	n := headers.Defaults
+	n := headers.Defaults()
 	if h.PassAccessToken {
 		n.AccessToken = headers.DefaultAccessToken
 	}
 	cfg := h.Headers
-	if cfg == nil {
-		return n, nil
-	}
-	if cfg.AccessToken != "" && cfg.AccessToken != "off" && !h.PassAccessToken {
-		return n, errors.New("gatehouse: headers access_token names the access token header, which is only sent with pass_access_token; add pass_access_token or remove it")
-	}
-	for _, f := range []struct {
-		field string
-		val   string
-		dst   *string
-	}{
-		{"user_id", cfg.UserID, &n.UserID}, {"user", cfg.User, &n.User}, {"email", cfg.Email, &n.Email},
-		{"name", cfg.Name, &n.Name}, {"avatar", cfg.Avatar, &n.Avatar}, {"provider", cfg.Provider, &n.Provider},
-		{"groups", cfg.Groups, &n.Groups}, {"repos", cfg.Repos, &n.Repos}, {"jwt", cfg.JWT, &n.JWT},
-		{"access_token", cfg.AccessToken, &n.AccessToken},
-	} {
-		switch {
-		case f.val == "":
-		case f.val == "off":
-			*f.dst = ""
-		case validToken(f.val) && !strings.ContainsAny(f.val, "_."):
-			*f.dst = http.CanonicalHeaderKey(f.val)
-		default:
-			return n, fmt.Errorf("gatehouse: headers %s: %q is not a usable header name (letters, digits and '-'; or off)", f.field, f.val)
+	for k := range cfg {
+		if !slices.ContainsFunc(headers.Renamables(), func(r headers.Renamable) bool { return r.Key == k }) {
+			return n, fmt.Errorf("gatehouse: headers %s: unknown header; the headers are %s", k, strings.Join(renamableKeys(), ", "))
 		}
 	}
+	if v := cfg["access_token"]; v != "" && v != "off" && !h.PassAccessToken {
+		return n, errors.New("gatehouse: headers access_token names the access token header, which is only sent with pass_access_token; add pass_access_token or remove it")
+	}
+	used := map[string]string{} // lower-case header -> key
+	for _, r := range headers.Renamables() {
+		v := cfg[r.Key]
+		switch {
+		case v == "":
+		case v == "off":
+			n.Rename(r.Key, "")
+		case validToken(v) && !strings.ContainsAny(v, "_."):
+			n.Rename(r.Key, http.CanonicalHeaderKey(v))
+		default:
+			return n, fmt.Errorf("gatehouse: headers %s: %q is not a usable header name (letters, digits and '-'; or off)", r.Key, v)
+		}
+		if v == "off" || (r.Key == "access_token" && !h.PassAccessToken) {
+			continue
+		}
+		name := r.Default
+		if v != "" {
+			name = v
+		}
+		if prev, clash := used[strings.ToLower(name)]; clash {
+			return n, fmt.Errorf("gatehouse: headers %s and %s would both be sent as %s; give each its own name or turn one off", prev, r.Key, name)
+		}
+		used[strings.ToLower(name)] = r.Key
+	}
 	return n, nil
+}
+
+func renamableKeys() []string {
+	var keys []string
+	for _, r := range headers.Renamables() {
+		keys = append(keys, r.Key)
+	}
+	return keys
 }
 
 func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[string]*githubaccess.Login, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
@@ -258,7 +259,7 @@ func TestProvisionRedisPasswordFromFile(t *testing.T) {
 			h := &Handler{Secret: strings.Repeat("s", 40), Store: st, Providers: oidcProvider()}
 			providerEnv(t)
 			provisionT(t, h)
-			if _, err := h.gate.Sessions.Create(ctx, &session.Session{UserID: "corp:1", Provider: "corp"}); err != nil {
+			if _, err := h.gate.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: "corp:1", Provider: "corp"}}); err != nil {
 				t.Fatalf("writing to Redis as %s: %v", user, err)
 			}
 		})

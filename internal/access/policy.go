@@ -7,25 +7,11 @@
 // CVE-2026-40574, grafana/grafana #1986).
 package access
 
-import "fmt"
+import (
+	"fmt"
 
-// Identity is what rules are evaluated against.
-type Identity struct {
-	// UserID is the provider's stable user id (e.g. the OIDC sub or the
-	// GitHub numeric id).
-	UserID string
-	// Login is the user name at the provider.
-	Login string
-	// Email is the user's address; rules use it only when EmailVerified.
-	Email string
-	// EmailVerified reports whether the provider vouched for Email.
-	EmailVerified bool
-	// Groups lists the user's groups at the provider; for GitHub, "org"
-	// and "org/team".
-	Groups []string
-	// Repos lists the repositories (owner/name) the user can access.
-	Repos []string
-}
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
+)
 
 // Rule admits users by one attribute. Kind is one of the Kind constants;
 // Values lists what admits a user.
@@ -46,7 +32,7 @@ type Policy struct {
 // compiled is a rule ready to evaluate.
 type compiled struct {
 	kind  string
-	match func(Identity) bool
+	match func(*identity.User) bool
 }
 
 // New compiles rules into a policy. An unknown kind, a rule without values
@@ -70,7 +56,7 @@ func New(rules []Rule) (*Policy, error) {
 // Allows reports whether id passes the policy: true when the policy is
 // empty or any rule matches. A nil *Policy admits no one, so a handler
 // that forgot to build its policy fails closed.
-func (p *Policy) Allows(id Identity) bool {
+func (p *Policy) Allows(id *identity.User) bool {
 	if p == nil {
 		return false
 	}

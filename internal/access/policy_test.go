@@ -3,6 +3,8 @@ package access
 import (
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 // mustPolicy compiles rules or fails the test.
@@ -72,10 +74,11 @@ func TestNew(t *testing.T) {
 }
 
 func TestAllows(t *testing.T) {
-	verified := func(email string) Identity {
-		return Identity{UserID: "1", Login: "someone", Email: email, EmailVerified: true}
+	verified := func(email string) *identity.User {
+		return &identity.User{UserID: "1", Login: "someone", Email: email}
 	}
-	unverified := func(email string) Identity { return Identity{UserID: "1", Login: "someone", Email: email} }
+	// An unverified address never reaches the identity: the user has none.
+	unverified := func(string) *identity.User { return &identity.User{UserID: "1", Login: "someone"} }
 
 	users := Rule{Kind: KindUser, Values: []string{"OctoCat", "4242"}}
 	wholeDomain := Rule{Kind: KindEmail, Values: []string{"*@corp.com"}}
@@ -86,18 +89,18 @@ func TestAllows(t *testing.T) {
 	tests := []struct {
 		name string
 		rule Rule
-		id   Identity
+		id   *identity.User
 		want bool
 	}{
 		// user
-		{"user login", users, Identity{Login: "octocat"}, true},
-		{"user login upper", users, Identity{Login: "OCTOCAT"}, true},
-		{"user id", users, Identity{UserID: "4242", Login: "other"}, true},
-		{"user id matched case-insensitively", Rule{Kind: KindUser, Values: []string{"AbC-id"}}, Identity{UserID: "abc-ID"}, true},
-		{"user other", users, Identity{UserID: "1", Login: "octocat2"}, false},
-		{"user prefix", users, Identity{Login: "octo"}, false},
-		{"user empty identity", users, Identity{}, false},
-		{"user kelvin sign lookalike", Rule{Kind: KindUser, Values: []string{"kate"}}, Identity{Login: "\u212aate"}, false},
+		{"user login", users, &identity.User{Login: "octocat"}, true},
+		{"user login upper", users, &identity.User{Login: "OCTOCAT"}, true},
+		{"user id", users, &identity.User{UserID: "4242", Login: "other"}, true},
+		{"user id matched case-insensitively", Rule{Kind: KindUser, Values: []string{"AbC-id"}}, &identity.User{UserID: "abc-ID"}, true},
+		{"user other", users, &identity.User{UserID: "1", Login: "octocat2"}, false},
+		{"user prefix", users, &identity.User{Login: "octo"}, false},
+		{"user empty identity", users, &identity.User{}, false},
+		{"user kelvin sign lookalike", Rule{Kind: KindUser, Values: []string{"kate"}}, &identity.User{Login: "\u212aate"}, false},
 		{"user ignores email", users, verified("octocat@corp.com"), false},
 
 		// email, *@corp.com
@@ -160,16 +163,16 @@ func TestAllows(t *testing.T) {
 }
 
 func TestAllowsPolicy(t *testing.T) {
-	alice := Identity{UserID: "7", Login: "alice", Email: "alice@corp.com", EmailVerified: true}
-	mallory := Identity{UserID: "8", Login: "mallory", Email: "mallory@evil.com", EmailVerified: true}
+	alice := &identity.User{UserID: "7", Login: "alice", Email: "alice@corp.com"}
+	mallory := &identity.User{UserID: "8", Login: "mallory", Email: "mallory@evil.com"}
 	tests := []struct {
 		name   string
 		policy *Policy
-		id     Identity
+		id     *identity.User
 		want   bool
 	}{
 		{"empty policy admits everyone", mustPolicy(t), mallory, true},
-		{"empty policy admits empty identity", mustPolicy(t), Identity{}, true},
+		{"empty policy admits empty identity", mustPolicy(t), &identity.User{}, true},
 		{"nil policy admits no one", nil, alice, false},
 		{"any rule admits", mustPolicy(t,
 			Rule{Kind: KindUser, Values: []string{"bob"}},
@@ -191,7 +194,7 @@ func TestAllowsPolicy(t *testing.T) {
 }
 
 func TestGitHubKinds(t *testing.T) {
-	id := Identity{Login: "alice", Groups: []string{"Acme", "acme/Backend", "other"}, Repos: []string{"acme/api", "alice/dotfiles"}}
+	id := &identity.User{Login: "alice", Groups: []string{"Acme", "acme/Backend", "other"}, Repos: []string{"acme/api", "alice/dotfiles"}}
 	cases := []struct {
 		rule Rule
 		want bool

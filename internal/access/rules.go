@@ -3,6 +3,8 @@ package access
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 // Rule kinds.
@@ -29,7 +31,7 @@ const knownKinds = KindUser + ", " + KindEmail + ", " + KindDomain + ", " + Kind
 
 // compile turns one rule into a matcher. Adding a kind means adding one
 // case here.
-func compile(r Rule) (func(Identity) bool, error) {
+func compile(r Rule) (func(*identity.User) bool, error) {
 	switch r.Kind {
 	case KindUser:
 		return compileUser(r.Values)
@@ -38,18 +40,18 @@ func compile(r Rule) (func(Identity) bool, error) {
 	case KindDomain:
 		return compileDomain(r.Values)
 	case KindOrg:
-		return compileSet(r.Values, false, func(id Identity) []string { return id.Groups })
+		return compileSet(r.Values, false, func(id *identity.User) []string { return id.Groups })
 	case KindTeam:
-		return compileSet(r.Values, true, func(id Identity) []string { return id.Groups })
+		return compileSet(r.Values, true, func(id *identity.User) []string { return id.Groups })
 	case KindRepo:
-		return compileSet(r.Values, true, func(id Identity) []string { return id.Repos })
+		return compileSet(r.Values, true, func(id *identity.User) []string { return id.Repos })
 	default:
 		return nil, fmt.Errorf("unknown kind %q (known kinds: %s)", r.Kind, knownKinds)
 	}
 }
 
 // compileUser builds a KindUser matcher.
-func compileUser(values []string) (func(Identity) bool, error) {
+func compileUser(values []string) (func(*identity.User) bool, error) {
 	names := make(map[string]bool, len(values))
 	for _, v := range values {
 		if v == "" || strings.ContainsFunc(v, isSpaceOrControl) {
@@ -57,14 +59,14 @@ func compileUser(values []string) (func(Identity) bool, error) {
 		}
 		names[lowerASCII(v)] = true
 	}
-	return func(id Identity) bool {
+	return func(id *identity.User) bool {
 		return id.Login != "" && names[lowerASCII(id.Login)] ||
 			id.UserID != "" && names[lowerASCII(id.UserID)]
 	}, nil
 }
 
 // compileEmail builds a KindEmail matcher.
-func compileEmail(values []string) (func(Identity) bool, error) {
+func compileEmail(values []string) (func(*identity.User) bool, error) {
 	addrs := make(map[string]bool, len(values))
 	domains := make(map[string]bool)
 	for _, v := range values {
@@ -87,14 +89,14 @@ func compileEmail(values []string) (func(Identity) bool, error) {
 		}
 		addrs[local+"@"+domain] = true
 	}
-	return func(id Identity) bool {
+	return func(id *identity.User) bool {
 		local, domain, ok := verifiedEmail(id)
 		return ok && (addrs[local+"@"+domain] || domains[domain])
 	}, nil
 }
 
 // compileDomain builds a KindDomain matcher.
-func compileDomain(values []string) (func(Identity) bool, error) {
+func compileDomain(values []string) (func(*identity.User) bool, error) {
 	exact := make(map[string]bool, len(values))
 	var suffixes []string
 	for _, v := range values {
@@ -108,7 +110,7 @@ func compileDomain(values []string) (func(Identity) bool, error) {
 			exact[lowerASCII(d)] = true
 		}
 	}
-	return func(id Identity) bool {
+	return func(id *identity.User) bool {
 		_, domain, ok := verifiedEmail(id)
 		if !ok {
 			return false
@@ -126,9 +128,10 @@ func compileDomain(values []string) (func(Identity) bool, error) {
 }
 
 // verifiedEmail returns the lowercased parts of id's email, with ok false
-// when the email is unverified or malformed.
-func verifiedEmail(id Identity) (local, domain string, ok bool) {
-	if !id.EmailVerified {
+// when it has none or it is malformed. An identity's email is always one
+// its provider verified (identity.User); an unverified one is never set.
+func verifiedEmail(id *identity.User) (local, domain string, ok bool) {
+	if id.Email == "" {
 		return "", "", false
 	}
 	local, domain, err := parseEmail(id.Email)
@@ -139,7 +142,7 @@ func verifiedEmail(id Identity) (local, domain string, ok bool) {
 // strings field returns equals a value, case-insensitively. With
 // pair, each value must be "a/b" (an org/team or owner/name); without,
 // a single name with no "/".
-func compileSet(values []string, pair bool, field func(Identity) []string) (func(Identity) bool, error) {
+func compileSet(values []string, pair bool, field func(*identity.User) []string) (func(*identity.User) bool, error) {
 	want := make(map[string]bool, len(values))
 	for _, v := range values {
 		a, b, hasSlash := strings.Cut(v, "/")
@@ -153,7 +156,7 @@ func compileSet(values []string, pair bool, field func(Identity) []string) (func
 		}
 		want[lowerASCII(v)] = true
 	}
-	return func(id Identity) bool {
+	return func(id *identity.User) bool {
 		for _, g := range field(id) {
 			if want[lowerASCII(g)] {
 				return true

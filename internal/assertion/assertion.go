@@ -22,6 +22,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 // Lifetime of an assertion. SPEC: at most five minutes.
@@ -31,17 +33,6 @@ const Lifetime = 5 * time.Minute
 // long left — for its first minute — so an upstream always receives one
 // with at least four minutes to go.
 const reuseMargin = 4 * time.Minute
-
-// Claims are the identity fields of an assertion.
-type Claims struct {
-	Login    string   `json:"login,omitempty"`
-	Email    string   `json:"email,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	Avatar   string   `json:"avatar,omitempty"`
-	Provider string   `json:"provider,omitempty"`
-	Groups   []string `json:"groups,omitempty"`
-	Repos    []string `json:"repos,omitempty"`
-}
 
 // Signer signs assertions and serves the JWKS.
 type Signer struct {
@@ -57,18 +48,15 @@ type Signer struct {
 }
 
 type cachedJWT struct {
-	token                     string
-	expires                   time.Time
-	issuer, audience, subject string
-	claims                    Claims
+	token            string
+	expires          time.Time
+	issuer, audience string
+	user             identity.User
 }
 
-// same reports whether e was signed for exactly these claims.
-func (e *cachedJWT) same(issuer, audience, subject string, c *Claims) bool {
-	o := &e.claims
-	return e.issuer == issuer && e.audience == audience && e.subject == subject &&
-		o.Login == c.Login && o.Email == c.Email && o.Name == c.Name && o.Avatar == c.Avatar &&
-		o.Provider == c.Provider && slices.Equal(o.Groups, c.Groups) && slices.Equal(o.Repos, c.Repos)
+// same reports whether e was signed for exactly this identity.
+func (e *cachedJWT) same(issuer, audience string, u *identity.User) bool {
+	return e.issuer == issuer && e.audience == audience && e.user.Equal(u)
 }
 
 // maxCached bounds the per-session assertion cache.
@@ -158,14 +146,14 @@ func (s *Signer) KeyID() string { return s.kid }
 // JWKS returns the JSON Web Key Set and its entity tag.
 func (s *Signer) JWKS() ([]byte, string) { return s.jwks, s.etag }
 
-// Token returns an assertion for subject on audience (the request host),
-// issued by issuer. cacheKey identifies the session; an assertion is
+// Token returns an assertion of u (its id in sub, every other field that
+// is set as a claim) for audience (the request host), issued by issuer. cacheKey identifies the session; an assertion is
 // signed once, reused for a minute, and signed again at once when the
 // identity changes.
-func (s *Signer) Token(cacheKey, issuer, audience, subject string, c Claims) (string, error) {
+func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (string, error) {
 	now := s.now()
 	s.mu.Lock()
-	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > reuseMargin && e.same(issuer, audience, subject, &c) {
+	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > reuseMargin && e.same(issuer, audience, u) {
 		s.mu.Unlock()
 		return e.token, nil
 	}
@@ -177,12 +165,12 @@ func (s *Signer) Token(cacheKey, issuer, audience, subject string, c Claims) (st
 	std := jwt.Claims{
 		Issuer:   issuer,
 		Audience: jwt.Audience{audience},
-		Subject:  subject,
+		Subject:  u.UserID,
 		IssuedAt: jwt.NewNumericDate(now),
 		Expiry:   jwt.NewNumericDate(exp),
 		ID:       base64.RawURLEncoding.EncodeToString(jti),
 	}
-	tok, err := jwt.Signed(s.signer).Claims(std).Claims(c).Serialize()
+	tok, err := jwt.Signed(s.signer).Claims(std).Claims(u.Claims()).Serialize()
 	if err != nil {
 		return "", fmt.Errorf("assertion: signing: %w", err)
 	}
@@ -195,7 +183,7 @@ func (s *Signer) Token(cacheKey, issuer, audience, subject string, c Claims) (st
 			delete(s.cache, key)
 		}
 	}
-	s.cache[cacheKey] = cachedJWT{token: tok, expires: exp, issuer: issuer, audience: audience, subject: subject, claims: c}
+	s.cache[cacheKey] = cachedJWT{token: tok, expires: exp, issuer: issuer, audience: audience, user: *u}
 	s.mu.Unlock()
 	return tok, nil
 }

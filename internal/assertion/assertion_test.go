@@ -9,13 +9,15 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 const secret = "assertion-test-secret-0123456789abcdef"
 
 // verify checks tok against the signer's published JWKS, accepting only
 // ES256, and returns the claims.
-func verify(t *testing.T, s *Signer, tok string) (jwt.Claims, Claims) {
+func verify(t *testing.T, s *Signer, tok string) (jwt.Claims, map[string]any) {
 	t.Helper()
 	body, _ := s.JWKS()
 	var set jose.JSONWebKeySet
@@ -34,7 +36,7 @@ func verify(t *testing.T, s *Signer, tok string) (jwt.Claims, Claims) {
 		t.Fatalf("kid %s not in the JWKS", s.KeyID())
 	}
 	var std jwt.Claims
-	var ours Claims
+	var ours map[string]any
 	if err := parsed.Claims(keys[0].Key, &std, &ours); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
@@ -48,7 +50,7 @@ func TestTokenVerifiesWithJWKS(t *testing.T) {
 	}
 	now := time.Unix(1_800_000_000, 0)
 	s.now = func() time.Time { return now }
-	tok, err := s.Token("session-a", "https://app.example.com", "app.example.com", "github:1", Claims{Login: "alice", Repos: []string{"acme/api"}})
+	tok, err := s.Token("session-a", "https://app.example.com", "app.example.com", &identity.User{UserID: "github:1", Login: "alice", Repos: []string{"acme/api"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +64,7 @@ func TestTokenVerifiesWithJWKS(t *testing.T) {
 	if d := std.Expiry.Time().Sub(std.IssuedAt.Time()); d != Lifetime || d > 5*time.Minute {
 		t.Fatalf("lifetime %s", d)
 	}
-	if ours.Login != "alice" || ours.Repos[0] != "acme/api" {
+	if ours["login"] != "alice" || ours["repos"].([]any)[0] != "acme/api" {
 		t.Fatalf("identity claims %+v", ours)
 	}
 	// iat and exp are integers, not floats.
@@ -83,7 +85,7 @@ func TestSameSecretSameKeyOnEveryInstance(t *testing.T) {
 	if a.KeyID() == c.KeyID() {
 		t.Fatal("different secrets share a key")
 	}
-	tok, _ := a.Token("s", "i", "aud", "sub", Claims{})
+	tok, _ := a.Token("s", "i", "aud", &identity.User{UserID: "sub"})
 	verify(t, b, tok) // b's JWKS verifies a's assertion
 	ja, ea := a.JWKS()
 	if jb, eb := b.JWKS(); string(ja) != string(jb) || ea != eb {
@@ -98,19 +100,19 @@ func TestTokenReusedThenRenewed(t *testing.T) {
 	s, _ := New(secret)
 	now := time.Unix(1_800_000_000, 0)
 	s.now = func() time.Time { return now }
-	first, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice"})
+	first, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"})
 	now = now.Add(30 * time.Second)
-	if again, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice"}); again != first {
+	if again, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); again != first {
 		t.Fatal("not reused within the window")
 	}
-	if other, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice", Repos: []string{"x/y"}}); other == first {
+	if other, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice", Repos: []string{"x/y"}}); other == first {
 		t.Fatal("a changed identity reused the old assertion")
 	}
-	if other, _ := s.Token("s2", "i", "aud", "u", Claims{Login: "alice"}); other == first {
+	if other, _ := s.Token("s2", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); other == first {
 		t.Fatal("another session got the same assertion")
 	}
 	now = now.Add(61 * time.Second) // under four minutes left
-	if later, _ := s.Token("s1", "i", "aud", "u", Claims{Login: "alice"}); later == first {
+	if later, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); later == first {
 		t.Fatal("an assertion with under four minutes left was reused")
 	}
 }
@@ -119,11 +121,11 @@ func TestTokenReusedThenRenewed(t *testing.T) {
 // common case is the cached one.
 func BenchmarkToken(b *testing.B) {
 	s, _ := New(secret)
-	c := Claims{Login: "alice", Email: "alice@example.com", Provider: "github", Groups: []string{"acme"}}
+	c := &identity.User{UserID: "github:1", Login: "alice", Email: "alice@example.com", Provider: "github", Groups: []string{"acme"}}
 	b.Run("sign", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := s.Token(string(rune(i)), "https://app.example.com", "app.example.com", "github:1", c); err != nil {
+			if _, err := s.Token(string(rune(i)), "https://app.example.com", "app.example.com", c); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -131,9 +133,58 @@ func BenchmarkToken(b *testing.B) {
 	b.Run("cached", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := s.Token("one-session", "https://app.example.com", "app.example.com", "github:1", c); err != nil {
+			if _, err := s.Token("one-session", "https://app.example.com", "app.example.com", c); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+}
+
+// TestEveryFieldIsAClaim: each field of the identity table reaches the
+// assertion under its claim name, connections included.
+func TestEveryFieldIsAClaim(t *testing.T) {
+	s, _ := New(secret)
+	u := &identity.User{UserID: "oidc:1", Login: "alice", Email: "alice@example.com", Name: "Alice",
+		Avatar: "https://a.example/p.png", Provider: "oidc", Groups: []string{"g1", "g2"},
+		Repos: []string{"acme/api"}, Connections: []string{"jira", "slack"}}
+	tok, err := s.Token("s", "i", "aud", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std, ours := verify(t, s, tok)
+	for _, f := range identity.Fields {
+		if f.Claim == "sub" {
+			if std.Subject != f.Value(u) {
+				t.Errorf("sub = %q, want %q", std.Subject, f.Value(u))
+			}
+			continue
+		}
+		var got string
+		switch v := ours[f.Claim].(type) {
+		case string:
+			got = v
+		case []any:
+			for i, e := range v {
+				if i > 0 {
+					got += ","
+				}
+				got += e.(string)
+			}
+		}
+		want := ""
+		if f.Value != nil {
+			want = f.Value(u)
+		} else {
+			want = strings.Join(f.List(u), ",")
+		}
+		if got != want {
+			t.Errorf("claim %s = %q, want %q", f.Claim, got, want)
+		}
+	}
+	// A changed connection list is a new identity: a new assertion.
+	v := *u
+	v.Connections = []string{"jira"}
+	if again, _ := s.Token("s", "i", "aud", &v); again == tok {
+		t.Error("the cached assertion was reused after the connections changed")
+	}
 }

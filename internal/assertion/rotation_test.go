@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 func newKey(t *testing.T, curve elliptic.Curve) *ecdsa.PrivateKey {
@@ -53,7 +55,7 @@ func TestRotationKeepsThePreviousKeyPublished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inFlight, err := before.Token("s", "https://app", "app", "u", Claims{Login: "alice"})
+	inFlight, err := before.Token("s", "https://app", "app", &identity.User{UserID: "u", Login: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestRotationKeepsThePreviousKeyPublished(t *testing.T) {
 	if _, oldTag := before.JWKS(); oldTag == etag {
 		t.Fatal("the JWKS changed but its ETag did not")
 	}
-	fresh, err := after.Token("s", "https://app", "app", "u", Claims{Login: "alice"})
+	fresh, err := after.Token("s", "https://app", "app", &identity.User{UserID: "u", Login: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,6 +105,23 @@ func jwtKeyID(t *testing.T, raw string) string {
 // /jwks.json publishes under the kid it names.
 func verifiesAgainstJWKS(t *testing.T, raw string) bool {
 	t.Helper()
+	_, ok := verifiedClaims(t, raw)
+	return ok
+}
+
+// jwtClaims returns the claims of an assertion that verifies against the
+// site's JWKS, failing the test otherwise.
+func jwtClaims(t *testing.T, raw string) map[string]any {
+	t.Helper()
+	claims, ok := verifiedClaims(t, raw)
+	if !ok {
+		t.Fatalf("X-Auth-Jwt %q does not verify against the JWKS", raw)
+	}
+	return claims
+}
+
+func verifiedClaims(t *testing.T, raw string) (map[string]any, bool) {
+	t.Helper()
 	resp := request(t, "GET", "/.gatehouse/jwks.json", "", nil, "")
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -117,8 +134,8 @@ func verifiesAgainstJWKS(t *testing.T, raw string) bool {
 		t.Fatal(err)
 	}
 	keys := set.Key(parsed.Headers[0].KeyID)
-	var claims jwt.Claims
-	return len(keys) == 1 && parsed.Claims(keys[0].Key, &claims) == nil
+	var claims map[string]any
+	return claims, len(keys) == 1 && parsed.Claims(keys[0].Key, &claims) == nil
 }
 
 // A key rotation as an operator does it: the site signs with key A; a

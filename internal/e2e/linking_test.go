@@ -439,3 +439,46 @@ func TestLinkOAuth1Account(t *testing.T) {
 		t.Errorf("denied: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// headers { connections … } renames X-Auth-Connections or turns it off,
+// as for every other identity header; the placeholder, /userinfo and the
+// X-Auth-Jwt claims carry the connections either way.
+func TestConnectionsHeaderRenamedAndOff(t *testing.T) {
+	f := testsupport.NewOAuth2Fake("gitlab")
+	t.Cleanup(f.Close)
+	f.AddClient("whoop-client", "whoop-secret")
+	for _, tc := range []struct{ setting, header string }{{"X-Linked", "X-Linked"}, {"off", ""}} {
+		t.Run(tc.setting, func(t *testing.T) {
+			load(t, config{
+				extra: oauth2Connection(f) + "\n\t\theaders {\n\t\t\tconnections " + tc.setting + "\n\t\t}",
+				site:  "request_header X-Placeholder-Connections {http.auth.user.connections}",
+			})
+			b := testsupport.NewBrowser(t)
+			login(t, b, "/.gatehouse/login/corp?rd=/")
+			h := link(t, b, "whoop")
+			if got := h.Values("X-Auth-Connections"); len(got) != 0 {
+				t.Errorf("X-Auth-Connections sent although renamed/off: %q", got)
+			}
+			if tc.header != "" && h.Get(tc.header) != "whoop" {
+				t.Errorf("%s = %q, want whoop", tc.header, h.Get(tc.header))
+			}
+			if tc.header == "" && h.Get("X-Linked") != "" {
+				t.Errorf("X-Linked sent while off")
+			}
+			if got := h.Get("X-Placeholder-Connections"); got != "whoop" {
+				t.Errorf("{http.auth.user.connections} = %q", got)
+			}
+			claims := jwtClaims(t, h.Get("X-Auth-Jwt"))
+			if c, _ := claims["connections"].([]any); len(c) != 1 || c[0] != "whoop" {
+				t.Errorf("X-Auth-Jwt connections claim = %v", claims["connections"])
+			}
+			resp := b.Get(site + "/.gatehouse/userinfo")
+			var info map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&info)
+			resp.Body.Close()
+			if c, _ := info["connections"].([]any); len(c) != 1 || c[0] != "whoop" {
+				t.Errorf("/userinfo connections = %v", info["connections"])
+			}
+		})
+	}
+}

@@ -6,7 +6,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
@@ -22,10 +21,7 @@ func (g *Gate) assertionFor(r *http.Request, tok string, s *session.Session) str
 	if origin, ok := g.origin(r); ok {
 		issuer = origin.Scheme + "://" + origin.Host
 	}
-	jwt, err := g.Assertion.Token(tok, issuer, strings.ToLower(r.Host), s.UserID, assertion.Claims{
-		Login: s.Login, Email: s.Email, Name: s.Name, Avatar: s.Avatar,
-		Provider: s.Provider, Groups: s.Groups, Repos: s.Repos,
-	})
+	jwt, err := g.Assertion.Token(tok, issuer, strings.ToLower(r.Host), &s.User)
 	if err != nil {
 		g.log(r).Error("cannot sign the identity assertion", zap.Error(err))
 		return ""

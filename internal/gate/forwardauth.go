@@ -46,11 +46,11 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
 		return
 	}
-	if !g.Policy.Allows(accessIdentity(s)) {
+	if !g.Policy.Allows(&s.User) {
 		g.forbidden(w, r, s)
 		return
 	}
-	g.Headers.Apply(w.Header(), g.upstreamIdentity(r, tok, s))
+	g.Headers.Apply(w.Header(), &s.User, g.assertionFor(r, tok, s), g.accessToken(s))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }

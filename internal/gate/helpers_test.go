@@ -62,7 +62,7 @@ func newTestGate(t *testing.T, auth provider.Provider) (*Gate, *observer.Observe
 		Policy:      policy,
 		Public:      pub,
 		Redirects:   redirects,
-		Headers:     headers.New(headers.Defaults),
+		Headers:     headers.New(headers.Defaults()),
 		Cookie:      Cookie{Name: testCookie, SameSite: http.SameSiteLaxMode},
 		Assertion:   signer,
 		Logger:      zap.New(core),

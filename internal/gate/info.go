@@ -23,25 +23,10 @@ func (g *Gate) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"user_id":    s.UserID,
-		"user":       s.Login,
-		"email":      s.Email,
-		"name":       s.Name,
-		"avatar":     s.Avatar,
-		"provider":   s.Provider,
-		"groups":     nonNil(s.Groups),
-		"repos":      nonNil(s.Repos),
-		"created_at": s.CreatedAt,
-		"expires_at": s.ExpiresAt,
-	})
-}
-
-func nonNil(v []string) []string {
-	if v == nil {
-		return []string{}
-	}
-	return v
+	body := s.User.JSON()
+	body["created_at"] = s.CreatedAt
+	body["expires_at"] = s.ExpiresAt
+	writeJSON(w, http.StatusOK, body)
 }
 
 // serveHealthz reports whether the store answers.
@@ -54,4 +39,11 @@ func (g *Gate) serveHealthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/login"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
@@ -247,13 +248,7 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 	}
 
 	s := &session.Session{
-		UserID:       p.Name + ":" + id.Subject,
-		Login:        firstNonEmpty(id.Username, id.Email, id.Subject),
-		Email:        id.Email,
-		Name:         id.Name,
-		Avatar:       id.Picture,
-		Provider:     p.Name,
-		Groups:       sortedCopy(id.Groups),
+		User:         identity.User{UserID: p.Name + ":" + id.Subject, Login: firstNonEmpty(id.Username, id.Email, id.Subject), Email: id.Email, Name: id.Name, Avatar: id.Picture, Provider: p.Name, Groups: sortedCopy(id.Groups)},
 		AccessToken:  tokens.AccessToken,
 		RefreshToken: tokens.RefreshToken,
 		IDToken:      tokens.IDToken,

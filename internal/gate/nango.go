@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
@@ -219,8 +220,7 @@ func (g *Gate) serveNangoStatus(w http.ResponseWriter, r *http.Request, connecti
 		return
 	}
 	s := &session.Session{
-		UserID: l.UserID, Login: firstNonEmpty(l.Login, l.Email, l.UserID), Email: l.Email,
-		Name: l.Name, Avatar: l.Avatar, Provider: NangoProvider, Groups: sortedCopy(l.Groups),
+		User: identity.User{UserID: l.UserID, Login: firstNonEmpty(l.Login, l.Email, l.UserID), Email: l.Email, Name: l.Name, Avatar: l.Avatar, Provider: NangoProvider, Groups: sortedCopy(l.Groups)},
 	}
 	tok, ok := g.startSession(w, r, s)
 	if !ok {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
@@ -52,8 +53,11 @@ func TestPanicInGatehouseIsRecovered(t *testing.T) {
 			auth: &stubAuth{refreshPanc: fmt.Errorf("refresh bug")},
 			request: func(t *testing.T, g *Gate, html bool) *http.Request {
 				tok, err := g.Sessions.Create(context.Background(), &session.Session{
-					UserID: "corp:1", Login: "alice", Provider: "corp", Host: "app.example.com",
-					AccessToken: "at", RefreshToken: "rt", TokenExpiry: time.Now().Add(10 * time.Second),
+					User:         identity.User{UserID: "corp:1", Login: "alice", Provider: "corp"},
+					Host:         "app.example.com",
+					AccessToken:  "at",
+					RefreshToken: "rt",
+					TokenExpiry:  time.Now().Add(10 * time.Second),
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -117,7 +121,7 @@ func TestPanicDownstreamIsNotRecovered(t *testing.T) {
 	for name, r := range map[string]*http.Request{
 		"public path": newRequest(http.MethodGet, "/public/app.js", false),
 		"with a session": func() *http.Request {
-			tok, err := g.Sessions.Create(context.Background(), &session.Session{UserID: "corp:1", Provider: "corp", Host: "app.example.com"})
+			tok, err := g.Sessions.Create(context.Background(), &session.Session{User: identity.User{UserID: "corp:1", Provider: "corp"}, Host: "app.example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +195,10 @@ func TestPanicAfterResponseStartedAborts(t *testing.T) {
 func TestPanicInRevocationDoesNotCrash(t *testing.T) {
 	g, logs := newTestGate(t, &stubAuth{revokePanic: "revoke bug"})
 	tok, err := g.Sessions.Create(context.Background(), &session.Session{
-		UserID: "corp:1", Provider: "corp", Host: "app.example.com", AccessToken: "at", RefreshToken: "rt",
+		User:         identity.User{UserID: "corp:1", Provider: "corp"},
+		Host:         "app.example.com",
+		AccessToken:  "at",
+		RefreshToken: "rt",
 	})
 	if err != nil {
 		t.Fatal(err)

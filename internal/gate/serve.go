@@ -9,8 +9,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/access"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
@@ -71,7 +71,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.unauthenticated(w, r)
 		return nil
 	}
-	if !g.Policy.Allows(accessIdentity(s)) {
+	if !g.Policy.Allows(&s.User) {
 		g.forbidden(w, r, s)
 		return deferredError(r)
 	}
@@ -82,9 +82,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	} else {
 		g.stripSessionBearer(r.Header) // another session's token beside the cookie
 	}
-	id := g.upstreamIdentity(r, tok, s)
-	g.Headers.Apply(r.Header, id)
-	setPlaceholders(r, s)
+	g.Headers.Apply(r.Header, &s.User, g.assertionFor(r, tok, s), g.accessToken(s))
+	setPlaceholders(r, &s.User)
 	downstream = true
 	return next.ServeHTTP(w, r)
 }
@@ -140,26 +139,13 @@ func displayName(s *session.Session) string {
 	return s.UserID
 }
 
-func accessIdentity(s *session.Session) access.Identity {
-	return access.Identity{
-		UserID: s.UserID, Login: s.Login, Email: s.Email,
-		EmailVerified: s.Email != "", Groups: s.Groups, Repos: s.Repos,
-	}
-}
-
-// upstreamIdentity is what the upstream (or a forward-auth caller) is told
-// about s: the identity, its signed assertion, and the access token only
-// with pass_access_token.
-func (g *Gate) upstreamIdentity(r *http.Request, tok string, s *session.Session) headers.Identity {
-	id := headers.Identity{
-		UserID: s.UserID, User: s.Login, Email: s.Email, Name: s.Name,
-		Avatar: s.Avatar, Provider: s.Provider, Groups: s.Groups, Repos: s.Repos, Connections: s.Connections,
-	}
-	id.JWT = g.assertionFor(r, tok, s)
+// accessToken is the provider's access token for the upstream, "" unless
+// pass_access_token is on.
+func (g *Gate) accessToken(s *session.Session) string {
 	if g.Headers.SendsAccessToken() {
-		id.AccessToken = s.AccessToken
+		return s.AccessToken
 	}
-	return id
+	return ""
 }
 
 // setPlaceholders publishes the identity under the names Caddy's own
@@ -167,36 +153,26 @@ func (g *Gate) upstreamIdentity(r *http.Request, tok string, s *session.Session)
 // log and header_up. The values are produced only when a placeholder is
 // actually read; the id is set outright because the access log reads it
 // for every request.
-func setPlaceholders(r *http.Request, s *session.Session) {
+func setPlaceholders(r *http.Request, u *identity.User) {
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !ok {
 		return
 	}
-	repl.Set("http.auth.user.id", s.UserID)
+	repl.Set("http.auth.user.id", u.UserID)
 	repl.Map(func(key string) (any, bool) {
-		field, ok := strings.CutPrefix(key, "http.auth.user.")
+		name, ok := strings.CutPrefix(key, "http.auth.user.")
 		if !ok {
 			return nil, false
 		}
-		switch field {
-		case "login":
-			return s.Login, true
-		case "email":
-			return s.Email, true
-		case "name":
-			return s.Name, true
-		case "avatar":
-			return s.Avatar, true
-		case "provider":
-			return s.Provider, true
-		case "groups":
-			return strings.Join(s.Groups, ","), true
-		case "repos":
-			return strings.Join(s.Repos, ","), true
-		case "connections":
-			return strings.Join(s.Connections, ","), true
+		i, ok := identity.ByPlaceholder(name)
+		if !ok {
+			return nil, false
 		}
-		return nil, false
+		if f := &identity.Fields[i]; f.Value != nil {
+			return f.Value(u), true
+		} else {
+			return strings.Join(f.List(u), ","), true
+		}
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -73,7 +74,7 @@ func connected(t *testing.T, svc *Service, gh *testsupport.GitHub) {
 	}
 	resp.Body.Close()
 	loc, _ := resp.Location()
-	sess := &session.Session{UserID: "corp:alice", Provider: "corp"}
+	sess := &session.Session{User: identity.User{UserID: "corp:alice", Provider: "corp"}}
 	if _, err := svc.Connect(context.Background(), sess, loc.Query().Get("code"), "http://app.example/cb", "verifier-verifier-verifier-verifier-verifier"); err != nil {
 		t.Fatal(err)
 	}

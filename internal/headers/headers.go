@@ -7,43 +7,73 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
-// Identity is the set of values sent upstream.
-type Identity struct {
-	UserID, User, Email, Name, Avatar, Provider string
-	Groups, Repos, Connections                  []string
-	// JWT is the signed assertion of all of the above.
-	JWT string
-	// AccessToken is the provider's current access token, sent only when
-	// the operator turned pass_access_token on.
-	AccessToken string
-}
-
-// Names holds the header name for each identity field; "" sends nothing.
+// Names holds the header each identity field is sent in (indexed like
+// identity.Fields), and the headers of the signed assertion and of the
+// access token; "" sends nothing.
 type Names struct {
-	UserID, User, Email, Name, Avatar, Provider, Groups, Repos, JWT, Connections string
+	Fields [identity.NumFields]string
+	// JWT carries the signed assertion of the identity.
+	JWT string
 	// AccessToken is "" (off) unless pass_access_token is on.
 	AccessToken string
 }
+
+// DefaultJWT is the header of the signed identity assertion.
+const DefaultJWT = "X-Auth-Jwt"
 
 // DefaultAccessToken is the header of the access token with
 // pass_access_token.
 const DefaultAccessToken = "X-Auth-Access-Token"
 
-// Defaults are the header names used when the operator renames nothing.
-var Defaults = Names{
-	UserID:   "X-Auth-User-Id",
-	User:     "X-Auth-User",
-	Email:    "X-Auth-Email",
-	Name:     "X-Auth-Name",
-	Avatar:   "X-Auth-Avatar",
-	Provider: "X-Auth-Provider",
-	Groups:   "X-Auth-Groups",
-	Repos:    "X-Auth-Repos",
-	JWT:      "X-Auth-Jwt",
-	// Connections lists the user's linked accounts.
-	Connections: "X-Auth-Connections",
+// Defaults returns the header names used when the operator renames
+// nothing: every field's default, the assertion, no access token.
+func Defaults() Names {
+	n := Names{JWT: DefaultJWT}
+	for i := range identity.Fields {
+		n.Fields[i] = identity.Fields[i].Header
+	}
+	return n
+}
+
+// Renamable is a header headers { } can rename or turn off: every
+// identity field, the assertion and the access token.
+type Renamable struct {
+	// Key names it in headers { } (and the JSON config).
+	Key string
+	// Default is the header it is sent in unless renamed.
+	Default string
+}
+
+// Renamables lists every renamable header in the order the
+// documentation gives them.
+func Renamables() []Renamable {
+	out := make([]Renamable, 0, identity.NumFields+2)
+	for i := range identity.Fields {
+		out = append(out, Renamable{identity.Fields[i].Key, identity.Fields[i].Header})
+	}
+	return append(out, Renamable{"jwt", DefaultJWT}, Renamable{"access_token", DefaultAccessToken})
+}
+
+// Rename sends the header named by key as header ("" for none); it
+// reports false for an unknown key.
+func (n *Names) Rename(key, header string) bool {
+	switch key {
+	case "jwt":
+		n.JWT = header
+	case "access_token":
+		n.AccessToken = header
+	default:
+		i, ok := identity.Lookup(key)
+		if !ok {
+			return false
+		}
+		n.Fields[i] = header
+	}
+	return true
 }
 
 // reservedPrefix: every client header that normalises to x-auth-* is
@@ -62,21 +92,18 @@ type Set struct {
 func New(names Names) *Set {
 	s := &Set{names: names, strip: map[string]struct{}{}}
 	add := func(n string) {
-		if norm := normalise(n); !strings.HasPrefix(norm, reservedPrefix) {
+		if norm := normalise(n); n != "" && !strings.HasPrefix(norm, reservedPrefix) {
 			s.strip[norm] = struct{}{}
 		}
 	}
-	for _, n := range []string{names.UserID, names.User, names.Email, names.Name, names.Avatar, names.Provider, names.JWT, names.AccessToken} {
-		if n != "" {
-			add(n)
-		}
-	}
-	for _, n := range []string{names.Groups, names.Repos, names.Connections} {
-		if n != "" {
-			add(n)
+	for i, n := range names.Fields {
+		add(n)
+		if identity.Fields[i].List != nil && n != "" {
 			add(n + truncatedSuffix) // setList's marker
 		}
 	}
+	add(names.JWT)
+	add(names.AccessToken)
 	return s
 }
 
@@ -225,11 +252,12 @@ func (b *trailerStripper) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Apply sets the identity headers on h. Empty values are not sent. Strip
-// must have run first. The single-value headers share one backing array,
-// so a request costs one allocation for them.
-func (s *Set) Apply(h http.Header, id Identity) {
-	vals := make([]string, 8)
+// Apply sets the headers of u, its signed assertion jwt and the access
+// token (each "" for none) on h. Empty values are not sent. Strip must
+// have run first. The single-value headers share one backing array, so a
+// request costs one allocation for them.
+func (s *Set) Apply(h http.Header, u *identity.User, jwt, accessToken string) {
+	vals := make([]string, identity.NumFields+2)
 	n := 0
 	set := func(name, v string) {
 		if name != "" && v != "" {
@@ -238,17 +266,20 @@ func (s *Set) Apply(h http.Header, id Identity) {
 			n++
 		}
 	}
-	set(s.names.UserID, id.UserID)
-	set(s.names.User, id.User)
-	set(s.names.Email, id.Email)
-	set(s.names.Name, id.Name)
-	set(s.names.Avatar, id.Avatar)
-	set(s.names.Provider, id.Provider)
-	set(s.names.JWT, id.JWT)
-	set(s.names.AccessToken, id.AccessToken)
-	setList(h, s.names.Groups, id.Groups)
-	setList(h, s.names.Repos, id.Repos)
-	setList(h, s.names.Connections, id.Connections)
+	for i := range identity.Fields {
+		f := &identity.Fields[i]
+		if f.Value != nil {
+			set(s.names.Fields[i], f.Value(u))
+		}
+	}
+	set(s.names.JWT, jwt)
+	set(s.names.AccessToken, accessToken)
+	for i := range identity.Fields {
+		f := &identity.Fields[i]
+		if f.List != nil {
+			setList(h, s.names.Fields[i], f.List(u))
+		}
+	}
 }
 
 // MaxListBytes caps X-Auth-Groups and X-Auth-Repos. Many servers refuse

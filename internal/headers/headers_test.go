@@ -5,10 +5,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 func TestStripRemovesEveryVariant(t *testing.T) {
-	s := New(Names{UserID: "X-Remote-User", Email: "X-Auth-Email"})
+	s := New(names(map[string]string{"user_id": "X-Remote-User", "email": "X-Auth-Email"}))
 	h := http.Header{}
 	for _, k := range []string{
 		"X-Auth-User-Id", "x-auth-user-id", "X_Auth_User_Id", "X-Auth_User-Id", "X-AUTH-EMAIL",
@@ -27,10 +29,45 @@ func TestStripRemovesEveryVariant(t *testing.T) {
 	}
 }
 
-func TestApply(t *testing.T) {
-	s := New(Names{UserID: "X-Auth-User-Id", User: "X-Auth-User", Email: "", Groups: "X-Auth-Groups", Name: "X-Auth-Name"})
+// names is a Names with only the given fields (by key) sent.
+func names(byKey map[string]string) Names {
+	var n Names
+	for k, v := range byKey {
+		i, ok := identity.Lookup(k)
+		if !ok {
+			panic(k)
+		}
+		n.Fields[i] = v
+	}
+	return n
+}
+
+// Every identity field is sent under its default header, lists
+// comma-separated, with the assertion and access token when given.
+func TestApplyEveryField(t *testing.T) {
+	u := &identity.User{UserID: "corp:1", Login: "alice", Email: "a@example.com", Name: "Alice", Avatar: "https://a/1",
+		Provider: "corp", Groups: []string{"g1", "g2"}, Repos: []string{"o/r"}, Connections: []string{"whoop", "garmin"}}
 	h := http.Header{}
-	s.Apply(h, Identity{UserID: "corp:1", User: "alice", Email: "a@example.com", Groups: []string{"a", "b"}, Name: "Al\r\nX-Evil: 1"})
+	n := Defaults()
+	n.AccessToken = DefaultAccessToken
+	New(n).Apply(h, u, "jwt.jwt.jwt", "at")
+	want := http.Header{
+		"X-Auth-User-Id": {"corp:1"}, "X-Auth-User": {"alice"}, "X-Auth-Email": {"a@example.com"}, "X-Auth-Name": {"Alice"},
+		"X-Auth-Avatar": {"https://a/1"}, "X-Auth-Provider": {"corp"}, "X-Auth-Groups": {"g1,g2"}, "X-Auth-Repos": {"o/r"},
+		"X-Auth-Connections": {"whoop,garmin"}, "X-Auth-Jwt": {"jwt.jwt.jwt"}, "X-Auth-Access-Token": {"at"},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("Apply = %v\nwant %v", h, want)
+	}
+	if len(want)-2 != identity.NumFields {
+		t.Fatalf("the test covers %d fields, the table has %d", len(want)-2, identity.NumFields)
+	}
+}
+
+func TestApply(t *testing.T) {
+	s := New(names(map[string]string{"user_id": "X-Auth-User-Id", "user": "X-Auth-User", "groups": "X-Auth-Groups", "name": "X-Auth-Name"}))
+	h := http.Header{}
+	s.Apply(h, &identity.User{UserID: "corp:1", Login: "alice", Email: "a@example.com", Groups: []string{"a", "b"}, Name: "Al\r\nX-Evil: 1"}, "", "")
 	want := http.Header{
 		"X-Auth-User-Id": {"corp:1"}, "X-Auth-User": {"alice"}, "X-Auth-Groups": {"a,b"},
 		"X-Auth-Name": {"AlX-Evil: 1"},
@@ -61,29 +98,29 @@ func TestStripCookies(t *testing.T) {
 }
 
 func BenchmarkStripApply(b *testing.B) {
-	s := New(Defaults)
+	s := New(Defaults())
 	base := http.Header{
 		"Accept": {"*/*"}, "User-Agent": {"bench"}, "Cookie": {"__Host-gatehouse=x; theme=dark"},
 		"Accept-Encoding": {"gzip"}, "X-Request-Id": {"abc"},
 	}
-	id := Identity{UserID: "corp:1", User: "alice", Email: "a@example.com", Provider: "corp", Groups: []string{"eng"}}
+	id := &identity.User{UserID: "corp:1", Login: "alice", Email: "a@example.com", Provider: "corp", Groups: []string{"eng"}}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		h := base.Clone()
 		s.Strip(h)
 		StripCookies(h, "__Host-gatehouse", "__Host-gatehouse_login")
-		s.Apply(h, id)
+		s.Apply(h, id, "", "")
 	}
 }
 
 func TestListsAreCapped(t *testing.T) {
-	s := New(Defaults)
+	s := New(Defaults())
 	var repos []string
 	for i := 0; i < 500; i++ {
 		repos = append(repos, "some-organization/repository-number-"+strings.Repeat("x", i%7)+string(rune('a'+i%26)))
 	}
 	h := http.Header{}
-	s.Apply(h, Identity{Repos: repos, Groups: []string{"acme", "acme/team"}})
+	s.Apply(h, &identity.User{Repos: repos, Groups: []string{"acme", "acme/team"}}, "", "")
 	got := h.Get("X-Auth-Repos")
 	if len(got) > MaxListBytes || len(got) < MaxListBytes-100 {
 		t.Fatalf("X-Auth-Repos is %d bytes", len(got))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -18,10 +19,9 @@ import (
 // sample is a session of typical size.
 func sample() *Session {
 	return &Session{
-		UserID: "github:1234567", Login: "alice", Email: "alice@example.com", Name: "Alice Example",
-		Avatar: "https://avatars.githubusercontent.com/u/1234567?v=4", Provider: "github",
-		Groups: []string{"acme", "acme/backend"}, Repos: []string{"acme/api", "acme/web"},
-		Host: "app.example.com", AccessToken: "gho_" + fmt.Sprint(time.Now().UnixNano()),
+		User:        identity.User{UserID: "github:1234567", Login: "alice", Email: "alice@example.com", Name: "Alice Example", Avatar: "https://avatars.githubusercontent.com/u/1234567?v=4", Provider: "github", Groups: []string{"acme", "acme/backend"}, Repos: []string{"acme/api", "acme/web"}},
+		Host:        "app.example.com",
+		AccessToken: "gho_" + fmt.Sprint(time.Now().UnixNano()),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
@@ -52,7 +53,7 @@ func eventually(t *testing.T, what string, f func() bool) {
 func TestLogoutReachesOtherInstancesCache(t *testing.T) {
 	a, b := instances(t)
 	ctx := context.Background()
-	tok, err := a.Create(ctx, &Session{UserID: "u1", Login: "alice"})
+	tok, err := a.Create(ctx, &Session{User: identity.User{UserID: "u1", Login: "alice"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestLogoutReachesOtherInstancesCache(t *testing.T) {
 func TestUpdatesAndEndAllReachOtherInstances(t *testing.T) {
 	a, b := instances(t)
 	ctx := context.Background()
-	tok, _ := a.Create(ctx, &Session{UserID: "u2", Repos: []string{"acme/api"}})
+	tok, _ := a.Create(ctx, &Session{User: identity.User{UserID: "u2", Repos: []string{"acme/api"}}})
 	if _, err := b.Load(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestCacheClearedAfterRedisOutage(t *testing.T) {
 	m := NewManager(Options{Store: st, Ring: ring, CacheTTL: time.Hour})
 	defer m.Close()
 	ctx := context.Background()
-	tok, _ := m.Create(ctx, &Session{UserID: "u3"})
+	tok, _ := m.Create(ctx, &Session{User: identity.User{UserID: "u3"}})
 	if _, err := m.Load(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestCacheServesWithoutStore(t *testing.T) {
 	m := NewManager(Options{Store: cs, Ring: ring, CacheTTL: 200 * time.Millisecond})
 	defer m.Close()
 	ctx := context.Background()
-	tok, _ := m.Create(ctx, &Session{UserID: "u4"})
+	tok, _ := m.Create(ctx, &Session{User: identity.User{UserID: "u4"}})
 	for i := 0; i < 10; i++ {
 		if _, err := m.Load(ctx, tok); err != nil {
 			t.Fatal(err)

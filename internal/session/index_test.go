@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -34,7 +35,7 @@ func TestDeleteUnindexes(t *testing.T) {
 			ctx := context.Background()
 			var toks []string
 			for range 3 {
-				tok, err := m.Create(ctx, &Session{UserID: "corp:1"})
+				tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1"}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -76,7 +77,7 @@ func TestUpdateAfterLogoutDoesNotRevive(t *testing.T) {
 		t.Run("cache "+cacheTTL.String(), func(t *testing.T) {
 			m := cachedManager(t, cacheTTL)
 			ctx := context.Background()
-			tok, err := m.Create(ctx, &Session{UserID: "corp:1", Login: "alice"})
+			tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1", Login: "alice"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +99,7 @@ func TestUpdateAfterLogoutDoesNotRevive(t *testing.T) {
 				t.Fatalf("index after a refused write-back: %v", keys)
 			}
 			// A live session is still updated.
-			live, err := m.Create(ctx, &Session{UserID: "corp:1", Login: "alice"})
+			live, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1", Login: "alice"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +123,7 @@ func TestCreatePrunesEndedSessions(t *testing.T) {
 	ctx := context.Background()
 	var toks []string
 	for range 3 {
-		tok, err := m.Create(ctx, &Session{UserID: "corp:1"})
+		tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +138,7 @@ func TestCreatePrunesEndedSessions(t *testing.T) {
 	if keys, _ := m.Keys(ctx, "corp:1"); len(keys) != 3 {
 		t.Fatalf("index before the next login: %v", keys)
 	}
-	next, err := m.Create(ctx, &Session{UserID: "corp:1"})
+	next, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

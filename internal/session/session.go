@@ -9,28 +9,14 @@ package session
 
 import (
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 // Session is what Gatehouse knows about a signed-in user.
 type Session struct {
-	// UserID is the stable internal user id ("<provider>:<subject>").
-	UserID string `json:"uid"`
-	// Login is the login or preferred username.
-	Login string `json:"login,omitempty"`
-	// Email is the user's email; it is only set when the provider verified it.
-	Email string `json:"email,omitempty"`
-	// Name is the display name.
-	Name string `json:"name,omitempty"`
-	// Avatar is the URL of the user's picture.
-	Avatar string `json:"avatar,omitempty"`
-	// Provider is the name of the provider the user signed in with.
-	Provider string `json:"provider"`
-	// Groups the user belongs to, as reported by the provider.
-	Groups []string `json:"groups,omitempty"`
-	// Repos the user can access, as owner/name.
-	Repos []string `json:"repos,omitempty"`
-	// Connections are the names of the user's linked accounts.
-	Connections []string `json:"conns,omitempty"`
+	// User is the identity: what the upstream is told.
+	identity.User
 	// CheckedAt is when Groups and Repos were last confirmed with the
 	// provider; they are checked again once it is older than the
 	// configured interval.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -40,7 +41,7 @@ const secret = "0123456789abcdef0123456789abcdef-test"
 func TestCreateLoadDelete(t *testing.T) {
 	m, _, _ := newManager(t, secret)
 	ctx := context.Background()
-	tok, err := m.Create(ctx, &Session{UserID: "corp:1", Login: "alice", Provider: "corp", Host: "app"})
+	tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1", Login: "alice", Provider: "corp"}, Host: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestEveryTokenIsNew(t *testing.T) {
 	m, _, _ := newManager(t, secret)
 	seen := map[string]bool{}
 	for i := 0; i < 100; i++ {
-		tok, err := m.Create(context.Background(), &Session{UserID: "x"})
+		tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,12 +83,12 @@ func TestEveryTokenIsNew(t *testing.T) {
 
 func TestMalformedTokensNeverReachTheStore(t *testing.T) {
 	m, cs, _ := newManager(t, secret)
-	good, err := m.Create(context.Background(), &Session{UserID: "x"})
+	good, err := m.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	other, _, _ := newManager(t, "another-secret-another-secret-another-secret")
-	foreign, _ := other.Create(context.Background(), &Session{UserID: "x"})
+	foreign, _ := other.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})
 	flipped := []byte(good)
 	flipped[10] ^= 1
 	if flipped[10] == '`' {
@@ -124,7 +125,7 @@ func TestMalformedTokensNeverReachTheStore(t *testing.T) {
 
 func TestStoredValueIsEncryptedAndKeyIsHashed(t *testing.T) {
 	m, _, mem := newManager(t, secret)
-	tok, err := m.Create(context.Background(), &Session{UserID: "corp:1", Email: "alice@example.com", AccessToken: "at-SECRET-123", RefreshToken: "rt-SECRET-456"})
+	tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: "corp:1", Email: "alice@example.com"}, AccessToken: "at-SECRET-123", RefreshToken: "rt-SECRET-456"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestAbsoluteLifetimeEnforced(t *testing.T) {
 	m, _, _ := newManager(t, secret)
 	now := time.Now()
 	m.now = func() time.Time { return now }
-	tok, err := m.Create(context.Background(), &Session{UserID: "x"})
+	tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestIdleTimeoutSlides(t *testing.T) {
 	defer mem.Close()
 	m := NewManager(Options{Store: mem, Ring: ring, Lifetime: time.Hour, IdleTimeout: 300 * time.Millisecond})
 	// The manager rounds nothing below a minute; use the store TTL directly.
-	tok, err := m.Create(context.Background(), &Session{UserID: "x"})
+	tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func (failingStore) Get(context.Context, string, time.Duration) ([]byte, error) 
 
 func TestStoreFailureIsNotNoSession(t *testing.T) {
 	m, _, mem := newManager(t, secret)
-	tok, _ := m.Create(context.Background(), &Session{UserID: "x"})
+	tok, _ := m.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})
 	m.store = failingStore{mem}
 	_, err := m.Load(context.Background(), tok)
 	if err == nil || errors.Is(err, ErrNoSession) || errors.Is(err, ErrMalformed) {
@@ -206,8 +207,8 @@ func TestStoreFailureIsNotNoSession(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	m, _, _ := newManager(t, secret)
-	a, _ := m.Create(context.Background(), &Session{UserID: "a"})
-	b, _ := m.Create(context.Background(), &Session{UserID: "b"})
+	a, _ := m.Create(context.Background(), &Session{User: identity.User{UserID: "a"}})
+	b, _ := m.Create(context.Background(), &Session{User: identity.User{UserID: "b"}})
 	if !m.CheckCSRF(a, m.CSRFToken(a)) {
 		t.Fatal("own CSRF token refused")
 	}
