@@ -21,7 +21,7 @@ func TestJitter(t *testing.T) {
 func TestReleaseStopsRenewal(t *testing.T) {
 	st := store.NewMemory()
 	defer st.Close()
-	l, err := Acquire(t.Context(), st, "k", 30*time.Millisecond)
+	l, err := Acquire(t.Context(), st, "k", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
