@@ -13,7 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/allow"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
@@ -802,7 +802,7 @@ type allowKind struct {
 	name    string
 	example string
 	check   func(c *cursor, v string) error // nil: any value
-	// viaAccess: literal values are also compiled by internal/access, so
+	// viaAccess: literal values are also compiled by internal/allow, so
 	// that what adapts also provisions. The GitHub kinds are checked here
 	// only, to the same shape (org, org/team, owner/name).
 	viaAccess bool
@@ -858,7 +858,7 @@ func parseAllow(c *cursor, s *state) error {
 	}
 	// The module's own rules, so that what adapts also provisions.
 	if kind.viaAccess && len(literal) > 0 {
-		if _, err := access.New([]access.Rule{{Kind: kind.name, Values: literal}}); err != nil {
+		if _, err := allow.New([]allow.Rule{{Kind: kind.name, Values: literal}}); err != nil {
 			return c.errf("allow %s: %v", kind.name, reason(err))
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
-	"github.com/gatehouse-auth/gatehouse/internal/public"
+	"github.com/gatehouse-auth/gatehouse/internal/publicpath"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -113,7 +113,7 @@ func checkPublicPath(c *cursor, p string) error {
 	}
 	// The module's own rules (canonical form, no .., //, %...), so that what
 	// adapts also provisions.
-	if _, err := public.New([]string{p}); err != nil {
+	if _, err := publicpath.New([]string{p}); err != nil {
 		return c.errf("%v", err)
 	}
 	return nil

@@ -5,41 +5,41 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/gatehouse-auth/gatehouse/internal/connections"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
-	"github.com/gatehouse-auth/gatehouse/internal/linking"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
 // linkService builds the linked-account connections, or nil without any.
-func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.Ring, keyPrefix string, ns *nangoSettings) (*linking.Service, error) {
+func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.Ring, keyPrefix string, ns *nangoSettings) (*connections.Service, error) {
 	if len(h.Connections) == 0 {
 		if h.ConnectionsSecret != "" {
 			return nil, fmt.Errorf("gatehouse: connections_secret is set but no connection is configured")
 		}
 		return nil, nil
 	}
-	opts := linking.Options{Store: st, Ring: ring, KeyPrefix: keyPrefix, Logger: h.logger.Named("linking")}
+	opts := connections.Options{Store: st, Ring: ring, KeyPrefix: keyPrefix, Logger: h.logger.Named("linking")}
 	if ns != nil {
 		opts.Nango = ns.opts.Client
 	}
 	for _, c := range h.Connections {
 		res := &resolver{repl: repl, where: "connection " + c.Name + ": "}
 		r := res.get
-		opts.Connections = append(opts.Connections, linking.Config{
+		opts.Connections = append(opts.Connections, connections.Config{
 			Name: c.Name, Kind: c.Type,
 			RequestTokenURL: r("request_token_url", c.RequestTokenURL), AuthorizeURL: r("authorize_url", c.AuthorizeURL),
 			AccessTokenURL: r("access_token_url", c.AccessTokenURL),
 			ConsumerKey:    r("consumer_key", c.ConsumerKey), ConsumerSecret: r("consumer_secret", c.ConsumerSecret),
 			AuthURL: r("auth_url", c.AuthURL), TokenURL: r("token_url", c.TokenURL), RevokeURL: r("revoke_url", c.RevokeURL),
 			ClientID: r("client_id", c.ClientID), ClientSecret: r("client_secret", c.ClientSecret), Scopes: c.Scopes,
-			AuthStyle:   linking.AuthStyle(c.AuthStyle),
+			AuthStyle:   connections.AuthStyle(c.AuthStyle),
 			Integration: r("integration", c.Integration),
 		})
 		if res.err != nil {
 			return nil, res.err
 		}
 	}
-	svc, err := linking.New(opts)
+	svc, err := connections.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("gatehouse: %w", err)
 	}

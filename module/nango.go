@@ -8,10 +8,10 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/forward"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"

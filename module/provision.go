@@ -14,22 +14,22 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/allow"
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
-	"github.com/gatehouse-auth/gatehouse/internal/public"
+	"github.com/gatehouse-auth/gatehouse/internal/publicpath"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
@@ -85,9 +85,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 	}
 
-	rules := make([]access.Rule, 0, len(h.Allow))
+	rules := make([]allow.Rule, 0, len(h.Allow))
 	for _, a := range h.Allow {
-		rules = append(rules, access.Rule{Kind: a.Kind, Values: res.all("allow "+a.Kind, a.Values)})
+		rules = append(rules, allow.Rule{Kind: a.Kind, Values: res.all("allow "+a.Kind, a.Values)})
 	}
 	redirectDomains := res.all("redirect_domains", h.RedirectDomains)
 	connectionsSecret := res.get("connections_secret", h.ConnectionsSecret)
@@ -98,11 +98,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if res.err != nil {
 		return res.err
 	}
-	policy, err := access.New(rules)
+	policy, err := allow.New(rules)
 	if err != nil {
 		return fmt.Errorf("gatehouse: allow: %w", err)
 	}
-	pub, err := public.New(h.Public)
+	pub, err := publicpath.New(h.Public)
 	if err != nil {
 		return fmt.Errorf("gatehouse: public: %w", err)
 	}
@@ -195,7 +195,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		Links:             links,
 		ConnectionsSecret: []byte(connectionsSecret),
 		Assertion:         signer,
-		States:            login.New(st, ring, keyPrefix),
+		States:            loginstate.New(st, ring, keyPrefix),
 		Providers:         providers,
 		Policy:            policy,
 		Public:            pub,

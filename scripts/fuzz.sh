@@ -12,7 +12,7 @@ FUZZTIME="${FUZZTIME:-5000x}"
 targets=(
 	"FuzzParseToken ./internal/session"
 	"FuzzTarget ./internal/redirect"
-	"FuzzMatch ./internal/public"
+	"FuzzMatch ./internal/publicpath"
 	"FuzzWebhook ./internal/github"
 	"FuzzParseWebhook ./internal/nango"
 	"FuzzVerifySignature ./internal/nango"

@@ -260,7 +260,7 @@ func TestWebhookVerifiersCompareInConstantTime(t *testing.T) {
 		{"../nango", "VerifySignature"},
 		{"../session", "parseToken"},
 		{"../session", "CheckCSRF"},
-		{"../login", "SameBrowser"},
+		{"../loginstate", "SameBrowser"},
 	}
 	for _, c := range checks {
 		t.Run(c.dir+"."+c.fn, func(t *testing.T) {

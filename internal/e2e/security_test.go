@@ -32,7 +32,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
-	loginstate "github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/gatehouse-auth/gatehouse/internal/clientip"
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 )
 
@@ -65,8 +65,8 @@ func (g *Gate) flowBinding(w http.ResponseWriter, r *http.Request) (string, bool
 		return "", false
 	}
 	binding := cookieValue(r.Header["Cookie"], g.bindingName)
-	if !login.ValidBinding(binding) {
-		binding = login.NewBinding()
+	if !loginstate.ValidBinding(binding) {
+		binding = loginstate.NewBinding()
 	}
 	return binding, true
 }

@@ -13,14 +13,14 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/allow"
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
+	"github.com/gatehouse-auth/gatehouse/internal/connections"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
-	"github.com/gatehouse-auth/gatehouse/internal/linking"
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
-	"github.com/gatehouse-auth/gatehouse/internal/public"
+	"github.com/gatehouse-auth/gatehouse/internal/publicpath"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -68,10 +68,10 @@ type Options struct {
 	KeyPrefix string
 	Store     store.Store
 	Sessions  *session.Manager
-	States    *login.States
+	States    *loginstate.States
 	Providers []Provider
-	Policy    *access.Policy
-	Public    *public.Matcher
+	Policy    *allow.Policy
+	Public    *publicpath.Matcher
 	Redirects *redirect.Validator
 	Headers   *headers.Set
 	Cookie    Cookie
@@ -91,7 +91,7 @@ type Options struct {
 	Assertion *assertion.Signer
 	// Links links other accounts to signed-in users; nil without
 	// connections.
-	Links *linking.Service
+	Links *connections.Service
 	// ConnectionsSecret is what the upstream sends to fetch linked-account
 	// tokens; empty disables that endpoint.
 	ConnectionsSecret []byte
@@ -178,7 +178,7 @@ func (g *Gate) bindingCookie(v string) *http.Cookie {
 		HttpOnly: true,
 		Secure:   true,
 		SameSite: http.SameSiteLaxMode,
-		MaxAge:   int(login.TTL / time.Second),
+		MaxAge:   int(loginstate.TTL / time.Second),
 	}
 	if v == "" {
 		c.MaxAge = -1

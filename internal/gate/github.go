@@ -10,8 +10,8 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
@@ -146,7 +146,7 @@ func (g *Gate) serveAppConnect(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, errUnknownHost)
 		return
 	}
-	binding, state, verifier, ok := g.beginLogin(w, r, login.Pending{
+	binding, state, verifier, ok := g.beginLogin(w, r, loginstate.Pending{
 		Provider:    appProvider,
 		Redirect:    g.Redirects.Target(r.URL.Query().Get("rd"), origin),
 		RedirectURI: g.appRedirectURI(origin),

@@ -15,13 +15,13 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/gatehouse-auth/gatehouse/internal/access"
+	"github.com/gatehouse-auth/gatehouse/internal/allow"
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
-	"github.com/gatehouse-auth/gatehouse/internal/public"
+	"github.com/gatehouse-auth/gatehouse/internal/publicpath"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -47,8 +47,8 @@ func newTestGate(t *testing.T, auth provider.Provider) (*Gate, *observer.Observe
 		t.Fatal(err)
 	}
 	st := store.NewMemory()
-	policy, _ := access.New(nil)
-	pub, _ := public.New([]string{"/public/*"})
+	policy, _ := allow.New(nil)
+	pub, _ := publicpath.New([]string{"/public/*"})
 	redirects, _ := redirect.New(nil)
 	ext, _ := url.Parse(testOrigin)
 	core, logs := observer.New(zapcore.DebugLevel)
@@ -57,7 +57,7 @@ func newTestGate(t *testing.T, auth provider.Provider) (*Gate, *observer.Observe
 		KeyPrefix:   "gatehouse:",
 		Store:       st,
 		Sessions:    session.NewManager(session.Options{Store: st, Ring: ring}),
-		States:      login.New(st, ring, "gatehouse:"),
+		States:      loginstate.New(st, ring, "gatehouse:"),
 		Providers:   []Provider{{Name: "corp", Label: "Corp SSO", Auth: auth, Timeout: time.Second}},
 		Policy:      policy,
 		Public:      pub,

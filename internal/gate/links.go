@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/linking"
+	"github.com/gatehouse-auth/gatehouse/internal/connections"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
@@ -43,14 +43,14 @@ func (g *Gate) serveConnect(w http.ResponseWriter, r *http.Request, rest string)
 		g.serveLinkStart(w, r, s, name, origin)
 	case sub == "callback":
 		g.serveLinkCallback(w, r, s, name, origin)
-	case sub == "session" && g.Links.Kind(name) == linking.KindNango:
+	case sub == "session" && g.Links.Kind(name) == connections.KindNango:
 		cs, err := g.Links.NangoSession(r.Context(), name, s.UserID)
 		if err != nil {
 			g.nangoFailed(w, r, "cannot create a Nango connect session", err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
-	case strings.HasPrefix(sub, "status/") && g.Links.Kind(name) == linking.KindNango:
+	case strings.HasPrefix(sub, "status/") && g.Links.Kind(name) == connections.KindNango:
 		id := strings.TrimPrefix(sub, "status/")
 		if !validConnectionID(id) {
 			g.fail(w, r, errNotFound)
@@ -78,7 +78,7 @@ func (g *Gate) linkCallbackURL(origin *url.URL, name string) string {
 // account (or, for Nango, shows the Connect UI page).
 func (g *Gate) serveLinkStart(w http.ResponseWriter, r *http.Request, s *session.Session, name string, origin *url.URL) {
 	rd := g.Redirects.Target(r.URL.Query().Get("rd"), origin)
-	if g.Links.Kind(name) == linking.KindNango {
+	if g.Links.Kind(name) == connections.KindNango {
 		if g.Nango == nil {
 			g.fail(w, r, errNotFound)
 			return
@@ -135,13 +135,13 @@ func (g *Gate) refreshLinked(r *http.Request, userID string) {
 func (g *Gate) linkFailed(w http.ResponseWriter, r *http.Request, name string, err error) {
 	retry := g.Prefix + "/connect/" + name
 	switch {
-	case errors.Is(err, linking.ErrExpired):
+	case errors.Is(err, connections.ErrExpired):
 		g.fail(w, r, problem{status: http.StatusBadRequest, code: "link_expired", heading: "Link expired",
 			message: "This link request expired or was already used. Please start again.", retry: retry})
-	case errors.Is(err, linking.ErrForeign):
+	case errors.Is(err, connections.ErrForeign):
 		g.fail(w, r, problem{status: http.StatusForbidden, code: "foreign_link", heading: "Link refused",
 			message: "This link was started in another browser or by another account.", retry: retry})
-	case errors.Is(err, linking.ErrDenied):
+	case errors.Is(err, connections.ErrDenied):
 		g.fail(w, r, problem{status: http.StatusForbidden, code: "access_denied", heading: "Not linked",
 			message: "The provider did not authorize the link.", retry: retry})
 	default:
@@ -238,12 +238,12 @@ func (g *Gate) serveConnectionToken(w http.ResponseWriter, r *http.Request, name
 	}
 	t, err := g.Links.Token(r.Context(), userID, name)
 	switch {
-	case errors.Is(err, linking.ErrNotLinked):
+	case errors.Is(err, connections.ErrNotLinked):
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_linked", "message": "The user has not linked " + name + "."})
-	case errors.Is(err, linking.ErrRevoked):
+	case errors.Is(err, connections.ErrRevoked):
 		g.refreshLinked(r, userID)
 		writeJSON(w, http.StatusGone, map[string]string{"error": "link_revoked", "message": "The provider revoked the link; the user must link " + name + " again."})
-	case errors.Is(err, linking.ErrUnavailable):
+	case errors.Is(err, connections.ErrUnavailable):
 		w.Header().Set("Retry-After", "30")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "provider_unavailable"})
 	case err != nil:

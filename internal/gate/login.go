@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
@@ -85,9 +85,9 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 	if !ok {
 		return
 	}
-	nonce := login.Random(24)
+	nonce := loginstate.Random(24)
 	redirectURI := g.redirectURI(p, origin)
-	binding, state, verifier, ok := g.beginLogin(w, r, login.Pending{
+	binding, state, verifier, ok := g.beginLogin(w, r, loginstate.Pending{
 		Provider:    p.Name,
 		Nonce:       nonce,
 		Redirect:    g.Redirects.Target(r.URL.Query().Get("rd"), origin),
@@ -110,12 +110,12 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 // App's) for this browser, with a fresh PKCE verifier, and returns the
 // browser binding to set as a cookie, the state and the verifier. On
 // failure it answers the request itself.
-func (g *Gate) beginLogin(w http.ResponseWriter, r *http.Request, p login.Pending) (binding, state, verifier string, ok bool) {
+func (g *Gate) beginLogin(w http.ResponseWriter, r *http.Request, p loginstate.Pending) (binding, state, verifier string, ok bool) {
 	binding, ok = g.flowBinding(w, r)
 	if !ok {
 		return "", "", "", false
 	}
-	p.Verifier = login.Random(48)
+	p.Verifier = loginstate.Random(48)
 	state, err := g.States.Begin(r.Context(), binding, p)
 	if err != nil {
 		g.log(r).Warn("cannot record login state", zap.Error(err))
@@ -308,7 +308,7 @@ func providerResult(code string) string {
 }
 
 func isStateError(err error) bool {
-	for _, e := range []error{login.ErrNoState, login.ErrUnknownState, login.ErrNoBinding, login.ErrForeign, login.ErrWrongSite} {
+	for _, e := range []error{loginstate.ErrNoState, loginstate.ErrUnknownState, loginstate.ErrNoBinding, loginstate.ErrForeign, loginstate.ErrWrongSite} {
 		if errors.Is(err, e) {
 			return true
 		}

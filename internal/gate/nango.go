@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"

@@ -12,9 +12,9 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"

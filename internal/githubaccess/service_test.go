@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/session"

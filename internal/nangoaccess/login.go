@@ -10,9 +10,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -31,7 +31,7 @@ type loginRecord struct {
 
 func (s *Service) loginKey(temp string) string { return s.opts.KeyPrefix + "nango-login:" + temp }
 func (s *Service) browserKey(binding string) string {
-	return s.opts.KeyPrefix + "nango-browser:" + login.BindingHash(binding)
+	return s.opts.KeyPrefix + "nango-browser:" + loginstate.BindingHash(binding)
 }
 func (s *Service) incomingKey(connectionID string) string {
 	return s.opts.KeyPrefix + "nango-incoming:" + connectionID
@@ -45,12 +45,12 @@ func UserID(githubID int64) string { return "github:" + strconv.FormatInt(github
 // temporary end-user id, bound to the browser, and creates a connect
 // session for the login integration tagged with that id.
 func (s *Service) BeginLogin(ctx context.Context, binding string, l gate.NangoLogin) (*gate.ConnectSession, error) {
-	temp := tempPrefix + login.Random(24)
-	rec := loginRecord{Binding: login.BindingHash(binding), Created: s.now().UTC(), Login: l}
+	temp := tempPrefix + loginstate.Random(24)
+	rec := loginRecord{Binding: loginstate.BindingHash(binding), Created: s.now().UTC(), Login: l}
 	if err := s.saveLogin(ctx, temp, &rec); err != nil {
 		return nil, err
 	}
-	if err := s.opts.Store.Set(ctx, s.browserKey(binding), []byte(temp), login.TTL); err != nil {
+	if err := s.opts.Store.Set(ctx, s.browserKey(binding), []byte(temp), loginstate.TTL); err != nil {
 		return nil, fmt.Errorf("recording the login: %w", err)
 	}
 	cs, err := s.opts.Client.CreateConnectSession(ctx, nango.SessionRequest{
@@ -70,7 +70,7 @@ func (s *Service) saveLogin(ctx context.Context, temp string, rec *loginRecord) 
 	if err != nil {
 		return err
 	}
-	ttl := login.TTL - s.now().Sub(rec.Created)
+	ttl := loginstate.TTL - s.now().Sub(rec.Created)
 	if ttl <= 0 {
 		return errExpired
 	}
@@ -101,7 +101,7 @@ func (s *Service) FinishLogin(ctx context.Context, binding, connectionID string)
 	if errors.Is(err, store.ErrNotFound) {
 		// Not reported yet — or never: only a browser with a login in
 		// progress is told to keep waiting.
-		if binding == "" || !login.ValidBinding(binding) {
+		if binding == "" || !loginstate.ValidBinding(binding) {
 			return nil, gate.ErrLoginUnknown
 		}
 		if _, err := s.opts.Store.Get(ctx, s.browserKey(binding), 0); errors.Is(err, store.ErrNotFound) {
@@ -121,7 +121,7 @@ func (s *Service) FinishLogin(ctx context.Context, binding, connectionID string)
 	if err != nil {
 		return nil, err
 	}
-	if !login.SameBrowser(rec.Binding, binding) {
+	if !loginstate.SameBrowser(rec.Binding, binding) {
 		return nil, gate.ErrLoginForeign
 	}
 	if rec.Login.ConnectionID != connectionID {
@@ -187,7 +187,7 @@ func (s *Service) markReported(ctx context.Context, temp string, rec *loginRecor
 	} else if err != nil {
 		return err
 	}
-	if err := s.opts.Store.Set(ctx, s.incomingKey(rec.Login.ConnectionID), []byte(temp), login.TTL); err != nil {
+	if err := s.opts.Store.Set(ctx, s.incomingKey(rec.Login.ConnectionID), []byte(temp), loginstate.TTL); err != nil {
 		return fmt.Errorf("recording the login: %w", err)
 	}
 	return nil

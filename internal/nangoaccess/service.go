@@ -13,14 +13,14 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/forward"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 )
 
 // Defaults of Options.

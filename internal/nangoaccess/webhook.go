@@ -11,10 +11,10 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/forward"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 )
 
 // deliveryTTL is how long a delivery is remembered, far longer than Nango

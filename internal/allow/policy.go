@@ -1,11 +1,11 @@
-// Package access decides which signed-in users are admitted, from an
+// Package allow decides which signed-in users are admitted, from an
 // ordered list of allow rules.
 //
 // Email-based rules trust only verified addresses and parse them strictly,
 // so that "a@evil.com@corp.com", "x@corp.com.evil.com" and unverified
 // addresses never pass a corp.com rule (security.md row 15: oauth2-proxy
 // CVE-2026-40574, grafana/grafana #1986).
-package access
+package allow
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package public
+package publicpath
 
 import (
 	"net/url"

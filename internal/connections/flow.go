@@ -1,4 +1,4 @@
-package linking
+package connections
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/dghubble/oauth1"
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-auth/gatehouse/internal/login"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -51,7 +51,7 @@ func (s *Service) Begin(ctx context.Context, name, userID, binding, callback, re
 	if c == nil {
 		return "", ErrUnknown
 	}
-	p := pending{Name: name, UserID: userID, Binding: login.BindingHash(binding), Redirect: redirect,
+	p := pending{Name: name, UserID: userID, Binding: loginstate.BindingHash(binding), Redirect: redirect,
 		Callback: callback, Created: s.now().UTC()}
 	switch c.Kind {
 	case KindOAuth1:
@@ -70,7 +70,7 @@ func (s *Service) Begin(ctx context.Context, name, userID, binding, callback, re
 		}
 		return u.String(), nil
 	case KindOAuth2:
-		state := login.Random(32)
+		state := loginstate.Random(32)
 		p.Verifier = oauth2.GenerateVerifier()
 		if err := s.savePending(ctx, state, &p); err != nil {
 			return "", err
@@ -86,7 +86,7 @@ func (s *Service) savePending(ctx context.Context, handle string, p *pending) er
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Store.Set(ctx, key, sealed, login.TTL); err != nil {
+	if err := s.opts.Store.Set(ctx, key, sealed, loginstate.TTL); err != nil {
 		return fmt.Errorf("recording the link in progress: %w", err)
 	}
 	return nil
@@ -101,11 +101,11 @@ func (s *Service) takePending(ctx context.Context, handle, name, userID, binding
 		return nil, ErrExpired
 	}
 	p := new(pending)
-	err := login.TakeOwned(ctx, s.opts.Store, s.opts.Ring, s.pendingKey(handle), p, func() error {
-		if s.now().Sub(p.Created) > login.TTL || p.Name != name {
+	err := loginstate.TakeOwned(ctx, s.opts.Store, s.opts.Ring, s.pendingKey(handle), p, func() error {
+		if s.now().Sub(p.Created) > loginstate.TTL || p.Name != name {
 			return ErrExpired
 		}
-		if !login.SameBrowser(p.Binding, binding) || p.UserID != userID {
+		if !loginstate.SameBrowser(p.Binding, binding) || p.UserID != userID {
 			return ErrForeign
 		}
 		return nil

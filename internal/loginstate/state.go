@@ -1,11 +1,11 @@
-// Package login keeps the state of logins in progress.
+// Package loginstate keeps the state of logins in progress.
 //
 // Each login gets a random state value that travels through the provider,
 // and a record in the store holding the PKCE verifier, the nonce and the
 // post-login target. The record is single-use (taken atomically at the
 // callback), expires after ten minutes, and is bound to the browser that
 // started it through a random binding cookie whose hash it stores.
-package login
+package loginstate
 
 import (
 	"bytes"

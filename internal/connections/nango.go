@@ -1,4 +1,4 @@
-package linking
+package connections
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package linking links other accounts to a signed-in user — the data
+// Package connections links other accounts to a signed-in user — the data
 // connections an app reads, such as Garmin (OAuth 1.0a), Whoop or Fitbit
 // (OAuth 2.0), or any Nango integration — and hands the app fresh access
 // tokens, so the app never stores or refreshes third-party tokens itself.
@@ -6,7 +6,7 @@
 // A link is stored sealed (AES-GCM) under its user; a link in progress is
 // single-use, expires with login.TTL and is bound to the browser and the
 // user that started it.
-package linking
+package connections
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package public decides which request paths skip authentication.
+// Package publicpath decides which request paths skip authentication.
 //
 // Patterns are matched only against canonical paths. A request path that a
 // server, proxy or upstream application could read in more than one way
@@ -6,7 +6,7 @@
 // characters) is never public, so a skip-auth rule cannot be stretched to
 // cover a protected path (security.md row 4: oauth2-proxy GHSA-7rh7-c77v-6434,
 // Pomerium CVE-2023-33189, heimdall GHSA-3q34-rx83-r6mq).
-package public
+package publicpath
 
 import (
 	"fmt"
