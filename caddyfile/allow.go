@@ -1,0 +1,162 @@
+package caddyfile
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/gatehouse-auth/gatehouse/internal/allow"
+	"github.com/gatehouse-auth/gatehouse/module"
+)
+
+// allowKind is one kind of allow rule. Adding a kind is one line in
+// allowKinds.
+type allowKind struct {
+	name    string
+	example string
+	check   func(c *cursor, v string) error // nil: any value
+	// viaAccess: literal values are also compiled by internal/allow, so
+	// that what adapts also provisions. The GitHub kinds are checked here
+	// only, to the same shape (org, org/team, owner/name).
+	viaAccess bool
+}
+
+var allowKinds = []allowKind{
+	{name: "user", example: "alice", viaAccess: true},
+	{name: "email", example: "*@example.com", check: checkAllowEmail, viaAccess: true},
+	{name: "domain", example: "example.com", check: checkAllowDomain, viaAccess: true},
+	{name: "org", example: "acme", check: checkAllowOrg},
+	{name: "team", example: "acme/backend", check: checkAllowTeam},
+	{name: "repo", example: "acme/app", check: checkAllowRepo},
+}
+
+func allowKindNames() string {
+	names := make([]string, len(allowKinds))
+	for i, k := range allowKinds {
+		names[i] = k.name
+	}
+	return strings.Join(names, ", ")
+}
+
+func parseAllow(c *cursor, s *state) error {
+	args, err := c.args()
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return c.errf("allow needs a kind and at least one value, e.g. allow email *@example.com; kinds: %s",
+			allowKindNames())
+	}
+	i := slices.IndexFunc(allowKinds, func(k allowKind) bool { return k.name == args[0] })
+	if i < 0 {
+		return c.errf("unknown allow kind %q; use one of: %s, e.g. allow email *@example.com",
+			args[0], allowKindNames())
+	}
+	kind := allowKinds[i]
+	values := args[1:]
+	if len(values) == 0 {
+		return c.errf("allow %s needs at least one value, e.g. allow %s %s", kind.name, kind.name, kind.example)
+	}
+	var literal []string // values known now; placeholders are resolved at provision
+	for _, v := range values {
+		if hasPlaceholder(v) {
+			continue
+		}
+		if kind.check != nil {
+			if err := kind.check(c, v); err != nil {
+				return err
+			}
+		}
+		literal = append(literal, v)
+	}
+	// The module's own rules, so that what adapts also provisions.
+	if kind.viaAccess && len(literal) > 0 {
+		if _, err := allow.New([]allow.Rule{{Kind: kind.name, Values: literal}}); err != nil {
+			return c.errf("allow %s: %v", kind.name, reason(err))
+		}
+	}
+	if idx, ok := s.allow[kind.name]; ok {
+		s.h.Allow[idx].Values = append(s.h.Allow[idx].Values, values...)
+		return nil
+	}
+	s.allow[kind.name] = len(s.h.Allow)
+	s.h.Allow = append(s.h.Allow, module.AllowRule{Kind: kind.name, Values: slices.Clone(values)})
+	return nil
+}
+
+func checkAllowEmail(c *cursor, v string) error {
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
+		return c.errf("allow email %q is not an email address; use alice@example.com, "+
+			"*@example.com for a whole domain, or allow domain example.com", v)
+	}
+	if strings.Contains(domain, "*") || (strings.Contains(local, "*") && local != "*") {
+		return c.errf("allow email %q: * may only stand for the whole part before the @, as in *@example.com", v)
+	}
+	return nil
+}
+
+func checkAllowDomain(c *cursor, v string) error {
+	if strings.Contains(v, "@") {
+		return c.errf("allow domain %q must be a bare domain such as example.com; "+
+			"for addresses use allow email", v)
+	}
+	if strings.HasPrefix(v, "*.") {
+		return c.errf("allow domain %q: write .%s to admit every subdomain (or %s for that domain only)", v, v[2:], v[2:])
+	}
+	if strings.ContainsAny(v, "*/: ") {
+		return c.errf("allow domain %q must be a bare domain such as example.com, or .example.com "+
+			"for its subdomains (no wildcard, scheme, port or path)", v)
+	}
+	return nil
+}
+
+// checkGitHubName checks what the org, team and repo kinds share: a
+// non-empty name without white space or wildcards. noun names one value.
+func checkGitHubName(c *cursor, kind, noun, v string) error {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return c.errf("allow %s %q must be a non-empty name without white space", kind, v)
+	}
+	if strings.Contains(v, "*") {
+		return c.errf("allow %s %q: wildcards are not supported; list each %s", kind, v, noun)
+	}
+	return nil
+}
+
+// isPair reports whether v is a/b: exactly one '/', both sides non-empty.
+func isPair(v string) bool {
+	a, b, ok := strings.Cut(v, "/")
+	return ok && a != "" && b != "" && !strings.Contains(b, "/")
+}
+
+func checkAllowOrg(c *cursor, v string) error {
+	if err := checkGitHubName(c, "org", "organization", v); err != nil {
+		return err
+	}
+	if strings.Contains(v, "/") {
+		return c.errf("allow org %q must be an organization name such as acme, without /; "+
+			"for a team write allow team org/team, for a repository allow repo owner/name", v)
+	}
+	return nil
+}
+
+func checkAllowTeam(c *cursor, v string) error {
+	if err := checkGitHubName(c, "team", "team", v); err != nil {
+		return err
+	}
+	if !isPair(v) {
+		return c.errf("allow team %q must be org/team with exactly one /, e.g. allow team acme/backend "+
+			"(the team's slug, as in github.com/orgs/acme/teams/backend)", v)
+	}
+	return nil
+}
+
+func checkAllowRepo(c *cursor, v string) error {
+	if err := checkGitHubName(c, "repo", "repository", v); err != nil {
+		return err
+	}
+	if !isPair(v) {
+		return c.errf("allow repo %q must be owner/name with exactly one /, e.g. allow repo acme/app (not a URL)", v)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package caddyfile
+
+import (
+	"slices"
+	"strings"
+
+	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/module"
+)
+
+// headerOff turns a header off.
+const headerOff = "off"
+
+// reservedHeaders are request headers an identity header must not replace:
+// Gatehouse removes client copies of its headers, which would break these.
+var reservedHeaders = []string{
+	"Authorization", "Connection", "Content-Length", "Content-Type", "Cookie", "Host",
+	"Keep-Alive", "Proxy-Authorization", "Proxy-Connection", "Te", "Trailer",
+	"Transfer-Encoding", "Upgrade", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+}
+
+// headerFields lists the headers block in order, with each default name:
+// every identity field, the assertion and the access token.
+var headerFields = headers.Renamables()
+
+// headersBlock is `headers { ... }`, one subdirective per headerFields entry.
+var headersBlock = func() table[module.HeadersConfig] {
+	subs := make([]subdirective[module.HeadersConfig], len(headerFields))
+	for i, f := range headerFields {
+		subs[i] = subdirective[module.HeadersConfig]{name: f.Key, parse: func(c *cursor, h *module.HeadersConfig) error {
+			v, err := c.oneValue("X-Remote-User (or off)")
+			if err != nil {
+				return err
+			}
+			if err := c.noPlaceholder(v, "X-Remote-User"); err != nil {
+				return err
+			}
+			if strings.EqualFold(v, headerOff) {
+				(*h)[f.Key] = headerOff
+				return nil
+			}
+			if !isToken(v) || strings.ContainsAny(v, "_.") {
+				return c.errf("headers %s: %q is not a usable header name; use letters, digits and - "+
+					"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", f.Key, v, f.Key, f.Key)
+			}
+			if i := slices.IndexFunc(reservedHeaders, func(r string) bool { return strings.EqualFold(r, v) }); i >= 0 {
+				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
+					"which would break the request; pick another name such as X-Remote-User", f.Key, reservedHeaders[i])
+			}
+			(*h)[f.Key] = v
+			return nil
+		}}
+	}
+	return newTable("headers", subs...)
+}()
+
+func parseHeaders(c *cursor, s *state) error {
+	if args := c.RemainingArgs(); len(args) > 0 {
+		return c.errf("headers takes no arguments, only a block, e.g. headers { user X-Remote-User }; unexpected %q", args[0])
+	}
+	s.headers = c.tok
+	h := module.HeadersConfig{}
+	seen, err := parseBlock(c.Dispenser, headersBlock, &h)
+	if err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return c.errf("headers needs a block, opened on the same line, setting at least one of %s "+
+			"to a header name or off", strings.Join(headersBlock.names(), ", "))
+	}
+	// Two identity fields must not end up in the same header, counting the
+	// defaults of the fields left alone.
+	type use struct {
+		field string
+		tok   cf.Token // zero when the default is in effect
+	}
+	used := map[string]use{}
+	for _, f := range headerFields {
+		name, tok := f.Default, cf.Token{}
+		if v := h[f.Key]; v != "" {
+			name, tok = v, seen[f.Key]
+		}
+		if name == headerOff {
+			continue
+		}
+		key := strings.ToLower(name)
+		if prev, clash := used[key]; clash {
+			// Blame the renamed one that comes last in the file.
+			at := tok
+			if at.Text == "" || (prev.tok.Text != "" && prev.tok.Line > at.Line) {
+				at = prev.tok
+			}
+			return errAt(at, "headers %s and %s would both be sent as %s; "+
+				"give each its own name or turn one off", prev.field, f.Key, name)
+		}
+		used[key] = use{field: f.Key, tok: tok}
+	}
+	s.h.Headers = h
+	return nil
+}

@@ -1,0 +1,124 @@
+package caddyfile
+
+import (
+	"cmp"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/gatehouse-auth/gatehouse/module"
+)
+
+// nangoExamples are sample values used in nango error messages.
+var nangoExamples = map[string]string{
+	"secret_key":              "{env.NANGO_SECRET_KEY}",
+	"base_url":                "https://api.nango.dev",
+	"connect_url":             "https://connect.nango.dev",
+	"webhook_secret":          "{env.NANGO_WEBHOOK_SECRET}",
+	"previous_webhook_secret": "{env.NANGO_PREVIOUS_WEBHOOK_SECRET}",
+	"login_integration":       "github",
+	"repo_integration":        "github-app-oauth",
+	"syncs":                   "repos",
+	"sync_forward":            "http://localhost:3000/nango-webhooks",
+	"label":                   "GitHub",
+	"github_api_url":          "https://github.example.com/api/v3",
+	"recheck_interval":        "10m",
+}
+
+func parseNango(c *cursor, s *state) error {
+	if args := c.RemainingArgs(); len(args) > 0 {
+		return c.errf("nango takes no arguments, only a block, e.g. nango { secret_key {env.NANGO_SECRET_KEY} ... }; "+
+			"unexpected %q", args[0])
+	}
+	s.nango = c.tok
+	n := new(module.NangoConfig)
+	seen, err := parseBlock(c.Dispenser, nangoBlock, n)
+	if err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return c.errf("nango needs a block, opened on the same line, with at least secret_key and webhook_secret")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"secret_key", n.SecretKey},
+		{"webhook_secret", n.WebhookSecret},
+	} {
+		if f.value == "" {
+			return c.errf("nango needs %s in its block, e.g. %s %s", f.name, f.name, nangoExamples[f.name])
+		}
+	}
+	if n.LoginIntegration == "off" && n.RepoIntegration == "off" {
+		s.nangoBothOff = seen["repo_integration"]
+	}
+	login, repo := cmp.Or(n.LoginIntegration, "github"), cmp.Or(n.RepoIntegration, "github-app-oauth")
+	if login == repo && login != "off" {
+		tok := seen["login_integration"]
+		if _, ok := seen["repo_integration"]; ok {
+			tok = seen["repo_integration"]
+		}
+		return errAt(tok, "nango: login_integration and repo_integration must be two integrations "+
+			"(a GitHub OAuth App for sign-in, a GitHub App for repositories); both are %q", login)
+	}
+	s.h.Nango = n
+	return nil
+}
+
+// integrationField takes a Nango integration id (unique key), or off.
+func integrationField(name string, field func(*module.NangoConfig) *string) subdirective[module.NangoConfig] {
+	return subdirective[module.NangoConfig]{name: name, parse: func(c *cursor, n *module.NangoConfig) error {
+		v, err := c.oneValue(nangoExamples[name])
+		if err != nil {
+			return err
+		}
+		if !hasPlaceholder(v) && !isIntegrationID(v) {
+			return c.errf("%s must be the integration's unique key from Nango's dashboard (letters, digits, - and _), "+
+				"or off; e.g. %s %s; got %q", c.what(), name, nangoExamples[name], v)
+		}
+		*field(n) = v
+		return nil
+	}}
+}
+
+func isIntegrationID(v string) bool {
+	if v == "" || len(v) > 255 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// nangoBlock is `nango { ... }`.
+var nangoBlock = newTable("nango",
+	secretField("secret_key", nangoExamples["secret_key"], func(n *module.NangoConfig) *string { return &n.SecretKey }),
+	urlField("base_url", nangoExamples["base_url"], func(n *module.NangoConfig) *string { return &n.BaseURL }),
+	urlField("connect_url", nangoExamples["connect_url"], func(n *module.NangoConfig) *string { return &n.ConnectURL }),
+	secretField("webhook_secret", nangoExamples["webhook_secret"], func(n *module.NangoConfig) *string { return &n.WebhookSecret }),
+	secretField("previous_webhook_secret", nangoExamples["previous_webhook_secret"], func(n *module.NangoConfig) *string { return &n.PreviousWebhookSecret }),
+	integrationField("login_integration", func(n *module.NangoConfig) *string { return &n.LoginIntegration }),
+	integrationField("repo_integration", func(n *module.NangoConfig) *string { return &n.RepoIntegration }),
+	subdirective[module.NangoConfig]{name: "syncs", parse: func(c *cursor, n *module.NangoConfig) error {
+		args, err := c.args()
+		if err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return c.errf("syncs needs at least one sync name, e.g. syncs repos")
+		}
+		for _, a := range args {
+			if !hasPlaceholder(a) && !isIntegrationID(a) {
+				return c.errf("syncs: %q is not a sync name (letters, digits, - and _), e.g. syncs repos", a)
+			}
+		}
+		n.Syncs = append(n.Syncs, args...)
+		return nil
+	}},
+	urlField("sync_forward", nangoExamples["sync_forward"], func(n *module.NangoConfig) *string { return &n.SyncForward }),
+	stringField("label", nangoExamples["label"], func(n *module.NangoConfig) *string { return &n.Label }),
+	urlField("github_api_url", nangoExamples["github_api_url"], func(n *module.NangoConfig) *string { return &n.GitHubAPIURL }),
+	durationField("recheck_interval", nangoExamples["recheck_interval"], time.Second,
+		func(n *module.NangoConfig) *caddy.Duration { return &n.RecheckInterval }),
+)
