@@ -4,9 +4,9 @@ import (
 	"context"
 	crand "crypto/rand"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/backoff"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -71,7 +71,7 @@ func (o Options) Acquire(ctx context.Context, st store.Store, key string, ttl ti
 		if ok {
 			return hold(ctx, st, key, token, ttl, sent), nil
 		}
-		d := jitter(retry)
+		d := backoff.Spread(retry, 0.5) // [retry/2, 3retry/2)
 		if wait == nil {
 			wait = time.NewTimer(d)
 			defer wait.Stop()
@@ -127,9 +127,4 @@ func ctxErr(ctx context.Context) error {
 		return context.DeadlineExceeded
 	}
 	return nil
-}
-
-// jitter returns a duration drawn uniformly from [d/2, 3d/2); d must be > 0.
-func jitter(d time.Duration) time.Duration {
-	return d/2 + rand.N(d)
 }

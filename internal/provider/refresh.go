@@ -2,8 +2,9 @@ package provider
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/backoff"
 )
 
 // Refresh policy shared by sessions and linked accounts.
@@ -35,20 +36,14 @@ func RefreshDue(expiry, issued, now time.Time) bool {
 
 // RetryRefresh calls refresh up to three times while it fails for a
 // transient reason (permanent reports the others, e.g. invalid_grant),
-// waiting 200 ms, then twice that, with jitter, and giving up early when
-// ctx ends.
+// waiting 200 ms, then twice that, ±25%, and giving up early when ctx
+// ends.
 func RetryRefresh[T any](ctx context.Context, permanent func(error) bool, refresh func(context.Context) (T, error)) (T, error) {
-	wait := refreshBackoff
+	wait := backoff.Backoff{Min: refreshBackoff, Max: 4 * refreshBackoff, Jitter: 0.25}
 	for attempt := 1; ; attempt++ {
 		t, err := refresh(ctx)
-		if err == nil || permanent(err) || attempt == refreshAttempts {
+		if err == nil || permanent(err) || attempt == refreshAttempts || !wait.Wait(ctx) {
 			return t, err
 		}
-		select {
-		case <-ctx.Done():
-			return t, err
-		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)/2))):
-		}
-		wait *= 2
 	}
 }

@@ -288,7 +288,7 @@ func (f *Forwarder) run(ctx context.Context, done chan<- struct{}) {
 			return
 		}
 		if err != nil {
-			wait := storeRetry.next()
+			wait := storeRetry.Next()
 			f.log.Warn("forward: cannot claim deliveries from the store; retrying",
 				zap.Error(err), zap.Duration("retry_in", wait))
 			if !sleep(ctx, wait) {
@@ -296,7 +296,7 @@ func (f *Forwarder) run(ctx context.Context, done chan<- struct{}) {
 			}
 			continue
 		}
-		storeRetry.reset()
+		storeRetry.Reset()
 		if len(msgs) > 0 {
 			f.deliverBatch(ctx, msgs)
 		}
@@ -358,7 +358,7 @@ func (f *Forwarder) deliver(ctx context.Context, k *keeper, m store.Message) {
 			f.ack(ctx, m.ID, d.ID)
 			return
 		}
-		wait := retry.next()
+		wait := retry.Next()
 		if retryAfter > 0 {
 			wait = min(max(retryAfter, f.opts.MinBackoff), f.opts.MaxBackoff)
 		}
@@ -459,7 +459,7 @@ func (f *Forwarder) ack(ctx context.Context, msgID, deliveryID string) {
 	cancel()
 	retry := f.newBackoff()
 	for err != nil {
-		wait := retry.next()
+		wait := retry.Next()
 		f.log.Warn("forward: cannot remove a finished delivery from the store; retrying",
 			zap.String("delivery", deliveryID), zap.Error(err), zap.Duration("retry_in", wait))
 		if !sleep(ctx, wait) {

@@ -3,13 +3,13 @@ package forward
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-auth/gatehouse/internal/backoff"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -91,27 +91,8 @@ func (k *keeper) stop() {
 	<-k.stopped
 }
 
-// backoff yields exponentially growing waits, from min doubling up to max,
-// each with ±20% jitter and never above max.
-type backoff struct {
-	min, max, cur time.Duration
+// newBackoff returns the waits between attempts: from MinBackoff doubling
+// up to MaxBackoff, each with ±20% jitter and never above MaxBackoff.
+func (f *Forwarder) newBackoff() *backoff.Backoff {
+	return &backoff.Backoff{Min: f.opts.MinBackoff, Max: f.opts.MaxBackoff, Jitter: jitter}
 }
-
-func (f *Forwarder) newBackoff() *backoff {
-	return &backoff{min: f.opts.MinBackoff, max: f.opts.MaxBackoff}
-}
-
-func (b *backoff) next() time.Duration {
-	switch {
-	case b.cur == 0:
-		b.cur = b.min
-	case b.cur > b.max/2:
-		b.cur = b.max
-	default:
-		b.cur *= 2
-	}
-	d := time.Duration(float64(b.cur) * (1 - jitter + 2*jitter*rand.Float64()))
-	return max(min(d, b.max), 0)
-}
-
-func (b *backoff) reset() { b.cur = 0 }

@@ -5,22 +5,6 @@ import (
 	"time"
 )
 
-func TestBackoff(t *testing.T) {
-	b := &backoff{min: 100 * time.Millisecond, max: time.Second}
-	base := []time.Duration{100, 200, 400, 800, 1000, 1000}
-	for round := range 2 {
-		for i, want := range base {
-			want *= time.Millisecond
-			got := b.next()
-			lo, hi := want*8/10, min(want*12/10, time.Second)
-			if got < lo || got > hi {
-				t.Fatalf("round %d, wait %d = %v; want %v ±20%% (at most the max)", round, i+1, got, want)
-			}
-		}
-		b.reset()
-	}
-}
-
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 8, 21, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
