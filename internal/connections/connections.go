@@ -20,9 +20,9 @@ import (
 
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -137,11 +137,11 @@ type Options struct {
 
 // Service links accounts. It is safe for concurrent use.
 type Service struct {
-	opts    Options
-	conns   map[string]*Config
-	names   []string
-	refresh singleflight.Group
-	now     func() time.Time
+	opts      Options
+	conns     map[string]*Config
+	names     []string
+	refreshes lock.Flight // token refreshes, once across instances
+	now       func() time.Time
 }
 
 // New checks the connections and returns a Service.
@@ -153,6 +153,7 @@ func New(opts Options) (*Service, error) {
 		opts.Logger = zap.NewNop()
 	}
 	s := &Service{opts: opts, conns: map[string]*Config{}, now: time.Now}
+	s.refreshes = lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:"}
 	for i := range opts.Connections {
 		c := &opts.Connections[i]
 		if _, dup := s.conns[c.Name]; dup {

@@ -42,15 +42,16 @@ func (s *Service) Token(ctx context.Context, userID, name string) (*Token, error
 	if !s.due(l) {
 		return oauth2Token(l), nil
 	}
-	v, err, _ := s.refresh.Do(userID+"\x00"+name, func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
+	l, err = lock.Do(ctx, &s.refreshes, s.linkKey(userID, name), 15*time.Second, func(ctx context.Context) (*Link, error) {
 		return s.refreshLocked(ctx, c, userID, name)
 	})
+	if errors.Is(err, lock.ErrNoLock) {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return oauth2Token(v.(*Link)), nil
+	return oauth2Token(l), nil
 }
 
 func oauth2Token(l *Link) *Token {
@@ -63,11 +64,6 @@ func (s *Service) due(l *Link) bool {
 }
 
 func (s *Service) refreshLocked(ctx context.Context, c *Config, userID, name string) (*Link, error) {
-	lk, err := lock.Acquire(ctx, s.opts.Store, s.opts.KeyPrefix+"lock:"+s.linkKey(userID, name), 10*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("%w: waiting for the refresh lock: %v", ErrUnavailable, err)
-	}
-	defer lk.Release(context.WithoutCancel(ctx))
 	l, err := s.get(ctx, userID, name)
 	if err != nil {
 		return nil, err

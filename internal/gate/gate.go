@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/connections"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
@@ -113,6 +114,8 @@ type Gate struct {
 	prefixRoutes []prefixRoute
 	bindingName  string
 	ownCookies   []string
+	// refreshes refreshes session tokens once across instances.
+	refreshes *lock.Flight
 	// background counts work that outlives its request (token
 	// revocation); Wait lets Cleanup and tests wait for it.
 	background sync.WaitGroup
@@ -136,6 +139,7 @@ func New(opts Options) (*Gate, error) {
 		opts.Logger = zap.NewNop()
 	}
 	g := &Gate{Options: opts, providers: map[string]*Provider{}}
+	g.refreshes = &lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:refresh:"}
 	g.endpoints = g.routes()
 	g.prefixRoutes = g.prefixes()
 	for i := range opts.Providers {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
@@ -18,8 +17,6 @@ import (
 // refreshTimeout bounds a whole refresh: the lock, the attempts, the
 // write.
 const refreshTimeout = 15 * time.Second
-
-var refreshGroup singleflight.Group
 
 // refreshTokens renews the session's access token with its refresh token
 // when it is about to expire: once per session at a time in this
@@ -41,12 +38,13 @@ func (g *Gate) refreshTokens(r *http.Request, tok string, s *session.Session) bo
 	// At least one whole call to the provider fits, however long its
 	// configured timeout.
 	budget := max(refreshTimeout, p.callTimeout()+5*time.Second)
-	v, _, _ := refreshGroup.Do(tok, func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), budget)
-		defer cancel()
+	res, err := lock.Do(r.Context(), g.refreshes, g.Sessions.ID(tok), budget, func(ctx context.Context) (refreshResult, error) {
 		return g.refreshLocked(ctx, tok, rf), nil
 	})
-	res := v.(refreshResult)
+	if err != nil {
+		g.Logger.Warn("token refresh skipped: cannot take the refresh lock",
+			zap.String("session", g.Sessions.ID(tok)[:12]), zap.Error(err))
+	}
 	if res.ended {
 		return false
 	}
@@ -73,12 +71,6 @@ type refreshResult struct {
 
 func (g *Gate) refreshLocked(ctx context.Context, tok string, rf provider.Refresher) refreshResult {
 	log := g.Logger.With(zap.String("session", g.Sessions.ID(tok)[:12]))
-	l, err := lock.Acquire(ctx, g.Store, g.KeyPrefix+"lock:refresh:"+g.Sessions.ID(tok), 10*time.Second)
-	if err != nil {
-		log.Warn("token refresh skipped: cannot take the refresh lock", zap.Error(err))
-		return refreshResult{}
-	}
-	defer l.Release(context.WithoutCancel(ctx))
 	cur, err := g.Sessions.Reload(ctx, tok)
 	if errors.Is(err, session.ErrNoSession) {
 		return refreshResult{ended: true}

@@ -10,7 +10,6 @@ import (
 
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
@@ -81,11 +80,11 @@ var ErrConnectionGone = errors.New("connection gone")
 
 // Service implements gate.GitHub.
 type Service struct {
-	opts     Options
-	appOAuth *github.OAuth
-	api      *github.Client
-	refresh  singleflight.Group
-	now      func() time.Time
+	opts      Options
+	appOAuth  *github.OAuth
+	api       *github.Client
+	refreshes lock.Flight // App user token refreshes
+	now       func() time.Time
 }
 
 var _ gate.GitHub = (*Service)(nil)
@@ -99,6 +98,7 @@ func New(opts Options) *Service {
 		opts.Logger = zap.NewNop()
 	}
 	s := &Service{opts: opts, now: time.Now}
+	s.refreshes = lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:apptoken:"}
 	if opts.App != nil {
 		ep := opts.App.Endpoints.WithDefaults()
 		s.appOAuth = &github.OAuth{ClientID: opts.App.ClientID, ClientSecret: opts.App.ClientSecret, Endpoints: ep}
@@ -432,46 +432,39 @@ func (s *Service) freshToken(ctx context.Context, u *directory.User, force bool)
 		return u.AppToken, nil
 	}
 	stale := u.AppToken
-	v, err, _ := s.refresh.Do(u.ID, func() (any, error) {
-		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		l, err := lock.Acquire(lctx, s.opts.Store, s.opts.KeyPrefix+"lock:apptoken:"+u.ID, 10*time.Second)
-		if err != nil {
-			return nil, fmt.Errorf("waiting for the token refresh lock: %w", err)
-		}
-		defer l.Release(context.WithoutCancel(ctx))
+	return lock.Do(ctx, &s.refreshes, u.ID, appTokenRefreshBudget, func(ctx context.Context) (string, error) {
 		cur, err := s.opts.Directory.User(ctx, u.ID)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if cur.AppToken == "" || cur.AppRefreshToken == "" {
-			return nil, errTokenDead
+			return "", errTokenDead
 		}
 		if cur.AppToken != stale && !s.expiring(cur) {
 			return cur.AppToken, nil // refreshed by someone else meanwhile
 		}
 		tok, err := s.appOAuth.Refresh(ctx, cur.AppRefreshToken)
 		if github.IsInvalidGrant(err) {
-			return nil, errTokenDead
+			return "", errTokenDead
 		}
 		if err != nil {
-			return nil, fmt.Errorf("refreshing the GitHub App token: %w", err)
+			return "", fmt.Errorf("refreshing the GitHub App token: %w", err)
 		}
 		if _, err := s.opts.Directory.UpdateUser(ctx, u.ID, func(u *directory.User) error {
 			u.AppToken, u.AppRefreshToken = tok.AccessToken, tok.RefreshToken
 			u.AppTokenExpiry, u.AppRefreshExpiry = tok.Expiry, tok.RefreshExpiry
 			return nil
 		}); err != nil {
-			return nil, err
+			return "", err
 		}
 		s.opts.Logger.Debug("github app token refreshed", zap.String("user_id", u.ID))
 		return tok.AccessToken, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return v.(string), nil
 }
+
+// appTokenRefreshBudget bounds an App token refresh: the lock wait, the
+// call to GitHub and the write.
+const appTokenRefreshBudget = 30 * time.Second
 
 func (s *Service) expiring(u *directory.User) bool {
 	return !u.AppTokenExpiry.IsZero() && !s.now().Add(time.Minute).Before(u.AppTokenExpiry)
