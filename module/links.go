@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/connections"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/placeholder"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -23,8 +24,8 @@ func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.R
 		opts.Nango = ns.opts.Client
 	}
 	for _, c := range h.Connections {
-		res := &resolver{repl: repl, where: "connection " + c.Name + ": "}
-		r := res.get
+		res := &placeholder.Resolver{Repl: repl, Where: "connection " + c.Name + ": "}
+		r := res.Get
 		opts.Connections = append(opts.Connections, connections.Config{
 			Name: c.Name, Kind: c.Type,
 			RequestTokenURL: r("request_token_url", c.RequestTokenURL), AuthorizeURL: r("authorize_url", c.AuthorizeURL),
@@ -35,8 +36,8 @@ func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.R
 			AuthStyle:   connections.AuthStyle(c.AuthStyle),
 			Integration: r("integration", c.Integration),
 		})
-		if res.err != nil {
-			return nil, res.err
+		if res.Err != nil {
+			return nil, res.Err
 		}
 	}
 	svc, err := connections.New(opts)

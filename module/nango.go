@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/placeholder"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 
@@ -38,20 +39,20 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 	// previous_webhook_secret and label may resolve to nothing (no
 	// rotation under way; the default label); every other value set must
 	// not.
-	res := &resolver{repl: repl, where: "nango "}
+	res := &placeholder.Resolver{Repl: repl, Where: "nango "}
 	client := &nango.Client{
-		BaseURL:   strings.TrimRight(res.get("base_url", cfg.BaseURL), "/"),
-		SecretKey: res.get("secret_key", cfg.SecretKey),
+		BaseURL:   strings.TrimRight(res.Get("base_url", cfg.BaseURL), "/"),
+		SecretKey: res.Get("secret_key", cfg.SecretKey),
 	}
-	current := res.get("webhook_secret", cfg.WebhookSecret)
-	ns.opts.ConnectURL = strings.TrimRight(res.get("connect_url", cfg.ConnectURL), "/")
-	loginIntegration := res.get("login_integration", cfg.LoginIntegration)
-	repoIntegration := res.get("repo_integration", cfg.RepoIntegration)
-	ns.opts.Syncs = res.all("syncs", cfg.Syncs)
-	ns.syncForward = res.get("sync_forward", cfg.SyncForward)
-	ns.githubAPI = strings.TrimRight(res.get("github_api_url", cfg.GitHubAPIURL), "/")
-	if res.err != nil {
-		return nil, res.err
+	current := res.Get("webhook_secret", cfg.WebhookSecret)
+	ns.opts.ConnectURL = strings.TrimRight(res.Get("connect_url", cfg.ConnectURL), "/")
+	loginIntegration := res.Get("login_integration", cfg.LoginIntegration)
+	repoIntegration := res.Get("repo_integration", cfg.RepoIntegration)
+	ns.opts.Syncs = res.All("syncs", cfg.Syncs)
+	ns.syncForward = res.Get("sync_forward", cfg.SyncForward)
+	ns.githubAPI = strings.TrimRight(res.Get("github_api_url", cfg.GitHubAPIURL), "/")
+	if res.Err != nil {
+		return nil, res.Err
 	}
 	if client.SecretKey == "" {
 		return nil, errors.New("gatehouse: nango: secret_key is required (the environment's secret key)")
@@ -60,7 +61,7 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 		return nil, errors.New("gatehouse: nango: webhook_secret is required (the environment's webhook signing key)")
 	}
 	ns.opts.WebhookKeys = [][]byte{[]byte(current)}
-	if prev := res.optional(cfg.PreviousWebhookSecret); prev != "" {
+	if prev := res.Optional(cfg.PreviousWebhookSecret); prev != "" {
 		ns.opts.WebhookKeys = append(ns.opts.WebhookKeys, []byte(prev))
 	}
 	for name, v := range map[string]string{"base_url": client.BaseURL, "connect_url": ns.opts.ConnectURL} {
@@ -81,7 +82,7 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 		return nil, fmt.Errorf("gatehouse: nango: login_integration and repo_integration must be two integrations "+
 			"(a GitHub OAuth App for sign-in, a GitHub App for repositories); both are %q", ns.opts.LoginIntegration)
 	}
-	ns.opts.Label = res.optional(cfg.Label)
+	ns.opts.Label = res.Optional(cfg.Label)
 	if ns.syncForward != "" {
 		if err := checkHTTPURL(ns.syncForward); err != nil {
 			return nil, fmt.Errorf("gatehouse: nango: sync_forward: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/placeholder"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
@@ -46,14 +47,14 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 		// Every value the provider block sets must resolve to something:
 		// an empty hosted_domain or tenant would admit any account, an
 		// empty client_secret make a public client.
-		res := &resolver{repl: repl, where: "provider " + name + ": "}
-		clientID, clientSecret := res.get("client_id", pc.ClientID), res.get("client_secret", pc.ClientSecret)
-		issuer, baseURL, apiURL := res.get("issuer", pc.Issuer), res.get("base_url", pc.BaseURL), res.get("api_url", pc.APIURL)
-		authURL, tokenURL, userinfoURL := res.get("auth_url", pc.AuthURL), res.get("token_url", pc.TokenURL), res.get("userinfo_url", pc.UserinfoURL)
-		hostedDomain, tenant := res.get("hosted_domain", pc.HostedDomain), res.get("tenant", pc.Tenant)
-		redirectURL := res.get("redirect_url", pc.RedirectURL)
-		if res.err != nil {
-			return nil, nil, res.err
+		res := &placeholder.Resolver{Repl: repl, Where: "provider " + name + ": "}
+		clientID, clientSecret := res.Get("client_id", pc.ClientID), res.Get("client_secret", pc.ClientSecret)
+		issuer, baseURL, apiURL := res.Get("issuer", pc.Issuer), res.Get("base_url", pc.BaseURL), res.Get("api_url", pc.APIURL)
+		authURL, tokenURL, userinfoURL := res.Get("auth_url", pc.AuthURL), res.Get("token_url", pc.TokenURL), res.Get("userinfo_url", pc.UserinfoURL)
+		hostedDomain, tenant := res.Get("hosted_domain", pc.HostedDomain), res.Get("tenant", pc.Tenant)
+		redirectURL := res.Get("redirect_url", pc.RedirectURL)
+		if res.Err != nil {
+			return nil, nil, res.Err
 		}
 		timeout, err := provider.Timeout(time.Duration(pc.Timeout))
 		if err != nil {
@@ -143,7 +144,7 @@ func (h *Handler) buildProviders(repl *caddy.Replacer) ([]gate.Provider, map[str
 		}
 		if redirectURL != "" {
 			if u, err := url.Parse(redirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				return nil, nil, fmt.Errorf("gatehouse: provider %s: redirect_url%s %q must be an absolute http(s) URL", name, from(pc.RedirectURL), redirectURL)
+				return nil, nil, fmt.Errorf("gatehouse: provider %s: redirect_url%s %q must be an absolute http(s) URL", name, placeholder.From(pc.RedirectURL), redirectURL)
 			}
 		}
 		out = append(out, gate.Provider{Name: name, Label: label, RedirectURL: redirectURL, Auth: auth, Timeout: timeout})

@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
+	"github.com/gatehouse-auth/gatehouse/internal/placeholder"
 	"github.com/gatehouse-auth/gatehouse/internal/publicpath"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -72,27 +73,27 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 
-	res := &resolver{repl: repl}
+	res := &placeholder.Resolver{Repl: repl}
 	var external *url.URL
-	if v := res.get("external_url", h.ExternalURL); v != "" {
+	if v := res.Get("external_url", h.ExternalURL); v != "" {
 		external, err = parseOrigin(v)
 		if err != nil {
-			return fmt.Errorf("gatehouse: external_url%s: %w", from(h.ExternalURL), err)
+			return fmt.Errorf("gatehouse: external_url%s: %w", placeholder.From(h.ExternalURL), err)
 		}
 	}
 
 	rules := make([]allow.Rule, 0, len(h.Allow))
 	for _, a := range h.Allow {
-		rules = append(rules, allow.Rule{Kind: a.Kind, Values: res.all("allow "+a.Kind, a.Values)})
+		rules = append(rules, allow.Rule{Kind: a.Kind, Values: res.All("allow "+a.Kind, a.Values)})
 	}
-	redirectDomains := res.all("redirect_domains", h.RedirectDomains)
-	connectionsSecret := res.get("connections_secret", h.ConnectionsSecret)
+	redirectDomains := res.All("redirect_domains", h.RedirectDomains)
+	connectionsSecret := res.Get("connections_secret", h.ConnectionsSecret)
 	keyPrefix := "gatehouse:"
 	if h.Store != nil && h.Store.KeyPrefix != "" {
-		keyPrefix = res.get("store redis key_prefix", h.Store.KeyPrefix)
+		keyPrefix = res.Get("store redis key_prefix", h.Store.KeyPrefix)
 	}
-	if res.err != nil {
-		return res.err
+	if res.Err != nil {
+		return res.Err
 	}
 	policy, err := allow.New(rules)
 	if err != nil {
@@ -219,12 +220,12 @@ func checkSecret(raw, secret string) error {
 			"with GATEHOUSE_SECRET set to the output of %s", keys.MinSecretLen, gen)
 	case len(secret) >= keys.MinSecretLen:
 		return nil
-	case len(placeholders(raw)) == 0:
+	case len(placeholder.List(raw)) == 0:
 		return fmt.Errorf("gatehouse: secret is %d bytes; it must be at least %d (generate one with %s "+
 			"and pass it as secret {env.GATEHOUSE_SECRET})", len(secret), keys.MinSecretLen, gen)
 	}
 	var fix []string
-	for _, p := range placeholders(raw) {
+	for _, p := range placeholder.List(raw) {
 		if name, ok := strings.CutPrefix(p, "{env."); ok {
 			fix = append(fix, "set "+strings.TrimSuffix(name, "}"))
 		} else if path, ok := strings.CutPrefix(p, "{file."); ok {
@@ -235,7 +236,7 @@ func checkSecret(raw, secret string) error {
 	}
 	if secret == "" {
 		return fmt.Errorf("gatehouse: %w; it must be at least %d bytes (%s, e.g. %s)",
-			errEmpty("secret", raw), keys.MinSecretLen, strings.Join(fix, ", "), gen)
+			placeholder.ErrEmpty("secret", raw), keys.MinSecretLen, strings.Join(fix, ", "), gen)
 	}
 	return fmt.Errorf("gatehouse: secret is %d bytes after placeholders are resolved; it must be at least %d (%s, e.g. %s)",
 		len(secret), keys.MinSecretLen, strings.Join(fix, ", "), gen)
@@ -309,16 +310,16 @@ func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, erro
 	if cfg == nil {
 		return nil, nil
 	}
-	res := &resolver{repl: repl, where: "github_app "}
+	res := &placeholder.Resolver{Repl: repl, Where: "github_app "}
 	app := &githubaccess.AppConfig{
-		ClientID:      res.get("client_id", cfg.ClientID),
-		ClientSecret:  res.get("client_secret", cfg.ClientSecret),
-		WebhookSecret: []byte(res.get("webhook_secret", cfg.WebhookSecret)),
+		ClientID:      res.Get("client_id", cfg.ClientID),
+		ClientSecret:  res.Get("client_secret", cfg.ClientSecret),
+		WebhookSecret: []byte(res.Get("webhook_secret", cfg.WebhookSecret)),
 	}
-	appID := res.get("app_id", cfg.AppID)
-	base, api := res.get("base_url", cfg.BaseURL), res.get("api_url", cfg.APIURL)
-	if res.err != nil {
-		return nil, res.err
+	appID := res.Get("app_id", cfg.AppID)
+	base, api := res.Get("base_url", cfg.BaseURL), res.Get("api_url", cfg.APIURL)
+	if res.Err != nil {
+		return nil, res.Err
 	}
 	if app.ClientID == "" || app.ClientSecret == "" {
 		return nil, errors.New("gatehouse: github_app: client_id and client_secret are required")
@@ -335,13 +336,13 @@ func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, erro
 			return nil, errors.New("gatehouse: github_app app_id is required with private_key_file " +
 				"(the App's numeric ID, from its settings page)")
 		}
-		path, pem, err := readFile(repl, "private_key_file", cfg.PrivateKeyFile,
+		path, pem, err := placeholder.ReadFile(repl, "private_key_file", cfg.PrivateKeyFile,
 			"download a private key from the App's settings page")
 		if err != nil {
 			return nil, fmt.Errorf("gatehouse: github_app %w", err)
 		}
 		if app.App, err = github.ParseApp(appID, pem); err != nil {
-			return nil, fmt.Errorf("gatehouse: github_app private_key_file %s%s: %w", path, from(cfg.PrivateKeyFile), err)
+			return nil, fmt.Errorf("gatehouse: github_app private_key_file %s%s: %w", path, placeholder.From(cfg.PrivateKeyFile), err)
 		}
 	}
 	return app, nil
@@ -381,7 +382,7 @@ func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*asserti
 	if h.AssertionKey != "" {
 		key, err = readPEM(repl, "assertion_key", h.AssertionKey, genKey, assertion.ParsePrivateKey)
 		if err == nil && key.Curve != elliptic.P256() {
-			err = fmt.Errorf("assertion_key%s: the key is on %s; it must be on P-256 (%s)", from(h.AssertionKey), key.Curve.Params().Name, genKey)
+			err = fmt.Errorf("assertion_key%s: the key is on %s; it must be on P-256 (%s)", placeholder.From(h.AssertionKey), key.Curve.Params().Name, genKey)
 		}
 	}
 	if err != nil {
@@ -391,7 +392,7 @@ func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*asserti
 	for _, p := range h.PreviousAssertionKeys {
 		pub, err := readPEM(repl, "previous_assertion_keys", p, "", assertion.ParsePublicKey)
 		if err == nil && pub.Curve != elliptic.P256() {
-			err = fmt.Errorf("previous_assertion_keys%s: the key is on %s; it must be on P-256", from(p), pub.Curve.Params().Name)
+			err = fmt.Errorf("previous_assertion_keys%s: the key is on %s; it must be on P-256", placeholder.From(p), pub.Curve.Params().Name)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("gatehouse: %w", err)
@@ -409,13 +410,13 @@ func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*asserti
 // says what to do when the file does not exist.
 func readPEM[K any](repl *caddy.Replacer, field, raw, fix string, parse func([]byte) (K, error)) (K, error) {
 	var zero K
-	path, data, err := readFile(repl, field, raw, fix)
+	path, data, err := placeholder.ReadFile(repl, field, raw, fix)
 	if err != nil {
 		return zero, err
 	}
 	k, err := parse(data)
 	if err != nil {
-		return zero, fmt.Errorf("%s %s%s: %w", field, path, from(raw), err)
+		return zero, fmt.Errorf("%s %s%s: %w", field, path, placeholder.From(raw), err)
 	}
 	return k, nil
 }

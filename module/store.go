@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/gatehouse-auth/gatehouse/internal/placeholder"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -39,20 +40,20 @@ func (h *Handler) openStore(repl *caddy.Replacer) (store.Store, func() error, er
 	// Gatehouse would otherwise talk to 127.0.0.1:6379, or to the
 	// Sentinels as a Cluster. The user name and passwords may be empty
 	// (no AUTH).
-	res := &resolver{repl: repl, where: "store redis "}
+	res := &placeholder.Resolver{Repl: repl, Where: "store redis "}
 	opts := store.RedisOptions{
-		URL:              res.get("url", cfg.URL),
-		Addrs:            res.all("address", cfg.Addresses),
-		MasterName:       res.get("master_name", cfg.MasterName),
-		Username:         res.optional(cfg.Username),
-		Password:         res.optional(cfg.Password),
-		SentinelPassword: res.optional(cfg.SentinelPassword),
+		URL:              res.Get("url", cfg.URL),
+		Addrs:            res.All("address", cfg.Addresses),
+		MasterName:       res.Get("master_name", cfg.MasterName),
+		Username:         res.Optional(cfg.Username),
+		Password:         res.Optional(cfg.Password),
+		SentinelPassword: res.Optional(cfg.SentinelPassword),
 		DB:               cfg.DB,
 		TLS:              cfg.TLS,
 		Timeout:          time.Duration(cfg.Timeout),
 	}
-	if res.err != nil {
-		return nil, nil, res.err
+	if res.Err != nil {
+		return nil, nil, res.Err
 	}
 	if cfg.URL == "" && len(cfg.Addresses) == 0 {
 		opts.Addrs = []string{"127.0.0.1:6379"}
