@@ -394,8 +394,14 @@ func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 	// Connecting again replaces the previous repository connection.
 	again := connectRepos(t, w, b)
 	repoStatus(t, b, again.ConnectionID, repoReady)
-	if _, ok := w.nango.Connection(res.ConnectionID); ok {
-		t.Error("the previous repository connection was not deleted")
+	// The status is ready once the repositories are recorded; the old
+	// connection is deleted just after, by the same webhook.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, ok := w.nango.Connection(res.ConnectionID); ok; _, ok = w.nango.Connection(res.ConnectionID) {
+		if time.Now().After(deadline) {
+			t.Fatal("the previous repository connection was not deleted within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// Another user's status poll of this connection says nothing.
 	bob := testsupport.NewBrowser(t)
