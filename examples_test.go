@@ -428,7 +428,11 @@ func checkReadmeNamesRegistrations(t *testing.T, readme string, h module.Handler
 			t.Errorf("README.md does not mention %q (%s)", s, why)
 		}
 	}
-	for _, p := range h.Providers {
+	for _, raw := range h.ProvidersRaw {
+		var p struct{ Type, Name string }
+		if err := json.Unmarshal(raw, &p); err != nil {
+			t.Fatal(err)
+		}
 		name := p.Name
 		if name == "" {
 			name = p.Type

@@ -75,7 +75,7 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 				"give the provider another name, e.g. provider oidc corp")
 		}
 	}
-	if len(s.h.Providers) == 0 && (s.h.Nango == nil || s.h.Nango.LoginIntegration == "off") {
+	if len(s.h.ProvidersRaw) == 0 && (s.h.Nango == nil || s.h.Nango.LoginIntegration == "off") {
 		if s.h.GitHubApp != nil || s.h.Nango != nil {
 			return nil, errAt(dir, "gatehouse needs at least one provider to sign users in; "+
 				"github_app and nango with login_integration off only connect their repositories. Add e.g. "+

@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caddyserver/caddy/v2"
 	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddytest"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	gcf "github.com/gatehouse-auth/gatehouse/caddyfile"
 	_ "github.com/gatehouse-auth/gatehouse/module"
+	"github.com/gatehouse-auth/gatehouse/providers"
 )
 
 // goldenFiles returns testdata/*.caddyfiletest split into Caddyfile and
@@ -171,11 +173,24 @@ func TestParseDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Secret != "0123456789abcdef0123456789abcdef" || len(h.Providers) != 1 || h.Providers[0].Name != "oidc" {
+	if h.Secret != "0123456789abcdef0123456789abcdef" || len(h.ProvidersRaw) != 1 || !strings.Contains(string(h.ProvidersRaw[0]), `"name":"oidc"`) {
 		t.Errorf("unexpected handler %+v", h)
 	}
 	if _, err := gcf.Parse(cf.NewTestDispenser("")); err == nil ||
 		!strings.Contains(err.Error(), "expected the gatehouse directive") {
 		t.Errorf("empty input: got %v", err)
+	}
+}
+
+// The adapter knows exactly the provider types Caddy's registry holds
+// (the modules of package providers), so the two cannot drift apart.
+func TestProviderTypesAreTheModules(t *testing.T) {
+	var names []string
+	for _, m := range caddy.GetModules(providers.Namespace) {
+		names = append(names, m.ID.Name())
+	}
+	slices.Sort(names)
+	if got, want := gcf.ProviderTypes(), strings.Join(names, ", "); got != want {
+		t.Fatalf("the adapter's provider types %q, the registry's %q", got, want)
 	}
 }

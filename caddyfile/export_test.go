@@ -9,3 +9,6 @@ func SetWarnLogger(l *zap.Logger) (restore func()) {
 	warnLogger = func() *zap.Logger { return l }
 	return func() { warnLogger = prev }
 }
+
+// ProviderTypes lists the provider types the adapter knows.
+func ProviderTypes() string { return supportedProviderTypes() }

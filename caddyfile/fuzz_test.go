@@ -36,7 +36,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if h.Secret == "" || len(h.Providers) == 0 && h.Nango == nil {
+		if h.Secret == "" || len(h.ProvidersRaw) == 0 && h.Nango == nil {
 			t.Fatalf("accepted a configuration without a secret or a sign-in:\n%s", input)
 		}
 	})

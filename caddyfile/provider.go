@@ -1,12 +1,11 @@
 package caddyfile
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
-
-	"github.com/gatehouse-auth/gatehouse/module"
 )
 
 // providerType describes one supported provider type. Adding a type is one
@@ -161,7 +160,7 @@ func parseProvider(c *cursor, s *state) error {
 	}
 	s.providers[name] = c.tok
 
-	p := module.ProviderConfig{Type: typ, Name: name}
+	p := providerConfig{Type: typ, Name: name}
 	seen, err := parseBlock(c.Dispenser, providerBlock, &p)
 	if err != nil {
 		return err
@@ -176,12 +175,16 @@ func parseProvider(c *cursor, s *state) error {
 		return errAt(seen["scopes"], "provider %s %q: scopes must include %s, e.g. scopes %s",
 			typ, name, pt.scope, providerExample(typ, "scopes"))
 	}
-	s.h.Providers = append(s.h.Providers, p)
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return c.errf("provider %s %q: %v", typ, name, err)
+	}
+	s.h.ProvidersRaw = append(s.h.ProvidersRaw, raw)
 	return nil
 }
 
 // providerField returns the value of a single-valued provider subdirective.
-func providerField(p *module.ProviderConfig, name string) string {
+func providerField(p *providerConfig, name string) string {
 	switch name {
 	case "issuer":
 		return p.Issuer
@@ -214,10 +217,10 @@ func providerField(p *module.ProviderConfig, name string) string {
 // providerSubs makes each provider subdirective refuse, before reading
 // its value, what the provider's type does not take (issuer for github,
 // base_url for oidc...).
-func providerSubs(subs ...subdirective[module.ProviderConfig]) []subdirective[module.ProviderConfig] {
+func providerSubs(subs ...subdirective[providerConfig]) []subdirective[providerConfig] {
 	for i := range subs {
 		name, parse := subs[i].name, subs[i].parse
-		subs[i].parse = func(c *cursor, p *module.ProviderConfig) error {
+		subs[i].parse = func(c *cursor, p *providerConfig) error {
 			pt := providerTypes[p.Type]
 			if why, refused := pt.refused[name]; refused {
 				return c.errf("provider %s %q: %s", p.Type, p.Name, why)
@@ -233,8 +236,8 @@ func providerSubs(subs ...subdirective[module.ProviderConfig]) []subdirective[mo
 
 // providerString is a provider subdirective taking one verbatim string,
 // with an example that suits the provider's type.
-func providerString(name string, field func(*module.ProviderConfig) *string) subdirective[module.ProviderConfig] {
-	return subdirective[module.ProviderConfig]{name: name, parse: func(c *cursor, p *module.ProviderConfig) error {
+func providerString(name string, field func(*providerConfig) *string) subdirective[providerConfig] {
+	return subdirective[providerConfig]{name: name, parse: func(c *cursor, p *providerConfig) error {
 		v, err := c.oneValue(providerExample(p.Type, name))
 		if err != nil {
 			return err
@@ -246,8 +249,8 @@ func providerString(name string, field func(*module.ProviderConfig) *string) sub
 
 // providerSecret is a provider subdirective taking one secret (see
 // secretValue), with an example that suits the provider's type.
-func providerSecret(name string, field func(*module.ProviderConfig) *string) subdirective[module.ProviderConfig] {
-	return subdirective[module.ProviderConfig]{name: name, parse: func(c *cursor, p *module.ProviderConfig) error {
+func providerSecret(name string, field func(*providerConfig) *string) subdirective[providerConfig] {
+	return subdirective[providerConfig]{name: name, parse: func(c *cursor, p *providerConfig) error {
 		v, err := c.secretValue(providerExample(p.Type, name))
 		if err != nil {
 			return err
@@ -259,7 +262,7 @@ func providerSecret(name string, field func(*module.ProviderConfig) *string) sub
 
 // providerBlock is `provider <type> [<name>] { ... }`.
 var providerBlock = newTable("provider", providerSubs(
-	subdirective[module.ProviderConfig]{name: "issuer", parse: func(c *cursor, p *module.ProviderConfig) error {
+	subdirective[providerConfig]{name: "issuer", parse: func(c *cursor, p *providerConfig) error {
 		v, err := c.oneValue(providerExamples["issuer"])
 		if err != nil {
 			return err
@@ -270,9 +273,9 @@ var providerBlock = newTable("provider", providerSubs(
 		p.Issuer = v
 		return nil
 	}},
-	providerString("client_id", func(p *module.ProviderConfig) *string { return &p.ClientID }),
-	providerSecret("client_secret", func(p *module.ProviderConfig) *string { return &p.ClientSecret }),
-	subdirective[module.ProviderConfig]{name: "scopes", parse: func(c *cursor, p *module.ProviderConfig) error {
+	providerString("client_id", func(p *providerConfig) *string { return &p.ClientID }),
+	providerSecret("client_secret", func(p *providerConfig) *string { return &p.ClientSecret }),
+	subdirective[providerConfig]{name: "scopes", parse: func(c *cursor, p *providerConfig) error {
 		args, err := c.args()
 		if err != nil {
 			return err
@@ -283,9 +286,9 @@ var providerBlock = newTable("provider", providerSubs(
 		p.Scopes = args
 		return nil
 	}},
-	urlField("base_url", providerExamples["base_url"], func(p *module.ProviderConfig) *string { return &p.BaseURL }),
-	urlField("api_url", providerExamples["api_url"], func(p *module.ProviderConfig) *string { return &p.APIURL }),
-	subdirective[module.ProviderConfig]{name: "redirect_url", parse: func(c *cursor, p *module.ProviderConfig) error {
+	urlField("base_url", providerExamples["base_url"], func(p *providerConfig) *string { return &p.BaseURL }),
+	urlField("api_url", providerExamples["api_url"], func(p *providerConfig) *string { return &p.APIURL }),
+	subdirective[providerConfig]{name: "redirect_url", parse: func(c *cursor, p *providerConfig) error {
 		v, err := c.oneValue(providerExample(p.Type, "redirect_url"))
 		if err != nil {
 			return err
@@ -297,8 +300,8 @@ var providerBlock = newTable("provider", providerSubs(
 		p.RedirectURL = v
 		return nil
 	}},
-	providerString("label", func(p *module.ProviderConfig) *string { return &p.Label }),
-	subdirective[module.ProviderConfig]{name: "hosted_domain", parse: func(c *cursor, p *module.ProviderConfig) error {
+	providerString("label", func(p *providerConfig) *string { return &p.Label }),
+	subdirective[providerConfig]{name: "hosted_domain", parse: func(c *cursor, p *providerConfig) error {
 		v, err := c.oneValue(providerExamples["hosted_domain"])
 		if err != nil {
 			return err
@@ -309,7 +312,7 @@ var providerBlock = newTable("provider", providerSubs(
 		p.HostedDomain = v
 		return nil
 	}},
-	subdirective[module.ProviderConfig]{name: "tenant", parse: func(c *cursor, p *module.ProviderConfig) error {
+	subdirective[providerConfig]{name: "tenant", parse: func(c *cursor, p *providerConfig) error {
 		v, err := c.oneValue(providerExamples["tenant"])
 		if err != nil {
 			return err
@@ -320,14 +323,14 @@ var providerBlock = newTable("provider", providerSubs(
 		p.Tenant = v
 		return nil
 	}},
-	urlField("auth_url", providerExamples["auth_url"], func(p *module.ProviderConfig) *string { return &p.AuthURL }),
-	urlField("token_url", providerExamples["token_url"], func(p *module.ProviderConfig) *string { return &p.TokenURL }),
-	urlField("userinfo_url", providerExamples["userinfo_url"], func(p *module.ProviderConfig) *string { return &p.UserinfoURL }),
-	subdirective[module.ProviderConfig]{name: "claims", parse: func(c *cursor, p *module.ProviderConfig) error {
+	urlField("auth_url", providerExamples["auth_url"], func(p *providerConfig) *string { return &p.AuthURL }),
+	urlField("token_url", providerExamples["token_url"], func(p *providerConfig) *string { return &p.TokenURL }),
+	urlField("userinfo_url", providerExamples["userinfo_url"], func(p *providerConfig) *string { return &p.UserinfoURL }),
+	subdirective[providerConfig]{name: "claims", parse: func(c *cursor, p *providerConfig) error {
 		if args := c.RemainingArgs(); len(args) > 0 {
 			return c.errf("claims takes no arguments, only a block, e.g. claims { id id login login }; unexpected %q", args[0])
 		}
-		cl := new(module.ClaimsConfig)
+		cl := new(claimsConfig)
 		seen, err := parseBlock(c.Dispenser, claimsBlock, cl)
 		if err != nil {
 			return err
@@ -338,23 +341,23 @@ var providerBlock = newTable("provider", providerSubs(
 		p.Claims = cl
 		return nil
 	}},
-	durationField("timeout", "10s", 0, func(p *module.ProviderConfig) *caddy.Duration { return &p.Timeout }),
+	durationField("timeout", "10s", 0, func(p *providerConfig) *caddy.Duration { return &p.Timeout }),
 )...)
 
 // claimsBlock is `claims { ... }` of provider oauth2: paths into the
 // userinfo response.
 var claimsBlock = newTable("claims",
-	claimPath("id", func(c *module.ClaimsConfig) *string { return &c.ID }),
-	claimPath("login", func(c *module.ClaimsConfig) *string { return &c.Login }),
-	claimPath("email", func(c *module.ClaimsConfig) *string { return &c.Email }),
-	claimPath("email_verified", func(c *module.ClaimsConfig) *string { return &c.EmailVerified }),
-	claimPath("name", func(c *module.ClaimsConfig) *string { return &c.Name }),
-	claimPath("avatar", func(c *module.ClaimsConfig) *string { return &c.Avatar }),
+	claimPath("id", func(c *claimsConfig) *string { return &c.ID }),
+	claimPath("login", func(c *claimsConfig) *string { return &c.Login }),
+	claimPath("email", func(c *claimsConfig) *string { return &c.Email }),
+	claimPath("email_verified", func(c *claimsConfig) *string { return &c.EmailVerified }),
+	claimPath("name", func(c *claimsConfig) *string { return &c.Name }),
+	claimPath("avatar", func(c *claimsConfig) *string { return &c.Avatar }),
 )
 
 // claimPath takes a dot-separated path into a JSON object.
-func claimPath(name string, field func(*module.ClaimsConfig) *string) subdirective[module.ClaimsConfig] {
-	return subdirective[module.ClaimsConfig]{name: name, parse: func(c *cursor, cl *module.ClaimsConfig) error {
+func claimPath(name string, field func(*claimsConfig) *string) subdirective[claimsConfig] {
+	return subdirective[claimsConfig]{name: name, parse: func(c *cursor, cl *claimsConfig) error {
 		v, err := c.oneValue("data.user." + name)
 		if err != nil {
 			return err
@@ -371,4 +374,91 @@ func claimPath(name string, field func(*module.ClaimsConfig) *string) subdirecti
 		*field(cl) = v
 		return nil
 	}}
+}
+
+// providerConfig is one provider block as the adapter reads it; it is
+// written into the handler's JSON as the provider module's object, with
+// "type" naming the module (see package providers for the fields).
+type providerConfig struct {
+	// Provider type: "oidc" (any OpenID Connect provider), "github" (a
+	// GitHub OAuth App), "google", "oauth2" (a generic OAuth 2.0 provider
+	// with a userinfo endpoint), or a preset: "gitlab", "microsoft",
+	// "gitee", "feishu", "lark". Required.
+	Type string `json:"type"`
+
+	// Name used in URLs ({prefix}/login/{name}) and X-Auth-Provider.
+	// Lowercase letters, digits, '-' and '_'. Default: the type.
+	Name string `json:"name,omitempty"`
+
+	// Label shown on the chooser page. Default: the name.
+	Label string `json:"label,omitempty"`
+
+	// OIDC issuer URL; discovery is read from
+	// {issuer}/.well-known/openid-configuration. Required for oidc.
+	Issuer string `json:"issuer,omitempty"`
+
+	// GitHub web URL, for GitHub Enterprise Server (e.g.
+	// https://github.example.com). github only. Default: https://github.com.
+	BaseURL string `json:"base_url,omitempty"`
+
+	// GitHub REST API URL. github only. Default: https://api.github.com,
+	// or {base_url}/api/v3 when base_url is set.
+	APIURL string `json:"api_url,omitempty"`
+
+	// OAuth client ID. Required.
+	ClientID string `json:"client_id,omitempty"`
+
+	// OAuth client secret. Placeholders are resolved at provision time and
+	// the value is never logged. Default: none (public client with PKCE).
+	ClientSecret string `json:"client_secret,omitempty"`
+
+	// Scopes requested. Default: openid email profile for oidc;
+	// read:user user:email read:org for github.
+	Scopes []string `json:"scopes,omitempty"`
+
+	// Full redirect URI registered at the provider. Default:
+	// {external_url or the site's address}{prefix}/callback/{name}.
+	RedirectURL string `json:"redirect_url,omitempty"`
+
+	// Google Workspace domain the account must belong to, checked
+	// against the id_token's hd claim. google only. Default: any account.
+	HostedDomain string `json:"hosted_domain,omitempty"`
+
+	// Microsoft Entra tenant: "common", "organizations", "consumers", or
+	// a tenant id or domain. microsoft only. Default: common.
+	Tenant string `json:"tenant,omitempty"`
+
+	// Authorization, token and userinfo endpoints. Required for oauth2.
+	AuthURL     string `json:"auth_url,omitempty"`
+	TokenURL    string `json:"token_url,omitempty"`
+	UserinfoURL string `json:"userinfo_url,omitempty"`
+
+	// Where the identity is in the userinfo response. oauth2 only.
+	// Default: see claimsConfig.
+	Claims *claimsConfig `json:"claims,omitempty"`
+
+	// Time allowed for each call to the provider: discovery, token
+	// exchange, userinfo, JWKS, refresh and revocation. A sign-in whose
+	// call runs out of time gets 504 provider_timeout; one that cannot
+	// reach the provider gets 502 provider_unavailable. Must not be
+	// negative. Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+}
+
+// claimsConfig maps a userinfo response to the identity: each field is a
+// dot-separated path into the JSON (e.g. "data.user.login").
+type claimsConfig struct {
+	// Stable user id. Default: id.
+	ID string `json:"id,omitempty"`
+	// Login or username. Default: login.
+	Login string `json:"login,omitempty"`
+	// Email. Default: email.
+	Email string `json:"email,omitempty"`
+	// A claim that must be true for the email to be used; without it the
+	// email is never sent upstream (it would be unverified). Default: none.
+	EmailVerified string `json:"email_verified,omitempty"`
+	// Display name. Default: name.
+	Name string `json:"name,omitempty"`
+	// Picture URL. Default: avatar_url.
+	Avatar string `json:"avatar,omitempty"`
 }

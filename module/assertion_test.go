@@ -39,12 +39,12 @@ func TestProvisionAssertionKeys(t *testing.T) {
 		}
 		return set
 	}
-	set := jwksOf(&Handler{Secret: secret, AssertionKey: current, PreviousAssertionKeys: []string{previous}, Providers: oidcProvider()})
+	set := jwksOf(&Handler{Secret: secret, AssertionKey: current, PreviousAssertionKeys: []string{previous}, ProvidersRaw: oidcProvider()})
 	if len(set.Keys) != 2 || !set.Keys[0].Key.(*ecdsa.PublicKey).Equal(&key.PublicKey) || !set.Keys[1].Key.(*ecdsa.PublicKey).Equal(&old.PublicKey) {
 		t.Fatalf("JWKS with assertion_key and a previous key: %+v", set.Keys)
 	}
-	derived := jwksOf(&Handler{Secret: secret, Providers: oidcProvider()})
-	withPrevious := jwksOf(&Handler{Secret: secret, PreviousAssertionKeys: []string{previous}, Providers: oidcProvider()})
+	derived := jwksOf(&Handler{Secret: secret, ProvidersRaw: oidcProvider()})
+	withPrevious := jwksOf(&Handler{Secret: secret, PreviousAssertionKeys: []string{previous}, ProvidersRaw: oidcProvider()})
 	if len(derived.Keys) != 1 || len(withPrevious.Keys) != 2 || withPrevious.Keys[0].KeyID != derived.Keys[0].KeyID {
 		t.Fatalf("derived key: %+v; with a previous key: %+v", derived.Keys, withPrevious.Keys)
 	}
@@ -69,7 +69,7 @@ func TestProvisionAssertionKeyErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := c.h
-			h.Secret, h.Providers = secret, oidcProvider()
+			h.Secret, h.ProvidersRaw = secret, oidcProvider()
 			if err := provision(&h); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, c.want)
 			}

@@ -3,6 +3,8 @@
 package module
 
 import (
+	"encoding/json"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -44,8 +46,11 @@ type Handler struct {
 	// Path under which Gatehouse serves its endpoints. Default: /.gatehouse.
 	Prefix string `json:"prefix,omitempty"`
 
-	// Identity providers offered at login. At least one is required.
-	Providers []ProviderConfig `json:"providers,omitempty"`
+	// Identity providers offered at login, each a module of the
+	// http.handlers.gatehouse.providers namespace named by its "type"
+	// (oidc, google, github, oauth2, gitlab, microsoft, gitee, feishu,
+	// lark). At least one is required, unless the Nango login is on.
+	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=http.handlers.gatehouse.providers inline_key=type"`
 
 	// Rules a signed-in user must pass; any one rule admits. Default: none
 	// (every signed-in user is admitted).

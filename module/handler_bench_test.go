@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,9 +28,9 @@ func TestMain(m *testing.M) {
 func provisioned(tb testing.TB, store *StoreConfig) (*Handler, string) {
 	tb.Helper()
 	h := &Handler{
-		Secret:    "bench-secret-0123456789abcdef0123456789abcdef",
-		Store:     store,
-		Providers: []ProviderConfig{{Type: "oidc", Name: "corp", Issuer: "http://127.0.0.1:1", ClientID: "x"}},
+		Secret:       "bench-secret-0123456789abcdef0123456789abcdef",
+		Store:        store,
+		ProvidersRaw: []json.RawMessage{json.RawMessage(`{"type":"oidc","name":"corp","issuer":"http://127.0.0.1:1","client_id":"x"}`)},
 	}
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	tb.Cleanup(cancel)

@@ -111,7 +111,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	providers, githubLogins, err := h.buildProviders(repl)
+	providers, githubLogins, err := h.buildProviders(ctx)
 	if err != nil {
 		return err
 	}
@@ -328,7 +328,7 @@ func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, erro
 		return nil, errors.New("gatehouse: github_app: webhook_secret is required (the secret set in the App's webhook settings)")
 	}
 	var err error
-	if app.Endpoints, err = githubEndpoints(base, api); err != nil {
+	if app.Endpoints, err = github.ParseEndpoints(base, api); err != nil {
 		return nil, fmt.Errorf("gatehouse: github_app: %w", err)
 	}
 	if cfg.PrivateKeyFile != "" {

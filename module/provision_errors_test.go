@@ -39,7 +39,7 @@ func TestProvisionErrorsNamePlaceholders(t *testing.T) {
 		return &a
 	}
 	with := func(f func(h *Handler)) Handler {
-		h := Handler{Secret: secret, Providers: oidcProvider()}
+		h := Handler{Secret: secret, ProvidersRaw: oidcProvider()}
 		f(&h)
 		return h
 	}
@@ -62,26 +62,28 @@ func TestProvisionErrorsNamePlaceholders(t *testing.T) {
 			[]string{"secret is empty after placeholders are resolved ({file." + filepath.Join(dir, "none") + "} missing or empty?)"}},
 
 		// Providers.
-		"provider client_id unset": {with(func(h *Handler) { h.Providers[0].ClientID = unset }),
+		"provider client_id unset": {with(func(h *Handler) { h.ProvidersRaw = providersJSON(corp("client_id", unset)) }),
 			[]string{"provider corp: client_id is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},
-		"provider client_secret unset": {with(func(h *Handler) { h.Providers[0].ClientSecret = unset }),
+		"provider client_secret unset": {with(func(h *Handler) { h.ProvidersRaw = providersJSON(corp("client_secret", unset)) }),
 			[]string{"provider corp: client_secret is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},
-		"provider issuer unset": {with(func(h *Handler) { h.Providers[0].Issuer = unset }),
+		"provider issuer unset": {with(func(h *Handler) { h.ProvidersRaw = providersJSON(corp("issuer", unset)) }),
 			[]string{"provider corp: issuer is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},
-		"provider issuer partly unset": {with(func(h *Handler) { h.Providers[0].Issuer = "{env.GATEHOUSE_TEST_UNSET_SCHEME}" + unset }),
+		"provider issuer partly unset": {with(func(h *Handler) {
+			h.ProvidersRaw = providersJSON(corp("issuer", "{env.GATEHOUSE_TEST_UNSET_SCHEME}"+unset))
+		}),
 			[]string{"provider corp: issuer is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET_SCHEME} unset? {env.GATEHOUSE_TEST_UNSET} unset?)"}},
 		"google hosted_domain unset": {with(func(h *Handler) {
-			h.Providers = []ProviderConfig{{Type: "google", ClientID: "c", ClientSecret: "s", HostedDomain: unset}}
+			h.ProvidersRaw = providersJSON(providerObj{"type": "google", "client_id": "c", "client_secret": "s", "hosted_domain": unset})
 		}), []string{"provider google: hosted_domain is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},
 		"microsoft tenant unset": {with(func(h *Handler) {
-			h.Providers = []ProviderConfig{{Type: "microsoft", ClientID: "c", ClientSecret: "s", Tenant: unset}}
+			h.ProvidersRaw = providersJSON(providerObj{"type": "microsoft", "client_id": "c", "client_secret": "s", "tenant": unset})
 		}), []string{"provider microsoft: tenant is empty after placeholders are resolved"}},
 		"github base_url unset": {with(func(h *Handler) {
-			h.Providers = []ProviderConfig{{Type: "github", Name: "ghe", ClientID: "c", ClientSecret: "s", BaseURL: unset}}
+			h.ProvidersRaw = providersJSON(providerObj{"type": "github", "name": "ghe", "client_id": "c", "client_secret": "s", "base_url": unset})
 		}), []string{"provider ghe: base_url is empty after placeholders are resolved"}},
 		"oauth2 token_url unset": {with(func(h *Handler) {
-			h.Providers = []ProviderConfig{{Type: "oauth2", Name: "fit", ClientID: "c", AuthURL: "https://o.example.com/a",
-				TokenURL: unset, UserinfoURL: "https://o.example.com/u"}}
+			h.ProvidersRaw = providersJSON(providerObj{"type": "oauth2", "name": "fit", "client_id": "c", "auth_url": "https://o.example.com/a",
+				"token_url": unset, "userinfo_url": "https://o.example.com/u"})
 		}), []string{"provider fit: token_url is empty after placeholders are resolved"}},
 
 		// The store.
@@ -170,7 +172,7 @@ func TestProvisionErrorsNamePlaceholders(t *testing.T) {
 func TestProvisionOptionalPlaceholdersMayBeEmpty(t *testing.T) {
 	providerEnv(t)
 	h := &Handler{
-		Secret: strings.Repeat("s", 40), Providers: oidcProvider(), Title: unset, Logo: unset,
+		Secret: strings.Repeat("s", 40), ProvidersRaw: oidcProvider(), Title: unset, Logo: unset,
 		Nango: &NangoConfig{SecretKey: "k", WebhookSecret: "w", PreviousWebhookSecret: unset, Label: unset},
 	}
 	provisionT(t, h)

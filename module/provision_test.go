@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,32 @@ func provision(h *Handler) error {
 
 // oidcProvider is a provider whose credentials come from the environment
 // variables providerEnv sets.
-func oidcProvider() []ProviderConfig {
-	return []ProviderConfig{{Type: "oidc", Name: "corp", Issuer: "https://login.example.com", ClientID: "{env.GH_TEST_CLIENT_ID}", ClientSecret: "{env.GH_TEST_CLIENT_SECRET}"}}
+func oidcProvider() []json.RawMessage {
+	return providersJSON(corp())
+}
+
+// providerObj is a provider object of the JSON config: "type" names the
+// module, the other keys are its fields.
+type providerObj map[string]any
+
+// corp is the oidc provider "corp", with kv (key, value, ...) replacing
+// its fields.
+func corp(kv ...string) providerObj {
+	p := providerObj{"type": "oidc", "name": "corp", "issuer": "https://login.example.com",
+		"client_id": "{env.GH_TEST_CLIENT_ID}", "client_secret": "{env.GH_TEST_CLIENT_SECRET}"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	return p
+}
+
+// providersJSON is ps as Handler.ProvidersRaw holds them.
+func providersJSON(ps ...providerObj) []json.RawMessage {
+	out := make([]json.RawMessage, len(ps))
+	for i, p := range ps {
+		out[i], _ = json.Marshal(p)
+	}
+	return out
 }
 
 // providerEnv sets the credentials of oidcProvider for the test.
@@ -38,11 +63,11 @@ func providerEnv(t *testing.T) {
 func TestProvisionResolvesPlaceholders(t *testing.T) {
 	t.Setenv("GH_TEST_SECRET", strings.Repeat("s", 40))
 	providerEnv(t)
-	if err := provision(&Handler{Secret: "{env.GH_TEST_SECRET}", Providers: oidcProvider()}); err != nil {
+	if err := provision(&Handler{Secret: "{env.GH_TEST_SECRET}", ProvidersRaw: oidcProvider()}); err != nil {
 		t.Fatalf("secret from the environment: %v", err)
 	}
 	t.Setenv("GH_TEST_SECRET", "too-short")
-	err := provision(&Handler{Secret: "{env.GH_TEST_SECRET}", Providers: oidcProvider()})
+	err := provision(&Handler{Secret: "{env.GH_TEST_SECRET}", ProvidersRaw: oidcProvider()})
 	if err == nil || !strings.Contains(err.Error(), "at least 32") || strings.Contains(err.Error(), "too-short") {
 		t.Fatalf("short secret from the environment: %v (the message must not echo the secret)", err)
 	}
@@ -56,21 +81,21 @@ func TestProvisionErrors(t *testing.T) {
 		want string
 	}{
 		"no provider":          {Handler{Secret: secret}, "no provider configured"},
-		"bad prefix":           {Handler{Secret: secret, Prefix: "x", Providers: oidcProvider()}, "prefix"},
-		"external_url path":    {Handler{Secret: secret, ExternalURL: "https://a.example.com/app", Providers: oidcProvider()}, "external_url"},
-		"__Host- with domain":  {Handler{Secret: secret, Cookie: &CookieConfig{Name: "__Host-x", Domain: "example.com"}, Providers: oidcProvider()}, "__Host-"},
-		"idle over lifetime":   {Handler{Secret: secret, Cookie: &CookieConfig{Lifetime: caddy.Duration(3600e9), IdleTimeout: caddy.Duration(7200e9)}, Providers: oidcProvider()}, "idle_timeout"},
-		"bad header name":      {Handler{Secret: secret, Headers: HeadersConfig{"email": "X_Email"}, Providers: oidcProvider()}, "header name"},
-		"unknown header":       {Handler{Secret: secret, Headers: HeadersConfig{"mail": "X-Mail"}, Providers: oidcProvider()}, "headers mail: unknown header"},
-		"header clash":         {Handler{Secret: secret, Headers: HeadersConfig{"connections": "X-Auth-Repos"}, Providers: oidcProvider()}, "headers repos and connections would both be sent as X-Auth-Repos"},
-		"unknown store":        {Handler{Secret: secret, Store: &StoreConfig{Type: "etcd"}, Providers: oidcProvider()}, "not supported"},
-		"unknown provider":     {Handler{Secret: secret, Providers: []ProviderConfig{{Type: "saml", ClientID: "x"}}}, "not supported"},
-		"github without creds": {Handler{Secret: secret, Providers: []ProviderConfig{{Type: "github"}}}, "client_id and client_secret"},
-		"app without webhook secret": {Handler{Secret: secret, Providers: oidcProvider(),
+		"bad prefix":           {Handler{Secret: secret, Prefix: "x", ProvidersRaw: oidcProvider()}, "prefix"},
+		"external_url path":    {Handler{Secret: secret, ExternalURL: "https://a.example.com/app", ProvidersRaw: oidcProvider()}, "external_url"},
+		"__Host- with domain":  {Handler{Secret: secret, Cookie: &CookieConfig{Name: "__Host-x", Domain: "example.com"}, ProvidersRaw: oidcProvider()}, "__Host-"},
+		"idle over lifetime":   {Handler{Secret: secret, Cookie: &CookieConfig{Lifetime: caddy.Duration(3600e9), IdleTimeout: caddy.Duration(7200e9)}, ProvidersRaw: oidcProvider()}, "idle_timeout"},
+		"bad header name":      {Handler{Secret: secret, Headers: HeadersConfig{"email": "X_Email"}, ProvidersRaw: oidcProvider()}, "header name"},
+		"unknown header":       {Handler{Secret: secret, Headers: HeadersConfig{"mail": "X-Mail"}, ProvidersRaw: oidcProvider()}, "headers mail: unknown header"},
+		"header clash":         {Handler{Secret: secret, Headers: HeadersConfig{"connections": "X-Auth-Repos"}, ProvidersRaw: oidcProvider()}, "headers repos and connections would both be sent as X-Auth-Repos"},
+		"unknown store":        {Handler{Secret: secret, Store: &StoreConfig{Type: "etcd"}, ProvidersRaw: oidcProvider()}, "not supported"},
+		"unknown provider":     {Handler{Secret: secret, ProvidersRaw: providersJSON(providerObj{"type": "saml", "client_id": "x"})}, "not supported"},
+		"github without creds": {Handler{Secret: secret, ProvidersRaw: providersJSON(providerObj{"type": "github"})}, "client_id and client_secret"},
+		"app without webhook secret": {Handler{Secret: secret, ProvidersRaw: oidcProvider(),
 			GitHubApp: &GitHubAppConfig{ClientID: "Iv1.x", ClientSecret: "s"}}, "webhook_secret"},
-		"duplicate provider": {Handler{Secret: secret, Providers: append(oidcProvider(), oidcProvider()...)}, "used twice"},
-		"negative provider timeout": {Handler{Secret: secret, Providers: []ProviderConfig{{Type: "github", ClientID: "c", ClientSecret: "s",
-			Timeout: caddy.Duration(-time.Second)}}}, "provider github: timeout -1s must not be negative"},
+		"duplicate provider": {Handler{Secret: secret, ProvidersRaw: append(oidcProvider(), oidcProvider()...)}, "used twice"},
+		"negative provider timeout": {Handler{Secret: secret, ProvidersRaw: providersJSON(providerObj{"type": "github", "client_id": "c", "client_secret": "s",
+			"timeout": "-1s"})}, "provider github: timeout -1s must not be negative"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -85,11 +110,11 @@ func TestProvisionErrors(t *testing.T) {
 // TestProvisionProviderTimeout: each provider gets its configured
 // timeout, or the 10s default.
 func TestProvisionProviderTimeout(t *testing.T) {
-	h := &Handler{Secret: strings.Repeat("s", 40), Providers: []ProviderConfig{
-		{Type: "oidc", Name: "corp", Issuer: "https://login.example.com", ClientID: "c", Timeout: caddy.Duration(3 * time.Second)},
-		{Type: "github", ClientID: "c", ClientSecret: "s"},
-		{Type: "gitlab", ClientID: "c", ClientSecret: "s", Timeout: caddy.Duration(time.Minute)},
-	}}
+	h := &Handler{Secret: strings.Repeat("s", 40), ProvidersRaw: providersJSON(
+		providerObj{"type": "oidc", "name": "corp", "issuer": "https://login.example.com", "client_id": "c", "timeout": "3s"},
+		providerObj{"type": "github", "client_id": "c", "client_secret": "s"},
+		providerObj{"type": "gitlab", "client_id": "c", "client_secret": "s", "timeout": "1m"},
+	)}
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
 	if err := h.Provision(ctx); err != nil {

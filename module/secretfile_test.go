@@ -134,20 +134,20 @@ func TestProvisionSecretsFromFiles(t *testing.T) {
 	srv := httptest.NewServer(tokens)
 	defer srv.Close()
 
-	literal := &Handler{Secret: secret, Providers: oidcProvider()}
+	literal := &Handler{Secret: secret, ProvidersRaw: oidcProvider()}
 	providerEnv(t)
 	provisionT(t, literal)
 
 	h := &Handler{
 		Secret: secretFile(t, dir, "secret", secret),
-		Providers: []ProviderConfig{
-			{Type: "oidc", Name: "corp", Issuer: "https://login.example.com", ClientID: "c",
-				ClientSecret: secretFile(t, dir, "oidc", "oidc-client-secret")},
-			{Type: "oauth2", Name: "fit", AuthURL: srv.URL + "/auth", TokenURL: srv.URL + "/token", UserinfoURL: srv.URL + "/user",
-				ClientID: "c", ClientSecret: secretFile(t, dir, "oauth2", oauth2Secret)},
-			{Type: "github", ClientID: "c", ClientSecret: secretFile(t, dir, "github", githubSecret), BaseURL: srv.URL, APIURL: srv.URL},
-			{Type: "gitlab", ClientID: "c", ClientSecret: secretFile(t, dir, "gitlab", gitlabSecret), BaseURL: srv.URL},
-		},
+		ProvidersRaw: providersJSON(
+			providerObj{"type": "oidc", "name": "corp", "issuer": "https://login.example.com", "client_id": "c",
+				"client_secret": secretFile(t, dir, "oidc", "oidc-client-secret")},
+			providerObj{"type": "oauth2", "name": "fit", "auth_url": srv.URL + "/auth", "token_url": srv.URL + "/token", "userinfo_url": srv.URL + "/user",
+				"client_id": "c", "client_secret": secretFile(t, dir, "oauth2", oauth2Secret)},
+			providerObj{"type": "github", "client_id": "c", "client_secret": secretFile(t, dir, "github", githubSecret), "base_url": srv.URL, "api_url": srv.URL},
+			providerObj{"type": "gitlab", "client_id": "c", "client_secret": secretFile(t, dir, "gitlab", gitlabSecret), "base_url": srv.URL},
+		),
 		GitHubApp: &GitHubAppConfig{ClientID: "Iv1.c",
 			ClientSecret:  secretFile(t, dir, "app-client", appClientSecret),
 			WebhookSecret: secretFile(t, dir, "app-webhook", appWebhookSecret)},
@@ -256,7 +256,7 @@ func TestProvisionRedisPasswordFromFile(t *testing.T) {
 			KeyPrefix: "gatehouse-file-test:"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			h := &Handler{Secret: strings.Repeat("s", 40), Store: st, Providers: oidcProvider()}
+			h := &Handler{Secret: strings.Repeat("s", 40), Store: st, ProvidersRaw: oidcProvider()}
 			providerEnv(t)
 			provisionT(t, h)
 			if _, err := h.gate.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: "corp:1", Provider: "corp"}}); err != nil {

@@ -1,6 +1,10 @@
 package github
 
-import "strings"
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
 
 // Default locations of github.com.
 const (
@@ -39,4 +43,19 @@ func (e Endpoints) WithDefaults() Endpoints {
 		api = web + enterpriseAPIPath
 	}
 	return Endpoints{WebURL: web, APIURL: api}
+}
+
+// ParseEndpoints checks a configured web and API URL (each "" for the
+// default) and returns them with defaults filled in.
+func ParseEndpoints(web, api string) (Endpoints, error) {
+	e := Endpoints{WebURL: web, APIURL: api}
+	for _, u := range []string{e.WebURL, e.APIURL} {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return e, fmt.Errorf("%q must be an absolute http(s) URL", u)
+		}
+	}
+	return e.WithDefaults(), nil
 }

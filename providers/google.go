@@ -1,0 +1,69 @@
+package providers
+
+import (
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+)
+
+func init() { caddy.RegisterModule(Google{}) }
+
+// Google signs users in with Google (OpenID Connect), optionally only
+// accounts of one Google Workspace domain.
+type Google struct {
+	Common
+
+	// Google Workspace domain the account must belong to, checked
+	// against the id_token's hd claim. Default: any account.
+	HostedDomain string `json:"hosted_domain,omitempty"`
+
+	// Issuer of a Google-compatible provider (a test double); its short
+	// form is accepted as Google's accounts.google.com is. Default:
+	// https://accounts.google.com.
+	Issuer string `json:"issuer,omitempty"`
+
+	login Login
+}
+
+// CaddyModule returns the Caddy module information.
+func (Google) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: Namespace + ".google", New: func() caddy.Module { return new(Google) }}
+}
+
+// Provision resolves the configuration and builds the provider.
+func (p *Google) Provision(caddy.Context) error {
+	r, err := p.resolve("google", "Google")
+	if err != nil {
+		return err
+	}
+	hostedDomain, issuer := r.res.Get("hosted_domain", p.HostedDomain), r.res.Get("issuer", p.Issuer)
+	if r.res.Err != nil {
+		return r.res.Err
+	}
+	if err := r.requireSecret(); err != nil {
+		return err
+	}
+	cfg := oidc.Google(r.name, r.clientID, r.clientSecret, hostedDomain, r.scopes)
+	if issuer != "" {
+		cfg.Issuer = issuer
+		cfg.IssuerAliases = []string{strings.TrimPrefix(strings.TrimPrefix(issuer, "https://"), "http://")}
+	}
+	cfg.Timeout = r.timeout
+	auth, err := oidc.New(cfg)
+	if err != nil {
+		return r.errorf("%w", err)
+	}
+	p.login = r.login(auth)
+	return nil
+}
+
+// Login implements Provider.
+func (p *Google) Login() Login { return p.login }
+
+// Interface guards.
+var (
+	_ Provider          = (*Google)(nil)
+	_ caddy.Provisioner = (*Google)(nil)
+)
