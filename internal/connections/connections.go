@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
+	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -140,7 +141,8 @@ type Service struct {
 	opts      Options
 	conns     map[string]*Config
 	names     []string
-	refreshes lock.Flight // token refreshes, once across instances
+	refreshes lock.Flight  // token refreshes, once across instances
+	records   sealed.Store // links and links in progress
 	now       func() time.Time
 }
 
@@ -154,6 +156,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{opts: opts, conns: map[string]*Config{}, now: time.Now}
 	s.refreshes = lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:"}
+	s.records = sealed.Store{Store: opts.Store, Ring: opts.Ring}
 	for i := range opts.Connections {
 		c := &opts.Connections[i]
 		if _, dup := s.conns[c.Name]; dup {
@@ -219,27 +222,20 @@ func (s *Service) pendingKey(handle string) string {
 // get reads a link; ErrNotLinked when there is none.
 func (s *Service) get(ctx context.Context, userID, name string) (*Link, error) {
 	key := s.linkKey(userID, name)
-	sealed, err := s.opts.Store.Get(ctx, key, 0)
+	l := new(Link)
+	err := s.records.Get(ctx, key, 0, l)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotLinked
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the link: %w", err)
-	}
-	l := new(Link)
-	if err := s.opts.Ring.OpenJSON(sealed, key, l); err != nil {
-		return nil, ErrNotLinked
+		return nil, fmt.Errorf("the link: %w", err)
 	}
 	return l, nil
 }
 
 func (s *Service) put(ctx context.Context, userID string, l *Link) error {
 	key := s.linkKey(userID, l.Name)
-	sealed, err := s.opts.Ring.SealJSON(l, key)
-	if err != nil {
-		return err
-	}
-	if err := s.opts.Store.Set(ctx, key, sealed, retention); err != nil {
+	if err := s.records.Put(ctx, key, l, retention); err != nil {
 		return fmt.Errorf("saving the link: %w", err)
 	}
 	return nil

@@ -82,11 +82,7 @@ func (s *Service) Begin(ctx context.Context, name, userID, binding, callback, re
 
 func (s *Service) savePending(ctx context.Context, handle string, p *pending) error {
 	key := s.pendingKey(handle)
-	sealed, err := s.opts.Ring.SealJSON(p, key)
-	if err != nil {
-		return err
-	}
-	if err := s.opts.Store.Set(ctx, key, sealed, loginstate.TTL); err != nil {
+	if err := s.records.Put(ctx, key, p, loginstate.TTL); err != nil {
 		return fmt.Errorf("recording the link in progress: %w", err)
 	}
 	return nil
@@ -101,7 +97,7 @@ func (s *Service) takePending(ctx context.Context, handle, name, userID, binding
 		return nil, ErrExpired
 	}
 	p := new(pending)
-	err := loginstate.TakeOwned(ctx, s.opts.Store, s.opts.Ring, s.pendingKey(handle), p, func() error {
+	err := s.records.TakeOwned(ctx, s.pendingKey(handle), p, func() error {
 		if s.now().Sub(p.Created) > loginstate.TTL || p.Name != name {
 			return ErrExpired
 		}

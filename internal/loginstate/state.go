@@ -8,7 +8,6 @@
 package loginstate
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -56,15 +56,14 @@ type Pending struct {
 
 // States stores logins in progress.
 type States struct {
-	store  store.Store
-	ring   *keys.Ring
-	prefix string
-	now    func() time.Time
+	records sealed.Store
+	prefix  string
+	now     func() time.Time
 }
 
 // New returns a States keeping its records in st under prefix.
 func New(st store.Store, ring *keys.Ring, prefix string) *States {
-	return &States{store: st, ring: ring, prefix: prefix, now: time.Now}
+	return &States{records: sealed.Store{Store: st, Ring: ring}, prefix: prefix, now: time.Now}
 }
 
 var b64 = base64.RawURLEncoding
@@ -111,11 +110,7 @@ func (s *States) Begin(ctx context.Context, binding string, p Pending) (string, 
 	p.Binding = hashHex(binding)
 	p.Created = s.now().UTC()
 	key := s.key(state)
-	sealed, err := s.ring.SealJSON(p, key)
-	if err != nil {
-		return "", fmt.Errorf("login: %w", err)
-	}
-	if err := s.store.Set(ctx, key, sealed, TTL); err != nil {
+	if err := s.records.Put(ctx, key, p, TTL); err != nil {
 		return "", fmt.Errorf("login: saving state: %w", err)
 	}
 	return state, nil
@@ -136,7 +131,7 @@ func (s *States) Finish(ctx context.Context, state, binding, provider string) (*
 	}
 	key := s.key(state)
 	p := new(Pending)
-	err := TakeOwned(ctx, s.store, s.ring, key, p, func() error {
+	err := s.records.TakeOwned(ctx, key, p, func() error {
 		if s.now().Sub(p.Created) > TTL {
 			return ErrUnknownState
 		}
@@ -158,39 +153,4 @@ func (s *States) Finish(ctx context.Context, state, binding, provider string) (*
 		return nil, err
 	}
 	return p, nil
-}
-
-// TakeOwned consumes the sealed record under key for the request it
-// belongs to: it opens the record into v and runs check (which compares v
-// with the request: its browser, its user), and only when check passes
-// takes the record, so a request from anyone else can neither use nor use
-// up someone's flow in progress. Of concurrent owners only one gets it.
-// A record that is missing, does not open, or was taken by another
-// request gives store.ErrNotFound; check's error is returned as it is;
-// other errors mean the store could not answer.
-func TakeOwned(ctx context.Context, st store.Store, ring *keys.Ring, key string, v any, check func() error) error {
-	sealed, err := st.Get(ctx, key, 0)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return fmt.Errorf("reading %s: %w", key, err)
-	}
-	if ring.OpenJSON(sealed, key, v) != nil {
-		return store.ErrNotFound
-	}
-	if err := check(); err != nil {
-		return err
-	}
-	taken, err := st.Take(ctx, key)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return fmt.Errorf("taking %s: %w", key, err)
-	}
-	if !bytes.Equal(taken, sealed) {
-		return store.ErrNotFound // replaced in between: not the record checked
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
+	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -30,6 +31,9 @@ type loginRecord struct {
 }
 
 func (s *Service) loginKey(temp string) string { return s.opts.KeyPrefix + "nango-login:" + temp }
+
+// records is the sealed store of logins in progress.
+func (s *Service) records() sealed.Store { return sealed.Store{Store: s.opts.Store, Ring: s.opts.Ring} }
 func (s *Service) browserKey(binding string) string {
 	return s.opts.KeyPrefix + "nango-browser:" + loginstate.BindingHash(binding)
 }
@@ -66,15 +70,11 @@ func (s *Service) BeginLogin(ctx context.Context, binding string, l gate.NangoLo
 
 func (s *Service) saveLogin(ctx context.Context, temp string, rec *loginRecord) error {
 	key := s.loginKey(temp)
-	sealed, err := s.opts.Ring.SealJSON(rec, key)
-	if err != nil {
-		return err
-	}
 	ttl := loginstate.TTL - s.now().Sub(rec.Created)
 	if ttl <= 0 {
 		return errExpired
 	}
-	if err := s.opts.Store.Set(ctx, key, sealed, ttl); err != nil {
+	if err := s.records().Put(ctx, key, rec, ttl); err != nil {
 		return fmt.Errorf("recording the login: %w", err)
 	}
 	return nil
@@ -84,13 +84,9 @@ var errExpired = errors.New("the login expired")
 
 func (s *Service) readLogin(ctx context.Context, temp string) (*loginRecord, error) {
 	key := s.loginKey(temp)
-	sealed, err := s.opts.Store.Get(ctx, key, 0)
-	if err != nil {
-		return nil, err
-	}
 	rec := new(loginRecord)
-	if err := s.opts.Ring.OpenJSON(sealed, key, rec); err != nil {
-		return nil, store.ErrNotFound
+	if err := s.records().Get(ctx, key, 0, rec); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }

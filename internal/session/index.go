@@ -117,17 +117,14 @@ func (m *Manager) UpdateAll(ctx context.Context, userID string, fn func(*Session
 
 // loadKey reads the session stored under key.
 func (m *Manager) loadKey(ctx context.Context, key string, touch time.Duration) (*Session, error) {
-	sealed, err := m.store.Get(ctx, key, touch)
+	s := new(Session)
+	err := m.records().Get(ctx, key, touch, s)
 	if errors.Is(err, store.ErrNotFound) {
+		// Gone, or written under another secret or tampered with: unusable.
 		return nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: loading: %w", err)
-	}
-	s := new(Session)
-	if err := m.ring.OpenJSON(sealed, key, s); err != nil {
-		// Written under another secret, or tampered with: unusable.
-		return nil, ErrNoSession
 	}
 	if !m.now().Before(s.ExpiresAt) {
 		_ = m.store.Delete(ctx, key)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
+	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -136,11 +137,7 @@ func (m *Manager) Update(ctx context.Context, tok string, s *Session) error {
 }
 
 func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Duration) error {
-	sealed, err := m.ring.SealJSON(s, m.key(t))
-	if err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	if err := m.store.Set(ctx, m.key(t), sealed, ttl); err != nil {
+	if err := m.records().Put(ctx, m.key(t), s, ttl); err != nil {
 		return fmt.Errorf("session: saving: %w", err)
 	}
 	return nil
@@ -150,11 +147,7 @@ func (m *Manager) save(ctx context.Context, t token, s *Session, ttl time.Durati
 // one; ErrNoSession if it has ended meanwhile. Every instance's cached
 // copy is dropped.
 func (m *Manager) replaceKey(ctx context.Context, key string, s *Session, ttl time.Duration) error {
-	sealed, err := m.ring.SealJSON(s, key)
-	if err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	ok, err := m.store.SetXX(ctx, key, sealed, ttl)
+	ok, err := m.records().Replace(ctx, key, s, ttl)
 	if err != nil {
 		return fmt.Errorf("session: saving: %w", err)
 	}
@@ -281,3 +274,6 @@ func (m *Manager) CheckCSRF(tok, csrf string) bool {
 	want := m.CSRFToken(tok)
 	return want != "" && hmac.Equal([]byte(want), []byte(csrf))
 }
+
+// records is the sealed store the sessions are kept in.
+func (m *Manager) records() sealed.Store { return sealed.Store{Store: m.store, Ring: m.ring} }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
+	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -105,26 +106,19 @@ func (d *Directory) instUsersKey(id int64) string {
 }
 
 func (d *Directory) get(ctx context.Context, key string, v any) error {
-	sealed, err := d.st.Get(ctx, key, 0)
+	err := sealed.Store{Store: d.st, Ring: d.ring}.Get(ctx, key, 0, v)
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("directory: reading: %w", err)
-	}
-	if err := d.ring.OpenJSON(sealed, key, v); err != nil {
-		return ErrNotFound
+		return fmt.Errorf("directory: %w", err)
 	}
 	return nil
 }
 
 func (d *Directory) put(ctx context.Context, key string, v any) error {
-	sealed, err := d.ring.SealJSON(v, key)
-	if err != nil {
+	if err := (sealed.Store{Store: d.st, Ring: d.ring}).Put(ctx, key, v, retention); err != nil {
 		return fmt.Errorf("directory: %w", err)
-	}
-	if err := d.st.Set(ctx, key, sealed, retention); err != nil {
-		return fmt.Errorf("directory: writing: %w", err)
 	}
 	return nil
 }

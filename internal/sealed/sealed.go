@@ -1,0 +1,102 @@
+// Package sealed keeps records in the store sealed: encrypted and
+// authenticated with the key ring and bound to the key they are stored
+// under, so what the store holds can be neither read nor moved to another
+// key. Sessions, flows in progress (logins, links), linked accounts and
+// the GitHub directory are all kept through it.
+package sealed
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// Store is a store of sealed records.
+type Store struct {
+	Store store.Store
+	Ring  *keys.Ring
+}
+
+// Put seals v (as JSON) and stores it under key for ttl.
+func (s Store) Put(ctx context.Context, key string, v any, ttl time.Duration) error {
+	sealed, err := s.Ring.SealJSON(v, key)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.Set(ctx, key, sealed, ttl); err != nil {
+		return fmt.Errorf("writing: %w", err)
+	}
+	return nil
+}
+
+// Replace seals v over the record under key, only if there still is one
+// (ok false otherwise: it ended meanwhile and stays ended).
+func (s Store) Replace(ctx context.Context, key string, v any, ttl time.Duration) (ok bool, err error) {
+	sealed, err := s.Ring.SealJSON(v, key)
+	if err != nil {
+		return false, err
+	}
+	ok, err = s.Store.SetXX(ctx, key, sealed, ttl)
+	if err != nil {
+		return false, fmt.Errorf("writing: %w", err)
+	}
+	return ok, nil
+}
+
+// Get opens the record under key into v; touch, when not zero, slides
+// its lifetime as store.Get does. A record that is missing or does not
+// open (written under another secret, or tampered with) gives
+// store.ErrNotFound; other errors mean the store could not answer.
+func (s Store) Get(ctx context.Context, key string, touch time.Duration, v any) error {
+	sealed, err := s.Store.Get(ctx, key, touch)
+	if errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("reading: %w", err)
+	}
+	if s.Ring.OpenJSON(sealed, key, v) != nil {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// TakeOwned consumes the record under key for the request it belongs to:
+// it opens the record into v and runs check (which compares v with the
+// request: its browser, its user), and only when check passes takes the
+// record, so a request from anyone else can neither use nor use up
+// someone's flow in progress. Of concurrent owners only one gets it. A
+// record that is missing, does not open, or was taken by another request
+// gives store.ErrNotFound; check's error is returned as it is; other
+// errors mean the store could not answer.
+func (s Store) TakeOwned(ctx context.Context, key string, v any, check func() error) error {
+	sealed, err := s.Store.Get(ctx, key, 0)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("reading: %w", err)
+	}
+	if s.Ring.OpenJSON(sealed, key, v) != nil {
+		return store.ErrNotFound
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	taken, err := s.Store.Take(ctx, key)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("taking: %w", err)
+	}
+	if !bytes.Equal(taken, sealed) {
+		return store.ErrNotFound // replaced in between: not the record checked
+	}
+	return nil
+}
