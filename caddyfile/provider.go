@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/gatehouse-auth/gatehouse/providers"
 )
 
 // providerType describes one supported provider type. Adding a type is one
@@ -330,7 +331,7 @@ var providerBlock = newTable("provider", providerSubs(
 		if args := c.RemainingArgs(); len(args) > 0 {
 			return c.errf("claims takes no arguments, only a block, e.g. claims { id id login login }; unexpected %q", args[0])
 		}
-		cl := new(claimsConfig)
+		cl := new(providers.Claims)
 		seen, err := parseBlock(c.Dispenser, claimsBlock, cl)
 		if err != nil {
 			return err
@@ -347,17 +348,17 @@ var providerBlock = newTable("provider", providerSubs(
 // claimsBlock is `claims { ... }` of provider oauth2: paths into the
 // userinfo response.
 var claimsBlock = newTable("claims",
-	claimPath("id", func(c *claimsConfig) *string { return &c.ID }),
-	claimPath("login", func(c *claimsConfig) *string { return &c.Login }),
-	claimPath("email", func(c *claimsConfig) *string { return &c.Email }),
-	claimPath("email_verified", func(c *claimsConfig) *string { return &c.EmailVerified }),
-	claimPath("name", func(c *claimsConfig) *string { return &c.Name }),
-	claimPath("avatar", func(c *claimsConfig) *string { return &c.Avatar }),
+	claimPath("id", func(c *providers.Claims) *string { return &c.ID }),
+	claimPath("login", func(c *providers.Claims) *string { return &c.Login }),
+	claimPath("email", func(c *providers.Claims) *string { return &c.Email }),
+	claimPath("email_verified", func(c *providers.Claims) *string { return &c.EmailVerified }),
+	claimPath("name", func(c *providers.Claims) *string { return &c.Name }),
+	claimPath("avatar", func(c *providers.Claims) *string { return &c.Avatar }),
 )
 
 // claimPath takes a dot-separated path into a JSON object.
-func claimPath(name string, field func(*claimsConfig) *string) subdirective[claimsConfig] {
-	return subdirective[claimsConfig]{name: name, parse: func(c *cursor, cl *claimsConfig) error {
+func claimPath(name string, field func(*providers.Claims) *string) subdirective[providers.Claims] {
+	return subdirective[providers.Claims]{name: name, parse: func(c *cursor, cl *providers.Claims) error {
 		v, err := c.oneValue("data.user." + name)
 		if err != nil {
 			return err
@@ -434,8 +435,8 @@ type providerConfig struct {
 	UserinfoURL string `json:"userinfo_url,omitempty"`
 
 	// Where the identity is in the userinfo response. oauth2 only.
-	// Default: see claimsConfig.
-	Claims *claimsConfig `json:"claims,omitempty"`
+	// Default: see providers.Claims.
+	Claims *providers.Claims `json:"claims,omitempty"`
 
 	// Time allowed for each call to the provider: discovery, token
 	// exchange, userinfo, JWKS, refresh and revocation. A sign-in whose
@@ -443,22 +444,4 @@ type providerConfig struct {
 	// reach the provider gets 502 provider_unavailable. Must not be
 	// negative. Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
-}
-
-// claimsConfig maps a userinfo response to the identity: each field is a
-// dot-separated path into the JSON (e.g. "data.user.login").
-type claimsConfig struct {
-	// Stable user id. Default: id.
-	ID string `json:"id,omitempty"`
-	// Login or username. Default: login.
-	Login string `json:"login,omitempty"`
-	// Email. Default: email.
-	Email string `json:"email,omitempty"`
-	// A claim that must be true for the email to be used; without it the
-	// email is never sent upstream (it would be unverified). Default: none.
-	EmailVerified string `json:"email_verified,omitempty"`
-	// Display name. Default: name.
-	Name string `json:"name,omitempty"`
-	// Picture URL. Default: avatar_url.
-	Avatar string `json:"avatar,omitempty"`
 }

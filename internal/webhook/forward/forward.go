@@ -31,6 +31,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-auth/gatehouse/internal/backoff"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -291,7 +292,7 @@ func (f *Forwarder) run(ctx context.Context, done chan<- struct{}) {
 			wait := storeRetry.Next()
 			f.log.Warn("forward: cannot claim deliveries from the store; retrying",
 				zap.Error(err), zap.Duration("retry_in", wait))
-			if !sleep(ctx, wait) {
+			if !backoff.Sleep(ctx, wait) {
 				return
 			}
 			continue
@@ -370,7 +371,7 @@ func (f *Forwarder) deliver(ctx context.Context, k *keeper, m store.Message) {
 		}
 		f.log.Warn("forward: delivery failed; retrying", fields...)
 		metrics.Forwarded.WithLabelValues("retried").Inc()
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return
 		}
 		if k.lost(m.ID) {
@@ -462,23 +463,10 @@ func (f *Forwarder) ack(ctx context.Context, msgID, deliveryID string) {
 		wait := retry.Next()
 		f.log.Warn("forward: cannot remove a finished delivery from the store; retrying",
 			zap.String("delivery", deliveryID), zap.Error(err), zap.Duration("retry_in", wait))
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return // it will be sent again: at least once
 		}
 		err = o.Queue.Ack(ctx, o.Stream, o.Group, msgID)
-	}
-}
-
-// sleep waits d, or less if ctx is done first, and reports whether ctx is
-// still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
