@@ -73,8 +73,8 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 		}
 	}
 	ns.opts.Client = client
-	ns.opts.LoginIntegration = integration(loginIntegration, nangoaccess.DefaultLoginIntegration)
-	ns.opts.RepoIntegration = integration(repoIntegration, nangoaccess.DefaultRepoIntegration)
+	ns.opts.LoginIntegration = nangoIntegration(loginIntegration, nangoaccess.DefaultLoginIntegration)
+	ns.opts.RepoIntegration = nangoIntegration(repoIntegration, nangoaccess.DefaultRepoIntegration)
 	if ns.opts.LoginIntegration == "" && ns.opts.RepoIntegration == "" && !h.nangoConnections() {
 		return nil, errors.New("gatehouse: nango: login_integration and repo_integration are both off; turn one on or remove the nango block")
 	}
@@ -96,9 +96,9 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 	return ns, nil
 }
 
-// integration resolves an integration setting: "" is the default, "off"
+// nangoIntegration resolves an integration setting: "" is the default, "off"
 // none.
-func integration(v, def string) string {
+func nangoIntegration(v, def string) string {
 	switch v {
 	case "":
 		return def

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/providers"
 )
 
@@ -25,7 +26,7 @@ func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string
 	}
 	seen := map[string]bool{}
 	if nangoLogin {
-		seen[gate.NangoProvider] = true // {prefix}/login/nango
+		seen[integration.NangoProvider] = true // {prefix}/login/nango
 	}
 	out := make([]gate.Provider, 0, len(h.ProvidersRaw))
 	logins := map[string]*githubaccess.Login{}
@@ -39,7 +40,7 @@ func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string
 			return nil, nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", l.Name)
 		}
 		if seen[l.Name] {
-			if l.Name == gate.NangoProvider {
+			if l.Name == integration.NangoProvider {
 				return nil, nil, fmt.Errorf("gatehouse: provider name %q is taken by the Nango login; give the provider another name", l.Name)
 			}
 			return nil, nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", l.Name)

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
@@ -146,7 +147,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 	}
-	var gh gate.GitHub
+	var gh integration.GitHub
 	if len(githubLogins) > 0 || app != nil || nangoSvc != nil {
 		interval := githubaccess.DefaultRecheckInterval
 		if h.GitHubApp != nil && h.GitHubApp.RecheckInterval > 0 {
@@ -170,7 +171,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		gh = svc
 	}
-	var nangoGate gate.Nango
+	var nangoGate integration.Nango
 	if nangoSvc != nil {
 		nangoGate = nangoSvc
 	}

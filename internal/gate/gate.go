@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/connections"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
@@ -84,10 +85,10 @@ type Options struct {
 	Logger    *zap.Logger
 	// GitHub is the GitHub integration; nil when neither a github
 	// provider nor a GitHub App is configured.
-	GitHub GitHub
+	GitHub integration.GitHub
 	// Nango is sign-in and repository access through Nango; nil when not
 	// configured.
-	Nango Nango
+	Nango integration.Nango
 	// Assertion signs X-Auth-Jwt and serves the JWKS.
 	Assertion *assertion.Signer
 	// Links links other accounts to signed-in users; nil without

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
@@ -34,8 +35,8 @@ func (g *Gate) serveChooser(w http.ResponseWriter, r *http.Request) {
 	for _, p := range g.Providers {
 		c.Providers = append(c.Providers, pages.Provider{Label: p.Label, URL: g.Prefix + "/login/" + p.Name + q})
 	}
-	if g.nangoLogin(NangoProvider) {
-		c.Providers = append(c.Providers, pages.Provider{Label: g.Nango.Label(), URL: g.Prefix + "/login/" + NangoProvider + q})
+	if g.nangoLogin(integration.NangoProvider) {
+		c.Providers = append(c.Providers, pages.Provider{Label: g.Nango.Label(), URL: g.Prefix + "/login/" + integration.NangoProvider + q})
 	}
 	if len(c.Providers) == 1 {
 		w.Header().Set("Cache-Control", "no-store")

@@ -1,107 +1,24 @@
 package gate
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
-// NangoProvider is the provider name of users who signed in through
-// Nango: it appears in {prefix}/login/nango and X-Auth-Provider.
-const NangoProvider = "nango"
-
-// Nango is signing in and connecting repositories through Nango's Connect
-// flow, and Nango's webhooks. nangoaccess.Service implements it.
-type Nango interface {
-	// LoginEnabled reports whether users can sign in through Nango.
-	LoginEnabled() bool
-	// ReposEnabled reports whether users connect repositories through
-	// Nango.
-	ReposEnabled() bool
-	// Label names the Nango login on the chooser page.
-	Label() string
-	// ConnectUI returns the Connect UI's base URL and the API URL it is
-	// given.
-	ConnectUI() (connectURL, apiURL string)
-	// BeginLogin creates a connect session for a login from the browser
-	// holding binding.
-	BeginLogin(ctx context.Context, binding string, l NangoLogin) (*ConnectSession, error)
-	// FinishLogin returns the login of the browser holding binding that
-	// produced connection connectionID. Until Nango's auth webhook has
-	// been processed it returns a login with neither UserID nor Error.
-	// Once it has, the login is consumed: a second call finds nothing.
-	// ErrLoginUnknown: no such login (never started, expired, finished);
-	// ErrLoginForeign: another browser started it.
-	FinishLogin(ctx context.Context, binding, connectionID string) (*NangoLogin, error)
-	// BeginRepos creates a connect session through which the signed-in
-	// user grants access to repositories.
-	BeginRepos(ctx context.Context, s *session.Session) (*ConnectSession, error)
-	// RepoStatus reports whether connection connectionID of the user has
-	// been processed, and the user's repositories.
-	RepoStatus(ctx context.Context, userID, connectionID string) (*RepoStatus, error)
-	// Webhook verifies and applies one Nango webhook and returns the
-	// status to answer with.
-	Webhook(ctx context.Context, r *http.Request) int
-}
-
-// Errors of Nango.FinishLogin.
-var (
-	ErrLoginUnknown = errors.New("no such login in progress: it expired, finished, or was never started")
-	ErrLoginForeign = errors.New("the login was started in another browser")
-)
-
-// ConnectSession is a Nango connect session for the Connect UI.
-type ConnectSession struct {
-	Token     string
-	ExpiresAt time.Time
-}
-
-// NangoLogin is a login through Nango: where it goes afterwards and, once
-// Nango reported the connection, who signed in or why it failed.
-type NangoLogin struct {
-	// Redirect is the validated post-login target.
-	Redirect string `json:"rd"`
-	// Host is the host the login was started on.
-	Host string `json:"host"`
-
-	// ConnectionID is the connection Nango reported for this login.
-	ConnectionID string `json:"conn,omitempty"`
-	// Error is Nango's reason when the connection failed.
-	Error string `json:"err,omitempty"`
-	// The identity, once known.
-	UserID string   `json:"uid,omitempty"`
-	Login  string   `json:"login,omitempty"`
-	Email  string   `json:"email,omitempty"`
-	Name   string   `json:"name,omitempty"`
-	Avatar string   `json:"avatar,omitempty"`
-	Groups []string `json:"groups,omitempty"`
-}
-
-// RepoStatus is the state of a repository connection.
-type RepoStatus struct {
-	// Ready is set once the connection has been processed.
-	Ready bool
-	// Repos the user can access now.
-	Repos []directory.Repo
-	// PendingApproval is set while an organization owner has yet to
-	// approve the installation.
-	PendingApproval bool
-}
-
 // nangoLogin reports whether Nango is the sign-in named name.
 func (g *Gate) nangoLogin(name string) bool {
-	return name == NangoProvider && g.Nango != nil && g.Nango.LoginEnabled()
+	return name == integration.NangoProvider && g.Nango != nil && g.Nango.LoginEnabled()
 }
 
 func (g *Gate) nangoRepos() bool { return g.Nango != nil && g.Nango.ReposEnabled() }
@@ -165,7 +82,7 @@ func (g *Gate) serveNangoSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cs, err := g.Nango.BeginLogin(r.Context(), binding, NangoLogin{
+	cs, err := g.Nango.BeginLogin(r.Context(), binding, integration.NangoLogin{
 		Redirect: g.Redirects.Target(r.URL.Query().Get("rd"), origin),
 		Host:     strings.ToLower(r.Host),
 	})
@@ -191,12 +108,12 @@ func (g *Gate) serveNangoStatus(w http.ResponseWriter, r *http.Request, connecti
 	}
 	l, err := g.Nango.FinishLogin(r.Context(), cookieValue(r.Header["Cookie"], g.bindingName), connectionID)
 	switch {
-	case errors.Is(err, ErrLoginForeign):
+	case errors.Is(err, integration.ErrLoginForeign):
 		g.log(r).Warn("nango login polled from another browser", zap.String("connection_id", connectionID))
 		g.fail(w, r, problem{status: http.StatusForbidden, code: "foreign_login", heading: "Sign-in refused",
 			message: "This sign-in was started in another browser.", retry: g.Prefix + "/login"})
 		return
-	case errors.Is(err, ErrLoginUnknown):
+	case errors.Is(err, integration.ErrLoginUnknown):
 		g.fail(w, r, problem{status: http.StatusNotFound, code: "unknown_login", heading: "Sign-in expired",
 			message: "This sign-in is not in progress any more. Please start again.", retry: g.Prefix + "/login"})
 		return
@@ -220,7 +137,7 @@ func (g *Gate) serveNangoStatus(w http.ResponseWriter, r *http.Request, connecti
 		return
 	}
 	s := &session.Session{
-		User: identity.User{UserID: l.UserID, Login: firstNonEmpty(l.Login, l.Email, l.UserID), Email: l.Email, Name: l.Name, Avatar: l.Avatar, Provider: NangoProvider, Groups: sortedCopy(l.Groups)},
+		User: identity.User{UserID: l.UserID, Login: firstNonEmpty(l.Login, l.Email, l.UserID), Email: l.Email, Name: l.Name, Avatar: l.Avatar, Provider: integration.NangoProvider, Groups: sortedCopy(l.Groups)},
 	}
 	tok, ok := g.startSession(w, r, s)
 	if !ok {

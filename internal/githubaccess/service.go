@@ -11,9 +11,9 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 
-	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -78,7 +78,7 @@ type Broker interface {
 // deleted or its authorization revoked.
 var ErrConnectionGone = errors.New("connection gone")
 
-// Service implements gate.GitHub.
+// Service implements integration.GitHub.
 type Service struct {
 	opts      Options
 	appOAuth  *github.OAuth
@@ -87,7 +87,7 @@ type Service struct {
 	now       func() time.Time
 }
 
-var _ gate.GitHub = (*Service)(nil)
+var _ integration.GitHub = (*Service)(nil)
 
 // New returns a Service for opts.
 func New(opts Options) *Service {
@@ -109,15 +109,15 @@ func New(opts Options) *Service {
 	return s
 }
 
-// AppConfigured implements gate.GitHub.
+// AppConfigured implements integration.GitHub.
 func (s *Service) AppConfigured() bool { return s.opts.App != nil }
 
-// AppAuthURL implements gate.GitHub. GitHub Apps take no scopes.
+// AppAuthURL implements integration.GitHub. GitHub Apps take no scopes.
 func (s *Service) AppAuthURL(redirectURI, state, verifier string) string {
 	return s.appOAuth.AuthURL(redirectURI, state, oauth2.S256ChallengeFromVerifier(verifier), nil)
 }
 
-// Due implements gate.GitHub.
+// Due implements integration.GitHub.
 func (s *Service) Due(sess *session.Session) bool {
 	if s.opts.Logins[sess.Provider] == nil && s.opts.App == nil && s.opts.Broker == nil {
 		return false
@@ -141,7 +141,7 @@ func (s *Service) OnLogin(ctx context.Context, sess *session.Session) {
 	}
 }
 
-// Recheck implements gate.GitHub.
+// Recheck implements integration.GitHub.
 func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 	// retryLater keeps what the session has and tries again in a minute.
 	retryLater := func(err error) error {
@@ -163,7 +163,7 @@ func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 		groups, err := fetch()
 		switch {
 		case gone(err):
-			return gate.ErrRevoked
+			return integration.ErrRevoked
 		case err != nil:
 			return retryLater(err)
 		}
@@ -181,8 +181,8 @@ func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 	return nil
 }
 
-// Connect implements gate.GitHub.
-func (s *Service) Connect(ctx context.Context, sess *session.Session, code, redirectURI, verifier string) (*gate.Access, error) {
+// Connect implements integration.GitHub.
+func (s *Service) Connect(ctx context.Context, sess *session.Session, code, redirectURI, verifier string) (*integration.Access, error) {
 	tok, err := s.appOAuth.Exchange(ctx, code, redirectURI, verifier)
 	if err != nil {
 		return nil, exchangeError(err)
@@ -209,15 +209,15 @@ func (s *Service) Connect(ctx context.Context, sess *session.Session, code, redi
 	return s.status(ctx, sess.UserID, repos)
 }
 
-// Status implements gate.GitHub.
-func (s *Service) Status(ctx context.Context, userID string) (*gate.Access, error) {
+// Status implements integration.GitHub.
+func (s *Service) Status(ctx context.Context, userID string) (*integration.Access, error) {
 	return s.status(ctx, userID, nil)
 }
 
-func (s *Service) status(ctx context.Context, userID string, known []directory.Repo) (*gate.Access, error) {
+func (s *Service) status(ctx context.Context, userID string, known []directory.Repo) (*integration.Access, error) {
 	u, err := s.opts.Directory.User(ctx, userID)
 	if errors.Is(err, directory.ErrNotFound) {
-		return &gate.Access{}, nil
+		return &integration.Access{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (s *Service) status(ctx context.Context, userID string, known []directory.R
 			return nil, err
 		}
 	}
-	return &gate.Access{Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
+	return &integration.Access{Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
 }
 
 // SyncRepos lists the installations and repositories the user can access

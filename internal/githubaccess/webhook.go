@@ -18,7 +18,7 @@ import (
 // keeps redelivering.
 const deliveryTTL = 14 * 24 * time.Hour
 
-// Webhook implements gate.GitHub: it verifies the signature over the raw
+// Webhook implements integration.GitHub: it verifies the signature over the raw
 // body, drops repeated deliveries, and applies the event to the stored
 // users, installations and sessions before acknowledging it.
 func (s *Service) Webhook(ctx context.Context, r *http.Request) int {

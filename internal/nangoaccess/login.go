@@ -10,8 +10,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/sealed"
@@ -25,9 +25,9 @@ const tempPrefix = "login-"
 // loginRecord is a Nango login in progress.
 type loginRecord struct {
 	// Binding is the hash of the browser's binding cookie.
-	Binding string          `json:"b"`
-	Created time.Time       `json:"c"`
-	Login   gate.NangoLogin `json:"l"`
+	Binding string                 `json:"b"`
+	Created time.Time              `json:"c"`
+	Login   integration.NangoLogin `json:"l"`
 }
 
 func (s *Service) loginKey(temp string) string { return s.opts.KeyPrefix + "nango-login:" + temp }
@@ -45,10 +45,10 @@ func (s *Service) incomingKey(connectionID string) string {
 // signs in through Nango or with a github provider named "github".
 func UserID(githubID int64) string { return "github:" + strconv.FormatInt(githubID, 10) }
 
-// BeginLogin implements gate.Nango: it records the login under a fresh
+// BeginLogin implements integration.Nango: it records the login under a fresh
 // temporary end-user id, bound to the browser, and creates a connect
 // session for the login integration tagged with that id.
-func (s *Service) BeginLogin(ctx context.Context, binding string, l gate.NangoLogin) (*gate.ConnectSession, error) {
+func (s *Service) BeginLogin(ctx context.Context, binding string, l integration.NangoLogin) (*integration.ConnectSession, error) {
 	temp := tempPrefix + loginstate.Random(24)
 	rec := loginRecord{Binding: loginstate.BindingHash(binding), Created: s.now().UTC(), Login: l}
 	if err := s.saveLogin(ctx, temp, &rec); err != nil {
@@ -65,7 +65,7 @@ func (s *Service) BeginLogin(ctx context.Context, binding string, l gate.NangoLo
 	if err != nil {
 		return nil, err
 	}
-	return &gate.ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
+	return &integration.ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
 }
 
 func (s *Service) saveLogin(ctx context.Context, temp string, rec *loginRecord) error {
@@ -91,41 +91,41 @@ func (s *Service) readLogin(ctx context.Context, temp string) (*loginRecord, err
 	return rec, nil
 }
 
-// FinishLogin implements gate.Nango.
-func (s *Service) FinishLogin(ctx context.Context, binding, connectionID string) (*gate.NangoLogin, error) {
+// FinishLogin implements integration.Nango.
+func (s *Service) FinishLogin(ctx context.Context, binding, connectionID string) (*integration.NangoLogin, error) {
 	temp, err := s.opts.Store.Get(ctx, s.incomingKey(connectionID), 0)
 	if errors.Is(err, store.ErrNotFound) {
 		// Not reported yet — or never: only a browser with a login in
 		// progress is told to keep waiting.
 		if binding == "" || !loginstate.ValidBinding(binding) {
-			return nil, gate.ErrLoginUnknown
+			return nil, integration.ErrLoginUnknown
 		}
 		if _, err := s.opts.Store.Get(ctx, s.browserKey(binding), 0); errors.Is(err, store.ErrNotFound) {
-			return nil, gate.ErrLoginUnknown
+			return nil, integration.ErrLoginUnknown
 		} else if err != nil {
 			return nil, err
 		}
-		return &gate.NangoLogin{}, nil
+		return &integration.NangoLogin{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	rec, err := s.readLogin(ctx, string(temp))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, gate.ErrLoginUnknown
+		return nil, integration.ErrLoginUnknown
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !loginstate.SameBrowser(rec.Binding, binding) {
-		return nil, gate.ErrLoginForeign
+		return nil, integration.ErrLoginForeign
 	}
 	if rec.Login.ConnectionID != connectionID {
-		return nil, gate.ErrLoginUnknown
+		return nil, integration.ErrLoginUnknown
 	}
 	// Single use: of concurrent polls, one takes the login.
 	if _, err := s.opts.Store.Take(ctx, s.loginKey(string(temp))); errors.Is(err, store.ErrNotFound) {
-		return nil, gate.ErrLoginUnknown
+		return nil, integration.ErrLoginUnknown
 	} else if err != nil {
 		return nil, err
 	}

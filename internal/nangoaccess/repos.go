@@ -7,15 +7,15 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
-// BeginRepos implements gate.Nango: a connect session for the repository
+// BeginRepos implements integration.Nango: a connect session for the repository
 // integration, tagged with the signed-in user's id.
-func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*gate.ConnectSession, error) {
+func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*integration.ConnectSession, error) {
 	tags := map[string]string{"end_user_id": sess.UserID}
 	end := &nango.EndUser{ID: sess.UserID, DisplayName: sess.Login}
 	if sess.Email != "" {
@@ -27,20 +27,20 @@ func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*gate.
 	if err != nil {
 		return nil, err
 	}
-	return &gate.ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
+	return &integration.ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
 }
 
-// RepoStatus implements gate.Nango.
-func (s *Service) RepoStatus(ctx context.Context, userID, connectionID string) (*gate.RepoStatus, error) {
+// RepoStatus implements integration.Nango.
+func (s *Service) RepoStatus(ctx context.Context, userID, connectionID string) (*integration.RepoStatus, error) {
 	u, err := s.opts.Directory.User(ctx, userID)
 	if errors.Is(err, directory.ErrNotFound) {
-		return &gate.RepoStatus{}, nil
+		return &integration.RepoStatus{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.RepoConnectionID != connectionID {
-		return &gate.RepoStatus{}, nil
+		return &integration.RepoStatus{}, nil
 	}
 	repos, err := s.opts.Directory.ReposOf(ctx, u)
 	if err != nil {
@@ -48,7 +48,7 @@ func (s *Service) RepoStatus(ctx context.Context, userID, connectionID string) (
 	}
 	// Not ready while an owner's approval is pending: the seed's front end
 	// polls until ready or pendingApproval.
-	return &gate.RepoStatus{Ready: !u.PendingInstallationRequest, Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
+	return &integration.RepoStatus{Ready: !u.PendingInstallationRequest, Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
 }
 
 // applyRepos processes the auth webhook of a repository connection (its

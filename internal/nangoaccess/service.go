@@ -13,10 +13,10 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
+	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -77,7 +77,7 @@ type Links interface {
 	OnNangoConnection(ctx context.Context, integration, userID, connectionID string) error
 }
 
-// Service implements gate.Nango and githubaccess.Broker.
+// Service implements integration.Nango and githubaccess.Broker.
 type Service struct {
 	opts   Options
 	github *githubaccess.Service
@@ -85,7 +85,7 @@ type Service struct {
 }
 
 var (
-	_ gate.Nango          = (*Service)(nil)
+	_ integration.Nango   = (*Service)(nil)
 	_ githubaccess.Broker = (*Service)(nil)
 )
 
@@ -111,16 +111,16 @@ func (s *Service) SetLinks(l Links) { s.opts.Links = l }
 // records repositories (which in turn uses the Service as its broker).
 func (s *Service) Attach(gh *githubaccess.Service) { s.github = gh }
 
-// LoginEnabled implements gate.Nango.
+// LoginEnabled implements integration.Nango.
 func (s *Service) LoginEnabled() bool { return s.opts.LoginIntegration != "" }
 
-// ReposEnabled implements gate.Nango.
+// ReposEnabled implements integration.Nango.
 func (s *Service) ReposEnabled() bool { return s.opts.RepoIntegration != "" }
 
-// Label implements gate.Nango.
+// Label implements integration.Nango.
 func (s *Service) Label() string { return s.opts.Label }
 
-// ConnectUI implements gate.Nango.
+// ConnectUI implements integration.Nango.
 func (s *Service) ConnectUI() (string, string) {
 	base := s.opts.Client.BaseURL
 	if base == "" {
@@ -130,7 +130,7 @@ func (s *Service) ConnectUI() (string, string) {
 }
 
 // Provider implements githubaccess.Broker.
-func (s *Service) Provider() string { return gate.NangoProvider }
+func (s *Service) Provider() string { return integration.NangoProvider }
 
 // proxy returns a GitHub client that goes through Nango's proxy with the
 // login connection's token.

@@ -26,7 +26,7 @@ const deliveryTTL = 7 * 24 * time.Hour
 // event.
 var forwardedHeaders = []string{nango.SignatureHeader, "X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-Installation-Target-Id"}
 
-// Webhook implements gate.Nango: it verifies the signature over the raw
+// Webhook implements integration.Nango: it verifies the signature over the raw
 // body against the current and the previous signing key, applies each
 // delivery once (Nango sends no delivery id; identical retries have
 // identical bodies, so the body's hash is the id), and persists sync and
