@@ -359,14 +359,18 @@ func (s *Service) listAccess(ctx context.Context, userID, token, connID string) 
 }
 
 // record saves the user's access and pushes the repositories to the
-// user's sessions. update, if any, is applied last, once the sessions
-// carry the repositories: whatever it marks (a connection being in place,
-// which the status endpoint reports) is never seen before a request of
-// the user would see the repositories too.
+// user's sessions. update, if any, and the end of a pending approval are
+// applied last, once the sessions carry the repositories: what they mark
+// (a connection in place, no approval pending: the status endpoint
+// reports it ready) is never seen before a request of the user would see
+// the repositories too.
 func (s *Service) record(ctx context.Context, userID string, access map[int64][]directory.Repo, pending bool, update func(*directory.User)) ([]directory.Repo, error) {
+	// An approval that ends (pending turning false) is, like update, only
+	// marked once the sessions carry the repositories: the status
+	// endpoint reports it as ready.
 	u, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
 		u.Access, u.CheckedAt = access, s.now()
-		u.PendingInstallationRequest = pending
+		u.PendingInstallationRequest = u.PendingInstallationRequest || pending
 		return nil
 	})
 	if err != nil {
@@ -379,9 +383,12 @@ func (s *Service) record(ctx context.Context, userID string, access map[int64][]
 	if err := s.pushToSessions(ctx, userID, repos, false); err != nil {
 		return nil, err
 	}
-	if update != nil {
+	if update != nil || u.PendingInstallationRequest != pending {
 		if _, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
-			update(u)
+			u.PendingInstallationRequest = pending
+			if update != nil {
+				update(u)
+			}
 			return nil
 		}); err != nil {
 			return nil, err
