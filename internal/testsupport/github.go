@@ -157,8 +157,8 @@ type GitHub struct {
 	srv     *httptest.Server
 	hookCli *http.Client
 
-	mu            sync.Mutex
-	offset        time.Duration // fake clock: time.Now() + offset
+	mu sync.Mutex
+	clock
 	nextID        int64
 	users         map[string]*GitHubUser // by lower-case login
 	orgIDs        map[string]int64       // by lower-case org login
@@ -216,26 +216,6 @@ func (g *GitHub) Close() { g.srv.Close() }
 // APIURL = URL + "/api/v3".
 func (g *GitHub) Endpoints() github.Endpoints {
 	return github.Endpoints{WebURL: g.URL, APIURL: g.URL + gitHubAPIPrefix}
-}
-
-// Now is the fake's clock: the real time moved by Advance. Sign app JWTs
-// with it after Advance.
-func (g *GitHub) Now() time.Time {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.now()
-}
-
-// now is Now with g.mu held.
-func (g *GitHub) now() time.Time { return time.Now().Add(g.offset) }
-
-// Advance moves the fake's clock forward by d, so codes (10 min), user
-// tokens (8 h), installation tokens (1 h) and rate-limit windows expire
-// without waiting.
-func (g *GitHub) Advance(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.offset += d
 }
 
 // newID returns a fresh numeric ID (g.mu held).

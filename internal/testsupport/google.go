@@ -118,8 +118,8 @@ type Google struct {
 
 	srv *httptest.Server
 
-	mu             sync.Mutex
-	offset         time.Duration // fake clock: time.Now() + offset
+	mu sync.Mutex
+	clock
 	clients        map[string]*googleClient
 	users          map[string]GoogleUser // by sub
 	current        string                // sub of the user who signs in
@@ -170,25 +170,6 @@ func (g *Google) Alias() string {
 		panic("testsupport: fake Google URL: " + err.Error())
 	}
 	return u.Host
-}
-
-// Now is the fake's clock: the real time moved by Advance.
-func (g *Google) Now() time.Time {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.now()
-}
-
-// now is Now with g.mu held.
-func (g *Google) now() time.Time { return time.Now().Add(g.offset) }
-
-// Advance moves the fake's clock forward by d, so codes (10 min) and
-// access tokens expire without waiting. id_tokens are stamped with this
-// clock too.
-func (g *Google) Advance(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.offset += d
 }
 
 // AddClient registers an OAuth client (a "Web application" client of the

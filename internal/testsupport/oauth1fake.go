@@ -86,7 +86,7 @@ type OAuth1Fake struct {
 	user      string
 	deny      bool
 	ttl       time.Duration
-	offset    time.Duration
+	clock
 	requests  map[string]int
 	badSigs   int
 	nonces    map[string]int64 // consumer, timestamp, nonce → timestamp
@@ -179,25 +179,6 @@ func (f *OAuth1Fake) SetRequestTokenTTL(d time.Duration) {
 	defer f.mu.Unlock()
 	f.ttl = d
 }
-
-// Advance moves the fake's clock forward by d. The clock also judges
-// oauth_timestamp: advancing more than 5 minutes makes the requests of a
-// client that signs with the real time timestamp_refused, so to expire a
-// request token shorten its TTL and advance less.
-func (f *OAuth1Fake) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.offset += d
-}
-
-// Now is the fake's clock: the real time plus what Advance added.
-func (f *OAuth1Fake) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now()
-}
-
-func (f *OAuth1Fake) now() time.Time { return time.Now().Add(f.offset) }
 
 // Requests returns how many requests path received (accepted or not),
 // e.g. Requests(OAuth1FakeAccessTokenPath).
