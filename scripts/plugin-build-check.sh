@@ -29,6 +29,9 @@ go mod edit -require "github.com/caddyserver/caddy/v2@$caddy_version" \
 go mod tidy >/dev/null 2>&1
 go build -o caddy .
 ./caddy list-modules | grep -qx 'http.handlers.gatehouse' || { echo "plugin check: module not registered"; exit 1; }
+for p in oidc google github oauth2 gitlab microsoft gitee feishu lark; do
+	./caddy list-modules | grep -qx "http.handlers.gatehouse.providers.$p" || { echo "plugin check: provider module $p not registered"; exit 1; }
+done
 cat > Caddyfile <<'CF'
 app.example.com {
 	gatehouse {
@@ -42,4 +45,4 @@ app.example.com {
 }
 CF
 ./caddy adapt --config Caddyfile | grep -q '"handler":"gatehouse"' || { echo "plugin check: directive not registered"; exit 1; }
-echo "plugin check: Caddy $caddy_version built with Gatehouse as a dependency; module and directive registered"
+echo "plugin check: Caddy $caddy_version built with Gatehouse as a dependency; module, provider modules and directive registered"

@@ -257,7 +257,7 @@ func (b *trailerStripper) Read(p []byte) (int, error) {
 // have run first. The single-value headers share one backing array, so a
 // request costs one allocation for them.
 func (s *Set) Apply(h http.Header, u *identity.User, jwt, accessToken string) {
-	vals := make([]string, identity.NumFields+2)
+	vals := make([]string, singleFields+2)
 	n := 0
 	set := func(name, v string) {
 		if name != "" && v != "" {
@@ -281,6 +281,18 @@ func (s *Set) Apply(h http.Header, u *identity.User, jwt, accessToken string) {
 		}
 	}
 }
+
+// singleFields is how many identity fields are single values (Apply's
+// shared backing array holds them, the assertion and the access token).
+var singleFields = func() int {
+	n := 0
+	for i := range identity.Fields {
+		if identity.Fields[i].Value != nil {
+			n++
+		}
+	}
+	return n
+}()
 
 // MaxListBytes caps X-Auth-Groups and X-Auth-Repos. Many servers refuse
 // request headers over 8 KiB in total; a user with hundreds of
