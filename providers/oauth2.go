@@ -1,6 +1,8 @@
 package providers
 
 import (
+	"cmp"
+
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
@@ -64,10 +66,15 @@ func (p *OAuth2) Provision(caddy.Context) error {
 	if r.res.Err != nil {
 		return r.res.Err
 	}
-	if c := p.Claims; c != nil {
-		cfg.Claims = oauth2login.Claims{ID: c.ID, Login: c.Login, Email: c.Email, Name: c.Name, Avatar: c.Avatar}
-		cfg.EmailVerified = c.EmailVerified
+	c := Claims{}
+	if p.Claims != nil {
+		c = *p.Claims
 	}
+	cfg.Claims = oauth2login.Claims{
+		ID: cmp.Or(c.ID, "id"), Login: cmp.Or(c.Login, "login"), Email: cmp.Or(c.Email, "email"),
+		Name: cmp.Or(c.Name, "name"), Avatar: cmp.Or(c.Avatar, "avatar_url"),
+	}
+	cfg.EmailVerified = c.EmailVerified
 	auth, err := oauth2login.New(cfg)
 	if err != nil {
 		return r.errorf("%w", err)

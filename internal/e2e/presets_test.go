@@ -114,3 +114,29 @@ func TestOAuth2GenericProvider(t *testing.T) {
 		t.Errorf("denied consent: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// The generic oauth2 provider without a claims block reads the claims
+// the README gives as defaults: id, login, name and avatar_url (here
+// against a GitHub-shaped /user). The email, with no email_verified
+// claim configured, is never used.
+func TestOAuth2GenericClaimDefaults(t *testing.T) {
+	gh := testsupport.NewGitHub()
+	t.Cleanup(gh.Close)
+	gh.AddOAuthApp("defaults-client", "defaults-secret")
+	gh.AddUser(testsupport.GitHubUser{ID: 4242, Login: "dora", Name: "Dora D", AvatarURL: "https://avatars.example/4242",
+		Emails: []testsupport.GitHubEmail{{Email: "dora@example.com", Primary: true, Verified: true}}})
+	gh.SetAutoLogin("dora")
+	load(t, config{extra: fmt.Sprintf(`provider oauth2 forge {
+			auth_url %[1]s/login/oauth/authorize
+			token_url %[1]s/login/oauth/access_token
+			userinfo_url %[1]s/api/v3/user
+			client_id defaults-client
+			client_secret defaults-secret
+		}`, gh.URL)})
+	echo, _ := login(t, testsupport.NewBrowser(t), "/.gatehouse/login/forge?rd=/")
+	h := http.Header(echo.Headers)
+	if h.Get("X-Auth-User-Id") != "forge:4242" || h.Get("X-Auth-User") != "dora" || h.Get("X-Auth-Name") != "Dora D" ||
+		h.Get("X-Auth-Avatar") != "https://avatars.example/4242" || h.Get("X-Auth-Email") != "" {
+		t.Errorf("identity with the default claims: %v", h)
+	}
+}
