@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
 func init() { caddy.RegisterModule(GitHub{}) }
@@ -33,25 +34,22 @@ func (GitHub) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *GitHub) Provision(caddy.Context) error {
-	r, err := p.resolve("github", "GitHub")
-	if err != nil {
-		return err
-	}
-	base, api := r.res.Get("base_url", p.BaseURL), r.res.Get("api_url", p.APIURL)
-	if r.res.Err != nil {
-		return r.res.Err
-	}
-	if err := r.requireSecret(); err != nil {
-		return err
-	}
-	endpoints, err := github.ParseEndpoints(base, api)
-	if err != nil {
-		return r.errorf("%w", err)
-	}
-	p.login = githubaccess.NewLogin(r.clientID, r.clientSecret, endpoints, r.scopes, r.timeout)
-	p.info = r.login(p.login)
-	return nil
+func (p *GitHub) Provision(caddy.Context) (err error) {
+	var base, api string
+	p.info, err = p.provision("github", "GitHub", func(r *resolved) {
+		base, api = r.res.Get("base_url", p.BaseURL), r.res.Get("api_url", p.APIURL)
+	}, func(r *resolved) (provider.Provider, error) {
+		if err := r.requireSecret(); err != nil {
+			return nil, err
+		}
+		endpoints, err := github.ParseEndpoints(base, api)
+		if err != nil {
+			return nil, err
+		}
+		p.login = githubaccess.NewLogin(r.clientID, r.clientSecret, endpoints, r.scopes, r.timeout)
+		return p.login, nil
+	})
+	return err
 }
 
 // Login implements Provider.

@@ -6,6 +6,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
 func init() { caddy.RegisterModule(Google{}) }
@@ -33,30 +34,23 @@ func (Google) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *Google) Provision(caddy.Context) error {
-	r, err := p.resolve("google", "Google")
-	if err != nil {
-		return err
-	}
-	hostedDomain, issuer := r.res.Get("hosted_domain", p.HostedDomain), r.res.Get("issuer", p.Issuer)
-	if r.res.Err != nil {
-		return r.res.Err
-	}
-	if err := r.requireSecret(); err != nil {
-		return err
-	}
-	cfg := oidc.Google(r.name, r.clientID, r.clientSecret, hostedDomain, r.scopes)
-	if issuer != "" {
-		cfg.Issuer = issuer
-		cfg.IssuerAliases = []string{strings.TrimPrefix(strings.TrimPrefix(issuer, "https://"), "http://")}
-	}
-	cfg.Timeout = r.timeout
-	auth, err := oidc.New(cfg)
-	if err != nil {
-		return r.errorf("%w", err)
-	}
-	p.login = r.login(auth)
-	return nil
+func (p *Google) Provision(caddy.Context) (err error) {
+	var hostedDomain, issuer string
+	p.login, err = p.provision("google", "Google", func(r *resolved) {
+		hostedDomain, issuer = r.res.Get("hosted_domain", p.HostedDomain), r.res.Get("issuer", p.Issuer)
+	}, func(r *resolved) (provider.Provider, error) {
+		if err := r.requireSecret(); err != nil {
+			return nil, err
+		}
+		cfg := oidc.Google(r.name, r.clientID, r.clientSecret, hostedDomain, r.scopes)
+		if issuer != "" {
+			cfg.Issuer = issuer
+			cfg.IssuerAliases = []string{strings.TrimPrefix(strings.TrimPrefix(issuer, "https://"), "http://")}
+		}
+		cfg.Timeout = r.timeout
+		return oidc.New(cfg)
+	})
+	return err
 }
 
 // Login implements Provider.

@@ -6,6 +6,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
 func init() { caddy.RegisterModule(OAuth2{}) }
@@ -53,34 +54,27 @@ func (OAuth2) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *OAuth2) Provision(caddy.Context) error {
-	r, err := p.resolve("oauth2", "")
-	if err != nil {
-		return err
-	}
-	cfg := oauth2login.Config{
-		Name: r.name, AuthURL: r.res.Get("auth_url", p.AuthURL), TokenURL: r.res.Get("token_url", p.TokenURL),
-		UserinfoURL: r.res.Get("userinfo_url", p.UserinfoURL), ClientID: r.clientID, ClientSecret: r.clientSecret,
-		Scopes: r.scopes, Timeout: r.timeout,
-	}
-	if r.res.Err != nil {
-		return r.res.Err
-	}
-	c := Claims{}
-	if p.Claims != nil {
-		c = *p.Claims
-	}
-	cfg.Claims = oauth2login.Claims{
-		ID: cmp.Or(c.ID, "id"), Login: cmp.Or(c.Login, "login"), Email: cmp.Or(c.Email, "email"),
-		Name: cmp.Or(c.Name, "name"), Avatar: cmp.Or(c.Avatar, "avatar_url"),
-	}
-	cfg.EmailVerified = c.EmailVerified
-	auth, err := oauth2login.New(cfg)
-	if err != nil {
-		return r.errorf("%w", err)
-	}
-	p.login = r.login(auth)
-	return nil
+func (p *OAuth2) Provision(caddy.Context) (err error) {
+	var authURL, tokenURL, userinfoURL string
+	p.login, err = p.provision("oauth2", "", func(r *resolved) {
+		authURL, tokenURL = r.res.Get("auth_url", p.AuthURL), r.res.Get("token_url", p.TokenURL)
+		userinfoURL = r.res.Get("userinfo_url", p.UserinfoURL)
+	}, func(r *resolved) (provider.Provider, error) {
+		c := Claims{}
+		if p.Claims != nil {
+			c = *p.Claims
+		}
+		return oauth2login.New(oauth2login.Config{
+			Name: r.name, AuthURL: authURL, TokenURL: tokenURL, UserinfoURL: userinfoURL,
+			ClientID: r.clientID, ClientSecret: r.clientSecret, Scopes: r.scopes, Timeout: r.timeout,
+			Claims: oauth2login.Claims{
+				ID: cmp.Or(c.ID, "id"), Login: cmp.Or(c.Login, "login"), Email: cmp.Or(c.Email, "email"),
+				Name: cmp.Or(c.Name, "name"), Avatar: cmp.Or(c.Avatar, "avatar_url"),
+			},
+			EmailVerified: c.EmailVerified,
+		})
+	})
+	return err
 }
 
 // Login implements Provider.

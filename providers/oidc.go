@@ -4,6 +4,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
 func init() { caddy.RegisterModule(OIDC{}) }
@@ -27,24 +28,16 @@ func (OIDC) CaddyModule() caddy.ModuleInfo {
 
 // Provision resolves the configuration and builds the provider; it makes
 // no call to the issuer (discovery happens at the first sign-in).
-func (p *OIDC) Provision(caddy.Context) error {
-	r, err := p.resolve("oidc", "")
-	if err != nil {
-		return err
-	}
-	issuer := r.res.Get("issuer", p.Issuer)
-	if r.res.Err != nil {
-		return r.res.Err
-	}
-	auth, err := oidc.New(oidc.Config{
-		Name: r.name, Issuer: issuer, ClientID: r.clientID, ClientSecret: r.clientSecret,
-		Scopes: r.scopes, Timeout: r.timeout,
-	})
-	if err != nil {
-		return r.errorf("%w", err)
-	}
-	p.login = r.login(auth)
-	return nil
+func (p *OIDC) Provision(caddy.Context) (err error) {
+	var issuer string
+	p.login, err = p.provision("oidc", "", func(r *resolved) { issuer = r.res.Get("issuer", p.Issuer) },
+		func(r *resolved) (provider.Provider, error) {
+			return oidc.New(oidc.Config{
+				Name: r.name, Issuer: issuer, ClientID: r.clientID, ClientSecret: r.clientSecret,
+				Scopes: r.scopes, Timeout: r.timeout,
+			})
+		})
+	return err
 }
 
 // Login implements Provider.

@@ -4,6 +4,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
 // presetLabels are the presets, each a module of its own, and the
@@ -44,28 +45,21 @@ func (p Preset) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *Preset) Provision(caddy.Context) error {
-	r, err := p.resolve(p.kind, presetLabels[p.kind])
-	if err != nil {
-		return err
-	}
-	base, tenant := r.res.Get("base_url", p.BaseURL), r.res.Get("tenant", p.Tenant)
-	if r.res.Err != nil {
-		return r.res.Err
-	}
-	cfg, err := oauth2login.Preset(p.kind, r.name, oauth2login.PresetParams{
-		ClientID: r.clientID, ClientSecret: r.clientSecret, Tenant: tenant, BaseURL: base, Scopes: r.scopes,
+func (p *Preset) Provision(caddy.Context) (err error) {
+	var base, tenant string
+	p.login, err = p.provision(p.kind, presetLabels[p.kind], func(r *resolved) {
+		base, tenant = r.res.Get("base_url", p.BaseURL), r.res.Get("tenant", p.Tenant)
+	}, func(r *resolved) (provider.Provider, error) {
+		cfg, err := oauth2login.Preset(p.kind, r.name, oauth2login.PresetParams{
+			ClientID: r.clientID, ClientSecret: r.clientSecret, Tenant: tenant, BaseURL: base, Scopes: r.scopes,
+		})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Timeout = r.timeout
+		return oauth2login.New(cfg)
 	})
-	if err != nil {
-		return r.errorf("%w", err)
-	}
-	cfg.Timeout = r.timeout
-	auth, err := oauth2login.New(cfg)
-	if err != nil {
-		return r.errorf("%w", err)
-	}
-	p.login = r.login(auth)
-	return nil
+	return err
 }
 
 // Login implements Provider.

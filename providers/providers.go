@@ -13,6 +13,7 @@ package providers
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -136,6 +137,30 @@ func (r *resolved) requireSecret() error {
 		return r.errorf("client_id and client_secret are required")
 	}
 	return nil
+}
+
+// provision is every provider's Provision: it resolves the common values,
+// then the type's own (fields, through r.res), refuses a value that
+// resolved to nothing, and builds the sign-in.
+func (c *Common) provision(typ, label string, fields func(r *resolved), build func(r *resolved) (provider.Provider, error)) (Login, error) {
+	r, err := c.resolve(typ, label)
+	if err != nil {
+		return Login{}, err
+	}
+	if fields != nil {
+		fields(r)
+	}
+	if r.res.Err != nil {
+		return Login{}, r.res.Err
+	}
+	auth, err := build(r)
+	switch {
+	case err == nil:
+		return r.login(auth), nil
+	case strings.HasPrefix(err.Error(), "gatehouse: "):
+		return Login{}, err
+	}
+	return Login{}, r.errorf("%w", err)
 }
 
 // login is the Login of r signing in with auth.
