@@ -1,7 +1,6 @@
 package caddyfile
 
 import (
-	"slices"
 	"strings"
 
 	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -12,14 +11,6 @@ import (
 
 // headerOff turns a header off.
 const headerOff = "off"
-
-// reservedHeaders are request headers an identity header must not replace:
-// Gatehouse removes client copies of its headers, which would break these.
-var reservedHeaders = []string{
-	"Authorization", "Connection", "Content-Length", "Content-Type", "Cookie", "Host",
-	"Keep-Alive", "Proxy-Authorization", "Proxy-Connection", "Te", "Trailer",
-	"Transfer-Encoding", "Upgrade", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
-}
 
 // headerFields lists the headers block in order, with each default name:
 // every identity field, the assertion and the access token.
@@ -45,9 +36,9 @@ var headersBlock = func() table[module.HeadersConfig] {
 				return c.errf("headers %s: %q is not a usable header name; use letters, digits and - "+
 					"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", f.Key, v, f.Key, f.Key)
 			}
-			if i := slices.IndexFunc(reservedHeaders, func(r string) bool { return strings.EqualFold(r, v) }); i >= 0 {
+			if r, ok := headers.Reserved(v); ok {
 				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
-					"which would break the request; pick another name such as X-Remote-User", f.Key, reservedHeaders[i])
+					"which would break the request; pick another name such as X-Remote-User", f.Key, r)
 			}
 			(*h)[f.Key] = v
 			return nil

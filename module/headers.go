@@ -34,15 +34,19 @@ func (h *Handler) headerNames() (headers.Names, error) {
 			return n, fmt.Errorf("gatehouse: headers %s: unknown header; the headers are %s", k, strings.Join(renamableKeys(), ", "))
 		}
 	}
-	if v := cfg["access_token"]; v != "" && v != "off" && !h.PassAccessToken {
+	if v := cfg["access_token"]; v != "" && !strings.EqualFold(v, "off") && !h.PassAccessToken {
 		return n, errors.New("gatehouse: headers access_token names the access token header, which is only sent with pass_access_token; add pass_access_token or remove it")
 	}
 	used := map[string]string{} // lower-case header -> key
 	for _, r := range headers.Renamables() {
 		v := cfg[r.Key]
+		if reservedName, ok := headers.Reserved(v); ok {
+			return n, fmt.Errorf("gatehouse: headers %s cannot be %s: Gatehouse replaces client copies of its headers, which would break the request; pick another name such as X-Remote-User", r.Key, reservedName)
+		}
 		switch {
 		case v == "":
-		case v == "off":
+		case strings.EqualFold(v, "off"):
+			v = "off"
 			n.Rename(r.Key, "")
 		case validToken(v) && !strings.ContainsAny(v, "_."):
 			n.Rename(r.Key, http.CanonicalHeaderKey(v))

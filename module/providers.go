@@ -36,9 +36,6 @@ func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string
 			return nil, nil, err
 		}
 		l := mod.Login()
-		if !providerName.MatchString(l.Name) {
-			return nil, nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", l.Name)
-		}
 		if seen[l.Name] {
 			if l.Name == integration.NangoProvider {
 				return nil, nil, fmt.Errorf("gatehouse: provider name %q is taken by the Nango login; give the provider another name", l.Name)
@@ -51,7 +48,6 @@ func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string
 		}
 		out = append(out, gate.Provider{Name: l.Name, Label: l.Label, RedirectURL: l.RedirectURL, Auth: l.Auth, Timeout: l.Timeout})
 	}
-	h.ProvidersRaw = nil // loaded: the modules hold the configuration now
 	return out, logins, nil
 }
 
@@ -70,6 +66,15 @@ func loadProvider(ctx caddy.Context, i int, raw json.RawMessage) (providers.Prov
 	id := providers.Namespace + "." + typ
 	if _, err := caddy.GetModule(id); typ == "" || err != nil {
 		return nil, fmt.Errorf("gatehouse: providers[%d]: type %q is not supported; supported: %s", i, typ, strings.Join(providerTypes(), ", "))
+	}
+	// The name is checked first: the module's own errors carry it.
+	name := typ
+	_ = json.Unmarshal(fields["name"], &name)
+	if name == "" {
+		name = typ
+	}
+	if !providerName.MatchString(name) {
+		return nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", name)
 	}
 	delete(fields, "type") // the module decodes the rest strictly
 	body, err := json.Marshal(fields)

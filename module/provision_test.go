@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 )
 
 func provision(h *Handler) error {
@@ -86,6 +87,7 @@ func TestProvisionErrors(t *testing.T) {
 		"__Host- with domain":  {Handler{Secret: secret, Cookie: &CookieConfig{Name: "__Host-x", Domain: "example.com"}, ProvidersRaw: oidcProvider()}, "__Host-"},
 		"idle over lifetime":   {Handler{Secret: secret, Cookie: &CookieConfig{Lifetime: caddy.Duration(3600e9), IdleTimeout: caddy.Duration(7200e9)}, ProvidersRaw: oidcProvider()}, "idle_timeout"},
 		"bad header name":      {Handler{Secret: secret, Headers: HeadersConfig{"email": "X_Email"}, ProvidersRaw: oidcProvider()}, "header name"},
+		"reserved header":      {Handler{Secret: secret, Headers: HeadersConfig{"user": "host"}, ProvidersRaw: oidcProvider()}, "headers user cannot be Host"},
 		"unknown header":       {Handler{Secret: secret, Headers: HeadersConfig{"mail": "X-Mail"}, ProvidersRaw: oidcProvider()}, "headers mail: unknown header"},
 		"header clash":         {Handler{Secret: secret, Headers: HeadersConfig{"connections": "X-Auth-Repos"}, ProvidersRaw: oidcProvider()}, "headers repos and connections would both be sent as X-Auth-Repos"},
 		"unknown store":        {Handler{Secret: secret, Store: &StoreConfig{Type: "etcd"}, ProvidersRaw: oidcProvider()}, "not supported"},
@@ -125,6 +127,20 @@ func TestProvisionProviderTimeout(t *testing.T) {
 	for _, p := range h.gate.Providers {
 		if p.Timeout != want[p.Name] {
 			t.Errorf("provider %s: timeout %v, want %v", p.Name, p.Timeout, want[p.Name])
+		}
+	}
+}
+
+// "off" turns a header off in any case, as in the Caddyfile.
+func TestHeaderNamesOffAnyCase(t *testing.T) {
+	h := &Handler{Headers: HeadersConfig{"avatar": "OFF", "connections": "Off"}}
+	n, err := h.headerNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"avatar", "connections"} {
+		if i, _ := identity.Lookup(k); n.Fields[i] != "" {
+			t.Errorf("%s sent as %q, want off", k, n.Fields[i])
 		}
 	}
 }

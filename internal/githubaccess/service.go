@@ -368,8 +368,9 @@ func (s *Service) record(ctx context.Context, userID string, access map[int64][]
 	// An approval that ends (pending turning false) is, like update, only
 	// marked once the sessions carry the repositories: the status
 	// endpoint reports it as ready.
+	stamp := s.now()
 	u, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
-		u.Access, u.CheckedAt = access, s.now()
+		u.Access, u.CheckedAt = access, stamp
 		u.PendingInstallationRequest = u.PendingInstallationRequest || pending
 		return nil
 	})
@@ -385,7 +386,9 @@ func (s *Service) record(ctx context.Context, userID string, access map[int64][]
 	}
 	if update != nil || u.PendingInstallationRequest != pending {
 		if _, err := s.opts.Directory.UpdateUser(ctx, userID, func(u *directory.User) error {
-			u.PendingInstallationRequest = pending
+			if u.CheckedAt.Equal(stamp) { // no newer sync meanwhile: its flag stands
+				u.PendingInstallationRequest = pending
+			}
 			if update != nil {
 				update(u)
 			}

@@ -163,12 +163,19 @@ func (s *Service) applyInstallation(ctx context.Context, e *github.InstallationE
 			if err != nil {
 				return err
 			}
+			// The flag is cleared once the sessions carry the repositories:
+			// a status poll that sees no approval pending sees them too.
 			if err := s.updateUser(ctx, u.ID, true, func(u *directory.User) {
-				u.PendingInstallationRequest = false
 				if u.Access == nil {
 					u.Access = map[int64][]directory.Repo{}
 				}
 				u.Access[id] = withOwner(repos, u.ID)
+			}); err != nil {
+				return err
+			}
+			if _, err := d.UpdateUser(ctx, u.ID, func(u *directory.User) error {
+				u.PendingInstallationRequest = false
+				return nil
 			}); err != nil {
 				return err
 			}

@@ -76,6 +76,25 @@ func (n *Names) Rename(key, header string) bool {
 	return true
 }
 
+// reserved are request headers an identity header must not be sent as:
+// Gatehouse removes client copies of its headers, which would break these.
+var reserved = []string{
+	"Authorization", "Connection", "Content-Length", "Content-Type", "Cookie", "Host",
+	"Keep-Alive", "Proxy-Authorization", "Proxy-Connection", "Te", "Trailer",
+	"Transfer-Encoding", "Upgrade", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+}
+
+// Reserved reports whether name (any case) is a header an identity
+// header must not be sent as, and its usual spelling.
+func Reserved(name string) (string, bool) {
+	for _, r := range reserved {
+		if strings.EqualFold(r, name) {
+			return r, true
+		}
+	}
+	return "", false
+}
+
 // reservedPrefix: every client header that normalises to x-auth-* is
 // removed, so future fields and renamed defaults are covered too.
 const reservedPrefix = "x-auth-"

@@ -47,7 +47,7 @@ func Do[T any](ctx context.Context, f *Flight, key string, budget time.Duration,
 		defer cancel()
 		l, err := Acquire(ctx, f.Store, f.Prefix+key, flightLease)
 		if err != nil {
-			return nil, fmt.Errorf("%w %s: %w", ErrNoLock, f.Prefix+key, err)
+			return nil, fmt.Errorf("%w: %w", ErrNoLock, err) // the key may name a session: not in logs
 		}
 		defer l.Release(context.WithoutCancel(ctx))
 		return fn(ctx)
