@@ -12,14 +12,14 @@ import (
 )
 
 // linkService builds the linked-account connections, or nil without any.
-func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.Ring, keyPrefix string, ns *nangoSettings) (*connections.Service, error) {
+func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.Ring, keyPrefix, secret string, ns *nangoSettings) (*connections.Service, error) {
 	if len(h.Connections) == 0 {
 		if h.ConnectionsSecret != "" {
 			return nil, fmt.Errorf("gatehouse: connections_secret is set but no connection is configured")
 		}
 		return nil, nil
 	}
-	opts := connections.Options{Store: st, Ring: ring, KeyPrefix: keyPrefix, Logger: h.logger.Named("linking")}
+	opts := connections.Options{Store: st, Ring: ring, KeyPrefix: keyPrefix, Secret: []byte(secret), Logger: h.logger.Named("linking")}
 	if ns != nil {
 		opts.Nango = ns.opts.Client
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
@@ -175,35 +176,38 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if nangoSvc != nil {
 		nangoGate = nangoSvc
 	}
-	links, err := h.linkService(repl, st, ring, keyPrefix, nangoCfg)
+	links, err := h.linkService(repl, st, ring, keyPrefix, connectionsSecret, nangoCfg)
 	if err != nil {
 		return err
 	}
-	if links != nil && nangoSvc != nil {
-		nangoSvc.SetLinks(links)
+	var features []kit.Feature
+	if links != nil {
+		features = append(features, links)
+		if nangoSvc != nil {
+			nangoSvc.SetLinks(links)
+		}
 	}
 	h.gate, err = gate.New(gate.Options{
-		Prefix:            prefix,
-		KeyPrefix:         keyPrefix,
-		Store:             st,
-		Sessions:          sessions,
-		GitHub:            gh,
-		Nango:             nangoGate,
-		Brand:             pages.Brand{Title: repl.ReplaceKnown(h.Title, ""), Logo: repl.ReplaceKnown(h.Logo, "")},
-		Links:             links,
-		ConnectionsSecret: []byte(connectionsSecret),
-		Assertion:         signer,
-		States:            loginstate.New(st, ring, keyPrefix),
-		Providers:         providers,
-		Policy:            policy,
-		Public:            pub,
-		Redirects:         redirects,
-		Headers:           headers.New(names),
-		Cookie:            cookie,
-		ExternalURL:       external,
-		SiteHosts:         func(r *http.Request) []string { return h.sites.lookup(h, r) },
-		Logger:            h.logger,
-		FlowsPerMinute:    h.LoginsPerMinute,
+		Prefix:         prefix,
+		KeyPrefix:      keyPrefix,
+		Store:          st,
+		Sessions:       sessions,
+		GitHub:         gh,
+		Nango:          nangoGate,
+		Brand:          pages.Brand{Title: repl.ReplaceKnown(h.Title, ""), Logo: repl.ReplaceKnown(h.Logo, "")},
+		Features:       features,
+		Assertion:      signer,
+		States:         loginstate.New(st, ring, keyPrefix),
+		Providers:      providers,
+		Policy:         policy,
+		Public:         pub,
+		Redirects:      redirects,
+		Headers:        headers.New(names),
+		Cookie:         cookie,
+		ExternalURL:    external,
+		SiteHosts:      func(r *http.Request) []string { return h.sites.lookup(h, r) },
+		Logger:         h.logger,
+		FlowsPerMinute: h.LoginsPerMinute,
 	})
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)

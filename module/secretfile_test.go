@@ -167,8 +167,20 @@ func TestProvisionSecretsFromFiles(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Error("the JWKS of the secret read from a file differs from that of the same secret written literally")
 	}
-	if string(h.gate.ConnectionsSecret) != connectionsSecret {
-		t.Errorf("connections_secret = %q, want %q", h.gate.ConnectionsSecret, connectionsSecret)
+	// connections_secret: the token endpoint takes the secret without the
+	// newline (the user has no link: 404), and refuses anything else.
+	for secret, want := range map[string]int{connectionsSecret: http.StatusNotFound, connectionsSecret + "x": http.StatusUnauthorized} {
+		r := httptest.NewRequest(http.MethodGet, "http://app.example.com/.gatehouse/connections/whoop/token?user_id=corp:1", nil)
+		r.Header.Set("X-Gatehouse-Secret", secret)
+		r.Header.Set("Accept", "application/json")
+		ctx := context.WithValue(r.Context(), caddyhttp.ExtraLogFieldsCtxKey, new(caddyhttp.ExtraLogFields))
+		r = r.WithContext(context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{}))
+		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddyhttp.NewTestReplacer(r)))
+		w := httptest.NewRecorder()
+		_ = h.ServeHTTP(w, r, okNext)
+		if w.Code != want {
+			t.Errorf("token endpoint with secret %q: %d, want %d: %s", secret, w.Code, want, w.Body)
+		}
 	}
 
 	// Provider client secrets reach the token endpoint without the newline.

@@ -131,6 +131,9 @@ type Options struct {
 	// Nango is the client for nango connections; nil when none is
 	// configured.
 	Nango *nango.Client
+	// Secret is what the upstream sends in SecretHeader to fetch
+	// linked-account tokens; empty turns the token endpoint off.
+	Secret []byte
 	// HTTP makes the calls to providers. Default: 10 s timeout.
 	HTTP   *http.Client
 	Logger *zap.Logger

@@ -15,9 +15,9 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/allow"
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
-	"github.com/gatehouse-auth/gatehouse/internal/connections"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/internal/integration"
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
@@ -91,12 +91,9 @@ type Options struct {
 	Nango integration.Nango
 	// Assertion signs X-Auth-Jwt and serves the JWKS.
 	Assertion *assertion.Signer
-	// Links links other accounts to signed-in users; nil without
-	// connections.
-	Links *connections.Service
-	// ConnectionsSecret is what the upstream sends to fetch linked-account
-	// tokens; empty disables that endpoint.
-	ConnectionsSecret []byte
+	// Features serve endpoints of their own under the prefix (linked
+	// accounts), registered through the kit.
+	Features []kit.Feature
 	// Brand is the title and logo of Gatehouse's pages.
 	Brand pages.Brand
 	// FlowsPerMinute bounds the flows (logins, links, App connects)
@@ -115,6 +112,8 @@ type Gate struct {
 	prefixRoutes []prefixRoute
 	bindingName  string
 	ownCookies   []string
+	// loginHooks add to a new session (the features' kit.LoginHook).
+	loginHooks []kit.LoginHook
 	// refreshes refreshes session tokens once across instances.
 	refreshes *lock.Flight
 	// background counts work that outlives its request (token
@@ -143,6 +142,7 @@ func New(opts Options) (*Gate, error) {
 	g.refreshes = &lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:refresh:"}
 	g.endpoints = g.routes()
 	g.prefixRoutes = g.prefixes()
+	g.register(opts.Features)
 	for i := range opts.Providers {
 		g.providers[opts.Providers[i].Name] = &opts.Providers[i]
 	}

@@ -274,11 +274,10 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, s *session.S
 		}
 	}
 	s.Host = strings.ToLower(r.Host)
-	if g.Links != nil {
-		if names, err := g.Links.Linked(r.Context(), s.UserID); err == nil {
-			s.Connections = names
-		}
+	for _, h := range g.loginHooks {
+		h.OnLogin(r.Context(), s)
 	}
+
 	if g.GitHub != nil {
 		g.GitHub.OnLogin(r.Context(), s)
 	} else {

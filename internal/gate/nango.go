@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/integration"
+	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
@@ -102,7 +103,7 @@ func (g *Gate) serveNangoStatus(w http.ResponseWriter, r *http.Request, connecti
 		methodNotAllowed(w, "GET")
 		return
 	}
-	if g.Nango == nil || !g.Nango.LoginEnabled() || !validConnectionID(connectionID) {
+	if g.Nango == nil || !g.Nango.LoginEnabled() || !nango.ValidConnectionID(connectionID) {
 		g.fail(w, r, errNotFound)
 		return
 	}
@@ -182,7 +183,7 @@ func (g *Gate) serveRepoStatus(w http.ResponseWriter, r *http.Request, connectio
 		methodNotAllowed(w, "GET")
 		return
 	}
-	if !g.nangoRepos() || !validConnectionID(connectionID) {
+	if !g.nangoRepos() || !nango.ValidConnectionID(connectionID) {
 		g.fail(w, r, errNotFound)
 		return
 	}
@@ -225,18 +226,4 @@ func (g *Gate) nangoFailed(w http.ResponseWriter, r *http.Request, msg string, e
 	g.log(r).Warn(msg, zap.Error(err))
 	g.fail(w, r, problem{status: http.StatusBadGateway, code: "nango_unavailable", heading: "Nango unavailable",
 		message: "Nango could not be reached. Please try again in a moment.", retry: g.Prefix + "/login"})
-}
-
-// validConnectionID accepts the connection ids Nango hands out (UUIDs, or
-// ids chosen by the application): short, printable, no separators.
-func validConnectionID(id string) bool {
-	if id == "" || len(id) > 255 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
 }

@@ -204,8 +204,6 @@ func (g *Gate) prefixes() []prefixRoute {
 	return []prefixRoute{
 		{"/login/", g.serveLoginStart},
 		{"/callback/", g.serveCallback},
-		{"/connect/", g.serveConnect},
-		{"/connections/", g.serveConnections},
 		{"/nango/status/", g.serveNangoStatus},
 		{"/github-app/status/", g.serveRepoStatus},
 	}
@@ -228,6 +226,5 @@ func (g *Gate) routes() map[string]http.HandlerFunc {
 		"/nango/session":       g.serveNangoSession,
 		"/webhooks/nango":      g.serveNangoWebhook,
 		"/jwks.json":           g.serveJWKS,
-		"/connections":         func(w http.ResponseWriter, r *http.Request) { g.serveConnections(w, r, "") },
 	}
 }

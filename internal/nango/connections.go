@@ -212,3 +212,17 @@ func (c *Client) DeleteConnection(ctx context.Context, connectionID, integration
 	}
 	return c.doSuccess(ctx, "delete connection", http.MethodDelete, connectionPath(connectionID), integrationQuery(integration), nil)
 }
+
+// ValidConnectionID accepts the connection ids Nango hands out (UUIDs, or
+// ids chosen by the application): short, printable, no separators.
+func ValidConnectionID(id string) bool {
+	if id == "" || len(id) > 255 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
