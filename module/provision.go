@@ -149,6 +149,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 	}
 	var gh integration.GitHub
+	var features []kit.Feature
 	if len(githubLogins) > 0 || app != nil || nangoSvc != nil {
 		interval := githubaccess.DefaultRecheckInterval
 		if h.GitHubApp != nil && h.GitHubApp.RecheckInterval > 0 {
@@ -171,16 +172,17 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			nangoSvc.Attach(svc)
 		}
 		gh = svc
+		features = append(features, svc)
 	}
 	var nangoGate integration.Nango
 	if nangoSvc != nil {
 		nangoGate = nangoSvc
+		features = append(features, nangoSvc)
 	}
 	links, err := h.linkService(repl, st, ring, keyPrefix, connectionsSecret, nangoCfg)
 	if err != nil {
 		return err
 	}
-	var features []kit.Feature
 	if links != nil {
 		features = append(features, links)
 		if nangoSvc != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
-	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 var recheckGroup singleflight.Group
@@ -187,18 +186,4 @@ func (g *Gate) serveAppStatus(w http.ResponseWriter, r *http.Request) {
 		"repos":           nonNil(directory.Names(access.Repos)),
 		"pendingApproval": access.PendingApproval,
 	})
-}
-
-// serveGitHubWebhook receives GitHub App webhooks.
-func (g *Gate) serveGitHubWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, "POST")
-		return
-	}
-	if g.GitHub == nil || !g.GitHub.AppConfigured() {
-		g.fail(w, r, errNotFound)
-		return
-	}
-	webhook.Prepare(w)
-	g.answerWebhook(w, r, g.GitHub.Webhook(r.Context(), r))
 }

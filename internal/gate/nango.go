@@ -14,7 +14,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
-	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 // nangoLogin reports whether Nango is the sign-in named name.
@@ -206,20 +205,6 @@ func (g *Gate) serveRepoStatus(w http.ResponseWriter, r *http.Request, connectio
 		"pendingApproval": st.PendingApproval,
 		"redirect":        rd,
 	})
-}
-
-// serveNangoWebhook receives Nango's webhooks.
-func (g *Gate) serveNangoWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, "POST")
-		return
-	}
-	if g.Nango == nil {
-		g.fail(w, r, errNotFound)
-		return
-	}
-	webhook.Prepare(w)
-	g.answerWebhook(w, r, g.Nango.Webhook(r.Context(), r))
 }
 
 func (g *Gate) nangoFailed(w http.ResponseWriter, r *http.Request, msg string, err error) {

@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
-	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 // wantsHTML reports whether the client is a browser expecting a page.
@@ -138,22 +137,4 @@ func (g *Gate) log(r *http.Request) *zap.Logger {
 		}
 	}
 	return g.Logger
-}
-
-// answerWebhook answers a webhook delivery with status; the ones to retry
-// later say when. A delivery refused before its body was read (413, 429,
-// 503) closes the connection: net/http would otherwise read up to 256 KiB
-// more of the unwanted body before sending the answer, so a client that
-// stops sending would keep it waiting.
-func (g *Gate) answerWebhook(w http.ResponseWriter, r *http.Request, status int) {
-	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", webhook.RetryAfter)
-		fallthrough
-	case http.StatusRequestEntityTooLarge:
-		if r.ProtoMajor == 1 {
-			w.Header().Set("Connection", "close")
-		}
-	}
-	writeJSON(w, status, map[string]string{"status": http.StatusText(status)})
 }

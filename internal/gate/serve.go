@@ -221,10 +221,8 @@ func (g *Gate) routes() map[string]http.HandlerFunc {
 		"/github-app/connect":  g.serveAppConnect,
 		"/github-app/callback": g.serveAppCallback,
 		"/github-app/status":   g.serveAppStatus,
-		"/webhooks/github":     g.serveGitHubWebhook,
 		"/github-app/session":  g.serveRepoSession,
 		"/nango/session":       g.serveNangoSession,
-		"/webhooks/nango":      g.serveNangoWebhook,
 		"/jwks.json":           g.serveJWKS,
 	}
 }

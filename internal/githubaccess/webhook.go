@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
@@ -18,7 +19,7 @@ import (
 // keeps redelivering.
 const deliveryTTL = 14 * 24 * time.Hour
 
-// Webhook implements integration.GitHub: it verifies the signature over the raw
+// Webhook receives one App webhook delivery: it verifies the signature over the raw
 // body, drops repeated deliveries, and applies the event to the stored
 // users, installations and sessions before acknowledging it.
 func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
@@ -294,4 +295,15 @@ func renameOwner(repos []directory.Repo, from, to string) []directory.Repo {
 		out[i] = r
 	}
 	return out
+}
+
+var _ kit.Feature = (*Service)(nil)
+
+// Routes implements kit.Feature: the App's webhooks arrive at
+// {prefix}/webhooks/github when a GitHub App is configured.
+func (s *Service) Routes(kit.Kit) []kit.Route {
+	if !s.AppConfigured() {
+		return nil
+	}
+	return []kit.Route{{Path: "/webhooks/github", Serve: webhook.Serve(s.Webhook)}}
 }

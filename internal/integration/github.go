@@ -7,7 +7,6 @@ package integration
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -37,9 +36,6 @@ type GitHub interface {
 	Connect(ctx context.Context, s *session.Session, code, redirectURI, verifier string) (*Access, error)
 	// Status returns what the user has connected so far.
 	Status(ctx context.Context, userID string) (*Access, error)
-	// Webhook verifies and applies one GitHub App webhook delivery and
-	// returns the status to answer with.
-	Webhook(ctx context.Context, r *http.Request) int
 }
 
 // Access is the repository access of a user.

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
@@ -43,9 +42,6 @@ type Nango interface {
 	// RepoStatus reports whether connection connectionID of the user has
 	// been processed, and the user's repositories.
 	RepoStatus(ctx context.Context, userID, connectionID string) (*RepoStatus, error)
-	// Webhook verifies and applies one Nango webhook and returns the
-	// status to answer with.
-	Webhook(ctx context.Context, r *http.Request) int
 }
 
 // Errors of Nango.FinishLogin.

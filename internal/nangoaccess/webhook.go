@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
@@ -26,7 +27,7 @@ const deliveryTTL = 7 * 24 * time.Hour
 // event.
 var forwardedHeaders = []string{nango.SignatureHeader, "X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-Installation-Target-Id"}
 
-// Webhook implements integration.Nango: it verifies the signature over the raw
+// Webhook receives one Nango webhook delivery: it verifies the signature over the raw
 // body against the current and the previous signing key, applies each
 // delivery once (Nango sends no delivery id; identical retries have
 // identical bodies, so the body's hash is the id), and persists sync and
@@ -129,4 +130,12 @@ func (s *Service) linked(integration string) bool {
 	}
 	_, ok := s.opts.Links.ForIntegration(integration)
 	return ok
+}
+
+var _ kit.Feature = (*Service)(nil)
+
+// Routes implements kit.Feature: Nango's webhooks arrive at
+// {prefix}/webhooks/nango.
+func (s *Service) Routes(kit.Kit) []kit.Route {
+	return []kit.Route{{Path: "/webhooks/nango", Serve: webhook.Serve(s.Webhook)}}
 }
