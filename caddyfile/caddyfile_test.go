@@ -12,6 +12,7 @@ import (
 	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddytest"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+	"go.uber.org/zap"
 
 	gcf "github.com/gatehouse-auth/gatehouse/caddyfile"
 	_ "github.com/gatehouse-auth/gatehouse/module"
@@ -193,4 +194,14 @@ func TestProviderTypesAreTheModules(t *testing.T) {
 	if got, want := gcf.ProviderTypes(), strings.Join(names, ", "); got != want {
 		t.Fatalf("the adapter's provider types %q, the registry's %q", got, want)
 	}
+}
+
+// TestMain keeps the adapter's warnings (secrets written literally, which
+// the golden files do on purpose) out of the test output; the tests that
+// are about warnings capture them with SetWarnLogger.
+func TestMain(m *testing.M) {
+	restore := gcf.SetWarnLogger(zap.NewNop())
+	code := m.Run()
+	restore()
+	os.Exit(code)
 }
