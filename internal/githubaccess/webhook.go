@@ -24,19 +24,14 @@ const deliveryTTL = 14 * 24 * time.Hour
 // users, installations and sessions before acknowledging it.
 func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
 	log := s.opts.Logger.With(zap.String("event", r.Header.Get("X-GitHub-Event")), zap.String("delivery", r.Header.Get("X-GitHub-Delivery")))
-	unverified := webhook.Delivery{Source: "github", Type: "unverified"}
-	b, status := webhook.ReadBody(r, webhook.MaxBodyBytes)
+	b, status := webhook.ReadVerified(r, "github", log, func(body []byte) error {
+		return github.VerifySignature(s.opts.App.WebhookSecret, body, r.Header.Get("X-Hub-Signature-256"))
+	})
 	if status != 0 {
-		unverified.Count(webhook.ReadResult(status))
 		return status
 	}
 	defer b.Release()
 	body := b.Data
-	if err := github.VerifySignature(s.opts.App.WebhookSecret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
-		log.Warn("github webhook refused: bad signature", zap.Error(err))
-		unverified.Count("refused")
-		return http.StatusUnauthorized
-	}
 	delivery := r.Header.Get("X-GitHub-Delivery")
 	if delivery == "" || len(delivery) > 128 || strings.ContainsAny(delivery, " \r\n") {
 		return http.StatusBadRequest

@@ -33,19 +33,14 @@ var forwardedHeaders = []string{nango.SignatureHeader, "X-GitHub-Event", "X-GitH
 // identical bodies, so the body's hash is the id), and persists sync and
 // forward webhooks for the application before acknowledging them.
 func (s *Service) Webhook(ctx context.Context, r *http.Request) int {
-	unverified := webhook.Delivery{Source: "nango", Type: "unverified"}
-	b, status := webhook.ReadBody(r, webhook.MaxBodyBytes)
+	b, status := webhook.ReadVerified(r, "nango", s.opts.Logger, func(body []byte) error {
+		return nango.VerifySignature(body, r.Header, s.opts.WebhookKeys...)
+	})
 	if status != 0 {
-		unverified.Count(webhook.ReadResult(status))
 		return status
 	}
 	defer b.Release()
 	body := b.Data
-	if err := nango.VerifySignature(body, r.Header, s.opts.WebhookKeys...); err != nil {
-		s.opts.Logger.Warn("nango webhook refused: bad signature", zap.Error(err))
-		unverified.Count("refused")
-		return http.StatusUnauthorized
-	}
 	w, err := nango.ParseWebhook(body)
 	if err != nil {
 		s.opts.Logger.Warn("nango webhook refused: bad payload", zap.Error(err))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/clientip"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
+	"go.uber.org/zap"
 )
 
 // Limits on webhook bodies. A body is held in memory until its signature
@@ -196,4 +197,24 @@ func ReadResult(status int) string {
 // hold its share of the budget for long.
 func Prepare(w http.ResponseWriter) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(BodyTimeout))
+}
+
+// ReadVerified reads a delivery's body within the budget and checks its
+// signature with verify; it returns the body, or the status to answer
+// (0 with a body). Refusals are logged and counted as source's
+// "unverified" deliveries. The caller must Release the body.
+func ReadVerified(r *http.Request, source string, log *zap.Logger, verify func(body []byte) error) (*Body, int) {
+	unverified := Delivery{Source: source, Type: "unverified"}
+	b, status := ReadBody(r, MaxBodyBytes)
+	if status != 0 {
+		unverified.Count(ReadResult(status))
+		return nil, status
+	}
+	if err := verify(b.Data); err != nil {
+		b.Release()
+		log.Warn(source+" webhook refused: bad signature", zap.Error(err))
+		unverified.Count("refused")
+		return nil, http.StatusUnauthorized
+	}
+	return b, 0
 }
