@@ -81,18 +81,19 @@ func TestProvisionErrors(t *testing.T) {
 		h    Handler
 		want string
 	}{
-		"no provider":          {Handler{Secret: secret}, "no provider configured"},
-		"bad prefix":           {Handler{Secret: secret, Prefix: "x", ProvidersRaw: oidcProvider()}, "prefix"},
-		"external_url path":    {Handler{Secret: secret, ExternalURL: "https://a.example.com/app", ProvidersRaw: oidcProvider()}, "external_url"},
-		"__Host- with domain":  {Handler{Secret: secret, Cookie: &CookieConfig{Name: "__Host-x", Domain: "example.com"}, ProvidersRaw: oidcProvider()}, "__Host-"},
-		"idle over lifetime":   {Handler{Secret: secret, Cookie: &CookieConfig{Lifetime: caddy.Duration(3600e9), IdleTimeout: caddy.Duration(7200e9)}, ProvidersRaw: oidcProvider()}, "idle_timeout"},
-		"bad header name":      {Handler{Secret: secret, Headers: HeadersConfig{"email": "X_Email"}, ProvidersRaw: oidcProvider()}, "header name"},
-		"reserved header":      {Handler{Secret: secret, Headers: HeadersConfig{"user": "host"}, ProvidersRaw: oidcProvider()}, "headers user cannot be Host"},
-		"unknown header":       {Handler{Secret: secret, Headers: HeadersConfig{"mail": "X-Mail"}, ProvidersRaw: oidcProvider()}, "headers mail: unknown header"},
-		"header clash":         {Handler{Secret: secret, Headers: HeadersConfig{"connections": "X-Auth-Repos"}, ProvidersRaw: oidcProvider()}, "headers repos and connections would both be sent as X-Auth-Repos"},
-		"unknown store":        {Handler{Secret: secret, Store: &StoreConfig{Type: "etcd"}, ProvidersRaw: oidcProvider()}, "not supported"},
-		"unknown provider":     {Handler{Secret: secret, ProvidersRaw: providersJSON(providerObj{"type": "saml", "client_id": "x"})}, "not supported"},
-		"github without creds": {Handler{Secret: secret, ProvidersRaw: providersJSON(providerObj{"type": "github"})}, "client_id and client_secret"},
+		"no provider":                             {Handler{Secret: secret}, "no provider configured"},
+		"bad prefix":                              {Handler{Secret: secret, Prefix: "x", ProvidersRaw: oidcProvider()}, "prefix"},
+		"external_url path":                       {Handler{Secret: secret, ExternalURL: "https://a.example.com/app", ProvidersRaw: oidcProvider()}, "external_url"},
+		"__Host- with domain":                     {Handler{Secret: secret, Cookie: &CookieConfig{Name: "__Host-x", Domain: "example.com"}, ProvidersRaw: oidcProvider()}, "__Host-"},
+		"idle over lifetime":                      {Handler{Secret: secret, Cookie: &CookieConfig{Lifetime: caddy.Duration(3600e9), IdleTimeout: caddy.Duration(7200e9)}, ProvidersRaw: oidcProvider()}, "idle_timeout"},
+		"bad header name":                         {Handler{Secret: secret, Headers: HeadersConfig{"email": "X_Email"}, ProvidersRaw: oidcProvider()}, "header name"},
+		"bad provider name before its own errors": {Handler{Secret: secret, ProvidersRaw: providersJSON(corp("name", "Bad Name", "client_id", "{env.GATEHOUSE_TEST_UNSET}"))}, `provider name "Bad Name" must be lowercase`},
+		"reserved header":                         {Handler{Secret: secret, Headers: HeadersConfig{"user": "host"}, ProvidersRaw: oidcProvider()}, "headers user cannot be Host"},
+		"unknown header":                          {Handler{Secret: secret, Headers: HeadersConfig{"mail": "X-Mail"}, ProvidersRaw: oidcProvider()}, "headers mail: unknown header"},
+		"header clash":                            {Handler{Secret: secret, Headers: HeadersConfig{"connections": "X-Auth-Repos"}, ProvidersRaw: oidcProvider()}, "headers repos and connections would both be sent as X-Auth-Repos"},
+		"unknown store":                           {Handler{Secret: secret, Store: &StoreConfig{Type: "etcd"}, ProvidersRaw: oidcProvider()}, "not supported"},
+		"unknown provider":                        {Handler{Secret: secret, ProvidersRaw: providersJSON(providerObj{"type": "saml", "client_id": "x"})}, "not supported"},
+		"github without creds":                    {Handler{Secret: secret, ProvidersRaw: providersJSON(providerObj{"type": "github"})}, "client_id and client_secret"},
 		"app without webhook secret": {Handler{Secret: secret, ProvidersRaw: oidcProvider(),
 			GitHubApp: &GitHubAppConfig{ClientID: "Iv1.x", ClientSecret: "s"}}, "webhook_secret"},
 		"duplicate provider": {Handler{Secret: secret, ProvidersRaw: append(oidcProvider(), oidcProvider()...)}, "used twice"},
@@ -141,6 +142,18 @@ func TestHeaderNamesOffAnyCase(t *testing.T) {
 	for _, k := range []string{"avatar", "connections"} {
 		if i, _ := identity.Lookup(k); n.Fields[i] != "" {
 			t.Errorf("%s sent as %q, want off", k, n.Fields[i])
+		}
+	}
+}
+
+// A handler provisions again from the same configuration (its providers
+// are kept, not consumed).
+func TestProvisionTwice(t *testing.T) {
+	providerEnv(t)
+	h := &Handler{Secret: strings.Repeat("s", 40), ProvidersRaw: oidcProvider()}
+	for i := range 2 {
+		if err := provision(h); err != nil {
+			t.Fatalf("provision #%d: %v", i+1, err)
 		}
 	}
 }
