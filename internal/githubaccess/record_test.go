@@ -1,0 +1,106 @@
+package githubaccess
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// sessionWrites calls onWrite whenever a stored session is rewritten
+// (SetXX of a session key), before the write.
+type sessionWrites struct {
+	store.Store
+	onWrite func()
+}
+
+func (s *sessionWrites) SetXX(ctx context.Context, key string, v []byte, ttl time.Duration) (bool, error) {
+	if strings.Contains(key, "session:") && s.onWrite != nil {
+		s.onWrite()
+	}
+	return s.Store.SetXX(ctx, key, v, ttl)
+}
+
+// When an owner's approval ends, the user's status turns ready (no
+// approval pending) only once the sessions carry the repositories: a
+// status poll that says ready is never followed by a request without
+// X-Auth-Repos.
+func TestApprovalEndsAfterSessionsCarryRepos(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	t.Cleanup(func() { mem.Close() })
+	st := &sessionWrites{Store: mem}
+	svc := instance(t, st, newFake(t, nil), nil)
+	const uid = "corp:alice"
+	if _, err := svc.opts.Directory.UpdateUser(ctx, uid, func(u *directory.User) error {
+		u.PendingInstallationRequest = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.opts.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: uid, Provider: "corp"}, Host: "app.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	writes, pendingAtWrite := 0, false
+	st.onWrite = func() {
+		writes++
+		u, err := svc.opts.Directory.User(ctx, uid)
+		pendingAtWrite = err == nil && u.PendingInstallationRequest
+	}
+	access := map[int64][]directory.Repo{77: {{GitHubRepoID: 1, FullName: "acme/api", InstallationID: 77, OwnerID: uid}}}
+	if _, err := svc.record(ctx, uid, access, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.onWrite = nil
+	if writes == 0 || !pendingAtWrite {
+		t.Fatalf("the session was written %d times; approval still pending then: %v (want true: ready only after)", writes, pendingAtWrite)
+	}
+	u, _ := svc.opts.Directory.User(ctx, uid)
+	s, err := svc.opts.Sessions.Load(ctx, tok)
+	if err != nil || u.PendingInstallationRequest || len(s.Repos) != 1 {
+		t.Fatalf("after record: pending=%v, session repos %v (%v)", u.PendingInstallationRequest, s.Repos, err)
+	}
+}
+
+// A sync that finds an approval pending again while an older one that
+// ended it is still writing wins: the older one does not clear the flag.
+func TestOlderSyncKeepsNewerPending(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	t.Cleanup(func() { mem.Close() })
+	st := &sessionWrites{Store: mem}
+	svc := instance(t, st, newFake(t, nil), nil)
+	const uid = "corp:alice"
+	if _, err := svc.opts.Directory.UpdateUser(ctx, uid, func(u *directory.User) error {
+		u.PendingInstallationRequest = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.opts.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: uid, Provider: "corp"}, Host: "app.example"}); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now()
+	svc.now = func() time.Time { return base }
+	st.onWrite = func() {
+		st.onWrite = nil
+		svc.now = func() time.Time { return base.Add(time.Second) } // the newer sync
+		if _, err := svc.record(ctx, uid, nil, true, nil); err != nil {
+			t.Error(err)
+		}
+	}
+	access := map[int64][]directory.Repo{77: {{GitHubRepoID: 1, FullName: "acme/api", InstallationID: 77, OwnerID: uid}}}
+	if _, err := svc.record(ctx, uid, access, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := svc.opts.Directory.User(ctx, uid); !u.PendingInstallationRequest {
+		t.Fatal("the older sync cleared the pending approval the newer one found")
+	}
+}
