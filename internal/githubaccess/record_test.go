@@ -1,7 +1,11 @@
 package githubaccess
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // sessionWrites calls onWrite whenever a stored session is rewritten
@@ -102,5 +107,49 @@ func TestOlderSyncKeepsNewerPending(t *testing.T) {
 	}
 	if u, _ := svc.opts.Directory.User(ctx, uid); !u.PendingInstallationRequest {
 		t.Fatal("the older sync cleared the pending approval the newer one found")
+	}
+}
+
+// The installation webhook that ends an approval (the owner installed the
+// App the user asked for) also clears the pending flag only once the
+// sessions carry the installation's repositories.
+func TestInstallationCreatedEndsApprovalAfterSessions(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	t.Cleanup(func() { mem.Close() })
+	st := &sessionWrites{Store: mem}
+	svc := instance(t, st, newFake(t, nil), nil)
+	const uid = "corp:alice"
+	if _, err := svc.opts.Directory.UpdateUser(ctx, uid, func(u *directory.User) error {
+		u.GitHubID, u.PendingInstallationRequest = 1001, true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.opts.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: uid, Provider: "corp"}, Host: "app.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pendingAtWrite := false
+	st.onWrite = func() {
+		u, err := svc.opts.Directory.User(ctx, uid)
+		pendingAtWrite = err == nil && u.PendingInstallationRequest
+	}
+	body := []byte(`{"action":"created","installation":{"id":78,"account":{"login":"acme","id":500,"type":"Organization"},"app_id":42,"target_type":"Organization","repository_selection":"selected"},"repositories":[{"id":5,"full_name":"acme/web","name":"web","private":true}],"requester":{"login":"alice","id":1001,"type":"User"},"sender":{"login":"owner","id":9,"type":"User"}}`)
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "installation")
+	req.Header.Set("X-GitHub-Delivery", "approval")
+	req.Header.Set("X-Hub-Signature-256", testsupport.SignGitHubBody(hookSecret, body))
+	if code := svc.Webhook(ctx, req); code != http.StatusOK {
+		t.Fatalf("webhook: %d", code)
+	}
+	st.onWrite = nil
+	if !pendingAtWrite {
+		t.Fatal("the approval ended before the sessions carried the repositories")
+	}
+	u, _ := svc.opts.Directory.User(ctx, uid)
+	s, err := svc.opts.Sessions.Load(ctx, tok)
+	if err != nil || u.PendingInstallationRequest || !slices.Contains(s.Repos, "acme/web") {
+		t.Fatalf("after the webhook: pending=%v, session repos %v (%v)", u.PendingInstallationRequest, s.Repos, err)
 	}
 }
