@@ -388,6 +388,12 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
 		}
 	}
+	// Deliveries are POSTs only.
+	resp := request(t, http.MethodGet, "/.gatehouse/webhooks/github", "", nil, "")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+		t.Errorf("GET of the webhook endpoint: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
 	// The same event re-serialized (same JSON value, other bytes) with the
 	// original signature: the MAC covers the raw body, so it fails.
 	var v any
@@ -515,5 +521,17 @@ func TestGitHubLogoutDeletesGrant(t *testing.T) {
 	}
 	if got := gh.DeletedGrants(); len(got) != 1 || got[0] != "alice" {
 		t.Errorf("deleted grants: %v", got)
+	}
+}
+
+// A webhook endpoint exists only where its integration is configured.
+func TestWebhookEndpointsOnlyWhereConfigured(t *testing.T) {
+	load(t, config{})
+	for _, p := range []string{"/.gatehouse/webhooks/github", "/.gatehouse/webhooks/nango"} {
+		resp := request(t, http.MethodPost, p, "", map[string]string{"Content-Type": "application/json"}, "{}")
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s without its integration: %d, want 404", p, resp.StatusCode)
+		}
 	}
 }

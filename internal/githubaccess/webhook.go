@@ -296,9 +296,9 @@ var _ kit.Feature = (*Service)(nil)
 
 // Routes implements kit.Feature: the App's webhooks arrive at
 // {prefix}/webhooks/github when a GitHub App is configured.
-func (s *Service) Routes(kit.Kit) []kit.Route {
+func (s *Service) Routes(k kit.Kit) []kit.Route {
 	if !s.AppConfigured() {
 		return nil
 	}
-	return []kit.Route{{Path: "/webhooks/github", Serve: webhook.Serve(s.Webhook)}}
+	return []kit.Route{{Path: "/webhooks/github", Serve: webhook.Serve(k, s.Webhook)}}
 }

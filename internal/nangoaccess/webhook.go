@@ -131,6 +131,6 @@ var _ kit.Feature = (*Service)(nil)
 
 // Routes implements kit.Feature: Nango's webhooks arrive at
 // {prefix}/webhooks/nango.
-func (s *Service) Routes(kit.Kit) []kit.Route {
-	return []kit.Route{{Path: "/webhooks/nango", Serve: webhook.Serve(s.Webhook)}}
+func (s *Service) Routes(k kit.Kit) []kit.Route {
+	return []kit.Route{{Path: "/webhooks/nango", Serve: webhook.Serve(k, s.Webhook)}}
 }

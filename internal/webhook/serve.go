@@ -2,25 +2,26 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
 )
 
 // Receiver verifies and applies one delivery and returns the status to
 // answer with.
 type Receiver func(ctx context.Context, r *http.Request) int
 
-// Serve is a webhook endpoint: POST only, the body's read bounded in time
-// (Prepare), and the receiver's status answered (Answer).
-func Serve(receive Receiver) func(w http.ResponseWriter, r *http.Request, rest string) {
+// Serve is a webhook endpoint answered with the engine's kit: POST only,
+// the body's read bounded in time (Prepare), and the receiver's status
+// answered (Answer).
+func Serve(k kit.Kit, receive Receiver) func(w http.ResponseWriter, r *http.Request, rest string) {
 	return func(w http.ResponseWriter, r *http.Request, _ string) {
 		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method_not_allowed"})
+			k.MethodNotAllowed(w, "POST")
 			return
 		}
 		Prepare(w)
-		Answer(w, r, receive(r.Context(), r))
+		Answer(k, w, r, receive(r.Context(), r))
 	}
 }
 
@@ -29,7 +30,7 @@ func Serve(receive Receiver) func(w http.ResponseWriter, r *http.Request, rest s
 // closes the connection: net/http would otherwise read up to 256 KiB more
 // of the unwanted body before sending the answer, so a client that stops
 // sending would keep it waiting.
-func Answer(w http.ResponseWriter, r *http.Request, status int) {
+func Answer(k kit.Kit, w http.ResponseWriter, r *http.Request, status int) {
 	switch status {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", RetryAfter)
@@ -39,14 +40,5 @@ func Answer(w http.ResponseWriter, r *http.Request, status int) {
 			w.Header().Set("Connection", "close")
 		}
 	}
-	writeJSON(w, status, map[string]string{"status": http.StatusText(status)})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	k.JSON(w, status, map[string]string{"status": http.StatusText(status)})
 }
