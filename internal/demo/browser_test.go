@@ -134,13 +134,6 @@ func TestDemoInBrowser(t *testing.T) {
 	shot("6-idp-index")
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // startOnFreePort starts the demo with opts on a free port, and again on
 // another should something take the port before Caddy binds it. The demo
 // is closed when the test ends.

@@ -293,14 +293,8 @@ func TestChooserWithSeveralProviders(t *testing.T) {
 	}
 }
 
-// rawGet sends a request line with the path exactly as written, which
-// net/http's client would normalise.
-func rawGet(t *testing.T, path string) *http.Response {
-	t.Helper()
-	return rawGetAccept(t, path, "application/json")
-}
-
-// rawGetAccept is rawGet with the given Accept header.
+// rawGetAccept sends a request line with the path exactly as written
+// (net/http's client would normalise it) and the given Accept header.
 func rawGetAccept(t *testing.T, path, accept string) *http.Response {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(site, "http://"))
@@ -308,6 +302,7 @@ func rawGetAccept(t *testing.T, path, accept string) *http.Response {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a hang fails, bounded
 	host := strings.TrimPrefix(site, "http://")
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nConnection: close\r\n\r\n", path, host, accept)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
