@@ -21,7 +21,7 @@ func (h *Handler) linkService(repl *caddy.Replacer, st store.Store, ring *keys.R
 	}
 	opts := connections.Options{Store: st, Ring: ring, KeyPrefix: keyPrefix, Secret: []byte(secret), Logger: h.logger.Named("linking")}
 	if ns != nil {
-		opts.Nango = ns.opts.Client
+		opts.Nango, opts.NangoConnectURL = ns.opts.Client, ns.opts.ConnectURL
 	}
 	for _, c := range h.Connections {
 		res := &placeholder.Resolver{Repl: repl, Where: "connection " + c.Name + ": "}

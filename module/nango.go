@@ -116,27 +116,28 @@ func checkHTTPURL(v string) error {
 	return nil
 }
 
-// startNango builds the Nango service and, with sync_forward, starts the
-// forwarder that delivers sync and forward webhooks to the application.
-func (h *Handler) startNango(ns *nangoSettings, st store.Store, ring *keys.Ring, dir *directory.Directory, keyPrefix string) (*nangoaccess.Service, error) {
+// nangoOptions completes the Nango feature's options and, with
+// sync_forward, starts the forwarder that delivers sync and forward
+// webhooks to the application.
+func (h *Handler) nangoOptions(ns *nangoSettings, st store.Store, ring *keys.Ring, dir *directory.Directory, keyPrefix string) (nangoaccess.Options, error) {
 	opts := ns.opts
 	opts.Directory, opts.Store, opts.Ring, opts.KeyPrefix, opts.Logger = dir, st, ring, keyPrefix, h.logger
 	if ns.syncForward != "" {
 		q, ok := st.(store.Queue)
 		if !ok {
-			return nil, errors.New("gatehouse: nango: sync_forward needs a store that can queue (memory or redis)")
+			return opts, errors.New("gatehouse: nango: sync_forward needs a store that can queue (memory or redis)")
 		}
 		f, err := forward.New(forward.Options{
 			Queue: q, Stream: keyPrefix + "forward:nango", URL: ns.syncForward, Logger: h.logger.Named("forward"),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("gatehouse: nango: sync_forward: %w", err)
+			return opts, fmt.Errorf("gatehouse: nango: sync_forward: %w", err)
 		}
 		f.Start()
 		h.stopForward = f.Stop
 		opts.Forward = f
 	}
-	return nangoaccess.New(opts), nil
+	return opts, nil
 }
 
 // nangoConnections reports whether a linked-account connection goes

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
+	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
 	"github.com/gatehouse-auth/gatehouse/providers"
 )
 
@@ -26,7 +26,7 @@ func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string
 	}
 	seen := map[string]bool{}
 	if nangoLogin {
-		seen[integration.NangoProvider] = true // {prefix}/login/nango
+		seen[nangoaccess.Provider] = true // {prefix}/login/nango
 	}
 	out := make([]gate.Provider, 0, len(h.ProvidersRaw))
 	logins := map[string]*githubaccess.Login{}
@@ -37,7 +37,7 @@ func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string
 		}
 		l := mod.Login()
 		if seen[l.Name] {
-			if l.Name == integration.NangoProvider {
+			if l.Name == nangoaccess.Provider {
 				return nil, nil, fmt.Errorf("gatehouse: provider name %q is taken by the Nango login; give the provider another name", l.Name)
 			}
 			return nil, nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", l.Name)

@@ -20,12 +20,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
-	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
-	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/placeholder"
 	"github.com/gatehouse-auth/gatehouse/internal/publicpath"
@@ -142,60 +139,17 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	})
 	h.closeSessions = sessions.Close
 	dir := directory.New(st, ring, keyPrefix)
-	var nangoSvc *nangoaccess.Service
-	if nangoCfg != nil {
-		if nangoSvc, err = h.startNango(nangoCfg, st, ring, dir, keyPrefix); err != nil {
-			return err
-		}
-	}
-	var gh integration.GitHub
-	var features []kit.Feature
-	if len(githubLogins) > 0 || app != nil || nangoSvc != nil {
-		interval := githubaccess.DefaultRecheckInterval
-		if h.GitHubApp != nil && h.GitHubApp.RecheckInterval > 0 {
-			interval = time.Duration(h.GitHubApp.RecheckInterval)
-		}
-		if h.Nango != nil && h.Nango.RecheckInterval > 0 {
-			interval = time.Duration(h.Nango.RecheckInterval)
-		}
-		opts := githubaccess.Options{
-			Logins: githubLogins, App: app, RecheckInterval: interval,
-			Directory: dir, Sessions: sessions,
-			Store: st, KeyPrefix: keyPrefix, Logger: h.logger,
-		}
-		if nangoSvc != nil {
-			opts.Broker = nangoSvc
-			opts.BrokerEndpoints = github.Endpoints{APIURL: nangoCfg.githubAPI}
-		}
-		svc := githubaccess.New(opts)
-		if nangoSvc != nil {
-			nangoSvc.Attach(svc)
-		}
-		gh = svc
-		features = append(features, svc)
-	}
-	var nangoGate integration.Nango
-	if nangoSvc != nil {
-		nangoGate = nangoSvc
-		features = append(features, nangoSvc)
-	}
-	links, err := h.linkService(repl, st, ring, keyPrefix, connectionsSecret, nangoCfg)
+	features, err := h.features(repl, githubLogins, app, nangoCfg, featureDeps{
+		store: st, ring: ring, keyPrefix: keyPrefix, connectionsSecret: connectionsSecret, dir: dir, sessions: sessions,
+	})
 	if err != nil {
 		return err
-	}
-	if links != nil {
-		features = append(features, links)
-		if nangoSvc != nil {
-			nangoSvc.SetLinks(links)
-		}
 	}
 	h.gate, err = gate.New(gate.Options{
 		Prefix:         prefix,
 		KeyPrefix:      keyPrefix,
 		Store:          st,
 		Sessions:       sessions,
-		GitHub:         gh,
-		Nango:          nangoGate,
 		Brand:          pages.Brand{Title: repl.ReplaceKnown(h.Title, ""), Logo: repl.ReplaceKnown(h.Logo, "")},
 		Features:       features,
 		Assertion:      signer,

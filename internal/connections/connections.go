@@ -10,8 +10,6 @@ package connections
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -49,12 +48,6 @@ var (
 	ErrRevoked = errors.New("the provider revoked the link; the user must link the account again")
 	// ErrUnavailable: the provider could not be reached; try again later.
 	ErrUnavailable = errors.New("the provider is unavailable")
-	// ErrExpired: the link in progress expired, was already finished
-	// (a replayed callback), or was never started.
-	ErrExpired = errors.New("this link request expired or was already used")
-	// ErrForeign: the link was started in another browser or by another
-	// user.
-	ErrForeign = errors.New("this link was started in another browser or by another user")
 	// ErrDenied: the user refused at the provider.
 	ErrDenied = errors.New("the provider did not authorize the link")
 )
@@ -131,6 +124,9 @@ type Options struct {
 	// Nango is the client for nango connections; nil when none is
 	// configured.
 	Nango *nango.Client
+	// NangoConnectURL is the Connect UI's base URL, where nango links are
+	// made. Default: nango.DefaultConnectURL.
+	NangoConnectURL string
 	// Secret is what the upstream sends in SecretHeader to fetch
 	// linked-account tokens; empty turns the token endpoint off.
 	Secret []byte
@@ -144,8 +140,9 @@ type Service struct {
 	opts      Options
 	conns     map[string]*Config
 	names     []string
-	refreshes lock.Flight  // token refreshes, once across instances
-	records   sealed.Store // links and links in progress
+	refreshes lock.Flight      // token refreshes, once across instances
+	records   sealed.Store     // links
+	pending   loginstate.Flows // links in progress
 	now       func() time.Time
 }
 
@@ -160,6 +157,7 @@ func New(opts Options) (*Service, error) {
 	s := &Service{opts: opts, conns: map[string]*Config{}, now: time.Now}
 	s.refreshes = lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:"}
 	s.records = sealed.Store{Store: opts.Store, Ring: opts.Ring}
+	s.pending = loginstate.NewFlows(opts.Store, opts.Ring, opts.KeyPrefix+"link-pending:")
 	for i := range opts.Connections {
 		c := &opts.Connections[i]
 		if _, dup := s.conns[c.Name]; dup {
@@ -215,11 +213,6 @@ func (s *Service) Kind(name string) string {
 
 func (s *Service) linkKey(userID, name string) string {
 	return s.opts.KeyPrefix + "link:" + userID + ":" + name
-}
-
-func (s *Service) pendingKey(handle string) string {
-	sum := sha256.Sum256([]byte(handle))
-	return s.opts.KeyPrefix + "link-pending:" + hex.EncodeToString(sum[:])
 }
 
 // get reads a link; ErrNotLinked when there is none.

@@ -1,6 +1,7 @@
 package connections
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/kit"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -62,7 +64,7 @@ func (e *endpoints) serveConnect(w http.ResponseWriter, r *http.Request, rest st
 		e.k.MethodNotAllowed(w, "GET, HEAD")
 		return
 	}
-	sess, ok := e.k.RequireSession(w, r)
+	sess, _, ok := e.k.RequireSession(w, r)
 	if !ok {
 		return
 	}
@@ -117,13 +119,18 @@ func (e *endpoints) start(w http.ResponseWriter, r *http.Request, sess *session.
 			e.k.NotFound(w, r)
 			return
 		}
-		e.k.RenderConnect(w, r, pages.Connect{
+		err := pages.RenderConnect(w, pages.Connect{
 			Brand: e.k.Brand(), Heading: "Link your " + name + " account",
 			Intro: "A window opens where you authorize " + name + ". This page continues by itself afterwards.",
 			Retry: r.URL.RequestURI(),
 			Config: pages.ConnectConfig{Kind: "connection", Session: e.k.Prefix() + "/connect/" + name + "/session",
-				Status: e.k.Prefix() + "/connect/" + name + "/status", Redirect: rd},
+				Status: e.k.Prefix() + "/connect/" + name + "/status", Redirect: rd,
+				Connect: cmp.Or(e.s.opts.NangoConnectURL, nango.DefaultConnectURL), API: e.s.opts.Nango.APIURL()},
 		})
+		if err != nil {
+			e.k.Log(r).Error("cannot show the Connect UI", zap.Error(err))
+			e.k.NotFound(w, r)
+		}
 		return
 	}
 	binding, ok := e.k.BeginFlow(w, r)
@@ -169,12 +176,12 @@ func (e *endpoints) refreshSessions(r *http.Request, userID string) {
 func (e *endpoints) failed(w http.ResponseWriter, r *http.Request, name string, err error) {
 	retry := e.k.Prefix() + "/connect/" + name
 	switch {
-	case errors.Is(err, ErrExpired):
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusBadRequest, Code: "link_expired", Heading: "Link expired",
-			Message: "This link request expired or was already used. Please start again.", Retry: retry})
-	case errors.Is(err, ErrForeign):
+	case errors.Is(err, loginstate.ErrForeign), errors.Is(err, loginstate.ErrNoBinding):
 		e.k.Fail(w, r, kit.Problem{Status: http.StatusForbidden, Code: "foreign_link", Heading: "Link refused",
 			Message: "This link was started in another browser or by another account.", Retry: retry})
+	case loginstate.Refused(err):
+		e.k.Fail(w, r, kit.Problem{Status: http.StatusBadRequest, Code: "link_expired", Heading: "Link expired",
+			Message: "This link request expired or was already used. Please start again.", Retry: retry})
 	case errors.Is(err, ErrDenied):
 		e.k.Fail(w, r, kit.Problem{Status: http.StatusForbidden, Code: "access_denied", Heading: "Not linked",
 			Message: "The provider did not authorize the link.", Retry: retry})
@@ -205,7 +212,7 @@ func (e *endpoints) serveConnections(w http.ResponseWriter, r *http.Request, res
 }
 
 func (e *endpoints) list(w http.ResponseWriter, r *http.Request) {
-	sess, ok := e.k.RequireSession(w, r)
+	sess, _, ok := e.k.RequireSession(w, r)
 	if !ok {
 		return
 	}
@@ -229,7 +236,7 @@ func (e *endpoints) unlink(w http.ResponseWriter, r *http.Request, name string) 
 			Message: "The request came from another site."})
 		return
 	}
-	sess, ok := e.k.RequireSession(w, r)
+	sess, _, ok := e.k.RequireSession(w, r)
 	if !ok {
 		return
 	}

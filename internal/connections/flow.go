@@ -12,20 +12,17 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
-	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
 // pending is a link in progress, kept server-side: for OAuth 1.0a the
-// request token's secret never leaves Gatehouse.
+// request token's secret never leaves Gatehouse. Its Owner's Flow is the
+// connection's name.
 type pending struct {
-	Name     string    `json:"name"`
-	UserID   string    `json:"uid"`
-	Binding  string    `json:"b"` // hash of the browser binding cookie
-	Redirect string    `json:"rd"`
-	Secret   string    `json:"s,omitempty"` // OAuth 1.0a request token secret
-	Verifier string    `json:"v,omitempty"` // OAuth 2.0 PKCE verifier
-	Callback string    `json:"cb"`
-	Created  time.Time `json:"c"`
+	loginstate.Owner
+	Redirect string `json:"rd"`
+	Secret   string `json:"s,omitempty"` // OAuth 1.0a request token secret
+	Verifier string `json:"v,omitempty"` // OAuth 2.0 PKCE verifier
+	Callback string `json:"cb"`
 }
 
 func (s *Service) oauth1Config(c *Config, callback string) *oauth1.Config {
@@ -51,8 +48,7 @@ func (s *Service) Begin(ctx context.Context, name, userID, binding, callback, re
 	if c == nil {
 		return "", ErrUnknown
 	}
-	p := pending{Name: name, UserID: userID, Binding: loginstate.BindingHash(binding), Redirect: redirect,
-		Callback: callback, Created: s.now().UTC()}
+	p := pending{Owner: loginstate.Owner{Flow: name, UserID: userID}, Redirect: redirect, Callback: callback}
 	switch c.Kind {
 	case KindOAuth1:
 		cfg := s.oauth1Config(c, callback)
@@ -61,7 +57,7 @@ func (s *Service) Begin(ctx context.Context, name, userID, binding, callback, re
 			return "", fmt.Errorf("%w: getting a request token: %v", ErrUnavailable, err)
 		}
 		p.Secret = reqSecret
-		if err := s.savePending(ctx, reqToken, &p); err != nil {
+		if err := s.pending.Put(ctx, reqToken, binding, &p); err != nil {
 			return "", err
 		}
 		u, err := cfg.AuthorizationURL(reqToken)
@@ -72,7 +68,7 @@ func (s *Service) Begin(ctx context.Context, name, userID, binding, callback, re
 	case KindOAuth2:
 		state := loginstate.Random(32)
 		p.Verifier = oauth2.GenerateVerifier()
-		if err := s.savePending(ctx, state, &p); err != nil {
+		if err := s.pending.Put(ctx, state, binding, &p); err != nil {
 			return "", err
 		}
 		return s.oauth2Config(c, callback).AuthCodeURL(state, oauth2.S256ChallengeOption(p.Verifier)), nil
@@ -80,36 +76,13 @@ func (s *Service) Begin(ctx context.Context, name, userID, binding, callback, re
 	return "", fmt.Errorf("connection %s is linked through Nango's Connect UI", name)
 }
 
-func (s *Service) savePending(ctx context.Context, handle string, p *pending) error {
-	key := s.pendingKey(handle)
-	if err := s.records.Put(ctx, key, p, loginstate.TTL); err != nil {
-		return fmt.Errorf("recording the link in progress: %w", err)
-	}
-	return nil
-}
-
 // takePending consumes the link in progress named by handle (the OAuth
 // 1.0a request token or the OAuth 2.0 state) for its own browser and user
 // only: of a replayed callback only the first gets it, and a callback from
 // elsewhere leaves it in place.
 func (s *Service) takePending(ctx context.Context, handle, name, userID, binding string) (*pending, error) {
-	if handle == "" || len(handle) > 512 {
-		return nil, ErrExpired
-	}
 	p := new(pending)
-	err := s.records.TakeOwned(ctx, s.pendingKey(handle), p, func() error {
-		if s.now().Sub(p.Created) > loginstate.TTL || p.Name != name {
-			return ErrExpired
-		}
-		if !loginstate.SameBrowser(p.Binding, binding) || p.UserID != userID {
-			return ErrForeign
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, ErrExpired
-	case err != nil:
+	if err := s.pending.Take(ctx, handle, binding, name, userID, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -177,16 +150,17 @@ func isInvalidGrant(err error) bool {
 }
 
 // exchangeError classifies a failed token exchange: the provider refusing
-// it (4xx: the request token or code expired or was used) is ErrExpired;
+// it (4xx: the request token or code expired or was used) is
+// loginstate.ErrUnknownState;
 // anything else is ErrUnavailable. The provider's answer is not kept: it
 // could echo credentials.
 func exchangeError(what string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-		return fmt.Errorf("%w: %s: refused (%s)", ErrExpired, what, re.ErrorCode)
+		return fmt.Errorf("%w: %s: refused (%s)", loginstate.ErrUnknownState, what, re.ErrorCode)
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "oauth1: invalid status 4") {
-		return fmt.Errorf("%w: %s: refused (%s)", ErrExpired, what, msg[len("oauth1: invalid status "):len("oauth1: invalid status 4xx")])
+		return fmt.Errorf("%w: %s: refused (%s)", loginstate.ErrUnknownState, what, msg[len("oauth1: invalid status "):len("oauth1: invalid status 4xx")])
 	}
 	return fmt.Errorf("%w: %s failed", ErrUnavailable, what)
 }

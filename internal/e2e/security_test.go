@@ -727,8 +727,8 @@ func TestCallback_PKCEAlwaysS256(t *testing.T) {
 			q := authz.Query()
 			cb := &url.URL{RawQuery: url.Values{"state": {q.Get("state")}}.Encode()}
 			_, p := loginState(t, cb)
-			if p.Provider != name {
-				t.Fatalf("login record for %q", p.Provider)
+			if p.Flow != name {
+				t.Fatalf("login record for %q", p.Flow)
 			}
 			if name == "gitee" {
 				if q.Has("code_challenge") || q.Has("code_challenge_method") {

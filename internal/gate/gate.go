@@ -5,6 +5,7 @@ package gate
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/allow"
 	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
@@ -83,16 +83,10 @@ type Options struct {
 	// on (from Caddy's host matchers); nil when the site matches any host.
 	SiteHosts func(r *http.Request) []string
 	Logger    *zap.Logger
-	// GitHub is the GitHub integration; nil when neither a github
-	// provider nor a GitHub App is configured.
-	GitHub integration.GitHub
-	// Nango is sign-in and repository access through Nango; nil when not
-	// configured.
-	Nango integration.Nango
 	// Assertion signs X-Auth-Jwt and serves the JWKS.
 	Assertion *assertion.Signer
-	// Features serve endpoints of their own under the prefix (linked
-	// accounts), registered through the kit.
+	// Features serve endpoints of their own under the prefix and hook
+	// into sessions (GitHub, Nango, linked accounts), through the kit.
 	Features []kit.Feature
 	// Brand is the title and logo of Gatehouse's pages.
 	Brand pages.Brand
@@ -114,6 +108,11 @@ type Gate struct {
 	ownCookies   []string
 	// loginHooks add to a new session (the features' kit.LoginHook).
 	loginHooks []kit.LoginHook
+	// recheckers confirm sessions from time to time (kit.Rechecker).
+	recheckers []kit.Rechecker
+	// signIns are the features' own ways to sign in (kit.SignIn), listed
+	// on the chooser page.
+	signIns []pages.Provider
 	// refreshes refreshes session tokens once across instances.
 	refreshes *lock.Flight
 	// background counts work that outlives its request (token
@@ -142,7 +141,9 @@ func New(opts Options) (*Gate, error) {
 	g.refreshes = &lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:refresh:"}
 	g.endpoints = g.routes()
 	g.prefixRoutes = g.prefixes()
-	g.register(opts.Features)
+	if err := g.register(opts.Features); err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
+	}
 	for i := range opts.Providers {
 		g.providers[opts.Providers[i].Name] = &opts.Providers[i]
 	}

@@ -36,7 +36,7 @@ const (
 // newTestGate builds a Gate as module.Handler does, on the memory store,
 // with one provider "corp" whose login is auth, and a logger whose
 // entries the test can read.
-func newTestGate(t *testing.T, auth provider.Provider) (*Gate, *observer.ObservedLogs) {
+func newTestGate(t *testing.T, auth provider.Provider, with ...func(*Options)) (*Gate, *observer.ObservedLogs) {
 	t.Helper()
 	ring, err := keys.Derive(testSecret)
 	if err != nil {
@@ -52,7 +52,7 @@ func newTestGate(t *testing.T, auth provider.Provider) (*Gate, *observer.Observe
 	redirects, _ := redirect.New(nil)
 	ext, _ := url.Parse(testOrigin)
 	core, logs := observer.New(zapcore.DebugLevel)
-	g, err := New(Options{
+	opts := Options{
 		Prefix:      "/.gatehouse",
 		KeyPrefix:   "gatehouse:",
 		Store:       st,
@@ -67,7 +67,11 @@ func newTestGate(t *testing.T, auth provider.Provider) (*Gate, *observer.Observe
 		Assertion:   signer,
 		Logger:      zap.New(core),
 		ExternalURL: ext,
-	})
+	}
+	for _, f := range with {
+		f(&opts)
+	}
+	g, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

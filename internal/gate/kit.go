@@ -2,12 +2,14 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/kit"
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
@@ -28,10 +30,20 @@ func (k gateKit) MethodNotAllowed(w http.ResponseWriter, allow string) {
 	methodNotAllowed(w, allow)
 }
 
-func (k gateKit) RequireSession(w http.ResponseWriter, r *http.Request) (*session.Session, bool) {
-	s, _, _, ok := k.g.requireSession(w, r)
-	return s, ok
+func (k gateKit) RequireSession(w http.ResponseWriter, r *http.Request) (*session.Session, string, bool) {
+	s, tok, _, ok := k.g.requireSession(w, r)
+	return s, tok, ok
 }
+
+func (k gateKit) UpdateSession(ctx context.Context, tok string, s *session.Session) error {
+	return k.g.Sessions.Update(ctx, tok, s)
+}
+
+func (k gateKit) StartSession(w http.ResponseWriter, r *http.Request, s *session.Session) (string, bool) {
+	return k.g.startSession(w, r, s)
+}
+
+func (k gateKit) Unauthenticated(w http.ResponseWriter, r *http.Request) { k.g.unauthenticated(w, r) }
 
 func (k gateKit) UpdateSessions(ctx context.Context, userID string, fn func(*session.Session)) error {
 	return k.g.Sessions.UpdateAll(ctx, userID, fn)
@@ -44,6 +56,8 @@ func (k gateKit) Origin(w http.ResponseWriter, r *http.Request) (*url.URL, bool)
 	}
 	return origin, ok
 }
+
+func (k gateKit) OriginOf(r *http.Request) (*url.URL, bool) { return k.g.origin(r) }
 
 func (k gateKit) Redirect(rd string, origin *url.URL) string { return k.g.Redirects.Target(rd, origin) }
 
@@ -59,23 +73,45 @@ func (k gateKit) Binding(r *http.Request) string {
 	return cookieValue(r.Header["Cookie"], k.g.bindingName)
 }
 
+func (k gateKit) BeginLogin(w http.ResponseWriter, r *http.Request, p loginstate.Pending) (string, string, bool) {
+	binding, state, verifier, ok := k.g.beginLogin(w, r, p)
+	if ok {
+		http.SetCookie(w, k.g.bindingCookie(binding))
+	}
+	return state, verifier, ok
+}
+
+func (k gateKit) FinishLogin(r *http.Request, state, provider string) (*loginstate.Pending, error) {
+	return k.g.States.Finish(r.Context(), state, cookieValue(r.Header["Cookie"], k.g.bindingName), provider)
+}
+
+func (k gateKit) ProviderFailed(w http.ResponseWriter, r *http.Request, name, label, retry string, err error) {
+	k.g.providerFailed(w, r, name, label, retry, err)
+}
+
 func (k gateKit) Fail(w http.ResponseWriter, r *http.Request, p kit.Problem) {
 	k.g.fail(w, r, problem{status: p.Status, code: p.Code, heading: p.Heading, message: p.Message, retry: p.Retry})
 }
 
-func (k gateKit) RenderConnect(w http.ResponseWriter, r *http.Request, page pages.Connect) {
-	k.g.renderConnect(w, r, page)
-}
-
-// register adds the features' routes to the engine's: an exact path to
-// the endpoints, a family (a path ending in "/") after the engine's own.
-func (g *Gate) register(features []kit.Feature) {
+// register adds the features' routes to the engine's (an exact path, such
+// as a feature's own /login/{name}, is tried before any family, a path
+// ending in "/") and their hooks. Two routes for one path are a wiring
+// mistake and an error.
+func (g *Gate) register(features []kit.Feature) error {
 	k := gateKit{g}
 	for _, f := range features {
 		for _, rt := range f.Routes(k) {
 			if rt.Path[len(rt.Path)-1] == '/' {
+				for _, p := range g.prefixRoutes {
+					if p.prefix == rt.Path {
+						return fmt.Errorf("two features serve %s%s", g.Prefix, rt.Path)
+					}
+				}
 				g.prefixRoutes = append(g.prefixRoutes, prefixRoute{rt.Path, rt.Serve})
 				continue
+			}
+			if _, dup := g.endpoints[rt.Path]; dup {
+				return fmt.Errorf("two features serve %s%s", g.Prefix, rt.Path)
 			}
 			serve := rt.Serve
 			g.endpoints[rt.Path] = func(w http.ResponseWriter, r *http.Request) { serve(w, r, "") }
@@ -83,5 +119,14 @@ func (g *Gate) register(features []kit.Feature) {
 		if h, ok := f.(kit.LoginHook); ok {
 			g.loginHooks = append(g.loginHooks, h)
 		}
+		if h, ok := f.(kit.Rechecker); ok {
+			g.recheckers = append(g.recheckers, h)
+		}
+		if s, ok := f.(kit.SignIn); ok {
+			if name, label := s.SignIn(); name != "" {
+				g.signIns = append(g.signIns, pages.Provider{Label: label, URL: g.Prefix + "/login/" + name})
+			}
+		}
 	}
+	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
@@ -35,8 +34,8 @@ func (g *Gate) serveChooser(w http.ResponseWriter, r *http.Request) {
 	for _, p := range g.Providers {
 		c.Providers = append(c.Providers, pages.Provider{Label: p.Label, URL: g.Prefix + "/login/" + p.Name + q})
 	}
-	if g.nangoLogin(integration.NangoProvider) {
-		c.Providers = append(c.Providers, pages.Provider{Label: g.Nango.Label(), URL: g.Prefix + "/login/" + integration.NangoProvider + q})
+	for _, p := range g.signIns {
+		c.Providers = append(c.Providers, pages.Provider{Label: p.Label, URL: p.URL + q})
 	}
 	if len(c.Providers) == 1 {
 		w.Header().Set("Cache-Control", "no-store")
@@ -78,10 +77,6 @@ func (g *Gate) providerRequest(w http.ResponseWriter, r *http.Request, name, all
 
 // serveLoginStart begins a login with one provider.
 func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name string) {
-	if g.nangoLogin(name) {
-		g.serveNangoPage(w, r, "login")
-		return
-	}
 	p, origin, ok := g.providerRequest(w, r, name, "GET, HEAD", http.MethodGet, http.MethodHead)
 	if !ok {
 		return
@@ -89,7 +84,7 @@ func (g *Gate) serveLoginStart(w http.ResponseWriter, r *http.Request, name stri
 	nonce := loginstate.Random(24)
 	redirectURI := g.redirectURI(p, origin)
 	binding, state, verifier, ok := g.beginLogin(w, r, loginstate.Pending{
-		Provider:    p.Name,
+		Owner:       loginstate.Owner{Flow: p.Name},
 		Nonce:       nonce,
 		Redirect:    g.Redirects.Target(r.URL.Query().Get("rd"), origin),
 		RedirectURI: redirectURI,
@@ -176,20 +171,6 @@ func (g *Gate) loginRetry(p *Provider, rd string) string {
 	return u
 }
 
-// providerErrorCode keeps a provider-supplied error code printable and
-// short before it is shown or logged.
-func providerErrorCode(s string) string {
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.' {
-			return r
-		}
-		return -1
-	}, s)
-}
-
 // serveCallback finishes a login: checks the state, redeems the code,
 // verifies the identity, and starts a fresh session.
 func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string) {
@@ -203,7 +184,7 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 	if perr := q.Get("error"); perr != "" {
 		// The provider refused (e.g. the user denied consent). The state,
 		// if any, has been used up above.
-		code := providerErrorCode(perr)
+		code := provider.ErrorCode(perr)
 		status := http.StatusBadRequest
 		if code == "access_denied" {
 			status = http.StatusForbidden
@@ -218,7 +199,7 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 		return
 	}
 	if err != nil {
-		if !isStateError(err) {
+		if !loginstate.Refused(err) {
 			g.log(r).Warn("cannot read login state", zap.Error(err))
 			g.fail(w, r, errStoreDown)
 			return
@@ -274,14 +255,9 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, s *session.S
 		}
 	}
 	s.Host = strings.ToLower(r.Host)
+	s.CheckedAt = time.Now()
 	for _, h := range g.loginHooks {
 		h.OnLogin(r.Context(), s)
-	}
-
-	if g.GitHub != nil {
-		g.GitHub.OnLogin(r.Context(), s)
-	} else {
-		s.CheckedAt = time.Now()
 	}
 	tok, err := g.Sessions.Create(r.Context(), s)
 	if err != nil {
@@ -305,15 +281,6 @@ func providerResult(code string) string {
 		return code
 	}
 	return "provider_error"
-}
-
-func isStateError(err error) bool {
-	for _, e := range []error{loginstate.ErrNoState, loginstate.ErrUnknownState, loginstate.ErrNoBinding, loginstate.ErrForeign, loginstate.ErrWrongSite} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 func firstNonEmpty(v ...string) string {

@@ -204,25 +204,18 @@ func (g *Gate) prefixes() []prefixRoute {
 	return []prefixRoute{
 		{"/login/", g.serveLoginStart},
 		{"/callback/", g.serveCallback},
-		{"/nango/status/", g.serveNangoStatus},
-		{"/github-app/status/", g.serveRepoStatus},
 	}
 }
 
 // routes lists the endpoints under the prefix that have a fixed path.
 func (g *Gate) routes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"/login":               g.serveChooser,
-		"/logout":              g.serveLogout,
-		"/userinfo":            g.serveUserinfo,
-		"/auth":                g.serveForwardAuth,
-		"/healthz":             g.serveHealthz,
-		"/repos":               g.serveRepos,
-		"/github-app/connect":  g.serveAppConnect,
-		"/github-app/callback": g.serveAppCallback,
-		"/github-app/status":   g.serveAppStatus,
-		"/github-app/session":  g.serveRepoSession,
-		"/nango/session":       g.serveNangoSession,
-		"/jwks.json":           g.serveJWKS,
+		"/login":     g.serveChooser,
+		"/logout":    g.serveLogout,
+		"/userinfo":  g.serveUserinfo,
+		"/auth":      g.serveForwardAuth,
+		"/healthz":   g.serveHealthz,
+		"/repos":     g.serveRepos,
+		"/jwks.json": g.serveJWKS,
 	}
 }

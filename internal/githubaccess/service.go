@@ -13,7 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -49,6 +49,9 @@ type Options struct {
 	// Broker keeps GitHub tokens for users who signed in or connected
 	// repositories through it (Nango); nil without one.
 	Broker Broker
+	// BrokerRepos is set when users connect repositories through the
+	// broker (Nango's Connect UI) rather than the App's own authorization.
+	BrokerRepos bool
 	// BrokerEndpoints locate the GitHub that the broker's user tokens are
 	// for, when no App is configured. Zero value: github.com.
 	BrokerEndpoints github.Endpoints
@@ -78,7 +81,18 @@ type Broker interface {
 // deleted or its authorization revoked.
 var ErrConnectionGone = errors.New("connection gone")
 
-// Service implements integration.GitHub.
+// Access is the repository access of a user.
+type Access struct {
+	// Repos the user can access now.
+	Repos []directory.Repo
+	// PendingApproval is set while an organization owner has yet to
+	// approve the user's request to install the App.
+	PendingApproval bool
+}
+
+// Service is GitHub's part of Gatehouse: sign-in re-checks, repository
+// access through the App or a broker, and the App's endpoints and
+// webhooks.
 type Service struct {
 	opts      Options
 	appOAuth  *github.OAuth
@@ -86,8 +100,6 @@ type Service struct {
 	refreshes lock.Flight // App user token refreshes
 	now       func() time.Time
 }
-
-var _ integration.GitHub = (*Service)(nil)
 
 // New returns a Service for opts.
 func New(opts Options) *Service {
@@ -109,15 +121,16 @@ func New(opts Options) *Service {
 	return s
 }
 
-// AppConfigured implements integration.GitHub.
+// AppConfigured reports whether a GitHub App is configured.
 func (s *Service) AppConfigured() bool { return s.opts.App != nil }
 
-// AppAuthURL implements integration.GitHub. GitHub Apps take no scopes.
+// AppAuthURL starts the App's user authorization. GitHub Apps take no
+// scopes.
 func (s *Service) AppAuthURL(redirectURI, state, verifier string) string {
 	return s.appOAuth.AuthURL(redirectURI, state, oauth2.S256ChallengeFromVerifier(verifier), nil)
 }
 
-// Due implements integration.GitHub.
+// Due implements kit.Rechecker.
 func (s *Service) Due(sess *session.Session) bool {
 	if s.opts.Logins[sess.Provider] == nil && s.opts.App == nil && s.opts.Broker == nil {
 		return false
@@ -141,7 +154,8 @@ func (s *Service) OnLogin(ctx context.Context, sess *session.Session) {
 	}
 }
 
-// Recheck implements integration.GitHub.
+// Recheck implements kit.Rechecker: it confirms the groups and
+// repositories of sess with GitHub.
 func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 	// retryLater keeps what the session has and tries again in a minute.
 	retryLater := func(err error) error {
@@ -163,7 +177,7 @@ func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 		groups, err := fetch()
 		switch {
 		case gone(err):
-			return integration.ErrRevoked
+			return kit.ErrRevoked
 		case err != nil:
 			return retryLater(err)
 		}
@@ -181,8 +195,10 @@ func (s *Service) Recheck(ctx context.Context, sess *session.Session) error {
 	return nil
 }
 
-// Connect implements integration.GitHub.
-func (s *Service) Connect(ctx context.Context, sess *session.Session, code, redirectURI, verifier string) (*integration.Access, error) {
+// Connect redeems the App authorization code for the signed-in user,
+// lists the installations and repositories the user can access and
+// records them.
+func (s *Service) Connect(ctx context.Context, sess *session.Session, code, redirectURI, verifier string) (*Access, error) {
 	tok, err := s.appOAuth.Exchange(ctx, code, redirectURI, verifier)
 	if err != nil {
 		return nil, exchangeError(err)
@@ -209,15 +225,15 @@ func (s *Service) Connect(ctx context.Context, sess *session.Session, code, redi
 	return s.status(ctx, sess.UserID, repos)
 }
 
-// Status implements integration.GitHub.
-func (s *Service) Status(ctx context.Context, userID string) (*integration.Access, error) {
+// Status returns what the user has connected so far.
+func (s *Service) Status(ctx context.Context, userID string) (*Access, error) {
 	return s.status(ctx, userID, nil)
 }
 
-func (s *Service) status(ctx context.Context, userID string, known []directory.Repo) (*integration.Access, error) {
+func (s *Service) status(ctx context.Context, userID string, known []directory.Repo) (*Access, error) {
 	u, err := s.opts.Directory.User(ctx, userID)
 	if errors.Is(err, directory.ErrNotFound) {
-		return &integration.Access{}, nil
+		return &Access{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -228,7 +244,7 @@ func (s *Service) status(ctx context.Context, userID string, known []directory.R
 			return nil, err
 		}
 	}
-	return &integration.Access{Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
+	return &Access{Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
 }
 
 // SyncRepos lists the installations and repositories the user can access

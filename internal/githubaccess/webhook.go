@@ -11,7 +11,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
@@ -290,15 +289,4 @@ func renameOwner(repos []directory.Repo, from, to string) []directory.Repo {
 		out[i] = r
 	}
 	return out
-}
-
-var _ kit.Feature = (*Service)(nil)
-
-// Routes implements kit.Feature: the App's webhooks arrive at
-// {prefix}/webhooks/github when a GitHub App is configured.
-func (s *Service) Routes(k kit.Kit) []kit.Route {
-	if !s.AppConfigured() {
-		return nil
-	}
-	return []kit.Route{{Path: "/webhooks/github", Serve: webhook.Serve(k, s.Webhook)}}
 }

@@ -8,11 +8,13 @@ package kit
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
@@ -28,6 +30,32 @@ type Feature interface {
 type LoginHook interface {
 	OnLogin(ctx context.Context, s *session.Session)
 }
+
+// SignIn is implemented by a feature that offers a way to sign in of its
+// own (Nango's Connect flow): the chooser page lists it, and the feature
+// serves {prefix}/login/{name} among its Routes.
+type SignIn interface {
+	// SignIn returns the sign-in's name and label, or "" when it is not
+	// offered.
+	SignIn() (name, label string)
+}
+
+// Rechecker is implemented by a feature that confirms a session's
+// identity with an outside system from time to time (GitHub's
+// organizations, teams and repositories). The engine calls it on the hot
+// path, once per session at a time, and saves the session afterwards.
+type Rechecker interface {
+	// Due reports whether s should be confirmed again.
+	Due(s *session.Session) bool
+	// Recheck confirms s and updates it. ErrRevoked means the user
+	// withdrew Gatehouse's access: the session ends. Any other error
+	// keeps the session as it is.
+	Recheck(ctx context.Context, s *session.Session) error
+}
+
+// ErrRevoked is returned by a Rechecker when the user's authorization is
+// gone and the session must end.
+var ErrRevoked = errors.New("authorization revoked")
 
 // Route is one endpoint, or a family of them, under the prefix.
 type Route struct {
@@ -57,15 +85,29 @@ type Kit interface {
 	// Log is the logger of r, with its request id.
 	Log(r *http.Request) *zap.Logger
 
-	// RequireSession returns r's session, or answers (a login redirect
-	// or 401, 503 when the store is down) and reports false.
-	RequireSession(w http.ResponseWriter, r *http.Request) (*session.Session, bool)
+	// RequireSession returns r's session and its token, or answers (a
+	// login redirect or 401, 503 when the store is down) and reports
+	// false.
+	RequireSession(w http.ResponseWriter, r *http.Request) (s *session.Session, token string, ok bool)
+	// UpdateSession saves s under its token; session.ErrNoSession when it
+	// ended meanwhile.
+	UpdateSession(ctx context.Context, token string, s *session.Session) error
+	// StartSession ends the browser's previous session, stores s as a new
+	// session (after the features' LoginHooks) and sets its cookie. On
+	// failure it answers itself and reports false.
+	StartSession(w http.ResponseWriter, r *http.Request, s *session.Session) (token string, ok bool)
+	// Unauthenticated answers a request that needs a session and has
+	// none (a login redirect for browsers, 401 otherwise).
+	Unauthenticated(w http.ResponseWriter, r *http.Request)
 	// UpdateSessions applies fn to every session of the user.
 	UpdateSessions(ctx context.Context, userID string, fn func(*session.Session)) error
 
 	// Origin is the site's origin for r; without one it answers 421 and
 	// reports false.
 	Origin(w http.ResponseWriter, r *http.Request) (*url.URL, bool)
+	// OriginOf is the site's origin for r, without answering when there
+	// is none.
+	OriginOf(r *http.Request) (*url.URL, bool)
 	// SameOrigin reports whether r came from the site itself.
 	SameOrigin(r *http.Request) bool
 	// Redirect validates rd as a post-flow target ("/" when refused).
@@ -79,6 +121,15 @@ type Kit interface {
 	SetBinding(w http.ResponseWriter, binding string)
 	// Binding is r's browser binding, "" without one.
 	Binding(r *http.Request) string
+	// BeginLogin admits a flow that goes through a provider's
+	// authorization page, records p for this browser with a fresh PKCE
+	// verifier and sets the binding cookie; it returns the state and the
+	// verifier to send. On failure it answers itself and reports false.
+	BeginLogin(w http.ResponseWriter, r *http.Request, p loginstate.Pending) (state, verifier string, ok bool)
+	// FinishLogin takes the flow recorded under state for provider, for
+	// this browser only. loginstate.Refused(err) tells a state that is
+	// not valid from a store that cannot answer.
+	FinishLogin(r *http.Request, state, provider string) (*loginstate.Pending, error)
 
 	// Fail answers with p.
 	Fail(w http.ResponseWriter, r *http.Request, p Problem)
@@ -90,6 +141,10 @@ type Kit interface {
 	JSON(w http.ResponseWriter, status int, v any)
 	// MethodNotAllowed answers 405 with Allow.
 	MethodNotAllowed(w http.ResponseWriter, allow string)
-	// RenderConnect shows the page that opens Nango's Connect UI.
-	RenderConnect(w http.ResponseWriter, r *http.Request, page pages.Connect)
+	// ProviderFailed answers for a provider that failed during a flow
+	// (unreachable, slow, refused): 504 provider_timeout, 502
+	// provider_unavailable or the provider.Error's own code; name is the
+	// provider's name, label what the user knows it as, retry where a new
+	// attempt starts. The cause is logged, never shown.
+	ProviderFailed(w http.ResponseWriter, r *http.Request, name, label, retry string, err error)
 }

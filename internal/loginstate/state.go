@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -26,19 +25,10 @@ import (
 // TTL is how long a login may take from start to callback.
 const TTL = 10 * time.Minute
 
-// Errors returned by Finish. Each means the callback must be refused.
-var (
-	ErrNoState      = errors.New("the login request has no state parameter")
-	ErrUnknownState = errors.New("the login state is unknown, expired or already used")
-	ErrNoBinding    = errors.New("the login cookie is missing: the login was started in another browser, or cookies are blocked")
-	ErrForeign      = errors.New("the login was started in another browser")
-	ErrWrongSite    = errors.New("the login was started for another provider")
-)
-
-// Pending is what is remembered about a login in progress.
+// Pending is what is remembered about a login in progress; its Owner's
+// Flow is the provider the login went to.
 type Pending struct {
-	// Provider is the name of the provider the login went to.
-	Provider string `json:"p"`
+	Owner
 	// Verifier is the PKCE code verifier.
 	Verifier string `json:"v"`
 	// Nonce is the OIDC nonce sent in the authorization request.
@@ -48,22 +38,19 @@ type Pending struct {
 	Redirect string `json:"rd"`
 	// RedirectURI is the redirect_uri sent to the provider.
 	RedirectURI string `json:"ru"`
-	// Binding is the hex SHA-256 of the browser binding cookie.
-	Binding string `json:"b"`
-	// Created is when the login started.
-	Created time.Time `json:"c"`
 }
 
-// States stores logins in progress.
-type States struct {
-	records sealed.Store
-	prefix  string
-	now     func() time.Time
-}
+// States stores logins in progress (the provider's, or the GitHub App's).
+type States struct{ Flows }
 
 // New returns a States keeping its records in st under prefix.
 func New(st store.Store, ring *keys.Ring, prefix string) *States {
-	return &States{records: sealed.Store{Store: st, Ring: ring}, prefix: prefix, now: time.Now}
+	return &States{NewFlows(st, ring, prefix+"login:")}
+}
+
+// NewFlows returns a Flows keeping its records in st under prefix.
+func NewFlows(st store.Store, ring *keys.Ring, prefix string) Flows {
+	return Flows{records: sealed.Store{Store: st, Ring: ring}, prefix: prefix, now: time.Now}
 }
 
 var b64 = base64.RawURLEncoding
@@ -101,17 +88,12 @@ func hashHex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (s *States) key(state string) string { return s.prefix + "login:" + hashHex(state) }
-
-// Begin records p for the browser holding binding and returns the state
-// value to send to the provider.
+// Begin records p, a login with provider p.Flow, for the browser holding
+// binding and returns the state value to send to the provider.
 func (s *States) Begin(ctx context.Context, binding string, p Pending) (string, error) {
 	state := Random(32)
-	p.Binding = hashHex(binding)
-	p.Created = s.now().UTC()
-	key := s.key(state)
-	if err := s.records.Put(ctx, key, p, TTL); err != nil {
-		return "", fmt.Errorf("login: saving state: %w", err)
+	if err := s.Put(ctx, state, binding, &p); err != nil {
+		return "", fmt.Errorf("login: %w", err)
 	}
 	return state, nil
 }
@@ -120,36 +102,9 @@ func (s *States) Begin(ctx context.Context, binding string, p Pending) (string, 
 // consumed only by the browser that started the login (and for the
 // provider it went to), so a state value works at most once and a
 // callback from elsewhere cannot use it up.
-// Errors other than the ones declared in this package mean the store could
-// not answer.
 func (s *States) Finish(ctx context.Context, state, binding, provider string) (*Pending, error) {
-	if state == "" {
-		return nil, ErrNoState
-	}
-	if len(state) > 128 {
-		return nil, ErrUnknownState
-	}
-	key := s.key(state)
 	p := new(Pending)
-	err := s.records.TakeOwned(ctx, key, p, func() error {
-		if s.now().Sub(p.Created) > TTL {
-			return ErrUnknownState
-		}
-		if binding == "" {
-			return ErrNoBinding
-		}
-		if !SameBrowser(p.Binding, binding) {
-			return ErrForeign
-		}
-		if p.Provider != provider {
-			return ErrWrongSite
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, ErrUnknownState
-	case err != nil:
+	if err := s.Take(ctx, state, binding, provider, "", p); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -46,7 +46,7 @@ func TestFinish(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStates(t)
-			st, err := s.Begin(ctx, binding, Pending{Provider: "corp", Verifier: "v", Nonce: "n", Redirect: "/x"})
+			st, err := s.Begin(ctx, binding, Pending{Owner: Owner{Flow: "corp"}, Verifier: "v", Nonce: "n", Redirect: "/x"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestStateIsSingleUse(t *testing.T) {
 	s := newStates(t)
 	ctx := context.Background()
 	b := NewBinding()
-	st, _ := s.Begin(ctx, b, Pending{Provider: "corp"})
+	st, _ := s.Begin(ctx, b, Pending{Owner: Owner{Flow: "corp"}})
 	var wins atomic.Int64
 	var wg sync.WaitGroup
 	for i := 0; i < 32; i++ {
@@ -92,7 +92,7 @@ func TestForeignAttemptLeavesStateToOwner(t *testing.T) {
 	s := newStates(t)
 	ctx := context.Background()
 	b := NewBinding()
-	st, _ := s.Begin(ctx, b, Pending{Provider: "corp"})
+	st, _ := s.Begin(ctx, b, Pending{Owner: Owner{Flow: "corp"}})
 	if _, err := s.Finish(ctx, st, NewBinding(), "corp"); !errors.Is(err, ErrForeign) {
 		t.Fatalf("foreign: %v", err)
 	}
@@ -102,7 +102,7 @@ func TestForeignAttemptLeavesStateToOwner(t *testing.T) {
 	if _, err := s.Finish(ctx, st, b, "other"); !errors.Is(err, ErrWrongSite) {
 		t.Fatalf("other provider: %v", err)
 	}
-	if p, err := s.Finish(ctx, st, b, "corp"); err != nil || p.Provider != "corp" {
+	if p, err := s.Finish(ctx, st, b, "corp"); err != nil || p.Flow != "corp" {
 		t.Fatalf("the owner's callback after foreign attempts: %v", err)
 	}
 	if _, err := s.Finish(ctx, st, b, "corp"); !errors.Is(err, ErrUnknownState) {

@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
-	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -22,18 +19,21 @@ import (
 // session is tagged with it until the real user id is known.
 const tempPrefix = "login-"
 
-// loginRecord is a Nango login in progress.
+// loginFlow names Nango logins among the flows in progress.
+const loginFlow = "nango-login"
+
+// loginRecord is a Nango login in progress, kept under its temporary
+// end-user id.
 type loginRecord struct {
-	// Binding is the hash of the browser's binding cookie.
-	Binding string                 `json:"b"`
-	Created time.Time              `json:"c"`
-	Login   integration.NangoLogin `json:"l"`
+	loginstate.Owner
+	Login Login `json:"l"`
 }
 
-func (s *Service) loginKey(temp string) string { return s.opts.KeyPrefix + "nango-login:" + temp }
+// logins is the store of Nango logins in progress.
+func (s *Service) logins() loginstate.Flows {
+	return loginstate.NewFlows(s.opts.Store, s.opts.Ring, s.opts.KeyPrefix+"nango-login:")
+}
 
-// records is the sealed store of logins in progress.
-func (s *Service) records() sealed.Store { return sealed.Store{Store: s.opts.Store, Ring: s.opts.Ring} }
 func (s *Service) browserKey(binding string) string {
 	return s.opts.KeyPrefix + "nango-browser:" + loginstate.BindingHash(binding)
 }
@@ -45,13 +45,13 @@ func (s *Service) incomingKey(connectionID string) string {
 // signs in through Nango or with a github provider named "github".
 func UserID(githubID int64) string { return "github:" + strconv.FormatInt(githubID, 10) }
 
-// BeginLogin implements integration.Nango: it records the login under a fresh
+// BeginLogin records the login under a fresh
 // temporary end-user id, bound to the browser, and creates a connect
 // session for the login integration tagged with that id.
-func (s *Service) BeginLogin(ctx context.Context, binding string, l integration.NangoLogin) (*integration.ConnectSession, error) {
+func (s *Service) BeginLogin(ctx context.Context, binding string, l Login) (*ConnectSession, error) {
 	temp := tempPrefix + loginstate.Random(24)
-	rec := loginRecord{Binding: loginstate.BindingHash(binding), Created: s.now().UTC(), Login: l}
-	if err := s.saveLogin(ctx, temp, &rec); err != nil {
+	rec := loginRecord{Owner: loginstate.Owner{Flow: loginFlow}, Login: l}
+	if err := s.logins().Put(ctx, temp, binding, &rec); err != nil {
 		return nil, err
 	}
 	if err := s.opts.Store.Set(ctx, s.browserKey(binding), []byte(temp), loginstate.TTL); err != nil {
@@ -65,68 +65,44 @@ func (s *Service) BeginLogin(ctx context.Context, binding string, l integration.
 	if err != nil {
 		return nil, err
 	}
-	return &integration.ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
+	return &ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
 }
 
-func (s *Service) saveLogin(ctx context.Context, temp string, rec *loginRecord) error {
-	key := s.loginKey(temp)
-	ttl := loginstate.TTL - s.now().Sub(rec.Created)
-	if ttl <= 0 {
-		return errExpired
-	}
-	if err := s.records().Put(ctx, key, rec, ttl); err != nil {
-		return fmt.Errorf("recording the login: %w", err)
-	}
-	return nil
-}
-
-var errExpired = errors.New("the login expired")
-
-func (s *Service) readLogin(ctx context.Context, temp string) (*loginRecord, error) {
-	key := s.loginKey(temp)
-	rec := new(loginRecord)
-	if err := s.records().Get(ctx, key, 0, rec); err != nil {
-		return nil, err
-	}
-	return rec, nil
-}
-
-// FinishLogin implements integration.Nango.
-func (s *Service) FinishLogin(ctx context.Context, binding, connectionID string) (*integration.NangoLogin, error) {
+// FinishLogin returns the login of the browser holding binding that
+// produced connection connectionID. Until Nango's auth webhook has been
+// processed it returns a login with neither UserID nor Error. Once it has,
+// the login is consumed: a second call finds nothing
+// (loginstate.ErrUnknownState, as for a login never started or expired);
+// loginstate.ErrForeign when another browser started it.
+func (s *Service) FinishLogin(ctx context.Context, binding, connectionID string) (*Login, error) {
 	temp, err := s.opts.Store.Get(ctx, s.incomingKey(connectionID), 0)
 	if errors.Is(err, store.ErrNotFound) {
 		// Not reported yet — or never: only a browser with a login in
 		// progress is told to keep waiting.
 		if binding == "" || !loginstate.ValidBinding(binding) {
-			return nil, integration.ErrLoginUnknown
+			return nil, loginstate.ErrUnknownState
 		}
 		if _, err := s.opts.Store.Get(ctx, s.browserKey(binding), 0); errors.Is(err, store.ErrNotFound) {
-			return nil, integration.ErrLoginUnknown
+			return nil, loginstate.ErrUnknownState
 		} else if err != nil {
 			return nil, err
 		}
-		return &integration.NangoLogin{}, nil
+		return &Login{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.readLogin(ctx, string(temp))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, integration.ErrLoginUnknown
-	}
-	if err != nil {
+	logins := s.logins()
+	rec := new(loginRecord)
+	if err := logins.Get(ctx, string(temp), rec); err != nil {
 		return nil, err
-	}
-	if !loginstate.SameBrowser(rec.Binding, binding) {
-		return nil, integration.ErrLoginForeign
 	}
 	if rec.Login.ConnectionID != connectionID {
-		return nil, integration.ErrLoginUnknown
+		return nil, loginstate.ErrUnknownState
 	}
-	// Single use: of concurrent polls, one takes the login.
-	if _, err := s.opts.Store.Take(ctx, s.loginKey(string(temp))); errors.Is(err, store.ErrNotFound) {
-		return nil, integration.ErrLoginUnknown
-	} else if err != nil {
+	// Single use, for its own browser: of concurrent polls, one takes
+	// the login.
+	if err := logins.Take(ctx, string(temp), binding, loginFlow, "", rec); err != nil {
 		return nil, err
 	}
 	_ = s.opts.Store.Delete(ctx, s.incomingKey(connectionID))
@@ -149,8 +125,9 @@ func (s *Service) applyLogin(ctx context.Context, w *nango.Webhook, log *zap.Log
 		_, _, err := s.identify(ctx, w.ConnectionID)
 		return err
 	}
-	rec, err := s.readLogin(ctx, endUser)
-	if errors.Is(err, store.ErrNotFound) {
+	rec := new(loginRecord)
+	err := s.logins().Get(ctx, endUser, rec)
+	if errors.Is(err, loginstate.ErrUnknownState) {
 		// Nobody can finish this login any more: the connection would be
 		// an orphan.
 		log.Info("nango login expired before its webhook; deleting the connection")
@@ -178,7 +155,7 @@ func (s *Service) applyLogin(ctx context.Context, w *nango.Webhook, log *zap.Log
 }
 
 func (s *Service) markReported(ctx context.Context, temp string, rec *loginRecord) error {
-	if err := s.saveLogin(ctx, temp, rec); errors.Is(err, errExpired) {
+	if err := s.logins().Update(ctx, temp, rec); errors.Is(err, loginstate.ErrUnknownState) {
 		return nil
 	} else if err != nil {
 		return err

@@ -8,14 +8,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
-// BeginRepos implements integration.Nango: a connect session for the repository
+// BeginRepos creates a connect session for the repository
 // integration, tagged with the signed-in user's id.
-func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*integration.ConnectSession, error) {
+func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*ConnectSession, error) {
 	tags := map[string]string{"end_user_id": sess.UserID}
 	end := &nango.EndUser{ID: sess.UserID, DisplayName: sess.Login}
 	if sess.Email != "" {
@@ -27,20 +26,21 @@ func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*integ
 	if err != nil {
 		return nil, err
 	}
-	return &integration.ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
+	return &ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
 }
 
-// RepoStatus implements integration.Nango.
-func (s *Service) RepoStatus(ctx context.Context, userID, connectionID string) (*integration.RepoStatus, error) {
+// RepoStatus reports whether connection connectionID of the user has been
+// processed, and the user's repositories.
+func (s *Service) RepoStatus(ctx context.Context, userID, connectionID string) (*RepoStatus, error) {
 	u, err := s.opts.Directory.User(ctx, userID)
 	if errors.Is(err, directory.ErrNotFound) {
-		return &integration.RepoStatus{}, nil
+		return &RepoStatus{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.RepoConnectionID != connectionID {
-		return &integration.RepoStatus{}, nil
+		return &RepoStatus{}, nil
 	}
 	repos, err := s.opts.Directory.ReposOf(ctx, u)
 	if err != nil {
@@ -48,7 +48,7 @@ func (s *Service) RepoStatus(ctx context.Context, userID, connectionID string) (
 	}
 	// Not ready while an owner's approval is pending: the seed's front end
 	// polls until ready or pendingApproval.
-	return &integration.RepoStatus{Ready: !u.PendingInstallationRequest, Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
+	return &RepoStatus{Ready: !u.PendingInstallationRequest, Repos: repos, PendingApproval: u.PendingInstallationRequest}, nil
 }
 
 // applyRepos processes the auth webhook of a repository connection (its

@@ -7,21 +7,59 @@ package nangoaccess
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
-	"github.com/gatehouse-auth/gatehouse/internal/integration"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 )
+
+// Provider is the provider name of users who signed in through Nango: it
+// appears in {prefix}/login/nango and X-Auth-Provider.
+const Provider = "nango"
+
+// ConnectSession is a Nango connect session for the Connect UI.
+type ConnectSession struct {
+	Token     string
+	ExpiresAt time.Time
+}
+
+// Login is a login through Nango: where it goes afterwards and, once
+// Nango reported the connection, who signed in or why it failed.
+type Login struct {
+	// Redirect is the validated post-login target.
+	Redirect string `json:"rd"`
+	// Host is the host the login was started on.
+	Host string `json:"host"`
+
+	// ConnectionID is the connection Nango reported for this login.
+	ConnectionID string `json:"conn,omitempty"`
+	// Error is Nango's reason when the connection failed.
+	Error string `json:"err,omitempty"`
+	// The identity, once known.
+	UserID string   `json:"uid,omitempty"`
+	Login  string   `json:"login,omitempty"`
+	Email  string   `json:"email,omitempty"`
+	Name   string   `json:"name,omitempty"`
+	Avatar string   `json:"avatar,omitempty"`
+	Groups []string `json:"groups,omitempty"`
+}
+
+// RepoStatus is the state of a repository connection.
+type RepoStatus struct {
+	// Ready is set once the connection has been processed.
+	Ready bool
+	// Repos the user can access now.
+	Repos []directory.Repo
+	// PendingApproval is set while an organization owner has yet to
+	// approve the installation.
+	PendingApproval bool
+}
 
 // Defaults of Options.
 const (
@@ -34,8 +72,8 @@ const (
 type Options struct {
 	// Client calls Nango's API.
 	Client *nango.Client
-	// ConnectURL is the Connect UI's base URL. Default:
-	// nango.DefaultConnectURL.
+	// ConnectURL is the Connect UI's base URL, where the browser opens it.
+	// Default: nango.DefaultConnectURL.
 	ConnectURL string
 	// WebhookKeys verify webhooks: the current signing key and, during a
 	// rotation, the previous one.
@@ -77,20 +115,24 @@ type Links interface {
 	OnNangoConnection(ctx context.Context, integration, userID, connectionID string) error
 }
 
-// Service implements integration.Nango and githubaccess.Broker.
+// Service signs users in and connects their repositories through Nango,
+// and applies Nango's webhooks.
 type Service struct {
-	opts   Options
+	*Broker
 	github *githubaccess.Service
 	now    func() time.Time
 }
 
-var (
-	_ integration.Nango   = (*Service)(nil)
-	_ githubaccess.Broker = (*Service)(nil)
-)
+// New returns a Service for opts; github lists and records the
+// repositories of the connections users make (it has the Service's
+// Broker as its own: see NewBroker).
+func New(opts Options, github *githubaccess.Service) *Service {
+	b := NewBroker(opts)
+	return &Service{Broker: b, github: github, now: time.Now}
+}
 
-// New returns a Service; Attach must be called before it serves.
-func New(opts Options) *Service {
+// withDefaults is opts with the defaults applied.
+func (opts Options) withDefaults() Options {
 	if opts.ConnectURL == "" {
 		opts.ConnectURL = nango.DefaultConnectURL
 	}
@@ -100,115 +142,11 @@ func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	return &Service{opts: opts, now: time.Now}
+	return opts
 }
 
-// SetLinks gives the Service the linked-account connections whose Nango
-// webhooks it routes.
-func (s *Service) SetLinks(l Links) { s.opts.Links = l }
+// LoginEnabled reports whether users can sign in through Nango.
+func (s *Broker) LoginEnabled() bool { return s.opts.LoginIntegration != "" }
 
-// Attach gives the Service the GitHub access service that lists and
-// records repositories (which in turn uses the Service as its broker).
-func (s *Service) Attach(gh *githubaccess.Service) { s.github = gh }
-
-// LoginEnabled implements integration.Nango.
-func (s *Service) LoginEnabled() bool { return s.opts.LoginIntegration != "" }
-
-// ReposEnabled implements integration.Nango.
-func (s *Service) ReposEnabled() bool { return s.opts.RepoIntegration != "" }
-
-// Label implements integration.Nango.
-func (s *Service) Label() string { return s.opts.Label }
-
-// ConnectUI implements integration.Nango.
-func (s *Service) ConnectUI() (string, string) {
-	base := s.opts.Client.BaseURL
-	if base == "" {
-		base = nango.DefaultBaseURL
-	}
-	return s.opts.ConnectURL, base
-}
-
-// Provider implements githubaccess.Broker.
-func (s *Service) Provider() string { return integration.NangoProvider }
-
-// proxy returns a GitHub client that goes through Nango's proxy with the
-// login connection's token.
-func (s *Service) proxy(connectionID string) *github.Client {
-	return &github.Client{
-		Endpoints: github.Endpoints{APIURL: s.opts.Client.ProxyURL()},
-		HTTP:      s.opts.Client.ProxyClient(connectionID, s.opts.LoginIntegration),
-	}
-}
-
-// Groups implements githubaccess.Broker: the user's organizations and
-// teams, read through the login connection. A token without the read:org
-// scope reads none.
-func (s *Service) Groups(ctx context.Context, userID string) ([]string, error) {
-	u, err := s.opts.Directory.User(ctx, userID)
-	if errors.Is(err, directory.ErrNotFound) || err == nil && u.NangoConnectionID == "" {
-		return nil, githubaccess.ErrConnectionGone
-	}
-	if err != nil {
-		return nil, err
-	}
-	groups, err := s.groups(ctx, u.NangoConnectionID)
-	if err != nil {
-		return nil, s.connectionError(ctx, u.NangoConnectionID, s.opts.LoginIntegration, err)
-	}
-	return groups, nil
-}
-
-func (s *Service) groups(ctx context.Context, connectionID string) ([]string, error) {
-	api := s.proxy(connectionID)
-	orgs, err := api.Orgs(ctx, "")
-	if github.IsForbidden(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading organizations through nango: %w", err)
-	}
-	groups := append([]string(nil), orgs...)
-	teams, err := api.Teams(ctx, "")
-	if github.IsForbidden(err) {
-		return groups, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading teams through nango: %w", err)
-	}
-	for _, t := range teams {
-		groups = append(groups, t.Org+"/"+t.Slug)
-	}
-	return groups, nil
-}
-
-// connectionError turns a failed call through a connection into
-// ErrConnectionGone when the connection no longer exists or GitHub
-// refuses its token.
-func (s *Service) connectionError(ctx context.Context, connectionID, integration string, err error) error {
-	if github.IsUnauthorized(err) {
-		return githubaccess.ErrConnectionGone
-	}
-	if _, cerr := s.opts.Client.GetConnection(ctx, connectionID, integration); nango.IsNotFound(cerr) {
-		return githubaccess.ErrConnectionGone
-	}
-	return err
-}
-
-// RepoToken implements githubaccess.Broker: the GitHub user token of the
-// repository connection — connection_config.userCredentials once the App
-// is installed, never the installation token Nango keeps in credentials.
-func (s *Service) RepoToken(ctx context.Context, u *directory.User) (string, bool, error) {
-	c, err := s.opts.Client.GetConnection(ctx, u.RepoConnectionID, s.opts.RepoIntegration)
-	if nango.IsNotFound(err) {
-		return "", false, githubaccess.ErrConnectionGone
-	}
-	if err != nil {
-		return "", false, err
-	}
-	tok := c.UserToken()
-	if tok == "" {
-		return "", false, githubaccess.ErrConnectionGone
-	}
-	return tok, c.Pending, nil
-}
+// ReposEnabled reports whether users connect repositories through Nango.
+func (s *Broker) ReposEnabled() bool { return s.opts.RepoIntegration != "" }

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
-	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/nango"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
@@ -125,12 +124,4 @@ func (s *Service) linked(integration string) bool {
 	}
 	_, ok := s.opts.Links.ForIntegration(integration)
 	return ok
-}
-
-var _ kit.Feature = (*Service)(nil)
-
-// Routes implements kit.Feature: Nango's webhooks arrive at
-// {prefix}/webhooks/nango.
-func (s *Service) Routes(k kit.Kit) []kit.Route {
-	return []kit.Route{{Path: "/webhooks/nango", Serve: webhook.Serve(k, s.Webhook)}}
 }

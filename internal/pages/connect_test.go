@@ -22,7 +22,9 @@ func TestConnectPageScriptAllowedByItsPolicy(t *testing.T) {
 		Connect: "https://connect.example", API: "https://api.example",
 		Redirect: `/x?</script><script>alert(1)</script>&"'`,
 	}
-	pages.RenderConnect(rec, pages.Connect{Brand: pages.Brand{Title: "T"}, Heading: "Sign in with GitHub", Retry: "/again", Config: cfg}, "https://connect.example")
+	if err := pages.RenderConnect(rec, pages.Connect{Brand: pages.Brand{Title: "T"}, Heading: "Sign in with GitHub", Retry: "/again", Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
 	body := rec.Body.String()
 	csp := rec.Header().Get("Content-Security-Policy")
 
@@ -106,6 +108,18 @@ func TestLogoSchemes(t *testing.T) {
 		pages.RenderChooser(rec, pages.Chooser{Brand: pages.Brand{Logo: logo}})
 		if got := strings.Contains(rec.Body.String(), `class="logo-img"`); got != shown {
 			t.Errorf("logo %q shown: %v, want %v", logo, got, shown)
+		}
+	}
+}
+
+// A Connect UI address that is not absolute http(s) renders nothing: the
+// page's frame policy would otherwise allow an origin nobody configured.
+func TestConnectPageRefusesABadConnectAddress(t *testing.T) {
+	for _, addr := range []string{"", "connect.example", "javascript:alert(1)", "/relative"} {
+		rec := httptest.NewRecorder()
+		err := pages.RenderConnect(rec, pages.Connect{Heading: "H", Config: pages.ConnectConfig{Connect: addr}})
+		if err == nil || rec.Body.Len() != 0 || rec.Header().Get("Content-Security-Policy") != "" {
+			t.Errorf("%q: err %v, wrote %d bytes", addr, err, rec.Body.Len())
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -200,10 +201,16 @@ func renderCSP(w http.ResponseWriter, status int, body, name string, b Brand, da
 	_ = write(w, body, title(name, b), b, data, script)
 }
 
-// RenderConnect writes the Nango connect page; connectOrigin is the
-// Connect UI's origin, allowed as a frame by the page's policy.
-func RenderConnect(w http.ResponseWriter, c Connect, connectOrigin string) {
-	renderCSP(w, http.StatusOK, "connect", c.Heading, c.Brand, c, ConnectCSP(connectOrigin), connectScript)
+// RenderConnect writes the Nango connect page. The Connect UI's origin
+// (from c.Config.Connect) is the one frame the page's policy allows; an
+// address that is not absolute http(s) is an error and nothing is written.
+func RenderConnect(w http.ResponseWriter, c Connect) error {
+	u, err := url.Parse(c.Config.Connect)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("pages: the Connect UI address %q is not an absolute http(s) URL", c.Config.Connect)
+	}
+	renderCSP(w, http.StatusOK, "connect", c.Heading, c.Brand, c, ConnectCSP(u.Scheme+"://"+u.Host), connectScript)
+	return nil
 }
 
 func write(w io.Writer, body, tabTitle string, b Brand, data any, script string) error {

@@ -46,7 +46,7 @@ func TestPageTitles(t *testing.T) {
 			pages.RenderError(w, pages.Error{Brand: b, Status: 502})
 		},
 		"Sign in with GitHub": func(w http.ResponseWriter, b pages.Brand) {
-			pages.RenderConnect(w, pages.Connect{Brand: b, Heading: "Sign in with GitHub"}, "https://connect.example")
+			_ = pages.RenderConnect(w, pages.Connect{Brand: b, Heading: "Sign in with GitHub", Config: pages.ConnectConfig{Connect: "https://connect.example"}})
 		},
 	}
 	for want, f := range render {

@@ -1,0 +1,78 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+)
+
+var recheckGroup singleflight.Group
+
+// recheck has the features confirm s (GitHub's organizations, teams and
+// repositories) when one of them finds it due, once per session at a
+// time. It reports false when the session must end.
+func (g *Gate) recheck(r *http.Request, tok string, s *session.Session) bool {
+	due := false
+	for _, rc := range g.recheckers {
+		due = due || rc.Due(s)
+	}
+	if !due {
+		return true
+	}
+	v, _, _ := recheckGroup.Do(tok, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+		defer cancel()
+		for _, rc := range g.recheckers {
+			if !rc.Due(s) {
+				continue
+			}
+			err := rc.Recheck(ctx, s)
+			switch {
+			case errors.Is(err, kit.ErrRevoked):
+				g.log(r).Info("authorization revoked; ending session", zap.String("user_id", s.UserID), zap.String("provider", s.Provider))
+				_ = g.Sessions.Delete(ctx, tok)
+				return false, nil
+			case err != nil:
+				// Unreachable or rate limited: keep what the session has;
+				// the Rechecker schedules the next try.
+				g.log(r).Warn("re-check failed; keeping the last known access", zap.String("user_id", s.UserID), zap.Error(err))
+			}
+		}
+		if err := g.Sessions.Update(ctx, tok, s); err != nil && !errors.Is(err, session.ErrNoSession) {
+			g.log(r).Warn("cannot save re-checked session", zap.Error(err))
+		}
+		return true, nil
+	})
+	return v.(bool)
+}
+
+// serveRepos lists the repositories the current user can access.
+func (g *Gate) serveRepos(w http.ResponseWriter, r *http.Request) {
+	s, _, _, ok := g.requireSession(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"repos": nonNil(s.Repos), "checked_at": s.CheckedAt})
+}
+
+// requireSession loads the session of an endpoint that needs one,
+// answering 401/503 itself when there is none.
+func (g *Gate) requireSession(w http.ResponseWriter, r *http.Request) (*session.Session, string, bool, bool) {
+	s, tok, bearer, out := g.authenticate(r)
+	switch out {
+	case storeDown:
+		g.fail(w, r, errStoreDown)
+		return nil, "", false, false
+	case noSession, tooLarge:
+		g.unauthenticated(w, r)
+		return nil, "", false, false
+	}
+	return s, tok, bearer, true
+}

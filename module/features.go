@@ -1,0 +1,77 @@
+package module
+
+import (
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
+	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/kit"
+	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// featureDeps is what every feature is built on.
+type featureDeps struct {
+	store             store.Store
+	ring              *keys.Ring
+	keyPrefix         string
+	connectionsSecret string
+	dir               *directory.Directory
+	sessions          *session.Manager
+}
+
+// features builds the parts of Gatehouse that serve endpoints of their
+// own and hook into sessions, each once and complete: linked accounts,
+// then Nango's broker, GitHub (which uses the broker), then Nango (which
+// uses GitHub and the linked accounts).
+func (h *Handler) features(repl *caddy.Replacer, githubLogins map[string]*githubaccess.Login, app *githubaccess.AppConfig,
+	nangoCfg *nangoSettings, d featureDeps) ([]kit.Feature, error) {
+	var features []kit.Feature
+	links, err := h.linkService(repl, d.store, d.ring, d.keyPrefix, d.connectionsSecret, nangoCfg)
+	if err != nil {
+		return nil, err
+	}
+	var nangoOpts nangoaccess.Options
+	if nangoCfg != nil {
+		if nangoOpts, err = h.nangoOptions(nangoCfg, d.store, d.ring, d.dir, d.keyPrefix); err != nil {
+			return nil, err
+		}
+		if links != nil {
+			nangoOpts.Links = links
+		}
+	}
+	var gh *githubaccess.Service
+	if len(githubLogins) > 0 || app != nil || nangoCfg != nil {
+		interval := githubaccess.DefaultRecheckInterval
+		if h.GitHubApp != nil && h.GitHubApp.RecheckInterval > 0 {
+			interval = time.Duration(h.GitHubApp.RecheckInterval)
+		}
+		if h.Nango != nil && h.Nango.RecheckInterval > 0 {
+			interval = time.Duration(h.Nango.RecheckInterval)
+		}
+		opts := githubaccess.Options{
+			Logins: githubLogins, App: app, RecheckInterval: interval,
+			Directory: d.dir, Sessions: d.sessions,
+			Store: d.store, KeyPrefix: d.keyPrefix, Logger: h.logger,
+		}
+		if nangoCfg != nil {
+			opts.Broker = nangoaccess.NewBroker(nangoOpts)
+			opts.BrokerRepos = nangoOpts.RepoIntegration != ""
+			opts.BrokerEndpoints = github.Endpoints{APIURL: nangoCfg.githubAPI}
+		}
+		gh = githubaccess.New(opts)
+		features = append(features, gh)
+	}
+	if nangoCfg != nil {
+		features = append(features, nangoaccess.New(nangoOpts, gh))
+	}
+	if links != nil {
+		features = append(features, links)
+	}
+	return features, nil
+}
