@@ -29,10 +29,10 @@ import (
 // Lifetime of an assertion. SPEC: at most five minutes.
 const Lifetime = 5 * time.Minute
 
-// reuseMargin: a cached assertion is reused while it has more than this
+// ReuseMargin: a cached assertion is reused while it has more than this
 // long left — for its first minute — so an upstream always receives one
 // with at least four minutes to go.
-const reuseMargin = 4 * time.Minute
+const ReuseMargin = 4 * time.Minute
 
 // Signer signs assertions and serves the JWKS.
 type Signer struct {
@@ -151,11 +151,17 @@ func (s *Signer) JWKS() ([]byte, string) { return s.jwks, s.etag }
 // signed once, reused for a minute, and signed again at once when the
 // identity changes.
 func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (string, error) {
+	tok, _, err := s.Issue(cacheKey, issuer, audience, u)
+	return tok, err
+}
+
+// Issue is Token, with the assertion's expiry.
+func (s *Signer) Issue(cacheKey, issuer, audience string, u *identity.User) (string, time.Time, error) {
 	now := s.now()
 	s.mu.Lock()
-	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > reuseMargin && e.same(issuer, audience, u) {
+	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > ReuseMargin && e.same(issuer, audience, u) {
 		s.mu.Unlock()
-		return e.token, nil
+		return e.token, e.expires, nil
 	}
 	s.mu.Unlock()
 
@@ -172,7 +178,7 @@ func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (str
 	}
 	tok, err := jwt.Signed(s.signer).Claims(std).Claims(u.Claims()).Serialize()
 	if err != nil {
-		return "", fmt.Errorf("assertion: signing: %w", err)
+		return "", time.Time{}, fmt.Errorf("assertion: signing: %w", err)
 	}
 	s.mu.Lock()
 	if len(s.cache) >= maxCached {
@@ -185,5 +191,5 @@ func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (str
 	}
 	s.cache[cacheKey] = cachedJWT{token: tok, expires: exp, issuer: issuer, audience: audience, user: *u}
 	s.mu.Unlock()
-	return tok, nil
+	return tok, exp, nil
 }

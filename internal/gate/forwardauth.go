@@ -50,7 +50,8 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		g.forbidden(w, r, s)
 		return
 	}
-	g.Headers.Apply(w.Header(), &s.User, g.assertionFor(r, tok, s), g.accessToken(s))
+	p := g.project(r, tok, s)
+	g.Headers.ApplyValues(w.Header(), p.headers, p.jwt, g.accessToken(s))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }

@@ -63,16 +63,28 @@ func proxied(t *testing.T, g *Gate) projections {
 		t.Fatalf("proxied request: %d %s", w.Code, w.Body)
 	}
 	if jwt := p.headers.Get(headers.DefaultJWT); jwt != "" {
-		parts := strings.Split(jwt, ".")
-		raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(raw, &p.claims); err != nil {
-			t.Fatal(err)
-		}
+		p.claims = assertionClaims(t, jwt)
 	}
 	return p
+}
+
+// assertionClaims reads the claims of an X-Auth-Jwt (its signature is
+// the assertion package's to test).
+func assertionClaims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims
 }
 
 // TestEveryFieldReachesEveryProjection: each field of the identity table

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
@@ -17,6 +19,7 @@ type feature struct {
 	paths   []string
 	signIn  string
 	revoked bool
+	notDue  bool
 	checked int
 }
 
@@ -39,7 +42,7 @@ func (f *feature) OnLogin(_ context.Context, s *session.Session) {
 	s.Groups = append(s.Groups, "hooked")
 }
 
-func (f *feature) Due(*session.Session) bool { return true }
+func (f *feature) Due(*session.Session) bool { return !f.notDue }
 
 func (f *feature) Recheck(_ context.Context, s *session.Session) error {
 	f.checked++
@@ -101,18 +104,26 @@ func TestFeatureRoutesAndSignIn(t *testing.T) {
 	}
 }
 
-// A Rechecker's update reaches the upstream and is saved; its
-// ErrRevoked ends the session.
+// A Rechecker's update reaches the upstream at once (even with the
+// session's headers already made and cached) and is saved; its ErrRevoked
+// ends the session.
 func TestFeatureRecheck(t *testing.T) {
-	f := &feature{}
-	g, _ := newTestGate(t, nil, withFeatures(f))
-	tok, err := g.Sessions.Create(context.Background(), &session.Session{User: identity.User{UserID: "corp:1", Provider: "corp"}, Host: "app.example.com"})
+	f := &feature{notDue: true}
+	g, _ := newTestGate(t, nil, withFeatures(f), func(o *Options) {
+		ring, _ := keys.Derive(testSecret)
+		o.Sessions = session.NewManager(session.Options{Store: o.Store, Ring: ring, CacheTTL: time.Minute})
+	})
+	tok, err := g.Sessions.Create(context.Background(), &session.Session{User: identity.User{UserID: "corp:1", Provider: "corp", Groups: []string{"before"}}, Host: "app.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cookie := &http.Cookie{Name: testCookie, Value: tok}
 	var groups string
 	next := upstreamFunc(func(r *http.Request) { groups = r.Header.Get("X-Auth-Groups") })
+	if w := serve(t, g, newRequest("GET", "/app", false, cookie), next); w.Code != http.StatusNoContent || groups != "before" {
+		t.Fatalf("before the recheck: %d groups %q", w.Code, groups)
+	}
+	f.notDue = false
 	if w := serve(t, g, newRequest("GET", "/app", false, cookie), next); w.Code != http.StatusNoContent || groups != "rechecked" || f.checked != 1 {
 		t.Fatalf("recheck: %d groups %q checked %d", w.Code, groups, f.checked)
 	}

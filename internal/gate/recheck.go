@@ -29,6 +29,7 @@ func (g *Gate) recheck(r *http.Request, tok string, s *session.Session) bool {
 	v, _, _ := recheckGroup.Do(tok, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 		defer cancel()
+		s.Changed() // what was derived from the identity may not hold any more
 		for _, rc := range g.recheckers {
 			if !rc.Due(s) {
 				continue

@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
-	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
@@ -82,8 +81,11 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	} else {
 		g.stripSessionBearer(r.Header) // another session's token beside the cookie
 	}
-	g.Headers.Apply(r.Header, &s.User, g.assertionFor(r, tok, s), g.accessToken(s))
-	setPlaceholders(r, &s.User)
+	id := g.project(r, tok, s)
+	g.Headers.ApplyValues(r.Header, id.headers, id.jwt, g.accessToken(s))
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Map(id.placeholders)
+	}
 	downstream = true
 	return next.ServeHTTP(w, r)
 }
@@ -146,34 +148,6 @@ func (g *Gate) accessToken(s *session.Session) string {
 		return s.AccessToken
 	}
 	return ""
-}
-
-// setPlaceholders publishes the identity under the names Caddy's own
-// authentication handler uses, so {http.auth.user.id} reaches the access
-// log and header_up. The values are produced only when a placeholder is
-// actually read; the id is set outright because the access log reads it
-// for every request.
-func setPlaceholders(r *http.Request, u *identity.User) {
-	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	if !ok {
-		return
-	}
-	repl.Set("http.auth.user.id", u.UserID)
-	repl.Map(func(key string) (any, bool) {
-		name, ok := strings.CutPrefix(key, "http.auth.user.")
-		if !ok {
-			return nil, false
-		}
-		i, ok := identity.ByPlaceholder(name)
-		if !ok {
-			return nil, false
-		}
-		if f := &identity.Fields[i]; f.Value != nil {
-			return f.Value(u), true
-		} else {
-			return strings.Join(f.List(u), ","), true
-		}
-	})
 }
 
 // serveEndpoint dispatches the paths under the prefix. Nothing under the

@@ -273,45 +273,62 @@ func (b *trailerStripper) Read(p []byte) (int, error) {
 
 // Apply sets the headers of u, its signed assertion jwt and the access
 // token (each "" for none) on h. Empty values are not sent. Strip must
-// have run first. The single-value headers share one backing array, so a
-// request costs one allocation for them.
+// have run first. It builds u's Values each time: the engine keeps them
+// per cached session and calls ApplyValues.
 func (s *Set) Apply(h http.Header, u *identity.User, jwt, accessToken string) {
-	vals := make([]string, singleFields+2)
-	n := 0
-	set := func(name, v string) {
-		if name != "" && v != "" {
-			vals[n] = sanitize(v)
-			h[name] = vals[n : n+1 : n+1]
-			n++
+	s.ApplyValues(h, s.Values(u), jwt, accessToken)
+}
+
+// Values are the header values of one identity, built once (sanitized,
+// lists joined and capped at MaxListBytes) and set on any number of
+// requests. They are never modified after Values returns them.
+type Values struct {
+	names, vals []string
+}
+
+// Values builds u's header values under the configured names; the
+// assertion and the access token, which change on their own schedule,
+// are added by ApplyValues.
+func (s *Set) Values(u *identity.User) *Values {
+	n := len(identity.Fields) + 2
+	v := &Values{names: make([]string, 0, n), vals: make([]string, 0, n)}
+	add := func(name, val string) {
+		if name != "" && val != "" {
+			v.names = append(v.names, name)
+			v.vals = append(v.vals, val)
 		}
 	}
 	for i := range identity.Fields {
 		f := &identity.Fields[i]
 		if f.Value != nil {
-			set(s.names.Fields[i], f.Value(u))
+			add(s.names.Fields[i], sanitize(f.Value(u)))
+		} else if name := s.names.Fields[i]; name != "" {
+			list, truncated := joinList(f.List(u))
+			add(name, list)
+			if truncated {
+				add(name+truncatedSuffix, "true")
+			}
 		}
 	}
-	set(s.names.JWT, jwt)
-	set(s.names.AccessToken, accessToken)
-	for i := range identity.Fields {
-		f := &identity.Fields[i]
-		if f.List != nil {
-			setList(h, s.names.Fields[i], f.List(u))
-		}
-	}
+	return v
 }
 
-// singleFields is how many identity fields are single values (Apply's
-// shared backing array holds them, the assertion and the access token).
-var singleFields = func() int {
-	n := 0
-	for i := range identity.Fields {
-		if identity.Fields[i].Value != nil {
+// ApplyValues sets v, the assertion jwt and accessToken ("" leaves a
+// header out) on h, with one allocation for all of them.
+func (s *Set) ApplyValues(h http.Header, v *Values, jwt, accessToken string) {
+	backing := make([]string, len(v.vals)+2)
+	n := copy(backing, v.vals)
+	for i, name := range v.names {
+		h[name] = backing[i : i+1 : i+1]
+	}
+	for _, e := range [2][2]string{{s.names.JWT, jwt}, {s.names.AccessToken, accessToken}} {
+		if e[0] != "" && e[1] != "" {
+			backing[n] = sanitize(e[1])
+			h[e[0]] = backing[n : n+1 : n+1]
 			n++
 		}
 	}
-	return n
-}()
+}
 
 // MaxListBytes caps X-Auth-Groups and X-Auth-Repos. Many servers refuse
 // request headers over 8 KiB in total; a user with hundreds of
@@ -323,32 +340,24 @@ const MaxListBytes = 4096
 // truncatedSuffix names the header that marks a cut list.
 const truncatedSuffix = "-Truncated"
 
-func setList(h http.Header, name string, values []string) {
-	if name == "" || len(values) == 0 {
-		return
-	}
+// joinList joins values with commas, leaving out any that holds one
+// (it could not be told apart) and stopping before MaxListBytes.
+func joinList(values []string) (list string, truncated bool) {
 	var b strings.Builder
-	truncated := false
 	for _, v := range values {
 		v = sanitize(v)
 		if strings.ContainsRune(v, ',') {
 			continue // cannot be represented in a comma-separated list
 		}
 		if b.Len()+len(v)+1 > MaxListBytes {
-			truncated = true
-			break
+			return b.String(), true
 		}
 		if b.Len() > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(v)
 	}
-	if b.Len() > 0 {
-		h[name] = []string{b.String()}
-	}
-	if truncated {
-		h[name+truncatedSuffix] = []string{"true"}
-	}
+	return b.String(), false
 }
 
 // SendsAccessToken reports whether the access token header is on
@@ -392,23 +401,33 @@ func StripCookies(h http.Header, names ...string) {
 			out = append(out, line)
 			continue
 		}
+		// The kept cookies: the first as a substring of line, the rest
+		// (rarely any) joined after it; a line holding only Gatehouse's
+		// cookies costs no allocation.
+		var first string
 		var b strings.Builder
-		b.Grow(len(line))
 		for rest := line; rest != ""; {
 			var part string
 			part, rest, _ = strings.Cut(rest, ";")
 			part = strings.TrimSpace(part)
 			name, _, _ := strings.Cut(part, "=")
-			if part == "" || slices.Contains(names, name) {
-				continue
-			}
-			if b.Len() > 0 {
+			switch {
+			case part == "" || slices.Contains(names, name):
+			case first == "":
+				first = part
+			default:
+				if b.Len() == 0 {
+					b.Grow(len(line))
+					b.WriteString(first)
+				}
 				b.WriteString("; ")
+				b.WriteString(part)
 			}
-			b.WriteString(part)
 		}
 		if b.Len() > 0 {
 			out = append(out, b.String())
+		} else if first != "" {
+			out = append(out, first)
 		}
 	}
 	if len(out) == 0 {

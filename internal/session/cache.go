@@ -67,6 +67,7 @@ func (c *cache) owner(tok string) (string, bool) {
 	return e.s.UserID, ok
 }
 
+// put caches s (which then shares the entry's Memo).
 func (c *cache) put(tok, key string, s *Session, now time.Time) {
 	c.mu.Lock()
 	if len(c.m) >= maxCached {
@@ -78,6 +79,7 @@ func (c *cache) put(tok, key string, s *Session, now time.Time) {
 			}
 		}
 	}
+	s.memo = new(Memo) // s and the copies served from this entry share it
 	c.m[tok] = cached{s: *s, key: key, fetched: now}
 	c.byKey[key] = tok
 	c.mu.Unlock()

@@ -41,4 +41,7 @@ type Session struct {
 	// TokenRetryAt is when a refresh that failed for a transient reason
 	// (the provider unreachable) may be tried again.
 	TokenRetryAt time.Time `json:"tretry,omitzero"`
+
+	// memo is what the engine derived from this session (see Memo).
+	memo *Memo
 }

@@ -1,0 +1,93 @@
+package gate
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse-auth/gatehouse/internal/assertion"
+	"github.com/gatehouse-auth/gatehouse/internal/headers"
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
+)
+
+// projection is what a session's identity shows the upstream: its header
+// values, its placeholders and its signed assertion. It is built once per
+// cached session (kept in the session's Memo) and never modified; a new
+// assertion makes a new projection.
+type projection struct {
+	headers *headers.Values
+	// placeholders serves {http.auth.user.*}: Caddy's own authentication
+	// handler's names, so they reach the access log and header_up.
+	placeholders caddy.ReplacerFunc
+	// jwt is the assertion for requests to jwtHost, until jwtExpires
+	// comes within assertion.ReuseMargin.
+	jwt, jwtHost string
+	jwtExpires   time.Time
+}
+
+// project returns the projection of s for r, building it (or signing a
+// new assertion) only when s's Memo has none that fits.
+func (g *Gate) project(r *http.Request, tok string, s *session.Session) *projection {
+	m := s.Memo()
+	p, _ := m.Load().(*projection)
+	if p == nil {
+		p = &projection{headers: g.Headers.Values(&s.User), placeholders: placeholders(&s.User)}
+	} else if !g.signs() || p.jwtHost == r.Host && time.Until(p.jwtExpires) > assertion.ReuseMargin {
+		return p
+	}
+	if g.signs() {
+		next := *p
+		next.jwt, next.jwtExpires = g.assertionFor(r, tok, s)
+		next.jwtHost = r.Host
+		p = &next
+	}
+	m.Store(p)
+	return p
+}
+
+// signs reports whether requests carry X-Auth-Jwt.
+func (g *Gate) signs() bool { return g.Assertion != nil && g.Headers.Names().JWT != "" }
+
+// placeholders returns the {http.auth.user.*} values of u, each made
+// once.
+func placeholders(u *identity.User) caddy.ReplacerFunc {
+	vals := make([]any, len(identity.Fields))
+	for i := range identity.Fields {
+		if f := &identity.Fields[i]; f.Value != nil {
+			vals[i] = f.Value(u)
+		} else {
+			vals[i] = strings.Join(f.List(u), ",")
+		}
+	}
+	return func(key string) (any, bool) {
+		name, ok := strings.CutPrefix(key, "http.auth.user.")
+		if !ok {
+			return nil, false
+		}
+		i, ok := identity.ByPlaceholder(name)
+		if !ok {
+			return nil, false
+		}
+		return vals[i], true
+	}
+}
+
+// assertionFor signs the identity assertion of s for r: iss is the
+// site's origin, aud the request's host, sub the user id. The signer
+// reuses an assertion for a minute.
+func (g *Gate) assertionFor(r *http.Request, tok string, s *session.Session) (string, time.Time) {
+	issuer := "gatehouse"
+	if origin, ok := g.origin(r); ok {
+		issuer = origin.Scheme + "://" + origin.Host
+	}
+	jwt, exp, err := g.Assertion.Issue(tok, issuer, strings.ToLower(r.Host), &s.User)
+	if err != nil {
+		g.log(r).Error("cannot sign the identity assertion", zap.Error(err))
+		return "", time.Time{}
+	}
+	return jwt, exp
+}
