@@ -5,6 +5,7 @@ import (
 
 	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
@@ -17,15 +18,15 @@ const headerOff = "off"
 var headerFields = headers.Renamables()
 
 // headersBlock is `headers { ... }`, one subdirective per headerFields entry.
-var headersBlock = func() table[module.HeadersConfig] {
-	subs := make([]subdirective[module.HeadersConfig], len(headerFields))
+var headersBlock = func() cfparse.Table[module.HeadersConfig] {
+	subs := make([]cfparse.Sub[module.HeadersConfig], len(headerFields))
 	for i, f := range headerFields {
-		subs[i] = subdirective[module.HeadersConfig]{name: f.Key, parse: func(c *cursor, h *module.HeadersConfig) error {
-			v, err := c.oneValue("X-Remote-User (or off)")
+		subs[i] = cfparse.Sub[module.HeadersConfig]{Name: f.Key, Parse: func(c *cfparse.Cursor, h *module.HeadersConfig) error {
+			v, err := c.OneValue("X-Remote-User (or off)")
 			if err != nil {
 				return err
 			}
-			if err := c.noPlaceholder(v, "X-Remote-User"); err != nil {
+			if err := c.NoPlaceholder(v, "X-Remote-User"); err != nil {
 				return err
 			}
 			if strings.EqualFold(v, headerOff) {
@@ -33,11 +34,11 @@ var headersBlock = func() table[module.HeadersConfig] {
 				return nil
 			}
 			if !isToken(v) || strings.ContainsAny(v, "_.") {
-				return c.errf("headers %s: %q is not a usable header name; use letters, digits and - "+
+				return c.Errorf("headers %s: %q is not a usable header name; use letters, digits and - "+
 					"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", f.Key, v, f.Key, f.Key)
 			}
 			if r, ok := headers.Reserved(v); ok {
-				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
+				return c.Errorf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
 					"which would break the request; pick another name such as X-Remote-User", f.Key, r)
 			}
 			(*h)[f.Key] = v
@@ -47,19 +48,19 @@ var headersBlock = func() table[module.HeadersConfig] {
 	return newTable("headers", subs...)
 }()
 
-func parseHeaders(c *cursor, s *state) error {
+func parseHeaders(c *cfparse.Cursor, s *state) error {
 	if args := c.RemainingArgs(); len(args) > 0 {
-		return c.errf("headers takes no arguments, only a block, e.g. headers { user X-Remote-User }; unexpected %q", args[0])
+		return c.Errorf("headers takes no arguments, only a block, e.g. headers { user X-Remote-User }; unexpected %q", args[0])
 	}
-	s.headers = c.tok
+	s.headers = c.Tok
 	h := module.HeadersConfig{}
-	seen, err := parseBlock(c.Dispenser, headersBlock, &h)
+	seen, err := cfparse.ParseBlock(c.Dispenser, headersBlock, &h)
 	if err != nil {
 		return err
 	}
 	if len(seen) == 0 {
-		return c.errf("headers needs a block, opened on the same line, setting at least one of %s "+
-			"to a header name or off", strings.Join(headersBlock.names(), ", "))
+		return c.Errorf("headers needs a block, opened on the same line, setting at least one of %s "+
+			"to a header name or off", strings.Join(headersBlock.Names(), ", "))
 	}
 	// Two identity fields must not end up in the same header, counting the
 	// defaults of the fields left alone.
@@ -83,7 +84,7 @@ func parseHeaders(c *cursor, s *state) error {
 			if at.Text == "" || (prev.tok.Text != "" && prev.tok.Line > at.Line) {
 				at = prev.tok
 			}
-			return errAt(at, "headers %s and %s would both be sent as %s; "+
+			return cfparse.ErrAt(at, "headers %s and %s would both be sent as %s; "+
 				"give each its own name or turn one off", prev.field, f.Key, name)
 		}
 		used[key] = use{field: f.Key, tok: tok}

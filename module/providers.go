@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -65,7 +64,7 @@ func loadProvider(ctx caddy.Context, i int, raw json.RawMessage) (providers.Prov
 	_ = json.Unmarshal(fields["type"], &typ)
 	id := providers.Namespace + "." + typ
 	if _, err := caddy.GetModule(id); typ == "" || err != nil {
-		return nil, fmt.Errorf("gatehouse: providers[%d]: type %q is not supported; supported: %s", i, typ, strings.Join(providerTypes(), ", "))
+		return nil, fmt.Errorf("gatehouse: providers[%d]: type %q is not supported; supported: %s", i, typ, strings.Join(providers.Types(), ", "))
 	}
 	// The name is checked first: the module's own errors carry it.
 	name := typ
@@ -73,7 +72,7 @@ func loadProvider(ctx caddy.Context, i int, raw json.RawMessage) (providers.Prov
 	if name == "" {
 		name = typ
 	}
-	if !providerName.MatchString(name) {
+	if !providers.ValidName(name) {
 		return nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", name)
 	}
 	delete(fields, "type") // the module decodes the rest strictly
@@ -94,14 +93,4 @@ func loadProvider(ctx caddy.Context, i int, raw json.RawMessage) (providers.Prov
 		return nil, fmt.Errorf("gatehouse: module %s is not a Gatehouse provider", id)
 	}
 	return p, nil
-}
-
-// providerTypes lists the provider types in Caddy's module registry.
-func providerTypes() []string {
-	var types []string
-	for _, m := range caddy.GetModules(providers.Namespace) {
-		types = append(types, m.ID.Name())
-	}
-	slices.Sort(types)
-	return types
 }
