@@ -1,6 +1,7 @@
 package caddyfile
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,9 +37,15 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 		return nil, cfparse.ErrAt(dir, "gatehouse takes no arguments besides an optional matcher "+
 			"(e.g. gatehouse /app/* { ... }); unexpected %q", args[0])
 	}
-	s := &state{h: new(module.Handler), providers: map[string]cf.Token{}, allow: map[string]int{}}
+	s := &state{h: new(module.Handler), dir: dir, providers: map[string]cf.Token{}, allow: map[string]int{}}
 	seen, err := cfparse.ParseBlock(d, topLevel, s)
 	if err != nil {
+		return nil, err
+	}
+	// The headers once pass_access_token is known, before what the block
+	// lacks.
+	_, err = s.h.Headers.Names(s.h.PassAccessToken)
+	if err := s.place(err); err != nil {
 		return nil, err
 	}
 	if len(seen) == 0 {
@@ -62,29 +69,13 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 	if s.h.ConnectionsSecret != "" && len(s.h.Connections) == 0 {
 		return nil, cfparse.ErrAt(s.connectionsSecret, "connections_secret is only used by connections; add a connection block or remove it")
 	}
-	if v := s.h.Headers["access_token"]; v != "" && v != headerOff && !s.h.PassAccessToken {
-		return nil, cfparse.ErrAt(s.headers, "headers access_token names the header of the access token, which is only sent "+
-			"with pass_access_token; add pass_access_token or remove access_token")
-	}
 	if s.h.Nango != nil && s.h.GitHubApp != nil {
 		return nil, cfparse.ErrAt(s.nango, "nango and github_app both connect repositories; keep one of them "+
 			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
 	}
-	if s.h.Nango != nil && s.h.Nango.LoginIntegration != "off" {
-		if tok, taken := s.providers["nango"]; taken {
-			return nil, cfparse.ErrAt(tok, "provider name \"nango\" is taken by the nango login (/.gatehouse/login/nango); "+
-				"give the provider another name, e.g. provider oidc corp")
-		}
-	}
-	if len(s.h.ProvidersRaw) == 0 && (s.h.Nango == nil || s.h.Nango.LoginIntegration == "off") {
-		if s.h.GitHubApp != nil || s.h.Nango != nil {
-			return nil, cfparse.ErrAt(dir, "gatehouse needs at least one provider to sign users in; "+
-				"github_app and nango with login_integration off only connect their repositories. Add e.g. "+
-				"provider github { client_id ... client_secret ... }")
-		}
-		return nil, cfparse.ErrAt(dir, "gatehouse needs at least one provider, "+
-			"e.g. provider oidc { issuer https://login.example.com ... client_id ... } "+
-			"or provider github { client_id ... client_secret ... }")
+	// What concerns several settings at once, by the module's own checks.
+	if err := s.place(s.h.Validate()); err != nil {
+		return nil, err
 	}
 	return s.h, nil
 }
@@ -92,8 +83,11 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 // state is what the top-level block parses into.
 type state struct {
 	h       *module.Handler
+	dir     cf.Token // the directive
 	nango   cf.Token // where the nango block was declared
 	headers cf.Token // where the headers block was declared
+	// headerFields is where each header of the headers block was set.
+	headerFields map[string]cf.Token
 	// nangoBothOff is where nango turned off both integrations, which is
 	// only useful with connections of type nango.
 	nangoBothOff cf.Token
@@ -102,6 +96,29 @@ type state struct {
 	connectionsSecret cf.Token
 	providers         map[string]cf.Token // provider name → where it was declared
 	allow             map[string]int      // allow kind → index in h.Allow
+}
+
+// place puts an error of the module's checks (a *module.ConfigError) on
+// the line of what it is about: of the entries it names, the one set last
+// in the file; else the block it names, else the directive.
+func (s *state) place(err error) error {
+	var ce *module.ConfigError
+	if !errors.As(err, &ce) {
+		if err != nil {
+			return cfparse.ErrAt(s.dir, "%v", err)
+		}
+		return nil
+	}
+	at, entries := s.dir, s.providers
+	if ce.Block == "headers" {
+		at, entries = s.headers, s.headerFields
+	}
+	for _, k := range ce.Keys {
+		if tok, ok := entries[k]; ok && tok.Line > at.Line {
+			at = tok
+		}
+	}
+	return cfparse.ErrAt(at, "%s", ce.Reason)
 }
 
 // topLevel is the gatehouse block.
