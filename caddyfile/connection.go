@@ -73,10 +73,9 @@ func parseConnection(c *cfparse.Cursor, s *state) error {
 			return cfparse.ErrAt(tok, "connection %s of type %s does not take %s; it takes: %s", name, conn.Type, field, strings.Join(fields.accepts, ", "))
 		}
 	}
-	for _, field := range fields.required {
-		if _, ok := seen[field]; !ok {
-			return c.Errorf("connection %s of type %s needs %s in its block, e.g. %s %s", name, conn.Type, field, field, connectionExamples[field])
-		}
+	if err := cfparse.Require(c, seen, "connection "+name+" of type "+conn.Type, fields.required,
+		func(f string) string { return connectionExamples[f] }); err != nil {
+		return err
 	}
 	s.h.Connections = append(s.h.Connections, conn)
 	return nil

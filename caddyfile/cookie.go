@@ -12,17 +12,11 @@ import (
 )
 
 func parseCookie(c *cfparse.Cursor, s *state) error {
-	if args := c.RemainingArgs(); len(args) > 0 {
-		return c.Errorf("cookie takes no arguments, only a block, e.g. cookie { lifetime 168h }; unexpected %q", args[0])
-	}
 	cc := new(module.CookieConfig)
-	seen, err := cfparse.ParseBlock(c.Dispenser, cookieBlock, cc)
+	seen, err := cfparse.BlockOnly(c, cookieBlock, cc, "cookie { lifetime 168h }",
+		"with at least one of: "+strings.Join(cookieBlock.Names(), ", "))
 	if err != nil {
 		return err
-	}
-	if len(seen) == 0 {
-		return c.Errorf("cookie needs a block, opened on the same line, with at least one of: %s",
-			strings.Join(cookieBlock.Names(), ", "))
 	}
 	if tok, ok := seen["domain"]; ok && strings.HasPrefix(strings.ToLower(cc.Name), "__host-") {
 		return cfparse.ErrAt(tok, "cookie name %q starts with __Host-, which browsers reject together with a domain; "+

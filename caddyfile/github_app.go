@@ -23,27 +23,15 @@ var gitHubAppExamples = map[string]string{
 }
 
 func parseGitHubApp(c *cfparse.Cursor, s *state) error {
-	if args := c.RemainingArgs(); len(args) > 0 {
-		return c.Errorf("github_app takes no arguments, only a block, e.g. github_app { app_id 123456 ... }; "+
-			"unexpected %q", args[0])
-	}
 	app := new(module.GitHubAppConfig)
-	seen, err := cfparse.ParseBlock(c.Dispenser, gitHubAppBlock, app)
+	seen, err := cfparse.BlockOnly(c, gitHubAppBlock, app, "github_app { app_id 123456 ... }",
+		"with at least client_id, client_secret and webhook_secret")
 	if err != nil {
 		return err
 	}
-	if len(seen) == 0 {
-		return c.Errorf("github_app needs a block, opened on the same line, with at least " +
-			"client_id, client_secret and webhook_secret")
-	}
-	for _, f := range []struct{ name, value string }{
-		{"client_id", app.ClientID},
-		{"client_secret", app.ClientSecret},
-		{"webhook_secret", app.WebhookSecret},
-	} {
-		if f.value == "" {
-			return c.Errorf("github_app needs %s in its block, e.g. %s %s", f.name, f.name, gitHubAppExamples[f.name])
-		}
+	if err := cfparse.Require(c, seen, "github_app", []string{"client_id", "client_secret", "webhook_secret"},
+		func(f string) string { return gitHubAppExamples[f] }); err != nil {
+		return err
 	}
 	if tok, ok := seen["private_key_file"]; ok && app.AppID == "" {
 		return cfparse.ErrAt(tok, "github_app private_key_file needs app_id, the App's numeric ID from its settings page, "+

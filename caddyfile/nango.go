@@ -27,26 +27,16 @@ var nangoExamples = map[string]string{
 }
 
 func parseNango(c *cfparse.Cursor, s *state) error {
-	if args := c.RemainingArgs(); len(args) > 0 {
-		return c.Errorf("nango takes no arguments, only a block, e.g. nango { secret_key {env.NANGO_SECRET_KEY} ... }; "+
-			"unexpected %q", args[0])
-	}
 	s.nango = c.Tok
 	n := new(module.NangoConfig)
-	seen, err := cfparse.ParseBlock(c.Dispenser, nangoBlock, n)
+	seen, err := cfparse.BlockOnly(c, nangoBlock, n, "nango { secret_key {env.NANGO_SECRET_KEY} ... }",
+		"with at least secret_key and webhook_secret")
 	if err != nil {
 		return err
 	}
-	if len(seen) == 0 {
-		return c.Errorf("nango needs a block, opened on the same line, with at least secret_key and webhook_secret")
-	}
-	for _, f := range []struct{ name, value string }{
-		{"secret_key", n.SecretKey},
-		{"webhook_secret", n.WebhookSecret},
-	} {
-		if f.value == "" {
-			return c.Errorf("nango needs %s in its block, e.g. %s %s", f.name, f.name, nangoExamples[f.name])
-		}
+	if err := cfparse.Require(c, seen, "nango", []string{"secret_key", "webhook_secret"},
+		func(f string) string { return nangoExamples[f] }); err != nil {
+		return err
 	}
 	if n.LoginIntegration == "off" && n.RepoIntegration == "off" {
 		s.nangoBothOff = seen["repo_integration"]
