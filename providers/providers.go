@@ -7,7 +7,10 @@
 //	"providers": [{"type": "oidc", "name": "corp", "issuer": "https://login.example.com", "client_id": "gatehouse"}]
 //
 // A new provider type is a new module here (or in any package Caddy is
-// built with) that implements Provider.
+// built with) that implements Provider and, to be written in a
+// Caddyfile, caddyfile.Unmarshaler: the gatehouse directive looks the
+// type up in Caddy's registry and hands it `<type> [<name>] { ... }`
+// (here through unmarshalBlock, which reads Common's subdirectives).
 package providers
 
 import (
