@@ -38,12 +38,9 @@ func (GitHub) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *GitHub) Provision(caddy.Context) (err error) {
 	var base, api string
-	p.info, err = p.provision("github", "GitHub", func(r *resolved) {
-		base, api = r.res.Get("base_url", p.BaseURL), r.res.Get("api_url", p.APIURL)
+	p.info, err = p.provision(gitHubBlock.spec, "GitHub", func(r *resolved) {
+		base, api = r.get("base_url", p.BaseURL), r.get("api_url", p.APIURL)
 	}, func(r *resolved) (provider.Provider, error) {
-		if err := r.requireSecret(); err != nil {
-			return nil, err
-		}
 		endpoints, err := github.ParseEndpoints(base, api)
 		if err != nil {
 			return nil, err

@@ -37,12 +37,9 @@ func (Google) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *Google) Provision(caddy.Context) (err error) {
 	var hostedDomain, issuer string
-	p.login, err = p.provision("google", "Google", func(r *resolved) {
-		hostedDomain, issuer = r.res.Get("hosted_domain", p.HostedDomain), r.res.Get("issuer", p.Issuer)
+	p.login, err = p.provision(googleBlock.spec, "Google", func(r *resolved) {
+		hostedDomain, issuer = r.get("hosted_domain", p.HostedDomain), r.get("issuer", p.Issuer)
 	}, func(r *resolved) (provider.Provider, error) {
-		if err := r.requireSecret(); err != nil {
-			return nil, err
-		}
 		cfg := oidc.Google(r.name, r.clientID, r.clientSecret, hostedDomain, r.scopes)
 		if issuer != "" {
 			cfg.Issuer = issuer

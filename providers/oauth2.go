@@ -60,9 +60,9 @@ func (OAuth2) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *OAuth2) Provision(caddy.Context) (err error) {
 	var authURL, tokenURL, userinfoURL string
-	p.login, err = p.provision("oauth2", "", func(r *resolved) {
-		authURL, tokenURL = r.res.Get("auth_url", p.AuthURL), r.res.Get("token_url", p.TokenURL)
-		userinfoURL = r.res.Get("userinfo_url", p.UserinfoURL)
+	p.login, err = p.provision(oauth2Block.spec, "", func(r *resolved) {
+		authURL, tokenURL = r.get("auth_url", p.AuthURL), r.get("token_url", p.TokenURL)
+		userinfoURL = r.get("userinfo_url", p.UserinfoURL)
 	}, func(r *resolved) (provider.Provider, error) {
 		c := Claims{}
 		if p.Claims != nil {

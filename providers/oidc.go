@@ -32,7 +32,7 @@ func (OIDC) CaddyModule() caddy.ModuleInfo {
 // no call to the issuer (discovery happens at the first sign-in).
 func (p *OIDC) Provision(caddy.Context) (err error) {
 	var issuer string
-	p.login, err = p.provision("oidc", "", func(r *resolved) { issuer = r.res.Get("issuer", p.Issuer) },
+	p.login, err = p.provision(oidcBlock.spec, "", func(r *resolved) { issuer = r.get("issuer", p.Issuer) },
 		func(r *resolved) (provider.Provider, error) {
 			return oidc.New(oidc.Config{
 				Name: r.name, Issuer: issuer, ClientID: r.clientID, ClientSecret: r.clientSecret,

@@ -83,8 +83,8 @@ func (p Preset) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *Preset) Provision(caddy.Context) (err error) {
 	var base, tenant string
-	p.login, err = p.provision(p.kind, presets[p.kind].label, func(r *resolved) {
-		base, tenant = r.res.Get("base_url", p.BaseURL), r.res.Get("tenant", p.Tenant)
+	p.login, err = p.provision(presetBlocks[p.kind].spec, presets[p.kind].label, func(r *resolved) {
+		base, tenant = r.get("base_url", p.BaseURL), r.get("tenant", p.Tenant)
 	}, func(r *resolved) (provider.Provider, error) {
 		cfg, err := oauth2login.Preset(p.kind, r.name, oauth2login.PresetParams{
 			ClientID: r.clientID, ClientSecret: r.clientSecret, Tenant: tenant, BaseURL: base, Scopes: r.scopes,
