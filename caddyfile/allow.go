@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/gatehouse-auth/gatehouse/internal/allow"
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
 
@@ -14,7 +15,7 @@ import (
 type allowKind struct {
 	name    string
 	example string
-	check   func(c *cursor, v string) error // nil: any value
+	check   func(c *cfparse.Cursor, v string) error // nil: any value
 	// viaAccess: literal values are also compiled by internal/allow, so
 	// that what adapts also provisions. The GitHub kinds are checked here
 	// only, to the same shape (org, org/team, owner/name).
@@ -38,28 +39,28 @@ func allowKindNames() string {
 	return strings.Join(names, ", ")
 }
 
-func parseAllow(c *cursor, s *state) error {
-	args, err := c.args()
+func parseAllow(c *cfparse.Cursor, s *state) error {
+	args, err := c.Values()
 	if err != nil {
 		return err
 	}
 	if len(args) == 0 {
-		return c.errf("allow needs a kind and at least one value, e.g. allow email *@example.com; kinds: %s",
+		return c.Errorf("allow needs a kind and at least one value, e.g. allow email *@example.com; kinds: %s",
 			allowKindNames())
 	}
 	i := slices.IndexFunc(allowKinds, func(k allowKind) bool { return k.name == args[0] })
 	if i < 0 {
-		return c.errf("unknown allow kind %q; use one of: %s, e.g. allow email *@example.com",
+		return c.Errorf("unknown allow kind %q; use one of: %s, e.g. allow email *@example.com",
 			args[0], allowKindNames())
 	}
 	kind := allowKinds[i]
 	values := args[1:]
 	if len(values) == 0 {
-		return c.errf("allow %s needs at least one value, e.g. allow %s %s", kind.name, kind.name, kind.example)
+		return c.Errorf("allow %s needs at least one value, e.g. allow %s %s", kind.name, kind.name, kind.example)
 	}
 	var literal []string // values known now; placeholders are resolved at provision
 	for _, v := range values {
-		if hasPlaceholder(v) {
+		if cfparse.HasPlaceholder(v) {
 			continue
 		}
 		if kind.check != nil {
@@ -72,7 +73,7 @@ func parseAllow(c *cursor, s *state) error {
 	// The module's own rules, so that what adapts also provisions.
 	if kind.viaAccess && len(literal) > 0 {
 		if _, err := allow.New([]allow.Rule{{Kind: kind.name, Values: literal}}); err != nil {
-			return c.errf("allow %s: %v", kind.name, reason(err))
+			return c.Errorf("allow %s: %v", kind.name, reason(err))
 		}
 	}
 	if idx, ok := s.allow[kind.name]; ok {
@@ -84,28 +85,28 @@ func parseAllow(c *cursor, s *state) error {
 	return nil
 }
 
-func checkAllowEmail(c *cursor, v string) error {
+func checkAllowEmail(c *cfparse.Cursor, v string) error {
 	local, domain, ok := strings.Cut(v, "@")
 	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
-		return c.errf("allow email %q is not an email address; use alice@example.com, "+
+		return c.Errorf("allow email %q is not an email address; use alice@example.com, "+
 			"*@example.com for a whole domain, or allow domain example.com", v)
 	}
 	if strings.Contains(domain, "*") || (strings.Contains(local, "*") && local != "*") {
-		return c.errf("allow email %q: * may only stand for the whole part before the @, as in *@example.com", v)
+		return c.Errorf("allow email %q: * may only stand for the whole part before the @, as in *@example.com", v)
 	}
 	return nil
 }
 
-func checkAllowDomain(c *cursor, v string) error {
+func checkAllowDomain(c *cfparse.Cursor, v string) error {
 	if strings.Contains(v, "@") {
-		return c.errf("allow domain %q must be a bare domain such as example.com; "+
+		return c.Errorf("allow domain %q must be a bare domain such as example.com; "+
 			"for addresses use allow email", v)
 	}
 	if strings.HasPrefix(v, "*.") {
-		return c.errf("allow domain %q: write .%s to admit every subdomain (or %s for that domain only)", v, v[2:], v[2:])
+		return c.Errorf("allow domain %q: write .%s to admit every subdomain (or %s for that domain only)", v, v[2:], v[2:])
 	}
 	if strings.ContainsAny(v, "*/: ") {
-		return c.errf("allow domain %q must be a bare domain such as example.com, or .example.com "+
+		return c.Errorf("allow domain %q must be a bare domain such as example.com, or .example.com "+
 			"for its subdomains (no wildcard, scheme, port or path)", v)
 	}
 	return nil
@@ -113,12 +114,12 @@ func checkAllowDomain(c *cursor, v string) error {
 
 // checkGitHubName checks what the org, team and repo kinds share: a
 // non-empty name without white space or wildcards. noun names one value.
-func checkGitHubName(c *cursor, kind, noun, v string) error {
+func checkGitHubName(c *cfparse.Cursor, kind, noun, v string) error {
 	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return c.errf("allow %s %q must be a non-empty name without white space", kind, v)
+		return c.Errorf("allow %s %q must be a non-empty name without white space", kind, v)
 	}
 	if strings.Contains(v, "*") {
-		return c.errf("allow %s %q: wildcards are not supported; list each %s", kind, v, noun)
+		return c.Errorf("allow %s %q: wildcards are not supported; list each %s", kind, v, noun)
 	}
 	return nil
 }
@@ -129,34 +130,34 @@ func isPair(v string) bool {
 	return ok && a != "" && b != "" && !strings.Contains(b, "/")
 }
 
-func checkAllowOrg(c *cursor, v string) error {
+func checkAllowOrg(c *cfparse.Cursor, v string) error {
 	if err := checkGitHubName(c, "org", "organization", v); err != nil {
 		return err
 	}
 	if strings.Contains(v, "/") {
-		return c.errf("allow org %q must be an organization name such as acme, without /; "+
+		return c.Errorf("allow org %q must be an organization name such as acme, without /; "+
 			"for a team write allow team org/team, for a repository allow repo owner/name", v)
 	}
 	return nil
 }
 
-func checkAllowTeam(c *cursor, v string) error {
+func checkAllowTeam(c *cfparse.Cursor, v string) error {
 	if err := checkGitHubName(c, "team", "team", v); err != nil {
 		return err
 	}
 	if !isPair(v) {
-		return c.errf("allow team %q must be org/team with exactly one /, e.g. allow team acme/backend "+
+		return c.Errorf("allow team %q must be org/team with exactly one /, e.g. allow team acme/backend "+
 			"(the team's slug, as in github.com/orgs/acme/teams/backend)", v)
 	}
 	return nil
 }
 
-func checkAllowRepo(c *cursor, v string) error {
+func checkAllowRepo(c *cfparse.Cursor, v string) error {
 	if err := checkGitHubName(c, "repo", "repository", v); err != nil {
 		return err
 	}
 	if !isPair(v) {
-		return c.errf("allow repo %q must be owner/name with exactly one /, e.g. allow repo acme/app (not a URL)", v)
+		return c.Errorf("allow repo %q must be owner/name with exactly one /, e.g. allow repo acme/app (not a URL)", v)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package caddyfile
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
 
@@ -32,58 +34,48 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 	}
 	dir := d.Token()
 	if args := d.RemainingArgs(); len(args) > 0 {
-		return nil, errAt(dir, "gatehouse takes no arguments besides an optional matcher "+
+		return nil, cfparse.ErrAt(dir, "gatehouse takes no arguments besides an optional matcher "+
 			"(e.g. gatehouse /app/* { ... }); unexpected %q", args[0])
 	}
-	s := &state{h: new(module.Handler), providers: map[string]cf.Token{}, allow: map[string]int{}}
-	seen, err := parseBlock(d, topLevel, s)
+	s := &state{h: new(module.Handler), dir: dir, providers: map[string]cf.Token{}, allow: map[string]int{}}
+	seen, err := cfparse.ParseBlock(d, topLevel, s)
 	if err != nil {
 		return nil, err
 	}
+	// The headers once pass_access_token is known, before what the block
+	// lacks.
+	_, err = s.h.Headers.Names(s.h.PassAccessToken)
+	if err := s.place(err); err != nil {
+		return nil, err
+	}
 	if len(seen) == 0 {
-		return nil, errAt(dir, "gatehouse needs a block, opened on the same line, with at least "+
+		return nil, cfparse.ErrAt(dir, "gatehouse needs a block, opened on the same line, with at least "+
 			"`secret {env.GATEHOUSE_SECRET}` and one `provider oidc { ... }`")
 	}
 	if _, ok := seen["secret"]; !ok {
-		return nil, errAt(dir, "gatehouse needs a secret of at least 32 bytes, "+
+		return nil, cfparse.ErrAt(dir, "gatehouse needs a secret of at least 32 bytes, "+
 			"e.g. secret {env.GATEHOUSE_SECRET}")
 	}
 	if s.nangoBothOff.Line != 0 && !slices.ContainsFunc(s.h.Connections, func(c module.ConnectionConfig) bool { return c.Type == "nango" }) {
-		return nil, errAt(s.nangoBothOff, "nango: login_integration and repo_integration are both off; "+
+		return nil, cfparse.ErrAt(s.nangoBothOff, "nango: login_integration and repo_integration are both off; "+
 			"turn one on, add a connection of type nango, or remove the nango block")
 	}
 	for _, c := range s.h.Connections {
 		if c.Type == "nango" && s.h.Nango == nil {
-			return nil, errAt(s.connections[c.Name], "connection %s is of type nango, which needs the nango block "+
+			return nil, cfparse.ErrAt(s.connections[c.Name], "connection %s is of type nango, which needs the nango block "+
 				"(its secret_key and webhook_secret)", c.Name)
 		}
 	}
 	if s.h.ConnectionsSecret != "" && len(s.h.Connections) == 0 {
-		return nil, errAt(s.connectionsSecret, "connections_secret is only used by connections; add a connection block or remove it")
-	}
-	if v := s.h.Headers["access_token"]; v != "" && v != headerOff && !s.h.PassAccessToken {
-		return nil, errAt(s.headers, "headers access_token names the header of the access token, which is only sent "+
-			"with pass_access_token; add pass_access_token or remove access_token")
+		return nil, cfparse.ErrAt(s.connectionsSecret, "connections_secret is only used by connections; add a connection block or remove it")
 	}
 	if s.h.Nango != nil && s.h.GitHubApp != nil {
-		return nil, errAt(s.nango, "nango and github_app both connect repositories; keep one of them "+
+		return nil, cfparse.ErrAt(s.nango, "nango and github_app both connect repositories; keep one of them "+
 			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
 	}
-	if s.h.Nango != nil && s.h.Nango.LoginIntegration != "off" {
-		if tok, taken := s.providers["nango"]; taken {
-			return nil, errAt(tok, "provider name \"nango\" is taken by the nango login (/.gatehouse/login/nango); "+
-				"give the provider another name, e.g. provider oidc corp")
-		}
-	}
-	if len(s.h.ProvidersRaw) == 0 && (s.h.Nango == nil || s.h.Nango.LoginIntegration == "off") {
-		if s.h.GitHubApp != nil || s.h.Nango != nil {
-			return nil, errAt(dir, "gatehouse needs at least one provider to sign users in; "+
-				"github_app and nango with login_integration off only connect their repositories. Add e.g. "+
-				"provider github { client_id ... client_secret ... }")
-		}
-		return nil, errAt(dir, "gatehouse needs at least one provider, "+
-			"e.g. provider oidc { issuer https://login.example.com ... client_id ... } "+
-			"or provider github { client_id ... client_secret ... }")
+	// What concerns several settings at once, by the module's own checks.
+	if err := s.place(s.h.Validate()); err != nil {
+		return nil, err
 	}
 	return s.h, nil
 }
@@ -91,8 +83,11 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 // state is what the top-level block parses into.
 type state struct {
 	h       *module.Handler
+	dir     cf.Token // the directive
 	nango   cf.Token // where the nango block was declared
 	headers cf.Token // where the headers block was declared
+	// headerFields is where each header of the headers block was set.
+	headerFields map[string]cf.Token
 	// nangoBothOff is where nango turned off both integrations, which is
 	// only useful with connections of type nango.
 	nangoBothOff cf.Token
@@ -103,10 +98,33 @@ type state struct {
 	allow             map[string]int      // allow kind → index in h.Allow
 }
 
+// place puts an error of the module's checks (a *module.ConfigError) on
+// the line of what it is about: of the entries it names, the one set last
+// in the file; else the block it names, else the directive.
+func (s *state) place(err error) error {
+	var ce *module.ConfigError
+	if !errors.As(err, &ce) {
+		if err != nil {
+			return cfparse.ErrAt(s.dir, "%v", err)
+		}
+		return nil
+	}
+	at, entries := s.dir, s.providers
+	if ce.Block == "headers" {
+		at, entries = s.headers, s.headerFields
+	}
+	for _, k := range ce.Keys {
+		if tok, ok := entries[k]; ok && tok.Line > at.Line {
+			at = tok
+		}
+	}
+	return cfparse.ErrAt(at, "%s", ce.Reason)
+}
+
 // topLevel is the gatehouse block.
 var topLevel = newTable("",
-	subdirective[state]{name: "secret", parse: func(c *cursor, s *state) error {
-		v, err := c.secretValue("{env.GATEHOUSE_SECRET}")
+	cfparse.Sub[state]{Name: "secret", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.SecretValue("{env.GATEHOUSE_SECRET}")
 		if err != nil {
 			return err
 		}
@@ -116,29 +134,29 @@ var topLevel = newTable("",
 		s.h.Secret = v
 		return nil
 	}},
-	subdirective[state]{name: "assertion_key", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("/etc/gatehouse/assertion.pem")
+	cfparse.Sub[state]{Name: "assertion_key", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.OneValue("/etc/gatehouse/assertion.pem")
 		s.h.AssertionKey = v
 		return err
 	}},
-	subdirective[state]{name: "previous_assertion_keys", parse: func(c *cursor, s *state) error {
-		args, err := c.args()
+	cfparse.Sub[state]{Name: "previous_assertion_keys", Parse: func(c *cfparse.Cursor, s *state) error {
+		args, err := c.Values()
 		if err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			return c.errf("previous_assertion_keys needs at least one PEM file, e.g. previous_assertion_keys /etc/gatehouse/assertion-2025.pem")
+			return c.Errorf("previous_assertion_keys needs at least one PEM file, e.g. previous_assertion_keys /etc/gatehouse/assertion-2025.pem")
 		}
 		s.h.PreviousAssertionKeys = args
 		return nil
 	}},
-	subdirective[state]{name: "store", parse: parseStore},
-	subdirective[state]{name: "prefix", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("/.gatehouse")
+	cfparse.Sub[state]{Name: "store", Parse: parseStore},
+	cfparse.Sub[state]{Name: "prefix", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.OneValue("/.gatehouse")
 		if err != nil {
 			return err
 		}
-		if err := c.noPlaceholder(v, "/.gatehouse"); err != nil {
+		if err := c.NoPlaceholder(v, "/.gatehouse"); err != nil {
 			return err
 		}
 		if err := checkPrefix(c, v); err != nil {
@@ -147,18 +165,18 @@ var topLevel = newTable("",
 		s.h.Prefix = v
 		return nil
 	}},
-	subdirective[state]{name: "provider", repeat: true, parse: parseProvider},
-	subdirective[state]{name: "allow", repeat: true, parse: parseAllow},
-	subdirective[state]{name: "public", repeat: true, parse: func(c *cursor, s *state) error {
-		args, err := c.args()
+	cfparse.Sub[state]{Name: "provider", Repeat: true, Parse: parseProvider},
+	cfparse.Sub[state]{Name: "allow", Repeat: true, Parse: parseAllow},
+	cfparse.Sub[state]{Name: "public", Repeat: true, Parse: func(c *cfparse.Cursor, s *state) error {
+		args, err := c.Values()
 		if err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			return c.errf("public needs at least one path, e.g. public /healthz /static/*")
+			return c.Errorf("public needs at least one path, e.g. public /healthz /static/*")
 		}
 		for _, p := range args {
-			if err := c.noPlaceholder(p, "/healthz"); err != nil {
+			if err := c.NoPlaceholder(p, "/healthz"); err != nil {
 				return err
 			}
 			if err := checkPublicPath(c, p); err != nil {
@@ -168,42 +186,42 @@ var topLevel = newTable("",
 		s.h.Public = append(s.h.Public, args...)
 		return nil
 	}},
-	subdirective[state]{name: "github_app", parse: parseGitHubApp},
-	subdirective[state]{name: "nango", parse: parseNango},
-	subdirective[state]{name: "connection", repeat: true, parse: parseConnection},
-	subdirective[state]{name: "connections_secret", parse: func(c *cursor, s *state) error {
-		v, err := c.secretValue("{env.GATEHOUSE_CONNECTIONS_SECRET}")
-		s.h.ConnectionsSecret, s.connectionsSecret = v, c.tok
+	cfparse.Sub[state]{Name: "github_app", Parse: parseGitHubApp},
+	cfparse.Sub[state]{Name: "nango", Parse: parseNango},
+	cfparse.Sub[state]{Name: "connection", Repeat: true, Parse: parseConnection},
+	cfparse.Sub[state]{Name: "connections_secret", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.SecretValue("{env.GATEHOUSE_CONNECTIONS_SECRET}")
+		s.h.ConnectionsSecret, s.connectionsSecret = v, c.Tok
 		return err
 	}},
-	subdirective[state]{name: "title", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue(`"Acme"`)
+	cfparse.Sub[state]{Name: "title", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.OneValue(`"Acme"`)
 		s.h.Title = v
 		return err
 	}},
-	subdirective[state]{name: "logo", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("/static/logo.svg")
+	cfparse.Sub[state]{Name: "logo", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.OneValue("/static/logo.svg")
 		if err != nil {
 			return err
 		}
-		if !hasPlaceholder(v) && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "data:image/") {
-			return c.errf("logo must be a path on the site (/static/logo.svg), an https URL or a data:image/ URL; got %q", v)
+		if !cfparse.HasPlaceholder(v) && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "data:image/") {
+			return c.Errorf("logo must be a path on the site (/static/logo.svg), an https URL or a data:image/ URL; got %q", v)
 		}
 		s.h.Logo = v
 		return nil
 	}},
-	subdirective[state]{name: "pass_access_token", parse: func(c *cursor, s *state) error {
+	cfparse.Sub[state]{Name: "pass_access_token", Parse: func(c *cfparse.Cursor, s *state) error {
 		if args := c.RemainingArgs(); len(args) > 0 {
-			return c.errf("pass_access_token takes no value; the header is named in headers { access_token X-Token }; unexpected %q", args[0])
+			return c.Errorf("pass_access_token takes no value; the header is named in headers { access_token X-Token }; unexpected %q", args[0])
 		}
-		if err := c.noBlock(); err != nil {
+		if err := c.NoBlock(); err != nil {
 			return err
 		}
 		s.h.PassAccessToken = true
 		return nil
 	}},
-	subdirective[state]{name: "session_cache", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("5s")
+	cfparse.Sub[state]{Name: "session_cache", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.OneValue("5s")
 		if err != nil {
 			return err
 		}
@@ -211,49 +229,49 @@ var topLevel = newTable("",
 			s.h.SessionCache = -1
 			return nil
 		}
-		if err := c.noPlaceholder(v, "5s"); err != nil {
+		if err := c.NoPlaceholder(v, "5s"); err != nil {
 			return err
 		}
 		dur, err := caddy.ParseDuration(v)
 		if err != nil || dur <= 0 {
-			return c.errf("session_cache takes a positive duration or off, e.g. session_cache 5s; got %q", v)
+			return c.Errorf("session_cache takes a positive duration or off, e.g. session_cache 5s; got %q", v)
 		}
 		s.h.SessionCache = caddy.Duration(dur)
 		return nil
 	}},
-	subdirective[state]{name: "logins_per_minute", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("6000")
+	cfparse.Sub[state]{Name: "logins_per_minute", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.OneValue("6000")
 		if err != nil {
 			return err
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return c.errf("logins_per_minute takes a positive whole number (sign-ins started per minute over all instances), e.g. logins_per_minute 6000; got %q", v)
+			return c.Errorf("logins_per_minute takes a positive whole number (sign-ins started per minute over all instances), e.g. logins_per_minute 6000; got %q", v)
 		}
 		s.h.LoginsPerMinute = n
 		return nil
 	}},
-	subdirective[state]{name: "cookie", parse: parseCookie},
-	subdirective[state]{name: "headers", parse: parseHeaders},
-	subdirective[state]{name: "external_url", parse: func(c *cursor, s *state) error {
-		v, err := c.oneValue("https://app.example.com")
+	cfparse.Sub[state]{Name: "cookie", Parse: parseCookie},
+	cfparse.Sub[state]{Name: "headers", Parse: parseHeaders},
+	cfparse.Sub[state]{Name: "external_url", Parse: func(c *cfparse.Cursor, s *state) error {
+		v, err := c.OneValue("https://app.example.com")
 		if err != nil {
 			return err
 		}
-		if !hasPlaceholder(v) && !isOrigin(v) {
-			return c.errf("external_url must be an origin such as https://app.example.com "+
+		if !cfparse.HasPlaceholder(v) && !isOrigin(v) {
+			return c.Errorf("external_url must be an origin such as https://app.example.com "+
 				"(http or https, a host, an optional port, no path or query); got %q", v)
 		}
 		s.h.ExternalURL = v
 		return nil
 	}},
-	subdirective[state]{name: "redirect_domains", repeat: true, parse: func(c *cursor, s *state) error {
-		args, err := c.args()
+	cfparse.Sub[state]{Name: "redirect_domains", Repeat: true, Parse: func(c *cfparse.Cursor, s *state) error {
+		args, err := c.Values()
 		if err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			return c.errf("redirect_domains needs at least one host, " +
+			return c.Errorf("redirect_domains needs at least one host, " +
 				"e.g. redirect_domains app.example.com .example.com")
 		}
 		for _, h := range args {

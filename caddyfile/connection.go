@@ -6,7 +6,9 @@ import (
 
 	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/module"
+	"github.com/gatehouse-auth/gatehouse/providers"
 )
 
 // connectionFields lists, per connection type, the subdirectives it
@@ -40,67 +42,66 @@ var connectionExamples = map[string]string{
 	"integration":       "strava",
 }
 
-func parseConnection(c *cursor, s *state) error {
+func parseConnection(c *cfparse.Cursor, s *state) error {
 	args := c.RemainingArgs()
 	if len(args) != 1 {
-		return c.errf("connection takes one name, e.g. connection garmin { type oauth1 ... }")
+		return c.Errorf("connection takes one name, e.g. connection garmin { type oauth1 ... }")
 	}
 	name := args[0]
-	if !isProviderName(name) {
-		return c.errf("connection name %q must be 1 to 32 lowercase letters, digits, - or _ "+
+	if !providers.ValidName(name) {
+		return c.Errorf("connection name %q must be 1 to 32 lowercase letters, digits, - or _ "+
 			"(it appears in URLs such as /.gatehouse/connect/%s)", name, name)
 	}
 	if s.connections == nil {
 		s.connections = map[string]cf.Token{}
 	}
 	if first, dup := s.connections[name]; dup {
-		return c.errf("connection %q is already declared at line %d", name, first.Line)
+		return c.Errorf("connection %q is already declared at line %d", name, first.Line)
 	}
-	s.connections[name] = c.tok
+	s.connections[name] = c.Tok
 	conn := module.ConnectionConfig{Name: name}
-	seen, err := parseBlock(c.Dispenser, connectionBlock, &conn)
+	seen, err := cfparse.ParseBlock(c.Dispenser, connectionBlock, &conn)
 	if err != nil {
 		return err
 	}
 	if conn.Type == "" {
-		return c.errf("connection %s needs a type in its block: oauth1, oauth2 or nango, e.g. type oauth2", name)
+		return c.Errorf("connection %s needs a type in its block: oauth1, oauth2 or nango, e.g. type oauth2", name)
 	}
 	fields := connectionFields[conn.Type]
 	for field, tok := range seen {
 		if field != "type" && !slices.Contains(fields.accepts, field) {
-			return errAt(tok, "connection %s of type %s does not take %s; it takes: %s", name, conn.Type, field, strings.Join(fields.accepts, ", "))
+			return cfparse.ErrAt(tok, "connection %s of type %s does not take %s; it takes: %s", name, conn.Type, field, strings.Join(fields.accepts, ", "))
 		}
 	}
-	for _, field := range fields.required {
-		if _, ok := seen[field]; !ok {
-			return c.errf("connection %s of type %s needs %s in its block, e.g. %s %s", name, conn.Type, field, field, connectionExamples[field])
-		}
+	if err := cfparse.Require(c, seen, "connection "+name+" of type "+conn.Type, fields.required,
+		func(f string) string { return connectionExamples[f] }); err != nil {
+		return err
 	}
 	s.h.Connections = append(s.h.Connections, conn)
 	return nil
 }
 
-func connectionString(name string, field func(*module.ConnectionConfig) *string) subdirective[module.ConnectionConfig] {
-	return stringField(name, connectionExamples[name], field)
+func connectionString(name string, field func(*module.ConnectionConfig) *string) cfparse.Sub[module.ConnectionConfig] {
+	return cfparse.String(name, connectionExamples[name], field)
 }
 
-func connectionSecret(name string, field func(*module.ConnectionConfig) *string) subdirective[module.ConnectionConfig] {
-	return secretField(name, connectionExamples[name], field)
+func connectionSecret(name string, field func(*module.ConnectionConfig) *string) cfparse.Sub[module.ConnectionConfig] {
+	return cfparse.Secret(name, connectionExamples[name], field)
 }
 
-func connectionURL(name string, field func(*module.ConnectionConfig) *string) subdirective[module.ConnectionConfig] {
-	return urlField(name, connectionExamples[name], field)
+func connectionURL(name string, field func(*module.ConnectionConfig) *string) cfparse.Sub[module.ConnectionConfig] {
+	return cfparse.URL(name, connectionExamples[name], field)
 }
 
 // connectionBlock is `connection <name> { ... }`.
 var connectionBlock = newTable("connection",
-	subdirective[module.ConnectionConfig]{name: "type", parse: func(c *cursor, conn *module.ConnectionConfig) error {
-		v, err := c.oneValue("oauth2")
+	cfparse.Sub[module.ConnectionConfig]{Name: "type", Parse: func(c *cfparse.Cursor, conn *module.ConnectionConfig) error {
+		v, err := c.OneValue("oauth2")
 		if err != nil {
 			return err
 		}
 		if _, ok := connectionFields[v]; !ok {
-			return c.errf("connection type must be oauth1, oauth2 or nango; got %q", v)
+			return c.Errorf("connection type must be oauth1, oauth2 or nango; got %q", v)
 		}
 		conn.Type = v
 		return nil
@@ -115,35 +116,35 @@ var connectionBlock = newTable("connection",
 	connectionURL("revoke_url", func(x *module.ConnectionConfig) *string { return &x.RevokeURL }),
 	connectionString("client_id", func(x *module.ConnectionConfig) *string { return &x.ClientID }),
 	connectionSecret("client_secret", func(x *module.ConnectionConfig) *string { return &x.ClientSecret }),
-	subdirective[module.ConnectionConfig]{name: "scopes", parse: func(c *cursor, conn *module.ConnectionConfig) error {
-		args, err := c.args()
+	cfparse.Sub[module.ConnectionConfig]{Name: "scopes", Parse: func(c *cfparse.Cursor, conn *module.ConnectionConfig) error {
+		args, err := c.Values()
 		if err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			return c.errf("connection scopes needs at least one scope, e.g. scopes %s", connectionExamples["scopes"])
+			return c.Errorf("connection scopes needs at least one scope, e.g. scopes %s", connectionExamples["scopes"])
 		}
 		conn.Scopes = args
 		return nil
 	}},
-	subdirective[module.ConnectionConfig]{name: "auth_style", parse: func(c *cursor, conn *module.ConnectionConfig) error {
-		v, err := c.oneValue("post")
+	cfparse.Sub[module.ConnectionConfig]{Name: "auth_style", Parse: func(c *cfparse.Cursor, conn *module.ConnectionConfig) error {
+		v, err := c.OneValue("post")
 		if err != nil {
 			return err
 		}
 		if v != "basic" && v != "post" {
-			return c.errf("connection auth_style must be basic (client_secret_basic) or post (client_secret_post); got %q", v)
+			return c.Errorf("connection auth_style must be basic (client_secret_basic) or post (client_secret_post); got %q", v)
 		}
 		conn.AuthStyle = v
 		return nil
 	}},
-	subdirective[module.ConnectionConfig]{name: "integration", parse: func(c *cursor, conn *module.ConnectionConfig) error {
-		v, err := c.oneValue(connectionExamples["integration"])
+	cfparse.Sub[module.ConnectionConfig]{Name: "integration", Parse: func(c *cfparse.Cursor, conn *module.ConnectionConfig) error {
+		v, err := c.OneValue(connectionExamples["integration"])
 		if err != nil {
 			return err
 		}
-		if !hasPlaceholder(v) && !isIntegrationID(v) {
-			return c.errf("connection integration must be the integration's unique key from Nango's dashboard; got %q", v)
+		if !cfparse.HasPlaceholder(v) && !isIntegrationID(v) {
+			return c.Errorf("connection integration must be the integration's unique key from Nango's dashboard; got %q", v)
 		}
 		conn.Integration = v
 		return nil

@@ -210,7 +210,9 @@
 // the email is used only when the email_verified claim is true), and the
 // presets gitlab, microsoft (Entra ID; tenant, default common), gitee,
 // feishu and lark, which need only client_id and client_secret (base_url
-// for a self-managed GitLab).
+// for a self-managed GitLab). Each type is a module of Caddy's registry
+// (http.handlers.gatehouse.providers.<type>, see package providers) that
+// reads its own block; the directive looks the type up there.
 // The name appears in URLs such as /.gatehouse/login/<name> and in
 // X-Auth-Provider; it defaults to the type, must be unique, and is 1 to 32
 // lowercase letters, digits, '-' or '_'.

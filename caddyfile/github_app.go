@@ -6,6 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
 
@@ -21,31 +22,19 @@ var gitHubAppExamples = map[string]string{
 	"recheck_interval": "10m",
 }
 
-func parseGitHubApp(c *cursor, s *state) error {
-	if args := c.RemainingArgs(); len(args) > 0 {
-		return c.errf("github_app takes no arguments, only a block, e.g. github_app { app_id 123456 ... }; "+
-			"unexpected %q", args[0])
-	}
+func parseGitHubApp(c *cfparse.Cursor, s *state) error {
 	app := new(module.GitHubAppConfig)
-	seen, err := parseBlock(c.Dispenser, gitHubAppBlock, app)
+	seen, err := cfparse.BlockOnly(c, gitHubAppBlock, app, "github_app { app_id 123456 ... }",
+		"with at least client_id, client_secret and webhook_secret")
 	if err != nil {
 		return err
 	}
-	if len(seen) == 0 {
-		return c.errf("github_app needs a block, opened on the same line, with at least " +
-			"client_id, client_secret and webhook_secret")
-	}
-	for _, f := range []struct{ name, value string }{
-		{"client_id", app.ClientID},
-		{"client_secret", app.ClientSecret},
-		{"webhook_secret", app.WebhookSecret},
-	} {
-		if f.value == "" {
-			return c.errf("github_app needs %s in its block, e.g. %s %s", f.name, f.name, gitHubAppExamples[f.name])
-		}
+	if err := cfparse.Require(c, seen, "github_app", []string{"client_id", "client_secret", "webhook_secret"},
+		func(f string) string { return gitHubAppExamples[f] }); err != nil {
+		return err
 	}
 	if tok, ok := seen["private_key_file"]; ok && app.AppID == "" {
-		return errAt(tok, "github_app private_key_file needs app_id, the App's numeric ID from its settings page, "+
+		return cfparse.ErrAt(tok, "github_app private_key_file needs app_id, the App's numeric ID from its settings page, "+
 			"e.g. app_id %s", gitHubAppExamples["app_id"])
 	}
 	s.h.GitHubApp = app
@@ -54,28 +43,28 @@ func parseGitHubApp(c *cursor, s *state) error {
 
 // gitHubAppBlock is `github_app { ... }`.
 var gitHubAppBlock = newTable("github_app",
-	subdirective[module.GitHubAppConfig]{name: "app_id", parse: func(c *cursor, app *module.GitHubAppConfig) error {
-		v, err := c.oneValue(gitHubAppExamples["app_id"])
+	cfparse.Sub[module.GitHubAppConfig]{Name: "app_id", Parse: func(c *cfparse.Cursor, app *module.GitHubAppConfig) error {
+		v, err := c.OneValue(gitHubAppExamples["app_id"])
 		if err != nil {
 			return err
 		}
-		if !hasPlaceholder(v) && strings.Trim(v, "0123456789") != "" {
+		if !cfparse.HasPlaceholder(v) && strings.Trim(v, "0123456789") != "" {
 			hint := ""
 			if strings.HasPrefix(v, "Iv") {
 				hint = " (that looks like the client ID, which goes in client_id)"
 			}
-			return c.errf("github_app app_id must be the App's numeric ID from its settings page, "+
+			return c.Errorf("github_app app_id must be the App's numeric ID from its settings page, "+
 				"e.g. app_id 123456; got %q%s", v, hint)
 		}
 		app.AppID = v
 		return nil
 	}},
-	stringField("client_id", gitHubAppExamples["client_id"], func(app *module.GitHubAppConfig) *string { return &app.ClientID }),
-	secretField("client_secret", gitHubAppExamples["client_secret"], func(app *module.GitHubAppConfig) *string { return &app.ClientSecret }),
-	secretField("webhook_secret", gitHubAppExamples["webhook_secret"], func(app *module.GitHubAppConfig) *string { return &app.WebhookSecret }),
-	stringField("private_key_file", gitHubAppExamples["private_key_file"], func(app *module.GitHubAppConfig) *string { return &app.PrivateKeyFile }),
-	urlField("base_url", gitHubAppExamples["base_url"], func(app *module.GitHubAppConfig) *string { return &app.BaseURL }),
-	urlField("api_url", gitHubAppExamples["api_url"], func(app *module.GitHubAppConfig) *string { return &app.APIURL }),
-	durationField("recheck_interval", gitHubAppExamples["recheck_interval"], time.Second,
+	cfparse.String("client_id", gitHubAppExamples["client_id"], func(app *module.GitHubAppConfig) *string { return &app.ClientID }),
+	cfparse.Secret("client_secret", gitHubAppExamples["client_secret"], func(app *module.GitHubAppConfig) *string { return &app.ClientSecret }),
+	cfparse.Secret("webhook_secret", gitHubAppExamples["webhook_secret"], func(app *module.GitHubAppConfig) *string { return &app.WebhookSecret }),
+	cfparse.String("private_key_file", gitHubAppExamples["private_key_file"], func(app *module.GitHubAppConfig) *string { return &app.PrivateKeyFile }),
+	cfparse.URL("base_url", gitHubAppExamples["base_url"], func(app *module.GitHubAppConfig) *string { return &app.BaseURL }),
+	cfparse.URL("api_url", gitHubAppExamples["api_url"], func(app *module.GitHubAppConfig) *string { return &app.APIURL }),
+	cfparse.Duration("recheck_interval", gitHubAppExamples["recheck_interval"], time.Second,
 		func(app *module.GitHubAppConfig) *caddy.Duration { return &app.RecheckInterval }),
 )

@@ -3,91 +3,44 @@ package caddyfile
 import (
 	"strings"
 
-	cf "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
 
-// headerOff turns a header off.
-const headerOff = "off"
-
-// headerFields lists the headers block in order, with each default name:
-// every identity field, the assertion and the access token.
-var headerFields = headers.Renamables()
-
-// headersBlock is `headers { ... }`, one subdirective per headerFields entry.
-var headersBlock = func() table[module.HeadersConfig] {
-	subs := make([]subdirective[module.HeadersConfig], len(headerFields))
-	for i, f := range headerFields {
-		subs[i] = subdirective[module.HeadersConfig]{name: f.Key, parse: func(c *cursor, h *module.HeadersConfig) error {
-			v, err := c.oneValue("X-Remote-User (or off)")
+// headersBlock is `headers { ... }`, one subdirective per renamable
+// header, each checked by the module's own rule.
+var headersBlock = func() cfparse.Table[module.HeadersConfig] {
+	var subs []cfparse.Sub[module.HeadersConfig]
+	for _, f := range headers.Renamables() {
+		subs = append(subs, cfparse.Sub[module.HeadersConfig]{Name: f.Key, Parse: func(c *cfparse.Cursor, h *module.HeadersConfig) error {
+			v, err := c.OneValue("X-Remote-User (or off)")
 			if err != nil {
 				return err
 			}
-			if err := c.noPlaceholder(v, "X-Remote-User"); err != nil {
+			if err := c.NoPlaceholder(v, "X-Remote-User"); err != nil {
 				return err
 			}
-			if strings.EqualFold(v, headerOff) {
-				(*h)[f.Key] = headerOff
-				return nil
-			}
-			if !isToken(v) || strings.ContainsAny(v, "_.") {
-				return c.errf("headers %s: %q is not a usable header name; use letters, digits and - "+
-					"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", f.Key, v, f.Key, f.Key)
-			}
-			if r, ok := headers.Reserved(v); ok {
-				return c.errf("headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
-					"which would break the request; pick another name such as X-Remote-User", f.Key, r)
+			if strings.EqualFold(v, "off") {
+				v = "off"
+			} else if _, err := module.CheckHeaderName(f.Key, v); err != nil {
+				return c.Errorf("%s", err.(*module.ConfigError).Reason)
 			}
 			(*h)[f.Key] = v
 			return nil
-		}}
+		}})
 	}
 	return newTable("headers", subs...)
 }()
 
-func parseHeaders(c *cursor, s *state) error {
-	if args := c.RemainingArgs(); len(args) > 0 {
-		return c.errf("headers takes no arguments, only a block, e.g. headers { user X-Remote-User }; unexpected %q", args[0])
-	}
-	s.headers = c.tok
+func parseHeaders(c *cfparse.Cursor, s *state) error {
 	h := module.HeadersConfig{}
-	seen, err := parseBlock(c.Dispenser, headersBlock, &h)
+	seen, err := cfparse.BlockOnly(c, headersBlock, &h, "headers { user X-Remote-User }",
+		"setting at least one of "+strings.Join(headersBlock.Names(), ", ")+" to a header name or off")
 	if err != nil {
 		return err
 	}
-	if len(seen) == 0 {
-		return c.errf("headers needs a block, opened on the same line, setting at least one of %s "+
-			"to a header name or off", strings.Join(headersBlock.names(), ", "))
-	}
-	// Two identity fields must not end up in the same header, counting the
-	// defaults of the fields left alone.
-	type use struct {
-		field string
-		tok   cf.Token // zero when the default is in effect
-	}
-	used := map[string]use{}
-	for _, f := range headerFields {
-		name, tok := f.Default, cf.Token{}
-		if v := h[f.Key]; v != "" {
-			name, tok = v, seen[f.Key]
-		}
-		if name == headerOff {
-			continue
-		}
-		key := strings.ToLower(name)
-		if prev, clash := used[key]; clash {
-			// Blame the renamed one that comes last in the file.
-			at := tok
-			if at.Text == "" || (prev.tok.Text != "" && prev.tok.Line > at.Line) {
-				at = prev.tok
-			}
-			return errAt(at, "headers %s and %s would both be sent as %s; "+
-				"give each its own name or turn one off", prev.field, f.Key, name)
-		}
-		used[key] = use{field: f.Key, tok: tok}
-	}
+	s.headers, s.headerFields = c.Tok, seen
 	s.h.Headers = h
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/module"
 )
 
@@ -25,27 +26,17 @@ var nangoExamples = map[string]string{
 	"recheck_interval":        "10m",
 }
 
-func parseNango(c *cursor, s *state) error {
-	if args := c.RemainingArgs(); len(args) > 0 {
-		return c.errf("nango takes no arguments, only a block, e.g. nango { secret_key {env.NANGO_SECRET_KEY} ... }; "+
-			"unexpected %q", args[0])
-	}
-	s.nango = c.tok
+func parseNango(c *cfparse.Cursor, s *state) error {
+	s.nango = c.Tok
 	n := new(module.NangoConfig)
-	seen, err := parseBlock(c.Dispenser, nangoBlock, n)
+	seen, err := cfparse.BlockOnly(c, nangoBlock, n, "nango { secret_key {env.NANGO_SECRET_KEY} ... }",
+		"with at least secret_key and webhook_secret")
 	if err != nil {
 		return err
 	}
-	if len(seen) == 0 {
-		return c.errf("nango needs a block, opened on the same line, with at least secret_key and webhook_secret")
-	}
-	for _, f := range []struct{ name, value string }{
-		{"secret_key", n.SecretKey},
-		{"webhook_secret", n.WebhookSecret},
-	} {
-		if f.value == "" {
-			return c.errf("nango needs %s in its block, e.g. %s %s", f.name, f.name, nangoExamples[f.name])
-		}
+	if err := cfparse.Require(c, seen, "nango", []string{"secret_key", "webhook_secret"},
+		func(f string) string { return nangoExamples[f] }); err != nil {
+		return err
 	}
 	if n.LoginIntegration == "off" && n.RepoIntegration == "off" {
 		s.nangoBothOff = seen["repo_integration"]
@@ -56,7 +47,7 @@ func parseNango(c *cursor, s *state) error {
 		if _, ok := seen["repo_integration"]; ok {
 			tok = seen["repo_integration"]
 		}
-		return errAt(tok, "nango: login_integration and repo_integration must be two integrations "+
+		return cfparse.ErrAt(tok, "nango: login_integration and repo_integration must be two integrations "+
 			"(a GitHub OAuth App for sign-in, a GitHub App for repositories); both are %q", login)
 	}
 	s.h.Nango = n
@@ -64,15 +55,15 @@ func parseNango(c *cursor, s *state) error {
 }
 
 // integrationField takes a Nango integration id (unique key), or off.
-func integrationField(name string, field func(*module.NangoConfig) *string) subdirective[module.NangoConfig] {
-	return subdirective[module.NangoConfig]{name: name, parse: func(c *cursor, n *module.NangoConfig) error {
-		v, err := c.oneValue(nangoExamples[name])
+func integrationField(name string, field func(*module.NangoConfig) *string) cfparse.Sub[module.NangoConfig] {
+	return cfparse.Sub[module.NangoConfig]{Name: name, Parse: func(c *cfparse.Cursor, n *module.NangoConfig) error {
+		v, err := c.OneValue(nangoExamples[name])
 		if err != nil {
 			return err
 		}
-		if !hasPlaceholder(v) && !isIntegrationID(v) {
-			return c.errf("%s must be the integration's unique key from Nango's dashboard (letters, digits, - and _), "+
-				"or off; e.g. %s %s; got %q", c.what(), name, nangoExamples[name], v)
+		if !cfparse.HasPlaceholder(v) && !isIntegrationID(v) {
+			return c.Errorf("%s must be the integration's unique key from Nango's dashboard (letters, digits, - and _), "+
+				"or off; e.g. %s %s; got %q", c.What(), name, nangoExamples[name], v)
 		}
 		*field(n) = v
 		return nil
@@ -93,32 +84,32 @@ func isIntegrationID(v string) bool {
 
 // nangoBlock is `nango { ... }`.
 var nangoBlock = newTable("nango",
-	secretField("secret_key", nangoExamples["secret_key"], func(n *module.NangoConfig) *string { return &n.SecretKey }),
-	urlField("base_url", nangoExamples["base_url"], func(n *module.NangoConfig) *string { return &n.BaseURL }),
-	urlField("connect_url", nangoExamples["connect_url"], func(n *module.NangoConfig) *string { return &n.ConnectURL }),
-	secretField("webhook_secret", nangoExamples["webhook_secret"], func(n *module.NangoConfig) *string { return &n.WebhookSecret }),
-	secretField("previous_webhook_secret", nangoExamples["previous_webhook_secret"], func(n *module.NangoConfig) *string { return &n.PreviousWebhookSecret }),
+	cfparse.Secret("secret_key", nangoExamples["secret_key"], func(n *module.NangoConfig) *string { return &n.SecretKey }),
+	cfparse.URL("base_url", nangoExamples["base_url"], func(n *module.NangoConfig) *string { return &n.BaseURL }),
+	cfparse.URL("connect_url", nangoExamples["connect_url"], func(n *module.NangoConfig) *string { return &n.ConnectURL }),
+	cfparse.Secret("webhook_secret", nangoExamples["webhook_secret"], func(n *module.NangoConfig) *string { return &n.WebhookSecret }),
+	cfparse.Secret("previous_webhook_secret", nangoExamples["previous_webhook_secret"], func(n *module.NangoConfig) *string { return &n.PreviousWebhookSecret }),
 	integrationField("login_integration", func(n *module.NangoConfig) *string { return &n.LoginIntegration }),
 	integrationField("repo_integration", func(n *module.NangoConfig) *string { return &n.RepoIntegration }),
-	subdirective[module.NangoConfig]{name: "syncs", parse: func(c *cursor, n *module.NangoConfig) error {
-		args, err := c.args()
+	cfparse.Sub[module.NangoConfig]{Name: "syncs", Parse: func(c *cfparse.Cursor, n *module.NangoConfig) error {
+		args, err := c.Values()
 		if err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			return c.errf("syncs needs at least one sync name, e.g. syncs repos")
+			return c.Errorf("syncs needs at least one sync name, e.g. syncs repos")
 		}
 		for _, a := range args {
-			if !hasPlaceholder(a) && !isIntegrationID(a) {
-				return c.errf("syncs: %q is not a sync name (letters, digits, - and _), e.g. syncs repos", a)
+			if !cfparse.HasPlaceholder(a) && !isIntegrationID(a) {
+				return c.Errorf("syncs: %q is not a sync name (letters, digits, - and _), e.g. syncs repos", a)
 			}
 		}
 		n.Syncs = append(n.Syncs, args...)
 		return nil
 	}},
-	urlField("sync_forward", nangoExamples["sync_forward"], func(n *module.NangoConfig) *string { return &n.SyncForward }),
-	stringField("label", nangoExamples["label"], func(n *module.NangoConfig) *string { return &n.Label }),
-	urlField("github_api_url", nangoExamples["github_api_url"], func(n *module.NangoConfig) *string { return &n.GitHubAPIURL }),
-	durationField("recheck_interval", nangoExamples["recheck_interval"], time.Second,
+	cfparse.URL("sync_forward", nangoExamples["sync_forward"], func(n *module.NangoConfig) *string { return &n.SyncForward }),
+	cfparse.String("label", nangoExamples["label"], func(n *module.NangoConfig) *string { return &n.Label }),
+	cfparse.URL("github_api_url", nangoExamples["github_api_url"], func(n *module.NangoConfig) *string { return &n.GitHubAPIURL }),
+	cfparse.Duration("recheck_interval", nangoExamples["recheck_interval"], time.Second,
 		func(n *module.NangoConfig) *caddy.Duration { return &n.RecheckInterval }),
 )

@@ -4,6 +4,7 @@ package module
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -135,6 +136,38 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 		ID:  "http.handlers.gatehouse",
 		New: func() caddy.Module { return new(Handler) },
 	}
+}
+
+// Validate checks what concerns several fields at once: the headers'
+// names (with pass_access_token), and the providers as a set (at least
+// one unless the Nango login is on, a name each, none taken twice or by
+// the Nango login). It needs no provisioning: the Caddyfile adapter calls
+// it on the handler it builds. Its errors are *ConfigError.
+func (h *Handler) Validate() error {
+	if _, err := h.headerNames(); err != nil {
+		return err
+	}
+	_, err := h.providerNames()
+	return err
+}
+
+// ConfigError is a configuration the handler refuses, as Validate reports
+// it; the Caddyfile adapter places it on the line of Block and Keys.
+type ConfigError struct {
+	// Block is the setting it is about: "headers", "providers", or ""
+	// for the handler as a whole.
+	Block string
+	// Keys are the entries of Block it is about (header keys, provider
+	// names), the one to fix last; none for Block as a whole.
+	Keys []string
+	// Reason says what is wrong, without the "gatehouse: " of Error.
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "gatehouse: " + e.Reason }
+
+func configErrorf(block string, keys []string, format string, args ...any) *ConfigError {
+	return &ConfigError{Block: block, Keys: keys, Reason: fmt.Sprintf(format, args...)}
 }
 
 // Interface guards.

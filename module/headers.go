@@ -1,8 +1,6 @@
 package module
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +8,28 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/headers"
 )
 
+func headerErrorf(keys []string, format string, args ...any) *ConfigError {
+	return configErrorf("headers", keys, format, args...)
+}
+
+// CheckHeaderName checks v, the name given to the header key, and returns
+// the header it is sent as: its canonical form, or "" for off.
+func CheckHeaderName(key, v string) (string, error) {
+	if strings.EqualFold(v, "off") {
+		return "", nil
+	}
+	if r, ok := headers.Reserved(v); ok {
+		return "", headerErrorf([]string{key}, "headers %s cannot be %s: Gatehouse replaces client copies of its headers, "+
+			"which would break the request; pick another name such as X-Remote-User", key, r)
+	}
+	if !validToken(v) || strings.ContainsAny(v, "_.") {
+		return "", headerErrorf([]string{key}, "headers %s: %q is not a usable header name; use letters, digits and - "+
+			"(proxies drop names with _ or .), e.g. %s X-Remote-User, or %s off", key, v, key, key)
+	}
+	return http.CanonicalHeaderKey(v), nil
+}
+
+// validToken reports whether s is an RFC 9110 token.
 func validToken(s string) bool {
 	if s == "" {
 		return false
@@ -23,49 +43,49 @@ func validToken(s string) bool {
 	return true
 }
 
-func (h *Handler) headerNames() (headers.Names, error) {
+// Names checks the configuration and returns the names the headers are
+// sent under: every key is known, each name usable, access_token renamed
+// only with passAccessToken (the header is sent only then), and no two
+// headers sent under one name, counting the defaults of those left
+// alone.
+func (cfg HeadersConfig) Names(passAccessToken bool) (headers.Names, error) {
 	n := headers.Defaults()
-	if h.PassAccessToken {
+	if passAccessToken {
 		n.AccessToken = headers.DefaultAccessToken
 	}
-	cfg := h.Headers
 	for k := range cfg {
 		if !slices.ContainsFunc(headers.Renamables(), func(r headers.Renamable) bool { return r.Key == k }) {
-			return n, fmt.Errorf("gatehouse: headers %s: unknown header; the headers are %s", k, strings.Join(renamableKeys(), ", "))
+			return n, headerErrorf([]string{k}, "headers %s: unknown header; the headers are %s", k, strings.Join(renamableKeys(), ", "))
 		}
 	}
-	if v := cfg["access_token"]; v != "" && !strings.EqualFold(v, "off") && !h.PassAccessToken {
-		return n, errors.New("gatehouse: headers access_token names the access token header, which is only sent with pass_access_token; add pass_access_token or remove it")
+	if v := cfg["access_token"]; v != "" && !strings.EqualFold(v, "off") && !passAccessToken {
+		return n, headerErrorf(nil, "headers access_token names the header of the access token, which is only sent "+
+			"with pass_access_token; add pass_access_token or remove access_token")
 	}
 	used := map[string]string{} // lower-case header -> key
 	for _, r := range headers.Renamables() {
-		v := cfg[r.Key]
-		if reservedName, ok := headers.Reserved(v); ok {
-			return n, fmt.Errorf("gatehouse: headers %s cannot be %s: Gatehouse replaces client copies of its headers, which would break the request; pick another name such as X-Remote-User", r.Key, reservedName)
+		name := r.Default
+		if v := cfg[r.Key]; v != "" {
+			var err error
+			if name, err = CheckHeaderName(r.Key, v); err != nil {
+				return n, err
+			}
+			n.Rename(r.Key, name)
 		}
-		switch {
-		case v == "":
-		case strings.EqualFold(v, "off"):
-			v = "off"
-			n.Rename(r.Key, "")
-		case validToken(v) && !strings.ContainsAny(v, "_."):
-			n.Rename(r.Key, http.CanonicalHeaderKey(v))
-		default:
-			return n, fmt.Errorf("gatehouse: headers %s: %q is not a usable header name (letters, digits and '-'; or off)", r.Key, v)
-		}
-		if v == "off" || (r.Key == "access_token" && !h.PassAccessToken) {
+		if name == "" || (r.Key == "access_token" && !passAccessToken) {
 			continue
 		}
-		name := r.Default
-		if v != "" {
-			name = v
-		}
 		if prev, clash := used[strings.ToLower(name)]; clash {
-			return n, fmt.Errorf("gatehouse: headers %s and %s would both be sent as %s; give each its own name or turn one off", prev, r.Key, name)
+			return n, headerErrorf([]string{prev, r.Key}, "headers %s and %s would both be sent as %s; "+
+				"give each its own name or turn one off", prev, r.Key, name)
 		}
 		used[strings.ToLower(name)] = r.Key
 	}
 	return n, nil
+}
+
+func (h *Handler) headerNames() (headers.Names, error) {
+	return h.Headers.Names(h.PassAccessToken)
 }
 
 func renamableKeys() []string {

@@ -1,10 +1,10 @@
 package module
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -15,18 +15,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/providers"
 )
 
-// buildProviders loads the provider modules of ProvidersRaw and checks
-// what concerns them all: a name each, none taken twice or by the Nango
-// login. It returns the engine's providers and the GitHub sign-ins by
-// name.
+// buildProviders loads the provider modules of ProvidersRaw, once
+// providerNames has checked them as a set. It returns the engine's
+// providers and the GitHub sign-ins by name.
 func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string]*githubaccess.Login, error) {
-	nangoLogin := h.Nango != nil && h.Nango.LoginIntegration != "off"
-	if len(h.ProvidersRaw) == 0 && !nangoLogin {
-		return nil, nil, errors.New("gatehouse: no provider configured; add e.g. provider oidc { issuer ... client_id ... client_secret ... }")
-	}
-	seen := map[string]bool{}
-	if nangoLogin {
-		seen[nangoaccess.Provider] = true // {prefix}/login/nango
+	if _, err := h.providerNames(); err != nil {
+		return nil, nil, err
 	}
 	out := make([]gate.Provider, 0, len(h.ProvidersRaw))
 	logins := map[string]*githubaccess.Login{}
@@ -36,19 +30,52 @@ func (h *Handler) buildProviders(ctx caddy.Context) ([]gate.Provider, map[string
 			return nil, nil, err
 		}
 		l := mod.Login()
-		if seen[l.Name] {
-			if l.Name == nangoaccess.Provider {
-				return nil, nil, fmt.Errorf("gatehouse: provider name %q is taken by the Nango login; give the provider another name", l.Name)
-			}
-			return nil, nil, fmt.Errorf("gatehouse: provider name %q is used twice; give each provider its own name", l.Name)
-		}
-		seen[l.Name] = true
 		if gh, ok := mod.(interface{ GitHubLogin() *githubaccess.Login }); ok {
 			logins[l.Name] = gh.GitHubLogin()
 		}
 		out = append(out, gate.Provider{Name: l.Name, Label: l.Label, RedirectURL: l.RedirectURL, Auth: l.Auth, Timeout: l.Timeout})
 	}
 	return out, logins, nil
+}
+
+// providerNames checks the providers as a set and returns their names:
+// at least one unless the Nango login is on, each name valid (the type's
+// by default), none used twice or taken by the Nango login
+// ({prefix}/login/nango). A provider that is not an object is left to
+// loadProvider.
+func (h *Handler) providerNames() ([]string, error) {
+	nangoLogin := h.Nango != nil && h.Nango.LoginIntegration != "off"
+	if len(h.ProvidersRaw) == 0 && !nangoLogin {
+		if h.GitHubApp != nil || h.Nango != nil {
+			return nil, configErrorf("", nil, "no provider configured: gatehouse needs at least one provider to sign users in; "+
+				"github_app and nango with login_integration off only connect their repositories. Add e.g. "+
+				"provider github { client_id ... client_secret ... }")
+		}
+		return nil, configErrorf("", nil, "no provider configured: gatehouse needs at least one provider, "+
+			"e.g. provider oidc { issuer https://login.example.com ... client_id ... } "+
+			"or provider github { client_id ... client_secret ... }")
+	}
+	seen := map[string]bool{}
+	names := make([]string, 0, len(h.ProvidersRaw))
+	for _, raw := range h.ProvidersRaw {
+		var p struct{ Type, Name string }
+		if json.Unmarshal(raw, &p) != nil {
+			continue
+		}
+		name := cmp.Or(p.Name, p.Type)
+		switch {
+		case !providers.ValidName(name):
+			return nil, configErrorf("providers", []string{name}, "provider name %q must be lowercase letters, digits, - or _", name)
+		case name == nangoaccess.Provider && nangoLogin:
+			return nil, configErrorf("providers", []string{name}, "provider name %q is taken by the nango login (%s/login/%s); "+
+				"give the provider another name, e.g. provider oidc corp", name, cmp.Or(h.Prefix, DefaultPrefix), name)
+		case seen[name]:
+			return nil, configErrorf("providers", []string{name}, "provider name %q is used twice; give each provider its own name", name)
+		}
+		seen[name] = true
+		names = append(names, name)
+	}
+	return names, nil
 }
 
 // loadProvider loads provider i, a module named by its "type" (Caddy's
@@ -65,16 +92,7 @@ func loadProvider(ctx caddy.Context, i int, raw json.RawMessage) (providers.Prov
 	_ = json.Unmarshal(fields["type"], &typ)
 	id := providers.Namespace + "." + typ
 	if _, err := caddy.GetModule(id); typ == "" || err != nil {
-		return nil, fmt.Errorf("gatehouse: providers[%d]: type %q is not supported; supported: %s", i, typ, strings.Join(providerTypes(), ", "))
-	}
-	// The name is checked first: the module's own errors carry it.
-	name := typ
-	_ = json.Unmarshal(fields["name"], &name)
-	if name == "" {
-		name = typ
-	}
-	if !providerName.MatchString(name) {
-		return nil, fmt.Errorf("gatehouse: provider name %q must be lowercase letters, digits, - or _", name)
+		return nil, fmt.Errorf("gatehouse: providers[%d]: type %q is not supported; supported: %s", i, typ, strings.Join(providers.Types(), ", "))
 	}
 	delete(fields, "type") // the module decodes the rest strictly
 	body, err := json.Marshal(fields)
@@ -94,14 +112,4 @@ func loadProvider(ctx caddy.Context, i int, raw json.RawMessage) (providers.Prov
 		return nil, fmt.Errorf("gatehouse: module %s is not a Gatehouse provider", id)
 	}
 	return p, nil
-}
-
-// providerTypes lists the provider types in Caddy's module registry.
-func providerTypes() []string {
-	var types []string
-	for _, m := range caddy.GetModules(providers.Namespace) {
-		types = append(types, m.ID.Name())
-	}
-	slices.Sort(types)
-	return types
 }

@@ -309,15 +309,6 @@ func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, erro
 	return app, nil
 }
 
-// Validate is called after Provision; all checks happen there, where the
-// placeholders are resolved.
-func (h *Handler) Validate() error {
-	if h.gate == nil {
-		return errors.New("gatehouse: handler was not provisioned")
-	}
-	return nil
-}
-
 // Cleanup releases the store.
 func (h *Handler) Cleanup() error {
 	if h.gate != nil {

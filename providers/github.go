@@ -2,7 +2,9 @@ package providers
 
 import (
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
@@ -36,12 +38,9 @@ func (GitHub) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *GitHub) Provision(caddy.Context) (err error) {
 	var base, api string
-	p.info, err = p.provision("github", "GitHub", func(r *resolved) {
-		base, api = r.res.Get("base_url", p.BaseURL), r.res.Get("api_url", p.APIURL)
+	p.info, err = p.provision(gitHubBlock.spec, "GitHub", func(r *resolved) {
+		base, api = r.get("base_url", p.BaseURL), r.get("api_url", p.APIURL)
 	}, func(r *resolved) (provider.Provider, error) {
-		if err := r.requireSecret(); err != nil {
-			return nil, err
-		}
 		endpoints, err := github.ParseEndpoints(base, api)
 		if err != nil {
 			return nil, err
@@ -55,12 +54,38 @@ func (p *GitHub) Provision(caddy.Context) (err error) {
 // Login implements Provider.
 func (p *GitHub) Login() Login { return p.info }
 
+// UnmarshalCaddyfile reads `github [<name>] { client_id ... client_secret ... }`.
+func (p *GitHub) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	return unmarshalBlock(d, p, gitHubBlock)
+}
+
+var gitHubBlock = newBlock(spec{
+	typ:      "github",
+	takes:    []string{"client_id", "client_secret", "scopes", "base_url", "api_url", "redirect_url", "label", "timeout"},
+	required: []string{"client_id", "client_secret"},
+	refused: map[string]string{
+		"issuer": "issuer is for oidc providers; GitHub needs only client_id and client_secret " +
+			"(base_url for GitHub Enterprise)",
+	},
+	examples: map[string]string{
+		"client_id":     "{env.GITHUB_CLIENT_ID}",
+		"client_secret": "{env.GITHUB_CLIENT_SECRET}",
+		"scopes":        "read:user user:email read:org",
+		"redirect_url":  "https://app.example.com/.gatehouse/callback/github",
+		"label":         `"GitHub"`,
+	},
+},
+	cfparse.URL("base_url", examples["base_url"], func(p *GitHub) *string { return &p.BaseURL }),
+	cfparse.URL("api_url", examples["api_url"], func(p *GitHub) *string { return &p.APIURL }),
+)
+
 // GitHubLogin is the sign-in as GitHub repository access uses it (org and
 // team re-checks with the user's token).
 func (p *GitHub) GitHubLogin() *githubaccess.Login { return p.login }
 
 // Interface guards.
 var (
-	_ Provider          = (*GitHub)(nil)
-	_ caddy.Provisioner = (*GitHub)(nil)
+	_ Provider              = (*GitHub)(nil)
+	_ caddy.Provisioner     = (*GitHub)(nil)
+	_ caddyfile.Unmarshaler = (*GitHub)(nil)
 )

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
@@ -36,12 +37,9 @@ func (Google) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *Google) Provision(caddy.Context) (err error) {
 	var hostedDomain, issuer string
-	p.login, err = p.provision("google", "Google", func(r *resolved) {
-		hostedDomain, issuer = r.res.Get("hosted_domain", p.HostedDomain), r.res.Get("issuer", p.Issuer)
+	p.login, err = p.provision(googleBlock.spec, "Google", func(r *resolved) {
+		hostedDomain, issuer = r.get("hosted_domain", p.HostedDomain), r.get("issuer", p.Issuer)
 	}, func(r *resolved) (provider.Provider, error) {
-		if err := r.requireSecret(); err != nil {
-			return nil, err
-		}
 		cfg := oidc.Google(r.name, r.clientID, r.clientSecret, hostedDomain, r.scopes)
 		if issuer != "" {
 			cfg.Issuer = issuer
@@ -56,8 +54,32 @@ func (p *Google) Provision(caddy.Context) (err error) {
 // Login implements Provider.
 func (p *Google) Login() Login { return p.login }
 
+// UnmarshalCaddyfile reads `google [<name>] { client_id ... client_secret ... }`.
+func (p *Google) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	return unmarshalBlock(d, p, googleBlock)
+}
+
+var googleBlock = newBlock(spec{
+	typ:      "google",
+	takes:    []string{"client_id", "client_secret", "hosted_domain", "scopes", "issuer", "redirect_url", "label", "timeout"},
+	required: []string{"client_id", "client_secret"},
+	scope:    "openid",
+	examples: map[string]string{
+		"client_id":     "{env.GOOGLE_CLIENT_ID}",
+		"client_secret": "{env.GOOGLE_CLIENT_SECRET}",
+		"redirect_url":  "https://app.example.com/.gatehouse/callback/google",
+		"issuer":        "https://accounts.google.com",
+	},
+},
+	checked("hosted_domain", examples["hosted_domain"], func(p *Google) *string { return &p.HostedDomain },
+		func(v string) bool { return !strings.ContainsAny(v, "/:@ ") && strings.Contains(v, ".") },
+		"provider hosted_domain must be a Google Workspace domain such as example.com; got %q"),
+	issuerSub(examples["issuer"], func(p *Google) *string { return &p.Issuer }),
+)
+
 // Interface guards.
 var (
-	_ Provider          = (*Google)(nil)
-	_ caddy.Provisioner = (*Google)(nil)
+	_ Provider              = (*Google)(nil)
+	_ caddy.Provisioner     = (*Google)(nil)
+	_ caddyfile.Unmarshaler = (*Google)(nil)
 )

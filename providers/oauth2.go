@@ -2,8 +2,12 @@ package providers
 
 import (
 	"cmp"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
@@ -56,9 +60,9 @@ func (OAuth2) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *OAuth2) Provision(caddy.Context) (err error) {
 	var authURL, tokenURL, userinfoURL string
-	p.login, err = p.provision("oauth2", "", func(r *resolved) {
-		authURL, tokenURL = r.res.Get("auth_url", p.AuthURL), r.res.Get("token_url", p.TokenURL)
-		userinfoURL = r.res.Get("userinfo_url", p.UserinfoURL)
+	p.login, err = p.provision(oauth2Block.spec, "", func(r *resolved) {
+		authURL, tokenURL = r.get("auth_url", p.AuthURL), r.get("token_url", p.TokenURL)
+		userinfoURL = r.get("userinfo_url", p.UserinfoURL)
 	}, func(r *resolved) (provider.Provider, error) {
 		c := Claims{}
 		if p.Claims != nil {
@@ -80,8 +84,73 @@ func (p *OAuth2) Provision(caddy.Context) (err error) {
 // Login implements Provider.
 func (p *OAuth2) Login() Login { return p.login }
 
+// UnmarshalCaddyfile reads `oauth2 <name> { auth_url ... token_url ...
+// userinfo_url ... client_id ... claims { ... } }`.
+func (p *OAuth2) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	return unmarshalBlock(d, p, oauth2Block)
+}
+
+var oauth2Block = newBlock(spec{
+	typ: "oauth2",
+	takes: []string{"auth_url", "token_url", "userinfo_url", "client_id", "client_secret", "scopes", "claims",
+		"redirect_url", "label", "timeout"},
+	required: []string{"auth_url", "token_url", "userinfo_url", "client_id"},
+	named:    true,
+	examples: map[string]string{
+		"client_id":     "{env.OAUTH_CLIENT_ID}",
+		"client_secret": "{env.OAUTH_CLIENT_SECRET}",
+		"scopes":        "read:user",
+	},
+},
+	cfparse.URL("auth_url", examples["auth_url"], func(p *OAuth2) *string { return &p.AuthURL }),
+	cfparse.URL("token_url", examples["token_url"], func(p *OAuth2) *string { return &p.TokenURL }),
+	cfparse.URL("userinfo_url", examples["userinfo_url"], func(p *OAuth2) *string { return &p.UserinfoURL }),
+	cfparse.Sub[OAuth2]{Name: "claims", Parse: func(c *cfparse.Cursor, p *OAuth2) error {
+		cl := new(Claims)
+		if _, err := cfparse.BlockOnly(c, claimsBlock, cl, "claims { id id login login }",
+			"naming at least one of "+strings.Join(claimsBlock.Names(), ", ")); err != nil {
+			return err
+		}
+		p.Claims = cl
+		return nil
+	}},
+)
+
+// claimsBlock is `claims { ... }` of provider oauth2: paths into the
+// userinfo response.
+var claimsBlock = cfparse.NewTable("claims",
+	claimPath("id", func(c *Claims) *string { return &c.ID }),
+	claimPath("login", func(c *Claims) *string { return &c.Login }),
+	claimPath("email", func(c *Claims) *string { return &c.Email }),
+	claimPath("email_verified", func(c *Claims) *string { return &c.EmailVerified }),
+	claimPath("name", func(c *Claims) *string { return &c.Name }),
+	claimPath("avatar", func(c *Claims) *string { return &c.Avatar }),
+)
+
+// claimPath takes a dot-separated path into a JSON object.
+func claimPath(name string, field func(*Claims) *string) cfparse.Sub[Claims] {
+	return cfparse.Sub[Claims]{Name: name, Parse: func(c *cfparse.Cursor, cl *Claims) error {
+		v, err := c.OneValue("data.user." + name)
+		if err != nil {
+			return err
+		}
+		for _, part := range strings.Split(v, ".") {
+			if part == "" || strings.ContainsAny(part, " {}[]\"") {
+				return c.Errorf("claims %s must be a dot-separated path into the userinfo JSON such as data.user.%s; got %q", name, name, v)
+			}
+		}
+		if v == "id_token" || strings.HasPrefix(v, "id_token.") {
+			return c.Errorf("claims %s: %q would read an id_token, which provider oauth2 does not use; "+
+				"give a path into the userinfo JSON such as data.user.%s (for an id_token use provider oidc)", name, v, name)
+		}
+		*field(cl) = v
+		return nil
+	}}
+}
+
 // Interface guards.
 var (
-	_ Provider          = (*OAuth2)(nil)
-	_ caddy.Provisioner = (*OAuth2)(nil)
+	_ Provider              = (*OAuth2)(nil)
+	_ caddy.Provisioner     = (*OAuth2)(nil)
+	_ caddyfile.Unmarshaler = (*OAuth2)(nil)
 )

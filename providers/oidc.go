@@ -2,7 +2,9 @@ package providers
 
 import (
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
@@ -30,7 +32,7 @@ func (OIDC) CaddyModule() caddy.ModuleInfo {
 // no call to the issuer (discovery happens at the first sign-in).
 func (p *OIDC) Provision(caddy.Context) (err error) {
 	var issuer string
-	p.login, err = p.provision("oidc", "", func(r *resolved) { issuer = r.res.Get("issuer", p.Issuer) },
+	p.login, err = p.provision(oidcBlock.spec, "", func(r *resolved) { issuer = r.get("issuer", p.Issuer) },
 		func(r *resolved) (provider.Provider, error) {
 			return oidc.New(oidc.Config{
 				Name: r.name, Issuer: issuer, ClientID: r.clientID, ClientSecret: r.clientSecret,
@@ -43,8 +45,30 @@ func (p *OIDC) Provision(caddy.Context) (err error) {
 // Login implements Provider.
 func (p *OIDC) Login() Login { return p.login }
 
+// UnmarshalCaddyfile reads `oidc [<name>] { issuer ... client_id ... }`.
+func (p *OIDC) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	return unmarshalBlock(d, p, oidcBlock)
+}
+
+var oidcBlock = newBlock(spec{
+	typ:      "oidc",
+	takes:    []string{"issuer", "client_id", "client_secret", "scopes", "redirect_url", "label", "timeout"},
+	required: []string{"issuer", "client_id"},
+	scope:    "openid",
+	refused: map[string]string{
+		"base_url": "base_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
+		"api_url":  "api_url is for github providers (GitHub Enterprise); an oidc provider is found through its issuer",
+	},
+}, issuerSub(examples["issuer"], func(p *OIDC) *string { return &p.Issuer }))
+
+// issuerSub is the issuer subdirective of an OpenID Connect type.
+func issuerSub[T any](example string, field func(*T) *string) cfparse.Sub[T] {
+	return httpURL("issuer", "an http(s) URL", example, field)
+}
+
 // Interface guards.
 var (
-	_ Provider          = (*OIDC)(nil)
-	_ caddy.Provisioner = (*OIDC)(nil)
+	_ Provider              = (*OIDC)(nil)
+	_ caddy.Provisioner     = (*OIDC)(nil)
+	_ caddyfile.Unmarshaler = (*OIDC)(nil)
 )

@@ -1,22 +1,58 @@
 package providers
 
 import (
+	"strings"
+
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/gatehouse-auth/gatehouse/internal/cfparse"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
-// presetLabels are the presets, each a module of its own, and the
-// chooser label of one named after its type.
-var presetLabels = map[string]string{
-	"gitlab": "GitLab", "microsoft": "Microsoft", "gitee": "Gitee", "feishu": "Feishu", "lark": "Lark",
+// presets are the preset types, each a module of its own: the chooser
+// label of one named after its type, and where its public service lives
+// (the example of base_url).
+var presets = map[string]struct{ label, site string }{
+	"gitlab":    {"GitLab", "https://gitlab.example.com"},
+	"microsoft": {"Microsoft", "https://login.microsoftonline.com"},
+	"gitee":     {"Gitee", "https://gitee.com"},
+	"feishu":    {"Feishu", "https://open.feishu.cn"},
+	"lark":      {"Lark", "https://open.larksuite.com"},
 }
 
+// presetBlocks are the presets' Caddyfile blocks by type.
+var presetBlocks = map[string]*block[Preset]{}
+
 func init() {
-	for kind := range presetLabels {
+	for kind, preset := range presets {
 		caddy.RegisterModule(Preset{kind: kind})
+		takes := []string{"client_id", "client_secret", "scopes", "base_url", "redirect_url", "label", "timeout"}
+		if kind == "microsoft" {
+			takes = append(takes, "tenant")
+		}
+		env := "{env." + strings.ToUpper(kind)
+		presetBlocks[kind] = newBlock(spec{
+			typ: kind, takes: takes, required: []string{"client_id", "client_secret"},
+			examples: map[string]string{
+				"client_id": env + "_CLIENT_ID}", "client_secret": env + "_CLIENT_SECRET}", "base_url": preset.site,
+				"redirect_url": "https://app.example.com/.gatehouse/callback/" + kind,
+			},
+		},
+			cfparse.URL("base_url", examples["base_url"], func(p *Preset) *string { return &p.BaseURL }),
+			checked("tenant", examples["tenant"], func(p *Preset) *string { return &p.Tenant }, validTenant,
+				"provider tenant %q must be common, organizations, consumers, or a tenant id or domain such as contoso.onmicrosoft.com"),
+		)
 	}
+}
+
+// validTenant reports whether v is a Microsoft tenant, by the preset's
+// own rule.
+func validTenant(v string) bool {
+	_, err := oauth2login.Preset("microsoft", "", oauth2login.PresetParams{Tenant: v})
+	return err == nil
 }
 
 // Preset signs users in with a provider whose endpoints and claims
@@ -47,8 +83,8 @@ func (p Preset) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the configuration and builds the provider.
 func (p *Preset) Provision(caddy.Context) (err error) {
 	var base, tenant string
-	p.login, err = p.provision(p.kind, presetLabels[p.kind], func(r *resolved) {
-		base, tenant = r.res.Get("base_url", p.BaseURL), r.res.Get("tenant", p.Tenant)
+	p.login, err = p.provision(presetBlocks[p.kind].spec, presets[p.kind].label, func(r *resolved) {
+		base, tenant = r.get("base_url", p.BaseURL), r.get("tenant", p.Tenant)
 	}, func(r *resolved) (provider.Provider, error) {
 		cfg, err := oauth2login.Preset(p.kind, r.name, oauth2login.PresetParams{
 			ClientID: r.clientID, ClientSecret: r.clientSecret, Tenant: tenant, BaseURL: base, Scopes: r.scopes,
@@ -65,8 +101,14 @@ func (p *Preset) Provision(caddy.Context) (err error) {
 // Login implements Provider.
 func (p *Preset) Login() Login { return p.login }
 
+// UnmarshalCaddyfile reads `<type> [<name>] { client_id ... client_secret ... }`.
+func (p *Preset) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	return unmarshalBlock(d, p, presetBlocks[p.kind])
+}
+
 // Interface guards.
 var (
-	_ Provider          = (*Preset)(nil)
-	_ caddy.Provisioner = (*Preset)(nil)
+	_ Provider              = (*Preset)(nil)
+	_ caddy.Provisioner     = (*Preset)(nil)
+	_ caddyfile.Unmarshaler = (*Preset)(nil)
 )

@@ -7,12 +7,16 @@
 //	"providers": [{"type": "oidc", "name": "corp", "issuer": "https://login.example.com", "client_id": "gatehouse"}]
 //
 // A new provider type is a new module here (or in any package Caddy is
-// built with) that implements Provider.
+// built with) that implements Provider and, to be written in a
+// Caddyfile, caddyfile.Unmarshaler: the gatehouse directive looks the
+// type up in Caddy's registry and hands it `<type> [<name>] { ... }`
+// (here through unmarshalBlock, which reads Common's subdirectives).
 package providers
 
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,20 +94,29 @@ type resolved struct {
 	scopes                                           []string
 	timeout                                          time.Duration
 	res                                              *placeholder.Resolver
+	values                                           map[string]string // by field, as resolved
+}
+
+// get resolves the value raw of field (see placeholder.Resolver.Get) and
+// keeps it for provision's check of the required fields.
+func (r *resolved) get(field, raw string) string {
+	v := r.res.Get(field, raw)
+	r.values[field] = v
+	return v
 }
 
 // resolve resolves c for a provider of type typ whose own label, when it
 // is named after its type, is label. Further values of the type are
-// resolved with r.res; its Err must be checked after them.
+// resolved with r.get; r.res.Err must be checked after them.
 func (c *Common) resolve(typ, label string) (*resolved, error) {
-	r := &resolved{name: c.Name}
+	r := &resolved{name: c.Name, values: map[string]string{}}
 	if r.name == "" {
 		r.name = typ
 	}
 	r.res = &placeholder.Resolver{Repl: caddy.NewReplacer(), Where: "provider " + r.name + ": "}
-	r.clientID = r.res.Get("client_id", c.ClientID)
-	r.clientSecret = r.res.Get("client_secret", c.ClientSecret)
-	r.redirectURL = r.res.Get("redirect_url", c.RedirectURL)
+	r.clientID = r.get("client_id", c.ClientID)
+	r.clientSecret = r.get("client_secret", c.ClientSecret)
+	r.redirectURL = r.get("redirect_url", c.RedirectURL)
 	r.scopes = c.Scopes
 	r.label = c.Label
 	switch {
@@ -131,19 +144,26 @@ func (r *resolved) errorf(format string, args ...any) error {
 	return fmt.Errorf("gatehouse: provider %s: "+format, append([]any{r.name}, args...)...)
 }
 
-// requireSecret refuses a provider without both client credentials.
-func (r *resolved) requireSecret() error {
-	if r.clientID == "" || r.clientSecret == "" {
-		return r.errorf("client_id and client_secret are required")
+// require refuses a provider without one of the fields its type
+// requires (those its Caddyfile block requires too): "client_id and
+// client_secret are required".
+func (r *resolved) require(fields []string) error {
+	if !slices.ContainsFunc(fields, func(f string) bool { return r.values[f] == "" }) {
+		return nil
 	}
-	return nil
+	list := strings.Join(fields, ", ")
+	if i := strings.LastIndex(list, ", "); i >= 0 {
+		list = list[:i] + " and " + list[i+2:]
+	}
+	return r.errorf("%s are required", list)
 }
 
-// provision is every provider's Provision: it resolves the common values,
-// then the type's own (fields, through r.res), refuses a value that
-// resolved to nothing, and builds the sign-in.
-func (c *Common) provision(typ, label string, fields func(r *resolved), build func(r *resolved) (provider.Provider, error)) (Login, error) {
-	r, err := c.resolve(typ, label)
+// provision is every provider's Provision, for a type described by s: it
+// resolves the common values, then the type's own (fields, through
+// r.get), refuses a value that resolved to nothing or a required one
+// missing, and builds the sign-in.
+func (c *Common) provision(s spec, label string, fields func(r *resolved), build func(r *resolved) (provider.Provider, error)) (Login, error) {
+	r, err := c.resolve(s.typ, label)
 	if err != nil {
 		return Login{}, err
 	}
@@ -152,6 +172,9 @@ func (c *Common) provision(typ, label string, fields func(r *resolved), build fu
 	}
 	if r.res.Err != nil {
 		return Login{}, r.res.Err
+	}
+	if err := r.require(s.required); err != nil {
+		return Login{}, err
 	}
 	auth, err := build(r)
 	switch {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse"
+	"github.com/gatehouse-auth/gatehouse/providers"
 )
 
 // TestVersionCommand runs "gatehouse version" in process, as the binary
@@ -58,4 +60,23 @@ func runMain(t *testing.T, args ...string) string {
 	out := <-done
 	r.Close()
 	return strings.ReplaceAll(out, "\r\n", "\n")
+}
+
+// TestListModules runs "gatehouse list-modules" in process and checks
+// that it lists the handler and every provider type's module.
+func TestListModules(t *testing.T) {
+	out := runMain(t, "gatehouse", "list-modules")
+	want := []string{"http.handlers.gatehouse"}
+	for _, typ := range providers.Types() {
+		want = append(want, providers.Namespace+"."+typ)
+	}
+	if len(want) < 10 {
+		t.Fatalf("only %d modules registered: %v", len(want), want)
+	}
+	lines := strings.Split(out, "\n")
+	for _, id := range want {
+		if !slices.Contains(lines, id) {
+			t.Errorf("gatehouse list-modules does not list %s; it printed:\n%s", id, out)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package caddyfile
+package cfparse
 
 import (
 	"fmt"
@@ -9,48 +9,35 @@ import (
 	"go.uber.org/zap"
 )
 
-// warnLogger returns where the adapter's warnings go: Caddy's "caddyfile"
+// WarnLogger returns where the adapter's warnings go: Caddy's "caddyfile"
 // logger, as for Caddy's own directives. It is looked up at each warning,
 // since Caddy replaces its default logger when a config is loaded; tests
 // replace it to capture the warnings.
-var warnLogger = func() *zap.Logger { return caddy.Log().Named("caddyfile") }
+var WarnLogger = func() *zap.Logger { return caddy.Log().Named("caddyfile") }
 
-// secretField is a subdirective taking one secret string, which warns
-// when the secret is written literally (see secretValue).
-func secretField[T any](name, example string, field func(*T) *string) subdirective[T] {
-	return subdirective[T]{name: name, parse: func(c *cursor, v *T) error {
-		val, err := c.secretValue(example)
-		if err != nil {
-			return err
-		}
-		*field(v) = val
-		return nil
-	}}
-}
-
-// secretValue reads exactly one value, as oneValue does, for a
+// SecretValue reads exactly one value, as OneValue does, for a
 // subdirective that holds a secret; example is a placeholder such as
 // {env.GATEHOUSE_SECRET}. A value without a placeholder is logged as a
 // warning, since Caddy logs the adapted JSON, secret included, at debug
 // level before any module runs.
-func (c *cursor) secretValue(example string) (string, error) {
-	v, err := c.oneValue(example)
+func (c *Cursor) SecretValue(example string) (string, error) {
+	v, err := c.OneValue(example)
 	if err != nil {
 		return "", err
 	}
-	warnLiteralSecret(c.tok, c.what(), v, example, false)
+	WarnLiteralSecret(c.Tok, c.What(), v, example, false)
 	return v, nil
 }
 
-// warnLiteralSecret is the one place that warns about a secret written
+// WarnLiteralSecret is the one place that warns about a secret written
 // literally in the Caddyfile: value (a secret, or the password of a URL
 // when inURL) at tok, in subdirective what. Nothing is logged when value is
 // empty or holds a placeholder such as {env.X} or {file./path}, which is
 // resolved at provision and never appears in the config. A {$VAR} is
 // substituted when the Caddyfile is read, so it arrives here as a literal
 // and warns too. The message never contains the value.
-func warnLiteralSecret(tok cf.Token, what, value, example string, inURL bool) {
-	if value == "" || hasPlaceholder(value) {
+func WarnLiteralSecret(tok cf.Token, what, value, example string, inURL bool) {
+	if value == "" || HasPlaceholder(value) {
 		return
 	}
 	env := envName(example, what)
@@ -62,7 +49,7 @@ func warnLiteralSecret(tok cf.Token, what, value, example string, inURL bool) {
 		"use a placeholder such as {env.%s} or {file./run/secrets/%s} "+
 		"({$VAR} is substituted before the adapter runs, so it counts as literal)",
 		tok.File, tok.Line, subject, env, strings.ToLower(env))
-	warnLogger().Warn(msg, zap.String("file", tok.File), zap.Int("line", tok.Line), zap.String("subdirective", what))
+	WarnLogger().Warn(msg, zap.String("file", tok.File), zap.Int("line", tok.Line), zap.String("subdirective", what))
 }
 
 // envName is the variable of an {env.NAME} example, or one made from the
@@ -72,24 +59,4 @@ func envName(example, what string) string {
 		return strings.TrimSuffix(name, "}")
 	}
 	return "GATEHOUSE_" + strings.ToUpper(strings.NewReplacer(" ", "_", "-", "_").Replace(what))
-}
-
-// urlPassword returns the password in the user info of a URL such as
-// redis://user:password@host:6379/0, or "" without one. It works on the
-// text, so a URL holding placeholders (which may not parse) is handled
-// too.
-func urlPassword(v string) string {
-	_, rest, ok := strings.Cut(v, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return ""
-	}
-	_, password, _ := strings.Cut(rest[:at], ":")
-	return password
 }
