@@ -23,10 +23,7 @@ func TestMain(m *testing.M) {
 // like two Gatehouse instances.
 func instances(t *testing.T) (*Manager, *Manager) {
 	t.Helper()
-	ring, err := keys.Derive(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := testRing(t, secret)
 	mk := func() *Manager {
 		st, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
 		if err != nil {

@@ -26,14 +26,40 @@ func (c *countingStore) Get(ctx context.Context, k string, t time.Duration) ([]b
 
 func newManager(t *testing.T, secret string) (*Manager, *countingStore, *store.Memory) {
 	t.Helper()
+	mem := testMemory(t)
+	cs := &countingStore{Store: mem}
+	return NewManager(Options{Store: cs, Ring: testRing(t, secret), KeyPrefix: "t:", Lifetime: time.Hour, IdleTimeout: 10 * time.Minute}), cs, mem
+}
+
+// testRing is the key ring derived from secret.
+func testRing(t *testing.T, secret string) *keys.Ring {
+	t.Helper()
 	ring, err := keys.Derive(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ring
+}
+
+// testMemory is a memory store closed when the test ends.
+func testMemory(t *testing.T) *store.Memory {
 	mem := store.NewMemory()
 	t.Cleanup(func() { mem.Close() })
-	cs := &countingStore{Store: mem}
-	return NewManager(Options{Store: cs, Ring: ring, KeyPrefix: "t:", Lifetime: time.Hour, IdleTimeout: 10 * time.Minute}), cs, mem
+	return mem
+}
+
+// createSessions creates n sessions of user and returns their tokens.
+func createSessions(t *testing.T, m *Manager, n int, user string) []string {
+	t.Helper()
+	toks := make([]string, 0, n)
+	for range n {
+		tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: user}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	return toks
 }
 
 const secret = "0123456789abcdef0123456789abcdef-test"
