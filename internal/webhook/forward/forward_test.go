@@ -40,6 +40,13 @@ const (
 	secretHeader = "hmac-secret-0815"
 )
 
+// memoryQueue is a memory store closed when the test ends.
+func memoryQueue(t *testing.T) *store.Memory {
+	m := store.NewMemory()
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
 // backend makes the queue a test runs on.
 type backend struct {
 	name     string
@@ -47,11 +54,7 @@ type backend struct {
 }
 
 var backends = []backend{
-	{"memory", func(t *testing.T) store.Queue {
-		m := store.NewMemory()
-		t.Cleanup(func() { m.Close() })
-		return m
-	}},
+	{"memory", func(t *testing.T) store.Queue { return memoryQueue(t) }},
 	{"redis", func(t *testing.T) store.Queue {
 		r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
 		if err != nil {
@@ -208,8 +211,7 @@ func enqueue(t *testing.T, f *forward.Forwarder, id, body string) {
 }
 
 func TestNewValidates(t *testing.T) {
-	q := store.NewMemory()
-	defer q.Close()
+	q := memoryQueue(t)
 	good := forward.Options{Queue: q, Stream: "s", URL: "https://hooks.example/nango"}
 	if _, err := forward.New(good); err != nil {
 		t.Fatalf("New(valid) = %v", err)
@@ -449,8 +451,7 @@ func TestRetryAfter(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
-	q := store.NewMemory()
-	defer q.Close()
+	q := memoryQueue(t)
 	const maxBackoff = 1200 * time.Millisecond
 	f, _ := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL,
 		MinBackoff: time.Millisecond, MaxBackoff: maxBackoff})
@@ -628,8 +629,7 @@ func TestRedisOutage(t *testing.T) {
 func TestEnqueueGeneratesID(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, nil)
-	q := store.NewMemory()
-	defer q.Close()
+	q := memoryQueue(t)
 	f, _ := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL})
 	for range 2 {
 		if err := f.Enqueue(t.Context(), forward.Delivery{Body: []byte("{}")}); err != nil {
@@ -647,8 +647,7 @@ func TestEnqueueGeneratesID(t *testing.T) {
 func TestUndecodableIsDropped(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, nil)
-	q := store.NewMemory()
-	defer q.Close()
+	q := memoryQueue(t)
 	f, logs := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL})
 	if _, err := q.Enqueue(t.Context(), "s", []byte("not json")); err != nil {
 		t.Fatal(err)
