@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
@@ -44,8 +45,7 @@ var approvedAccess = map[int64][]directory.Repo{77: {{GitHubRepoID: 1, FullName:
 func pendingApproval(t *testing.T, ghID int64) (*Service, *sessionWrites, string) {
 	t.Helper()
 	ctx := context.Background()
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
+	mem := storetest.NewMemory(t)
 	st := &sessionWrites{Store: mem}
 	svc := instance(t, st, newFake(t, nil), nil)
 	if _, err := svc.opts.Directory.UpdateUser(ctx, approvalUser, func(u *directory.User) error {

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 // cachedManager is a manager over a memory store with a session cache of
 // ttl (0: none).
 func cachedManager(t *testing.T, ttl time.Duration) *Manager {
 	t.Helper()
-	m := NewManager(Options{Store: testMemory(t), Ring: testRing(t, secret), KeyPrefix: "t:", CacheTTL: ttl})
+	m := NewManager(Options{Store: storetest.NewMemory(t), Ring: testRing(t, secret), KeyPrefix: "t:", CacheTTL: ttl})
 	t.Cleanup(m.Close)
 	return m
 }

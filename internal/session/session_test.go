@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 // countingStore counts the calls that reach the store.
@@ -26,7 +27,7 @@ func (c *countingStore) Get(ctx context.Context, k string, t time.Duration) ([]b
 
 func newManager(t *testing.T, secret string) (*Manager, *countingStore, *store.Memory) {
 	t.Helper()
-	mem := testMemory(t)
+	mem := storetest.NewMemory(t)
 	cs := &countingStore{Store: mem}
 	return NewManager(Options{Store: cs, Ring: testRing(t, secret), KeyPrefix: "t:", Lifetime: time.Hour, IdleTimeout: 10 * time.Minute}), cs, mem
 }
@@ -39,13 +40,6 @@ func testRing(t *testing.T, secret string) *keys.Ring {
 		t.Fatal(err)
 	}
 	return ring
-}
-
-// testMemory is a memory store closed when the test ends.
-func testMemory(t *testing.T) *store.Memory {
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
-	return mem
 }
 
 // createSessions creates n sessions of user and returns their tokens.
@@ -195,8 +189,7 @@ func TestAbsoluteLifetimeEnforced(t *testing.T) {
 
 func TestIdleTimeoutSlides(t *testing.T) {
 	ring, _ := keys.Derive(secret)
-	mem := store.NewMemory()
-	defer mem.Close()
+	mem := storetest.NewMemory(t)
 	m := NewManager(Options{Store: mem, Ring: ring, Lifetime: time.Hour, IdleTimeout: 300 * time.Millisecond})
 	// The manager rounds nothing below a minute; use the store TTL directly.
 	tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})
