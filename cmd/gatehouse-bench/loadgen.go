@@ -118,8 +118,7 @@ type gen struct {
 	pending []time.Duration // intended offsets waiting for a connection
 	conns   []*genConn      // every connection dialled
 	capped  int
-	dialErr int
-	firstE  string
+	dialErr errCount
 
 	live     atomic.Int64 // open connections
 	finished atomic.Int64 // requests answered or failed
@@ -138,8 +137,21 @@ type genConn struct {
 	lat, lag []int64    // ns
 	ok       int
 	non200   map[int]int
-	errs     int
-	firstErr string
+	errs     errCount
+}
+
+// errCount counts errors and keeps the first one's text.
+type errCount struct {
+	n     int
+	first string
+}
+
+// add counts err.
+func (e *errCount) add(err error) {
+	e.n++
+	if e.first == "" {
+		e.first = err.Error()
+	}
 }
 
 func newGen(rawURL string, headers []string, rate float64, dur, timeout time.Duration, conns, max int) (*gen, error) {
@@ -222,10 +234,7 @@ func (g *gen) dispatch(off time.Duration) {
 		var err error
 		if c, err = g.open(); err != nil {
 			g.mu.Lock()
-			g.dialErr++
-			if g.firstE == "" {
-				g.firstE = err.Error()
-			}
+			g.dialErr.add(err)
 			g.mu.Unlock()
 			g.finished.Add(1)
 			return
@@ -259,10 +268,7 @@ func (c *genConn) readLoop() {
 		if err != nil {
 			if c.inflight.Load() {
 				c.mu.Lock()
-				c.errs++
-				if c.firstErr == "" {
-					c.firstErr = err.Error()
-				}
+				c.errs.add(err)
 				c.mu.Unlock()
 				g.finished.Add(1)
 			}
@@ -339,7 +345,7 @@ func (g *gen) run() *loadResult {
 func (g *gen) report(scheduled int) *loadResult {
 	g.mu.Lock()
 	res := &loadResult{Rate: g.rate, Duration: g.dur.Seconds(), Scheduled: scheduled, Conns: len(g.conns), Capped: g.capped,
-		Errors: g.dialErr, FirstError: g.firstE}
+		Errors: g.dialErr.n, FirstError: g.dialErr.first}
 	conns := g.conns
 	g.mu.Unlock()
 	var lat, lag []int64
@@ -349,13 +355,13 @@ func (g *gen) report(scheduled int) *loadResult {
 		lat = append(lat, c.lat...)
 		lag = append(lag, c.lag...)
 		res.OK += c.ok
-		res.Errors += c.errs
+		res.Errors += c.errs.n
 		for s, n := range c.non200 {
 			res.Non200 += n
 			statuses[strconv.Itoa(s)] += n
 		}
 		if res.FirstError == "" {
-			res.FirstError = c.firstErr
+			res.FirstError = c.errs.first
 		}
 		c.mu.Unlock()
 	}

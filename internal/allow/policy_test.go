@@ -1,20 +1,16 @@
 package allow
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/testcheck"
 )
 
 // mustPolicy compiles rules or fails the test.
 func mustPolicy(t *testing.T, rules ...Rule) *Policy {
 	t.Helper()
-	p, err := New(rules)
-	if err != nil {
-		t.Fatalf("New(%+v): %v", rules, err)
-	}
-	return p
+	return testcheck.Must(t, New, rules)
 }
 
 func TestNew(t *testing.T) {
@@ -56,19 +52,7 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := New(tt.rules)
-			if tt.wantErr == "" {
-				if err != nil || p == nil {
-					t.Fatalf("New(%+v) = %v, %v; want a policy", tt.rules, p, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%+v) succeeded; want an error containing %q", tt.rules, tt.wantErr)
-			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("New(%+v) error = %q; want it to contain %q", tt.rules, err, tt.wantErr)
-			}
+			testcheck.New(t, New, tt.rules, tt.wantErr)
 		})
 	}
 }

@@ -19,15 +19,7 @@ const secret = "assertion-test-secret-0123456789abcdef"
 // ES256, and returns the claims.
 func verify(t *testing.T, s *Signer, tok string) (jwt.Claims, map[string]any) {
 	t.Helper()
-	body, _ := s.JWKS()
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(body, &set); err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})
-	if err != nil {
-		t.Fatal(err)
-	}
+	parsed, set := parseWithJWKS(t, s, tok)
 	if len(parsed.Headers) != 1 || parsed.Headers[0].KeyID != s.KeyID() {
 		t.Fatalf("kid: %+v", parsed.Headers)
 	}
@@ -41,6 +33,22 @@ func verify(t *testing.T, s *Signer, tok string) (jwt.Claims, map[string]any) {
 		t.Fatalf("signature: %v", err)
 	}
 	return std, ours
+}
+
+// parseWithJWKS parses tok, accepting only ES256, and the JWKS s
+// publishes.
+func parseWithJWKS(t *testing.T, s *Signer, tok string) (*jwt.JSONWebToken, jose.JSONWebKeySet) {
+	t.Helper()
+	body, _ := s.JWKS()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed, set
 }
 
 func TestTokenVerifiesWithJWKS(t *testing.T) {

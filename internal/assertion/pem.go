@@ -15,15 +15,7 @@ func ParsePrivateKey(data []byte) (*ecdsa.PrivateKey, error) {
 	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
 		switch block.Type {
 		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("reading the PKCS #8 key: %w", err)
-			}
-			ec, ok := k.(*ecdsa.PrivateKey)
-			if !ok {
-				return nil, fmt.Errorf("the key is a %T, not an ECDSA P-256 key", k)
-			}
-			return ec, nil
+			return parseECDSA[*ecdsa.PrivateKey](block.Bytes, "PKCS #8 key", x509.ParsePKCS8PrivateKey)
 		case "EC PRIVATE KEY":
 			k, err := x509.ParseECPrivateKey(block.Bytes)
 			if err != nil {
@@ -40,22 +32,27 @@ func ParsePrivateKey(data []byte) (*ecdsa.PrivateKey, error) {
 // reads, so the file of a retired signing key can be used as it is.
 func ParsePublicKey(data []byte) (*ecdsa.PublicKey, error) {
 	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
-		if block.Type != "PUBLIC KEY" {
-			continue
+		if block.Type == "PUBLIC KEY" {
+			return parseECDSA[*ecdsa.PublicKey](block.Bytes, "public key", x509.ParsePKIXPublicKey)
 		}
-		k, err := x509.ParsePKIXPublicKey(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("reading the public key: %w", err)
-		}
-		ec, ok := k.(*ecdsa.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("the key is a %T, not an ECDSA P-256 key", k)
-		}
-		return ec, nil
 	}
 	priv, err := ParsePrivateKey(data)
 	if err != nil {
 		return nil, errors.New("no PEM public or private key found (want -----BEGIN PUBLIC KEY----- or a private key)")
 	}
 	return &priv.PublicKey, nil
+}
+
+// parseECDSA reads a DER key with parse, named what in errors, and
+// requires it to be an ECDSA key of type K.
+func parseECDSA[K *ecdsa.PrivateKey | *ecdsa.PublicKey](der []byte, what string, parse func([]byte) (any, error)) (K, error) {
+	k, err := parse(der)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s: %w", what, err)
+	}
+	ec, ok := k.(K)
+	if !ok {
+		return nil, fmt.Errorf("the key is a %T, not an ECDSA P-256 key", k)
+	}
+	return ec, nil
 }

@@ -29,15 +29,7 @@ func newKey(t *testing.T, curve elliptic.Curve) *ecdsa.PrivateKey {
 // verifiesWith reports whether tok verifies against the JWKS of s.
 func verifiesWith(t *testing.T, s *Signer, tok string) bool {
 	t.Helper()
-	body, _ := s.JWKS()
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(body, &set); err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})
-	if err != nil {
-		t.Fatal(err)
-	}
+	parsed, set := parseWithJWKS(t, s, tok)
 	keys := set.Key(parsed.Headers[0].KeyID)
 	if len(keys) != 1 {
 		return false

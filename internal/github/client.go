@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/apiclient"
 )
 
 const (
@@ -51,16 +53,11 @@ func (c *Client) do(ctx context.Context, method, rawURL, token string, body io.R
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", apiVersion)
-	req.Header.Set("User-Agent", userAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := httpClient(c.HTTP).Do(req)
-	if err != nil {
-		// *url.Error quotes the URL, which never holds the token.
-		return nil, err
-	}
-	data, err := readBody(resp)
+	// *url.Error quotes the URL, which never holds the token.
+	resp, data, err := apiclient.Do(c.HTTP, req, MaxResponseBytes)
 	if err != nil {
 		return nil, err
 	}

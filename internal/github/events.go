@@ -156,24 +156,46 @@ func Parse(event string, body []byte) (any, error) {
 	return ev, nil
 }
 
+// installationDelivery is what "installation" and
+// "installation_repositories" deliveries share.
+type installationDelivery struct {
+	Action       string            `json:"action"`
+	Installation *installationJSON `json:"installation"`
+	Requester    *account          `json:"requester"`
+	Sender       account           `json:"sender"`
+}
+
+// repoList is a delivery's list of repositories and its JSON name.
+type repoList struct {
+	field string
+	repos *[]Repo
+}
+
+// decodeDelivery decodes body into p, whose embedded delivery is d, and
+// requires the action, the installation ID and, in each of lists, every
+// repository's ID and full name.
+func decodeDelivery(body []byte, p any, d *installationDelivery, lists ...repoList) error {
+	if err := decodeAction(body, p, &d.Action); err != nil {
+		return err
+	}
+	if err := checkInstallation(d.Installation); err != nil {
+		return err
+	}
+	for _, l := range lists {
+		if err := checkRepos(l.field, *l.repos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func parseInstallation(body []byte) (*InstallationEvent, error) {
 	var p struct {
-		Action       string            `json:"action"`
-		Installation *installationJSON `json:"installation"`
-		Repositories []Repo            `json:"repositories"`
-		Requester    *account          `json:"requester"`
-		Sender       account           `json:"sender"`
+		installationDelivery
+		Repositories []Repo `json:"repositories"`
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, err
-	}
-	if err := checkAction(p.Action); err != nil {
-		return nil, err
-	}
-	if err := checkInstallation(p.Installation); err != nil {
-		return nil, err
-	}
-	if err := checkRepos("repositories", p.Repositories); err != nil {
+	if err := decodeDelivery(body, &p, &p.installationDelivery,
+		repoList{"repositories", &p.Repositories}); err != nil {
 		return nil, err
 	}
 	return &InstallationEvent{
@@ -187,27 +209,14 @@ func parseInstallation(body []byte) (*InstallationEvent, error) {
 
 func parseInstallationRepositories(body []byte) (*InstallationRepositoriesEvent, error) {
 	var p struct {
-		Action              string            `json:"action"`
-		Installation        *installationJSON `json:"installation"`
-		RepositorySelection string            `json:"repository_selection"`
-		RepositoriesAdded   []Repo            `json:"repositories_added"`
-		RepositoriesRemoved []Repo            `json:"repositories_removed"`
-		Requester           *account          `json:"requester"`
-		Sender              account           `json:"sender"`
+		installationDelivery
+		RepositorySelection string `json:"repository_selection"`
+		RepositoriesAdded   []Repo `json:"repositories_added"`
+		RepositoriesRemoved []Repo `json:"repositories_removed"`
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, err
-	}
-	if err := checkAction(p.Action); err != nil {
-		return nil, err
-	}
-	if err := checkInstallation(p.Installation); err != nil {
-		return nil, err
-	}
-	if err := checkRepos("repositories_added", p.RepositoriesAdded); err != nil {
-		return nil, err
-	}
-	if err := checkRepos("repositories_removed", p.RepositoriesRemoved); err != nil {
+	if err := decodeDelivery(body, &p, &p.installationDelivery,
+		repoList{"repositories_added", &p.RepositoriesAdded},
+		repoList{"repositories_removed", &p.RepositoriesRemoved}); err != nil {
 		return nil, err
 	}
 	return &InstallationRepositoriesEvent{
@@ -236,10 +245,7 @@ func parseInstallationTarget(body []byte) (*InstallationTargetEvent, error) {
 		TargetType string  `json:"target_type"`
 		Sender     account `json:"sender"`
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, err
-	}
-	if err := checkAction(p.Action); err != nil {
+	if err := decodeAction(body, &p, &p.Action); err != nil {
 		return nil, err
 	}
 	if p.Installation == nil || p.Installation.ID <= 0 {
@@ -263,10 +269,7 @@ func parseAppAuthorization(body []byte) (*AppAuthorizationEvent, error) {
 		Action string   `json:"action"`
 		Sender *account `json:"sender"`
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, err
-	}
-	if err := checkAction(p.Action); err != nil {
+	if err := decodeAction(body, &p, &p.Action); err != nil {
 		return nil, err
 	}
 	if p.Sender == nil || p.Sender.ID <= 0 {
@@ -292,9 +295,13 @@ func parsePing(body []byte) (*PingEvent, error) {
 	return &PingEvent{HookID: p.HookID, Zen: p.Zen, AppID: p.Hook.AppID}, nil
 }
 
-// checkAction requires a non-empty action.
-func checkAction(action string) error {
-	if action == "" {
+// decodeAction decodes body into p, whose action field is action, and
+// requires a non-empty action.
+func decodeAction(body []byte, p any, action *string) error {
+	if err := json.Unmarshal(body, p); err != nil {
+		return err
+	}
+	if *action == "" {
 		return errors.New("action is missing")
 	}
 	return nil

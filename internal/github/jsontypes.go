@@ -15,19 +15,16 @@ type flexInt int64
 
 // UnmarshalJSON accepts 28800, "28800" and null.
 func (n *flexInt) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
+	if isNull(b) {
 		return nil
 	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		b = []byte(s)
-	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
+	s, _, err := scalarText(b)
 	if err != nil {
-		return fmt.Errorf("not an integer: %q", b)
+		return err
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("not an integer: %q", s)
 	}
 	*n = flexInt(v)
 	return nil
@@ -41,30 +38,30 @@ type flexTime struct{ time.Time }
 // UnmarshalJSON accepts 1557933591, "2021-04-28T22:32:21.000-04:00",
 // "2019-05-15T15:20:49Z", "" and null.
 func (t *flexTime) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
+	if isNull(b) {
 		return nil
 	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+	s, quoted, err := scalarText(b)
+	if err != nil {
+		return err
+	}
+	if !quoted {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e12 {
+			return fmt.Errorf("timestamp %.40q is neither epoch seconds nor a string", s)
 		}
-		if s == "" {
-			return nil
-		}
-		v, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return fmt.Errorf("timestamp %q is not RFC 3339", s)
-		}
-		t.Time = v
+		sec, frac := math.Modf(f)
+		t.Time = time.Unix(int64(sec), int64(frac*1e9)).UTC()
 		return nil
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e12 {
-		return fmt.Errorf("timestamp %.40q is neither epoch seconds nor a string", b)
+	if s == "" {
+		return nil
 	}
-	sec, frac := math.Modf(f)
-	t.Time = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("timestamp %q is not RFC 3339", s)
+	}
+	t.Time = v
 	return nil
 }
 
@@ -75,4 +72,20 @@ func (t flexTime) ptr() *time.Time {
 	}
 	v := t.Time
 	return &v
+}
+
+// isNull reports whether the JSON value b is null.
+func isNull(b []byte) bool {
+	return bytes.Equal(b, []byte("null"))
+}
+
+// scalarText is the text of a JSON value GitHub sends either as a string or
+// bare (a number): a string's contents, with quoted true, or another
+// value's bytes as they stand.
+func scalarText(b []byte) (text string, quoted bool, err error) {
+	if len(b) == 0 || b[0] != '"' {
+		return string(b), false, nil
+	}
+	err = json.Unmarshal(b, &text)
+	return text, true, err
 }

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/apiclient"
 )
 
 // OAuth is the web flow of an OAuth App or of a GitHub App's user
@@ -133,12 +135,7 @@ func (o *OAuth) token(ctx context.Context, form url.Values) (*Token, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	resp, err := httpClient(o.HTTP).Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("POST /login/oauth/access_token: %w", err)
-	}
-	body, err := readBody(resp)
+	resp, body, err := apiclient.Do(o.HTTP, req, MaxResponseBytes)
 	if err != nil {
 		return nil, fmt.Errorf("POST /login/oauth/access_token: %w", err)
 	}
@@ -188,8 +185,8 @@ func (o *OAuth) DeleteGrant(ctx context.Context, accessToken string) error {
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", apiVersion)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	resp, err := httpClient(o.HTTP).Do(req)
+	req.Header.Set("User-Agent", apiclient.UserAgent)
+	resp, err := apiclient.HTTP(o.HTTP).Do(req)
 	if err != nil {
 		return fmt.Errorf("github: deleting the grant: %w", err)
 	}

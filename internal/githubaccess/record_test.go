@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
@@ -31,43 +32,63 @@ func (s *sessionWrites) SetXX(ctx context.Context, key string, v []byte, ttl tim
 	return s.Store.SetXX(ctx, key, v, ttl)
 }
 
+// approvalUser is the user whose approval the tests end.
+const approvalUser = "corp:alice"
+
+// approvedAccess is approvalUser's access once the approval ends:
+// acme/api through installation 77.
+var approvedAccess = map[int64][]directory.Repo{77: {{GitHubRepoID: 1, FullName: "acme/api", InstallationID: 77, OwnerID: approvalUser}}}
+
+// pendingApproval is a service whose store reports session writes, with
+// approvalUser (GitHub account ghID, none when 0) waiting for an owner's
+// approval and signed in with the returned session token.
+func pendingApproval(t *testing.T, ghID int64) (*Service, *sessionWrites, string) {
+	t.Helper()
+	ctx := context.Background()
+	mem := storetest.NewMemory(t)
+	st := &sessionWrites{Store: mem}
+	svc := instance(t, st, newFake(t, nil), nil)
+	if _, err := svc.opts.Directory.UpdateUser(ctx, approvalUser, func(u *directory.User) error {
+		u.GitHubID, u.PendingInstallationRequest = ghID, true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.opts.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: approvalUser, Provider: "corp"}, Host: "app.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, st, tok
+}
+
+// approvalPending reports whether approvalUser's approval is pending in
+// the directory.
+func approvalPending(ctx context.Context, svc *Service) bool {
+	u, err := svc.opts.Directory.User(ctx, approvalUser)
+	return err == nil && u.PendingInstallationRequest
+}
+
 // When an owner's approval ends, the user's status turns ready (no
 // approval pending) only once the sessions carry the repositories: a
 // status poll that says ready is never followed by a request without
 // X-Auth-Repos.
 func TestApprovalEndsAfterSessionsCarryRepos(t *testing.T) {
 	ctx := context.Background()
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
-	st := &sessionWrites{Store: mem}
-	svc := instance(t, st, newFake(t, nil), nil)
-	const uid = "corp:alice"
-	if _, err := svc.opts.Directory.UpdateUser(ctx, uid, func(u *directory.User) error {
-		u.PendingInstallationRequest = true
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := svc.opts.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: uid, Provider: "corp"}, Host: "app.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, st, tok := pendingApproval(t, 0)
 
 	writes, pendingAtWrite := 0, false
 	st.onWrite = func() {
 		writes++
-		u, err := svc.opts.Directory.User(ctx, uid)
-		pendingAtWrite = err == nil && u.PendingInstallationRequest
+		pendingAtWrite = approvalPending(ctx, svc)
 	}
-	access := map[int64][]directory.Repo{77: {{GitHubRepoID: 1, FullName: "acme/api", InstallationID: 77, OwnerID: uid}}}
-	if _, err := svc.record(ctx, uid, access, false, nil); err != nil {
+	if _, err := svc.record(ctx, approvalUser, approvedAccess, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	st.onWrite = nil
 	if writes == 0 || !pendingAtWrite {
 		t.Fatalf("the session was written %d times; approval still pending then: %v (want true: ready only after)", writes, pendingAtWrite)
 	}
-	u, _ := svc.opts.Directory.User(ctx, uid)
+	u, _ := svc.opts.Directory.User(ctx, approvalUser)
 	s, err := svc.opts.Sessions.Load(ctx, tok)
 	if err != nil || u.PendingInstallationRequest || len(s.Repos) != 1 {
 		t.Fatalf("after record: pending=%v, session repos %v (%v)", u.PendingInstallationRequest, s.Repos, err)
@@ -78,34 +99,20 @@ func TestApprovalEndsAfterSessionsCarryRepos(t *testing.T) {
 // ended it is still writing wins: the older one does not clear the flag.
 func TestOlderSyncKeepsNewerPending(t *testing.T) {
 	ctx := context.Background()
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
-	st := &sessionWrites{Store: mem}
-	svc := instance(t, st, newFake(t, nil), nil)
-	const uid = "corp:alice"
-	if _, err := svc.opts.Directory.UpdateUser(ctx, uid, func(u *directory.User) error {
-		u.PendingInstallationRequest = true
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.opts.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: uid, Provider: "corp"}, Host: "app.example"}); err != nil {
-		t.Fatal(err)
-	}
+	svc, st, _ := pendingApproval(t, 0)
 	base := time.Now()
 	svc.now = func() time.Time { return base }
 	st.onWrite = func() {
 		st.onWrite = nil
 		svc.now = func() time.Time { return base.Add(time.Second) } // the newer sync
-		if _, err := svc.record(ctx, uid, nil, true, nil); err != nil {
+		if _, err := svc.record(ctx, approvalUser, nil, true, nil); err != nil {
 			t.Error(err)
 		}
 	}
-	access := map[int64][]directory.Repo{77: {{GitHubRepoID: 1, FullName: "acme/api", InstallationID: 77, OwnerID: uid}}}
-	if _, err := svc.record(ctx, uid, access, false, nil); err != nil {
+	if _, err := svc.record(ctx, approvalUser, approvedAccess, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := svc.opts.Directory.User(ctx, uid); !u.PendingInstallationRequest {
+	if u, _ := svc.opts.Directory.User(ctx, approvalUser); !u.PendingInstallationRequest {
 		t.Fatal("the older sync cleared the pending approval the newer one found")
 	}
 }
@@ -115,25 +122,10 @@ func TestOlderSyncKeepsNewerPending(t *testing.T) {
 // sessions carry the installation's repositories.
 func TestInstallationCreatedEndsApprovalAfterSessions(t *testing.T) {
 	ctx := context.Background()
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
-	st := &sessionWrites{Store: mem}
-	svc := instance(t, st, newFake(t, nil), nil)
-	const uid = "corp:alice"
-	if _, err := svc.opts.Directory.UpdateUser(ctx, uid, func(u *directory.User) error {
-		u.GitHubID, u.PendingInstallationRequest = 1001, true
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := svc.opts.Sessions.Create(ctx, &session.Session{User: identity.User{UserID: uid, Provider: "corp"}, Host: "app.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, st, tok := pendingApproval(t, 1001)
 	pendingAtWrite := false
 	st.onWrite = func() {
-		u, err := svc.opts.Directory.User(ctx, uid)
-		pendingAtWrite = err == nil && u.PendingInstallationRequest
+		pendingAtWrite = approvalPending(ctx, svc)
 	}
 	body := []byte(`{"action":"created","installation":{"id":78,"account":{"login":"acme","id":500,"type":"Organization"},"app_id":42,"target_type":"Organization","repository_selection":"selected"},"repositories":[{"id":5,"full_name":"acme/web","name":"web","private":true}],"requester":{"login":"alice","id":1001,"type":"User"},"sender":{"login":"owner","id":9,"type":"User"}}`)
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
@@ -147,7 +139,7 @@ func TestInstallationCreatedEndsApprovalAfterSessions(t *testing.T) {
 	if !pendingAtWrite {
 		t.Fatal("the approval ended before the sessions carried the repositories")
 	}
-	u, _ := svc.opts.Directory.User(ctx, uid)
+	u, _ := svc.opts.Directory.User(ctx, approvalUser)
 	s, err := svc.opts.Sessions.Load(ctx, tok)
 	if err != nil || u.PendingInstallationRequest || !slices.Contains(s.Repos, "acme/web") {
 		t.Fatalf("after the webhook: pending=%v, session repos %v (%v)", u.PendingInstallationRequest, s.Repos, err)

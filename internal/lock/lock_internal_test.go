@@ -4,12 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 func TestReleaseStopsRenewal(t *testing.T) {
-	st := store.NewMemory()
-	defer st.Close()
+	st := storetest.NewMemory(t)
 	l, err := Acquire(t.Context(), st, "k", time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
@@ -38,19 +39,8 @@ func forEachStore(t *testing.T, fn func(t *testing.T, st store.Store, key string
 		name string
 		open func(t *testing.T) store.Store
 	}{
-		{"memory", func(t *testing.T) store.Store {
-			m := store.NewMemory()
-			t.Cleanup(func() { m.Close() })
-			return m
-		}},
-		{"redis", func(t *testing.T) store.Store {
-			r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r.Close() })
-			return r
-		}},
+		{"memory", func(t *testing.T) store.Store { return storetest.NewMemory(t) }},
+		{"redis", func(t *testing.T) store.Store { return storetest.OpenRedis(t, testRedis.Addr) }},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -344,8 +334,7 @@ func TestRenewalSurvivesAFailure(t *testing.T) {
 }
 
 func TestReleaseStoreError(t *testing.T) {
-	st := store.NewMemory()
-	defer st.Close()
+	st := storetest.NewMemory(t)
 	l := mustAcquire(t, st, "k", time.Second)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -377,8 +366,7 @@ func TestAcquireErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := store.NewMemory()
-			defer mem.Close()
+			mem := storetest.NewMemory(t)
 			var st store.Store = mem
 			if tt.st != nil {
 				st = tt.st(st)

@@ -3,6 +3,8 @@ package lock
 import (
 	"context"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/backoff"
 )
 
 // renewalsPerTTL is how many times per lease the lease is renewed, so that
@@ -16,31 +18,24 @@ const renewalsPerTTL = 3
 func (l *Lock) renew(ctx context.Context, leased time.Time) {
 	defer close(l.renewalDone)
 	every := l.ttl / renewalsPerTTL
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	backoff.Every(ctx, every, func() bool {
 		sent := time.Now()
 		callCtx, cancel := context.WithTimeout(ctx, every)
 		ok, err := l.st.CompareAndExpire(callCtx, l.key, l.token, l.ttl)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
-			return // released meanwhile
+			return false // released meanwhile
 		case err == nil && ok:
 			leased = sent
 		case err == nil:
 			l.lose() // gone, or another holder's
-			return
+			return false
 		case time.Until(leased.Add(l.ttl)) <= every:
 			// The lease may run out before the next attempt.
 			l.lose()
-			return
+			return false
 		}
-		// A failed renewal is retried at the next tick.
-	}
+		return true // a failed renewal is retried at the next tick
+	})
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
-	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 func newStates(t *testing.T) *States {
@@ -18,8 +18,7 @@ func newStates(t *testing.T) *States {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
+	mem := storetest.NewMemory(t)
 	return New(mem, ring, "t:")
 }
 

@@ -15,16 +15,14 @@ const ns = "gatehouse"
 var (
 	// Logins counts finished logins by provider and result ("success",
 	// or the error code shown to the user).
-	Logins = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Name: "logins_total",
-		Help: "Logins by provider and result (success or the error code).",
-	}, []string{"provider", "result"})
+	Logins = counter("logins_total",
+		"Logins by provider and result (success or the error code).",
+		"provider", "result")
 
 	// SessionLookups counts session lookups by where the answer came from.
-	SessionLookups = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Name: "session_lookups_total",
-		Help: "Session lookups by result: cache (served from this instance's cache), store, missing, error.",
-	}, []string{"result"})
+	SessionLookups = counter("session_lookups_total",
+		"Session lookups by result: cache (served from this instance's cache), store, missing, error.",
+		"result")
 
 	// StoreDuration observes Redis commands by command name.
 	StoreDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -34,45 +32,37 @@ var (
 	}, []string{"command"})
 
 	// Webhooks counts webhook deliveries by source, type and result.
-	Webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Name: "webhook_deliveries_total",
-		Help: "Webhook deliveries by source (github, nango), type and result (applied, duplicate, ignored, refused, bad_request, failed).",
-	}, []string{"source", "type", "result"})
+	Webhooks = counter("webhook_deliveries_total",
+		"Webhook deliveries by source (github, nango), type and result (applied, duplicate, ignored, refused, bad_request, failed).",
+		"source", "type", "result")
 
 	// WebhookBodyBytes is the bytes of webhook bodies held in memory until
 	// their signature is checked.
-	WebhookBodyBytes = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: ns, Name: "webhook_body_bytes_in_flight",
-		Help: "Bytes of webhook bodies held in memory by this process while they are received and verified.",
-	})
+	WebhookBodyBytes = gauge("webhook_body_bytes_in_flight",
+		"Bytes of webhook bodies held in memory by this process while they are received and verified.")
 
 	// FlowsRefused counts flows (logins, links, App connects) refused by
 	// a limit: "client" (one address, per instance) or "shared" (every
 	// instance sharing the store).
-	FlowsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Name: "flows_refused_total",
-		Help: "Sign-in, link and connect flows refused by a limit, by scope (client, shared).",
-	}, []string{"scope"})
+	FlowsRefused = counter("flows_refused_total",
+		"Sign-in, link and connect flows refused by a limit, by scope (client, shared).",
+		"scope")
 
 	// ForwardQueueDepth is the number of webhooks waiting for delivery to
 	// the application (sync_forward).
-	ForwardQueueDepth = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: ns, Name: "forward_queue_depth",
-		Help: "Webhooks persisted and waiting for delivery to sync_forward.",
-	})
+	ForwardQueueDepth = gauge("forward_queue_depth",
+		"Webhooks persisted and waiting for delivery to sync_forward.")
 
 	// Forwarded counts deliveries to the application by result.
-	Forwarded = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Name: "forward_deliveries_total",
-		Help: "Deliveries to sync_forward by result (delivered, retried, dropped).",
-	}, []string{"result"})
+	Forwarded = counter("forward_deliveries_total",
+		"Deliveries to sync_forward by result (delivered, retried, dropped).",
+		"result")
 
 	// TokenRefreshes counts refreshes of access tokens: of sessions and of
 	// linked accounts.
-	TokenRefreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Name: "token_refreshes_total",
-		Help: "Access token refreshes by kind (session, link) and result (ok, failed, revoked).",
-	}, []string{"kind", "result"})
+	TokenRefreshes = counter("token_refreshes_total",
+		"Access token refreshes by kind (session, link) and result (ok, failed, revoked).",
+		"kind", "result")
 )
 
 // Session lookup counters, bound once: they are on the request path.
@@ -82,6 +72,16 @@ var (
 	LookupMissing = SessionLookups.WithLabelValues("missing")
 	LookupError   = SessionLookups.WithLabelValues("error")
 )
+
+// counter is a counter of the gatehouse namespace with the given labels.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, labels)
+}
+
+// gauge is a gauge of the gatehouse namespace.
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help})
+}
 
 var all = []prometheus.Collector{Logins, SessionLookups, StoreDuration, Webhooks, WebhookBodyBytes, FlowsRefused, ForwardQueueDepth, Forwarded, TokenRefreshes}
 

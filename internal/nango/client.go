@@ -10,7 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/apiclient"
 )
 
 const (
@@ -20,17 +21,8 @@ const (
 	DefaultConnectURL = "https://connect.nango.dev"
 )
 
-const (
-	// maxBodySize bounds how much of a response body is read.
-	maxBodySize = 1 << 20
-	// userAgent is sent on every outbound request.
-	userAgent = "gatehouse"
-	// defaultTimeout is the timeout of the default HTTP client.
-	defaultTimeout = 10 * time.Second
-)
-
-// defaultHTTP is used when Client.HTTP is nil.
-var defaultHTTP = &http.Client{Timeout: defaultTimeout}
+// maxBodySize bounds how much of a response body is read.
+const maxBodySize = 1 << 20
 
 // Client calls Nango's REST API. Safe for concurrent use.
 type Client struct {
@@ -67,12 +59,10 @@ func (c *Client) checkBaseURL() (*url.URL, error) {
 	return u, nil
 }
 
-// httpClient is the client calls go through.
+// httpClient is the client calls go through: HTTP, or a shared one with
+// a 10 s timeout.
 func (c *Client) httpClient() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return defaultHTTP
+	return apiclient.HTTP(c.HTTP)
 }
 
 // checkIDs rejects an empty connection ID or integration before any request.
@@ -115,16 +105,11 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 	}
 	req.Header.Set("Authorization", "Bearer "+c.SecretKey)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		// *url.Error quotes the method and URL, which never hold the key.
-		return fmt.Errorf("nango: %s: %w", op, err)
-	}
-	data, err := readBody(resp)
+	// *url.Error quotes the method and URL, which never hold the key.
+	resp, data, err := apiclient.Do(c.HTTP, req, maxBodySize)
 	if err != nil {
 		return fmt.Errorf("nango: %s: %w", op, err)
 	}
@@ -138,19 +123,6 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 		return fmt.Errorf("nango: %s: decoding response: %w", op, err)
 	}
 	return nil
-}
-
-// readBody reads and closes resp.Body, refusing more than maxBodySize bytes.
-func readBody(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading response: %w", err)
-	}
-	if len(data) > maxBodySize {
-		return nil, fmt.Errorf("response body larger than %d bytes", maxBodySize)
-	}
-	return data, nil
 }
 
 // successResponse is the {"success":true} answer of PATCH, DELETE and

@@ -6,6 +6,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/apiclient"
 )
 
 // proxyHeaderPrefix makes Nango forward a header to the provider:
@@ -55,7 +57,7 @@ func (c *Client) ProxyClient(connectionID, integration string) *http.Client {
 		connectionID: connectionID,
 		integration:  integration,
 	}
-	timeout := defaultTimeout
+	timeout := apiclient.DefaultTimeout
 	if c.HTTP != nil {
 		timeout = c.HTTP.Timeout
 		if c.HTTP.Transport != nil {
@@ -110,7 +112,7 @@ func (t *proxyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	out.Header.Set("Connection-Id", t.connectionID)
 	out.Header.Set("Provider-Config-Key", t.integration)
 	if out.Header.Get("User-Agent") == "" {
-		out.Header.Set("User-Agent", userAgent)
+		out.Header.Set("User-Agent", apiclient.UserAgent)
 	}
 	return t.base.RoundTrip(out)
 }

@@ -141,12 +141,7 @@ func TestProxyClientDefaultUserAgent(t *testing.T) {
 		}
 	}))
 	t.Cleanup(nango.Close)
-	c := &Client{BaseURL: nango.URL, SecretKey: testKey}
-	resp, err := c.ProxyClient("conn-1", "github").Get(c.ProxyURL() + "/user")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	proxyGetUser(t, &Client{BaseURL: nango.URL, SecretKey: testKey})
 }
 
 func TestProxyClientRefuses(t *testing.T) {
@@ -218,12 +213,7 @@ func TestProxyClientDoesNotFollowRedirects(t *testing.T) {
 		http.Redirect(w, r, evil.URL+"/steal", http.StatusFound)
 	}))
 	t.Cleanup(nango.Close)
-	c := &Client{BaseURL: nango.URL, SecretKey: testKey}
-	resp, err := c.ProxyClient("conn-1", "github").Get(c.ProxyURL() + "/user")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := proxyGetUser(t, &Client{BaseURL: nango.URL, SecretKey: testKey})
 	if resp.StatusCode != http.StatusFound {
 		t.Errorf("status = %d, want the 302 itself", resp.StatusCode)
 	}
@@ -282,15 +272,22 @@ func TestProxyClientUsesHTTPTransport(t *testing.T) {
 		used.Store(true)
 		return http.DefaultTransport.RoundTrip(r)
 	})
-	c := &Client{BaseURL: nango.URL, SecretKey: testKey, HTTP: &http.Client{Transport: rt}}
+	proxyGetUser(t, &Client{BaseURL: nango.URL, SecretKey: testKey, HTTP: &http.Client{Transport: rt}})
+	if !used.Load() {
+		t.Error("Client.HTTP's transport was not used")
+	}
+}
+
+// proxyGetUser GETs /user through c's proxy client for connection conn-1
+// of the github integration and closes the answer's body.
+func proxyGetUser(t *testing.T, c *Client) *http.Response {
+	t.Helper()
 	resp, err := c.ProxyClient("conn-1", "github").Get(c.ProxyURL() + "/user")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if !used.Load() {
-		t.Error("Client.HTTP's transport was not used")
-	}
+	return resp
 }
 
 // roundTripFunc adapts a function to http.RoundTripper.

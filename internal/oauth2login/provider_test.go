@@ -269,8 +269,7 @@ func TestTokenAnswers(t *testing.T) {
 			p := mustNew(t, cfg)
 			id, tok, err := exchange(t, p)
 			if tt.wantCode != "" {
-				var pe *provider.Error
-				if !errors.As(err, &pe) || pe.Code != tt.wantCode {
+				if errorCode(err) != tt.wantCode {
 					t.Fatalf("err = %v, want %s", err, tt.wantCode)
 				}
 				if strings.Contains(err.Error(), "the-code-123") || strings.Contains(err.Error(), clientSecret) {
@@ -399,16 +398,16 @@ func TestUserinfoMapping(t *testing.T) {
 		verified string
 		body     string
 		want     provider.Identity
-		wantErr  bool
+		wantCode string
 	}{
 		{name: "integer id", body: `{"id":12345678901234567890,"login":"u"}`,
 			want: provider.Identity{Subject: "12345678901234567890", Username: "u"}},
 		{name: "exponent id", body: `{"id":1e3}`, want: provider.Identity{Subject: "1000", Username: "1000"}},
 		{name: "string id", body: `{"id":" abc "}`, want: provider.Identity{Subject: "abc", Username: "abc"}},
-		{name: "bool id", body: `{"id":true}`, wantErr: true},
-		{name: "object id", body: `{"id":{"x":1}}`, wantErr: true},
-		{name: "missing id", body: `{"login":"u"}`, wantErr: true},
-		{name: "not an object", body: `[1,2]`, wantErr: true},
+		{name: "bool id", body: `{"id":true}`, wantCode: "userinfo_failed"},
+		{name: "object id", body: `{"id":{"x":1}}`, wantCode: "userinfo_failed"},
+		{name: "missing id", body: `{"login":"u"}`, wantCode: "userinfo_failed"},
+		{name: "not an object", body: `[1,2]`, wantCode: "userinfo_failed"},
 		{name: "verified bool", body: `{"id":1,"email":"a@b.example","verified":true}`,
 			want: provider.Identity{Subject: "1", Username: "a@b.example", Email: "a@b.example", EmailVerified: true}},
 		{name: "verified string", body: `{"id":1,"email":"a@b.example","verified":"TRUE"}`,
@@ -441,25 +440,40 @@ func TestUserinfoMapping(t *testing.T) {
 			}
 			p := mustNew(t, cfg)
 			id, _, err := exchange(t, p)
-			if tt.wantErr {
-				var pe *provider.Error
-				if !errors.As(err, &pe) || pe.Code != "userinfo_failed" {
-					t.Fatalf("err = %v, want userinfo_failed", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !equalIdentity(*id, tt.want) {
-				t.Errorf("identity\n got %+v\nwant %+v", *id, tt.want)
-			}
+			checkIdentity(t, id, err, tt.wantCode, tt.want)
 		})
 	}
 }
 
 func equalIdentity(a, b provider.Identity) bool {
 	return reflect.DeepEqual(a, b)
+}
+
+// checkIdentity checks what Exchange returned: a *provider.Error of code
+// wantCode when that is not "", else the identity want.
+func checkIdentity(t *testing.T, id *provider.Identity, err error, wantCode string, want provider.Identity) {
+	t.Helper()
+	if wantCode != "" {
+		if errorCode(err) != wantCode {
+			t.Fatalf("err = %v, want %s", err, wantCode)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalIdentity(*id, want) {
+		t.Errorf("identity\n got %+v\nwant %+v", *id, want)
+	}
+}
+
+// errorCode is the code of the *provider.Error in err's chain, or "".
+func errorCode(err error) string {
+	var pe *provider.Error
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
 }
 
 func TestUserinfoErrors(t *testing.T) {
@@ -501,8 +515,7 @@ func TestNoSecretsInErrors(t *testing.T) {
 	cfg.TokenInQuery = "access_token"
 	cfg.UserinfoURL = dead + "/userinfo"
 	_, _, err = exchange(t, mustNew(t, cfg))
-	var pe *provider.Error
-	if !errors.As(err, &pe) || pe.Code != "provider_unavailable" {
+	if errorCode(err) != "provider_unavailable" {
 		t.Fatalf("err = %v", err)
 	}
 	if strings.Contains(err.Error(), "SECRET-ACCESS-TOKEN") || strings.Contains(err.Error(), "the-code-123") {
@@ -515,7 +528,7 @@ func TestNoSecretsInErrors(t *testing.T) {
 	cfg = s.config()
 	cfg.TokenURL = dead + "/token"
 	_, _, err = exchange(t, mustNew(t, cfg))
-	if !errors.As(err, &pe) || pe.Code != "provider_unavailable" {
+	if errorCode(err) != "provider_unavailable" {
 		t.Fatalf("err = %v", err)
 	}
 	if strings.Contains(err.Error(), clientSecret) || strings.Contains(err.Error(), "the-code-123") {
@@ -532,11 +545,11 @@ func TestIDTokenClaims(t *testing.T) {
 		return "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString(b) + ".c2ln"
 	}
 	tests := []struct {
-		name    string
-		claims  map[string]any
-		nonce   string
-		wantErr bool
-		want    provider.Identity
+		name     string
+		claims   map[string]any
+		nonce    string
+		wantCode string
+		want     provider.Identity
 	}{
 		{name: "ok", claims: map[string]any{"aud": clientID, "sub": "s1", "nonce": "n1", "preferred_username": "p@x.example", "xms_edov": true, "email": "p@x.example"},
 			nonce: "n1", want: provider.Identity{Subject: "s1", Username: "p@x.example", Email: "m@x.example", EmailVerified: true}},
@@ -544,10 +557,10 @@ func TestIDTokenClaims(t *testing.T) {
 			want: provider.Identity{Subject: "s1", Username: "s1"}},
 		{name: "xms_edov false", claims: map[string]any{"aud": clientID, "sub": "s1", "xms_edov": false},
 			want: provider.Identity{Subject: "s1", Username: "s1"}},
-		{name: "other audience", claims: map[string]any{"aud": "other", "sub": "s1"}, wantErr: true},
-		{name: "other sub", claims: map[string]any{"aud": clientID, "sub": "s2"}, wantErr: true},
-		{name: "wrong nonce", claims: map[string]any{"aud": clientID, "sub": "s1", "nonce": "n2"}, nonce: "n1", wantErr: true},
-		{name: "missing nonce", claims: map[string]any{"aud": clientID, "sub": "s1"}, nonce: "n1", wantErr: true},
+		{name: "other audience", claims: map[string]any{"aud": "other", "sub": "s1"}, wantCode: "invalid_id_token"},
+		{name: "other sub", claims: map[string]any{"aud": clientID, "sub": "s2"}, wantCode: "invalid_id_token"},
+		{name: "wrong nonce", claims: map[string]any{"aud": clientID, "sub": "s1", "nonce": "n2"}, nonce: "n1", wantCode: "invalid_id_token"},
+		{name: "missing nonce", claims: map[string]any{"aud": clientID, "sub": "s1"}, nonce: "n1", wantCode: "invalid_id_token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -560,19 +573,7 @@ func TestIDTokenClaims(t *testing.T) {
 			cfg.Claims = oauth2login.Claims{ID: "sub", Login: "id_token.preferred_username", Email: "email"}
 			cfg.EmailVerified = "id_token.xms_edov"
 			id, _, err := mustNew(t, cfg).Exchange(context.Background(), "c", redirectURI, oauth2.GenerateVerifier(), tt.nonce)
-			if tt.wantErr {
-				var pe *provider.Error
-				if !errors.As(err, &pe) || pe.Code != "invalid_id_token" {
-					t.Fatalf("err = %v, want invalid_id_token", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !equalIdentity(*id, tt.want) {
-				t.Errorf("identity %+v, want %+v", *id, tt.want)
-			}
+			checkIdentity(t, id, err, tt.wantCode, tt.want)
 		})
 	}
 }
@@ -616,8 +617,7 @@ func TestVerifiedEmails(t *testing.T) {
 	}
 	emails.Close()
 	_, _, err = exchange(t, mustNew(t, cfg))
-	var pe *provider.Error
-	if !errors.As(err, &pe) || pe.Code != "provider_unavailable" {
+	if errorCode(err) != "provider_unavailable" {
 		t.Errorf("emails endpoint down: err = %v, want provider_unavailable", err)
 	}
 }

@@ -43,10 +43,7 @@ func TestGenericProviderLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r := login(t, p, nil)
-	if r.err != nil {
-		t.Fatalf("login: %v", r.err)
-	}
+	r := mustLogin(t, p)
 	if r.id.Email != "alice@example.com" || r.tokens.RefreshToken == "" {
 		t.Fatalf("identity %+v, refresh token %v", r.id, r.tokens.RefreshToken != "")
 	}
@@ -76,10 +73,7 @@ func TestGenericProviderLifecycle(t *testing.T) {
 		t.Fatalf("Refresh with a used refresh token: %v", err)
 	}
 
-	r2 := login(t, p, nil)
-	if r2.err != nil {
-		t.Fatal(r2.err)
-	}
+	r2 := mustLogin(t, p)
 	if err := p.Revoke(ctx, r2.tokens); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}

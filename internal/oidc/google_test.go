@@ -76,6 +76,17 @@ type loginResult struct {
 	err     error
 }
 
+// mustLogin is login without changes to the authorization request, failing
+// t when the login fails.
+func mustLogin(t *testing.T, p *Provider) loginResult {
+	t.Helper()
+	r := login(t, p, nil)
+	if r.err != nil {
+		t.Fatalf("login: %v", r.err)
+	}
+	return r
+}
+
 // login runs AuthURL, the browser's visit to the fake (after editQuery,
 // which plays a client tampering with the URL), and Exchange.
 func login(t *testing.T, p *Provider, editQuery func(url.Values)) loginResult {
@@ -337,10 +348,7 @@ func TestGoogleOfflineAccessAndRefresh(t *testing.T) {
 	p := googleProvider(t, g, gDomain, nil)
 	ctx := context.Background()
 
-	first := login(t, p, nil)
-	if first.err != nil {
-		t.Fatal(first.err)
-	}
+	first := mustLogin(t, p)
 	if first.authURL.Query().Get("access_type") != "offline" || g.LastAuthorize().Get("access_type") != "offline" {
 		t.Fatalf("access_type=offline not sent: %v", first.authURL.Query())
 	}
@@ -440,10 +448,7 @@ func TestGoogleRevoke(t *testing.T) {
 	g := newFakeGoogle(t)
 	p := googleProvider(t, g, gDomain, nil)
 	ctx := context.Background()
-	r := login(t, p, nil)
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
+	r := mustLogin(t, p)
 	if err := p.Revoke(ctx, r.tokens); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}

@@ -2,18 +2,15 @@ package publicpath
 
 import (
 	"net/url"
-	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testcheck"
 )
 
 // mustMatcher compiles patterns or fails the test.
 func mustMatcher(t testing.TB, patterns ...string) *Matcher {
 	t.Helper()
-	m, err := New(patterns)
-	if err != nil {
-		t.Fatalf("New(%q): %v", patterns, err)
-	}
-	return m
+	return testcheck.Must(t, New, patterns)
 }
 
 // requestURL parses a request target the way net/http's server does.
@@ -61,19 +58,7 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := New(tt.patterns)
-			if tt.wantErr == "" {
-				if err != nil || m == nil {
-					t.Fatalf("New(%q) = %v, %v; want a matcher", tt.patterns, m, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%q) succeeded; want an error containing %q", tt.patterns, tt.wantErr)
-			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("New(%q) error = %q; want it to contain %q", tt.patterns, err, tt.wantErr)
-			}
+			testcheck.New(t, New, tt.patterns, tt.wantErr)
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testcheck"
 )
 
 // mustURL parses s or fails the test.
@@ -19,11 +21,7 @@ func mustURL(t testing.TB, s string) *url.URL {
 // mustNew builds a validator or fails the test.
 func mustNew(t testing.TB, hosts ...string) *Validator {
 	t.Helper()
-	v, err := New(hosts)
-	if err != nil {
-		t.Fatalf("New(%q): %v", hosts, err)
-	}
-	return v
+	return testcheck.Must(t, New, hosts)
 }
 
 // checkSafe fails the test unless got, returned by v.Target(raw, origin),

@@ -1,8 +1,9 @@
 package redirect
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testcheck"
 )
 
 func TestNew(t *testing.T) {
@@ -39,19 +40,7 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := New(tt.hosts)
-			if tt.wantErr == "" {
-				if err != nil || v == nil {
-					t.Fatalf("New(%q) = %v, %v; want a validator", tt.hosts, v, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("New(%q) succeeded; want an error containing %q", tt.hosts, tt.wantErr)
-			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("New(%q) error = %q; want it to contain %q", tt.hosts, err, tt.wantErr)
-			}
+			testcheck.New(t, New, tt.hosts, tt.wantErr)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/sealed"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 type record struct {
@@ -22,8 +23,7 @@ func newStore(t *testing.T) (sealed.Store, store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.NewMemory()
-	t.Cleanup(func() { st.Close() })
+	st := storetest.NewMemory(t)
 	return sealed.Store{Store: st, Ring: ring}, st
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 // sample is a session of typical size.
@@ -64,12 +65,7 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 func redisStore(b *testing.B) store.Store {
-	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { r.Close() })
-	return r
+	return storetest.OpenRedis(b, testRedis.Addr)
 }
 
 // BenchmarkRedisBytesPerSession reports what one session costs in Redis

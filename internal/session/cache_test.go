@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
@@ -23,17 +24,11 @@ func TestMain(m *testing.M) {
 // like two Gatehouse instances.
 func instances(t *testing.T) (*Manager, *Manager) {
 	t.Helper()
-	ring, err := keys.Derive(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := testRing(t, secret)
 	mk := func() *Manager {
-		st, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := storetest.OpenRedis(t, testRedis.Addr)
 		m := NewManager(Options{Store: st, Ring: ring, KeyPrefix: t.Name() + ":", CacheTTL: time.Hour})
-		t.Cleanup(func() { m.Close(); st.Close() })
+		t.Cleanup(m.Close)
 		return m
 	}
 	return mk(), mk()
@@ -126,8 +121,7 @@ func TestCacheClearedAfterRedisOutage(t *testing.T) {
 
 func TestCacheServesWithoutStore(t *testing.T) {
 	ring, _ := keys.Derive(secret)
-	mem := store.NewMemory()
-	defer mem.Close()
+	mem := storetest.NewMemory(t)
 	cs := &countingStore{Store: mem}
 	m := NewManager(Options{Store: cs, Ring: ring, CacheTTL: 200 * time.Millisecond})
 	defer m.Close()

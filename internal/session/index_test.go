@@ -7,21 +7,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
-	"github.com/gatehouse-auth/gatehouse/internal/keys"
-	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 // cachedManager is a manager over a memory store with a session cache of
 // ttl (0: none).
 func cachedManager(t *testing.T, ttl time.Duration) *Manager {
 	t.Helper()
-	ring, err := keys.Derive(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
-	m := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:", CacheTTL: ttl})
+	m := NewManager(Options{Store: storetest.NewMemory(t), Ring: testRing(t, secret), KeyPrefix: "t:", CacheTTL: ttl})
 	t.Cleanup(m.Close)
 	return m
 }
@@ -33,14 +26,7 @@ func TestDeleteUnindexes(t *testing.T) {
 		t.Run("cache "+cacheTTL.String(), func(t *testing.T) {
 			m := cachedManager(t, cacheTTL)
 			ctx := context.Background()
-			var toks []string
-			for range 3 {
-				tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1"}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				toks = append(toks, tok)
-			}
+			toks := createSessions(t, m, 3, "corp:1")
 			if _, err := m.Load(ctx, toks[0]); err != nil { // cached, when there is a cache
 				t.Fatal(err)
 			}
@@ -121,14 +107,7 @@ func TestUpdateAfterLogoutDoesNotRevive(t *testing.T) {
 func TestCreatePrunesEndedSessions(t *testing.T) {
 	m, _, mem := newManager(t, secret)
 	ctx := context.Background()
-	var toks []string
-	for range 3 {
-		tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		toks = append(toks, tok)
-	}
+	toks := createSessions(t, m, 3, "corp:1")
 	// The first two expire (idle timeout): their keys vanish from the store.
 	for _, tok := range toks[:2] {
 		if err := mem.Delete(ctx, "t:session:"+m.ID(tok)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 // countingStore counts the calls that reach the store.
@@ -26,14 +27,33 @@ func (c *countingStore) Get(ctx context.Context, k string, t time.Duration) ([]b
 
 func newManager(t *testing.T, secret string) (*Manager, *countingStore, *store.Memory) {
 	t.Helper()
+	mem := storetest.NewMemory(t)
+	cs := &countingStore{Store: mem}
+	return NewManager(Options{Store: cs, Ring: testRing(t, secret), KeyPrefix: "t:", Lifetime: time.Hour, IdleTimeout: 10 * time.Minute}), cs, mem
+}
+
+// testRing is the key ring derived from secret.
+func testRing(t *testing.T, secret string) *keys.Ring {
+	t.Helper()
 	ring, err := keys.Derive(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem := store.NewMemory()
-	t.Cleanup(func() { mem.Close() })
-	cs := &countingStore{Store: mem}
-	return NewManager(Options{Store: cs, Ring: ring, KeyPrefix: "t:", Lifetime: time.Hour, IdleTimeout: 10 * time.Minute}), cs, mem
+	return ring
+}
+
+// createSessions creates n sessions of user and returns their tokens.
+func createSessions(t *testing.T, m *Manager, n int, user string) []string {
+	t.Helper()
+	toks := make([]string, 0, n)
+	for range n {
+		tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: user}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	return toks
 }
 
 const secret = "0123456789abcdef0123456789abcdef-test"
@@ -169,8 +189,7 @@ func TestAbsoluteLifetimeEnforced(t *testing.T) {
 
 func TestIdleTimeoutSlides(t *testing.T) {
 	ring, _ := keys.Derive(secret)
-	mem := store.NewMemory()
-	defer mem.Close()
+	mem := storetest.NewMemory(t)
 	m := NewManager(Options{Store: mem, Ring: ring, Lifetime: time.Hour, IdleTimeout: 300 * time.Millisecond})
 	// The manager rounds nothing below a minute; use the store TTL directly.
 	tok, err := m.Create(context.Background(), &Session{User: identity.User{UserID: "x"}})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -69,6 +70,21 @@ type memoryEntry struct {
 // isSet reports whether e holds a set rather than a byte value.
 func (e memoryEntry) isSet() bool { return e.set != nil }
 
+// lookup returns the entry at key and true when it is live at now; false
+// when it is missing or has expired; ErrWrongType when it is live but a
+// set where set is false, or a value where set is true. The caller holds
+// the shard's lock.
+func (sh *memoryShard) lookup(key string, now int64, set bool) (memoryEntry, bool, error) {
+	e, ok := sh.m[key]
+	switch {
+	case !ok || e.expires <= now:
+		return memoryEntry{}, false, nil
+	case e.isSet() != set:
+		return memoryEntry{}, false, ErrWrongType
+	}
+	return e, true, nil
+}
+
 // NewMemory returns an empty Memory store whose janitor sweeps expired keys
 // every DefaultSweepInterval. Call Close to stop the janitor.
 func NewMemory() *Memory {
@@ -125,27 +141,20 @@ func (m *Memory) Get(ctx context.Context, key string, touch time.Duration) ([]by
 	now := m.now()
 	if touch <= 0 {
 		sh.mu.RLock()
-		e, ok := sh.m[key]
+		e, ok, err := sh.lookup(key, now, false)
 		sh.mu.RUnlock()
-		switch {
-		case !ok || e.expires <= now:
-			return nil, ErrNotFound
-		case e.isSet():
-			return nil, ErrWrongType
+		if !ok {
+			return nil, cmp.Or(err, ErrNotFound)
 		}
 		// Values are never mutated in place, so e.value can be copied
 		// outside the lock.
 		return bytes.Clone(e.value), nil
 	}
 	sh.mu.Lock()
-	e, ok := sh.m[key]
-	switch {
-	case !ok || e.expires <= now:
+	e, ok, err := sh.lookup(key, now, false)
+	if !ok {
 		sh.mu.Unlock()
-		return nil, ErrNotFound
-	case e.isSet():
-		sh.mu.Unlock()
-		return nil, ErrWrongType
+		return nil, cmp.Or(err, ErrNotFound)
 	}
 	e.expires = expiry(now, touch)
 	sh.m[key] = e

@@ -15,14 +15,8 @@ func (m *Memory) CompareAndDelete(ctx context.Context, key string, value []byte)
 	sh := m.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, ok := sh.m[key]
-	switch {
-	case !ok || e.expires <= m.now():
-		return false, nil
-	case e.isSet():
-		return false, ErrWrongType
-	case !bytes.Equal(e.value, value):
-		return false, nil
+	if e, ok, err := sh.lookup(key, m.now(), false); !ok || !bytes.Equal(e.value, value) {
+		return false, err
 	}
 	delete(sh.m, key)
 	return true, nil
@@ -40,14 +34,9 @@ func (m *Memory) CompareAndExpire(ctx context.Context, key string, value []byte,
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := m.now()
-	e, ok := sh.m[key]
-	switch {
-	case !ok || e.expires <= now:
-		return false, nil
-	case e.isSet():
-		return false, ErrWrongType
-	case !bytes.Equal(e.value, value):
-		return false, nil
+	e, ok, err := sh.lookup(key, now, false)
+	if !ok || !bytes.Equal(e.value, value) {
+		return false, err
 	}
 	e.expires = expiry(now, ttl)
 	sh.m[key] = e

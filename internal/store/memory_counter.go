@@ -20,14 +20,14 @@ func (m *Memory) Incr(ctx context.Context, key string, ttl time.Duration) (int64
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := m.now()
-	e, ok := sh.m[key]
+	e, ok, err := sh.lookup(key, now, false)
 	var n int64
 	switch {
-	case !ok || e.expires <= now:
+	case err != nil:
+		return 0, err
+	case !ok:
 		sh.makeRoom(key, now, m.perShard)
 		e = memoryEntry{expires: expiry(now, ttl)}
-	case e.isSet():
-		return 0, ErrWrongType
 	default:
 		v, err := strconv.ParseInt(string(e.value), 10, 64)
 		if err != nil {

@@ -23,13 +23,13 @@ func (m *Memory) SetAdd(ctx context.Context, key string, ttl time.Duration, memb
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := m.now()
-	e, ok := sh.m[key]
-	switch {
-	case !ok || e.expires <= now:
+	e, ok, err := sh.lookup(key, now, true)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		sh.makeRoom(key, now, m.perShard)
 		e = memoryEntry{set: make(map[string]struct{}, len(members))}
-	case !e.isSet():
-		return ErrWrongType
 	}
 	for _, member := range members {
 		e.set[member] = struct{}{}
@@ -47,12 +47,9 @@ func (m *Memory) SetMembers(ctx context.Context, key string) ([]string, error) {
 	sh := m.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	e, ok := sh.m[key]
-	switch {
-	case !ok || e.expires <= m.now():
-		return nil, nil
-	case !e.isSet():
-		return nil, ErrWrongType
+	e, ok, err := sh.lookup(key, m.now(), true)
+	if !ok {
+		return nil, err
 	}
 	return slices.Sorted(maps.Keys(e.set)), nil
 }
@@ -68,12 +65,9 @@ func (m *Memory) SetRemove(ctx context.Context, key string, members ...string) e
 	sh := m.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, ok := sh.m[key]
-	switch {
-	case !ok || e.expires <= m.now():
-		return nil
-	case !e.isSet():
-		return ErrWrongType
+	e, ok, err := sh.lookup(key, m.now(), true)
+	if !ok {
+		return err
 	}
 	for _, member := range members {
 		delete(e.set, member)

@@ -12,11 +12,7 @@ import (
 )
 
 func TestMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		m := store.NewMemory()
-		t.Cleanup(func() { m.Close() })
-		return m
-	})
+	storetest.Run(t, func(t *testing.T) store.Store { return storetest.NewMemory(t) })
 }
 
 func TestMemoryLen(t *testing.T) {

@@ -41,20 +41,11 @@ func (p prefixedQueue) Depth(ctx context.Context, stream string) (int64, error) 
 // openTestRedis opens a store on testRedis and a key prefix unique to t.
 func openTestRedis(t *testing.T) (*store.Redis, string) {
 	t.Helper()
-	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r, fmt.Sprintf("test:%s#%d:", t.Name(), prefixSeq.Add(1))
+	return storetest.OpenRedis(t, testRedis.Addr), fmt.Sprintf("test:%s#%d:", t.Name(), prefixSeq.Add(1))
 }
 
 func TestMemoryQueue(t *testing.T) {
-	storetest.RunQueue(t, func(t *testing.T) store.Queue {
-		m := store.NewMemory()
-		t.Cleanup(func() { m.Close() })
-		return m
-	})
+	storetest.RunQueue(t, func(t *testing.T) store.Queue { return storetest.NewMemory(t) })
 }
 
 func TestRedisQueue(t *testing.T) {

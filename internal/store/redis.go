@@ -74,24 +74,24 @@ func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 
 // SetNX implements Store: SET key value PX/EX ttl NX.
 func (r *Redis) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	if err := checkTTL("redis setnx", ttl); err != nil {
-		return false, err
-	}
-	ok, err := r.c.SetNX(ctx, key, value, ttl).Result()
-	if err != nil {
-		return false, redisErr("setnx", err)
-	}
-	return ok, nil
+	return setIf(ctx, "setnx", r.c.SetNX, key, value, ttl)
 }
 
 // SetXX implements Store: SET key value PX/EX ttl XX.
 func (r *Redis) SetXX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	if err := checkTTL("redis setxx", ttl); err != nil {
+	return setIf(ctx, "setxx", r.c.SetXX, key, value, ttl)
+}
+
+// setIf runs the conditional SET set (the client's SetNX or SetXX), named
+// op in errors, and reports whether it stored value.
+func setIf(ctx context.Context, op string, set func(context.Context, string, any, time.Duration) *redis.BoolCmd,
+	key string, value []byte, ttl time.Duration) (bool, error) {
+	if err := checkTTL("redis "+op, ttl); err != nil {
 		return false, err
 	}
-	ok, err := r.c.SetXX(ctx, key, value, ttl).Result()
+	ok, err := set(ctx, key, value, ttl).Result()
 	if err != nil {
-		return false, redisErr("setxx", err)
+		return false, redisErr(op, err)
 	}
 	return ok, nil
 }

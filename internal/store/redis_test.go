@@ -86,12 +86,7 @@ var prefixSeq atomic.Int64
 // to t.
 func newTestRedis(t *testing.T) store.Store {
 	t.Helper()
-	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return prefixed{s: r, prefix: fmt.Sprintf("test:%s#%d:", t.Name(), prefixSeq.Add(1))}
+	return prefixed{s: storetest.OpenRedis(t, testRedis.Addr), prefix: fmt.Sprintf("test:%s#%d:", t.Name(), prefixSeq.Add(1))}
 }
 
 func TestRedis(t *testing.T) {
@@ -377,11 +372,7 @@ func TestRedisClientOptions(t *testing.T) {
 }
 
 func BenchmarkRedisGet(b *testing.B) {
-	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	r := storetest.OpenRedis(b, testRedis.Addr)
 	ctx := context.Background()
 	const key = "bench:session:abc"
 	if err := r.Set(ctx, key, make([]byte, 256), time.Hour); err != nil {

@@ -10,13 +10,12 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 func TestApplyOnce(t *testing.T) {
-	st := store.NewMemory()
-	defer st.Close()
+	st := storetest.NewMemory(t)
 	ctx := t.Context()
 	log := zap.NewNop()
 

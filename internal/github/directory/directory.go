@@ -159,21 +159,7 @@ func (d *Directory) UserByGitHubID(ctx context.Context, ghid int64) (*User, erro
 // UpdateUser applies fn to the user with id (a new User{ID: id} when
 // unknown) under the user's lock and saves the result.
 func (d *Directory) UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error) {
-	var out *User
-	err := d.locked(ctx, d.userKey(id), func() error {
-		u, err := d.User(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			u, err = &User{ID: id}, nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(u); err != nil {
-			return err
-		}
-		if err := d.put(ctx, d.userKey(id), u); err != nil {
-			return err
-		}
+	return update(ctx, d, d.userKey(id), &User{ID: id}, fn, func(u *User) error {
 		if u.GitHubID != 0 {
 			if err := d.st.Set(ctx, d.ghKey(u.GitHubID), []byte(id), retention); err != nil {
 				return fmt.Errorf("directory: indexing: %w", err)
@@ -184,10 +170,8 @@ func (d *Directory) UpdateUser(ctx context.Context, id string, fn func(*User) er
 				return fmt.Errorf("directory: indexing: %w", err)
 			}
 		}
-		out = u
 		return nil
 	})
-	return out, err
 }
 
 // Installation returns the installation with id.
@@ -202,20 +186,36 @@ func (d *Directory) Installation(ctx context.Context, id int64) (*Installation, 
 // UpdateInstallation applies fn to the installation with id (a new one
 // when unknown) under its lock and saves the result.
 func (d *Directory) UpdateInstallation(ctx context.Context, id int64, fn func(*Installation) error) (*Installation, error) {
-	var out *Installation
-	err := d.locked(ctx, d.instKey(id), func() error {
-		in, err := d.Installation(ctx, id)
+	return update(ctx, d, d.instKey(id), &Installation{InstallationID: id}, fn, nil)
+}
+
+// update applies fn to the record at key (fresh when there is none) under
+// the key's lock, saves it and then runs index, when non-nil, on it. It
+// returns the saved record, or nil with the error.
+func update[T any](ctx context.Context, d *Directory, key string, fresh *T, fn, index func(*T) error) (*T, error) {
+	var out *T
+	err := d.locked(ctx, key, func() error {
+		v := new(T)
+		err := d.get(ctx, key, v)
 		if errors.Is(err, ErrNotFound) {
-			in, err = &Installation{InstallationID: id}, nil
+			v, err = fresh, nil
 		}
 		if err != nil {
 			return err
 		}
-		if err := fn(in); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
-		out = in
-		return d.put(ctx, d.instKey(id), in)
+		if err := d.put(ctx, key, v); err != nil {
+			return err
+		}
+		if index != nil {
+			if err := index(v); err != nil {
+				return err
+			}
+		}
+		out = v
+		return nil
 	})
 	return out, err
 }

@@ -2,7 +2,7 @@ package storetest
 
 import (
 	"errors"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,31 +46,16 @@ func testCompareAndDelete(t *testing.T, s store.Store) {
 func testCompareAndDeleteConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustSet(t, s, "k", "token", longTTL)
-	var (
-		start sync.WaitGroup
-		done  sync.WaitGroup
-		mu    sync.Mutex
-		won   int
-		errs  []error
-	)
-	start.Add(1)
-	for range takers {
-		done.Go(func() {
-			start.Wait()
-			ok, err := s.CompareAndDelete(ctx, "k", []byte("token"))
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			} else if ok {
-				won++
-			}
-		})
-	}
-	start.Done()
-	done.Wait()
-	if won != 1 || len(errs) > 0 {
-		t.Fatalf("%d of %d callers deleted the key (want 1); errors: %v", won, takers, errs)
+	var won atomic.Int64
+	errs := atOnce(takers, func(int) error {
+		ok, err := s.CompareAndDelete(ctx, "k", []byte("token"))
+		if ok && err == nil {
+			won.Add(1)
+		}
+		return err
+	})
+	if won.Load() != 1 || len(errs) > 0 {
+		t.Fatalf("%d of %d callers deleted the key (want 1); errors: %v", won.Load(), takers, errs)
 	}
 }
 

@@ -30,10 +30,7 @@ const (
 // the group "g", so newQueue must return queues that do not share streams
 // (for a shared server, prefix the stream names).
 func RunQueue(t *testing.T, newQueue func(t *testing.T) store.Queue) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, q store.Queue)
-	}{
+	tests := []suiteTest[store.Queue]{
 		{"FIFO", testQueueFIFO},
 		{"AckRemoves", testQueueAckRemoves},
 		{"RestartGetsOwnClaims", testQueueRestart},
@@ -46,12 +43,7 @@ func RunQueue(t *testing.T, newQueue func(t *testing.T) store.Queue) {
 		{"CopiesBodies", testQueueCopiesBodies},
 		{"BadArguments", testQueueBadArguments},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.fn(t, newQueue(t))
-		})
-	}
+	runParallel(t, tests, newQueue)
 }
 
 func enqueue(t *testing.T, q store.Queue, bodies ...string) []string {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -107,33 +106,22 @@ func testSetRemove(t *testing.T, s store.Store) {
 
 func testSetAddConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	var (
-		start sync.WaitGroup
-		done  sync.WaitGroup
-		mu    sync.Mutex
-		errs  []error
-		want  []string
-	)
-	start.Add(1)
+	want := []string{"shared-0", "shared-1", "shared-2", "shared-3"}
 	for i := range adders {
+		want = append(want, fmt.Sprintf("m%02d-1", i), fmt.Sprintf("m%02d-2", i))
+	}
+	slices.Sort(want)
+	errs := atOnce(adders, func(i int) error {
 		one, two := fmt.Sprintf("m%02d-1", i), fmt.Sprintf("m%02d-2", i)
 		shared := fmt.Sprintf("shared-%d", i%4)
-		want = append(want, one, two)
-		done.Go(func() {
-			start.Wait()
-			for _, members := range [][]string{{one}, {two, shared}} {
-				if err := s.SetAdd(ctx, "s", longTTL, members...); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
+		var errs []error
+		for _, members := range [][]string{{one}, {two, shared}} {
+			if err := s.SetAdd(ctx, "s", longTTL, members...); err != nil {
+				errs = append(errs, err)
 			}
-		})
-	}
-	want = append(want, "shared-0", "shared-1", "shared-2", "shared-3")
-	slices.Sort(want)
-	start.Done()
-	done.Wait()
+		}
+		return errors.Join(errs...)
+	})
 	if len(errs) > 0 {
 		t.Fatalf("concurrent SetAdd: %v", errs)
 	}

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,10 +35,7 @@ const (
 // in parallel and use distinct keys, so newStore may return stores sharing
 // one backend.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	tests := []suiteTest[store.Store]{
 		{"SetGet", testSetGet},
 		{"Overwrite", testOverwrite},
 		{"Missing", testMissing},
@@ -67,10 +66,22 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Ping", testPing},
 		{"CancelledContext", testCancelledContext},
 	}
+	runParallel(t, tests, newStore)
+}
+
+// suiteTest is one test of a conformance suite for implementations of T.
+type suiteTest[T any] struct {
+	name string
+	fn   func(t *testing.T, impl T)
+}
+
+// runParallel runs tests as parallel subtests, each with an implementation
+// made by newImpl.
+func runParallel[T any](t *testing.T, tests []suiteTest[T], newImpl func(t *testing.T) T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.fn(t, newStore(t))
+			tt.fn(t, newImpl(t))
 		})
 	}
 }
@@ -315,34 +326,48 @@ func testTake(t *testing.T, s store.Store) {
 func testTakeConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustSet(t, s, "k", "prize", longTTL)
+	var won atomic.Int64
+	errs := atOnce(takers, func(int) error {
+		got, err := s.Take(ctx, "k")
+		switch {
+		case err == nil && string(got) == "prize":
+			won.Add(1)
+		case errors.Is(err, store.ErrNotFound):
+		case err == nil:
+			return fmt.Errorf("Take = %q", got)
+		default:
+			return err
+		}
+		return nil
+	})
+	if won.Load() != 1 || len(errs) > 0 {
+		t.Fatalf("%d of %d takers got the value (want 1); errors: %v", won.Load(), takers, errs)
+	}
+}
+
+// atOnce runs fn(0) to fn(n-1) in n goroutines released together and
+// returns the errors they returned.
+func atOnce(n int, fn func(i int) error) []error {
 	var (
 		start sync.WaitGroup
 		done  sync.WaitGroup
 		mu    sync.Mutex
-		won   int
 		errs  []error
 	)
 	start.Add(1)
-	for range takers {
+	for i := range n {
 		done.Go(func() {
 			start.Wait()
-			got, err := s.Take(ctx, "k")
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil && string(got) == "prize":
-				won++
-			case errors.Is(err, store.ErrNotFound):
-			default:
+			if err := fn(i); err != nil {
+				mu.Lock()
 				errs = append(errs, err)
+				mu.Unlock()
 			}
 		})
 	}
 	start.Done()
 	done.Wait()
-	if won != 1 || len(errs) > 0 {
-		t.Fatalf("%d of %d takers got the value (want 1); errors: %v", won, takers, errs)
-	}
+	return errs
 }
 
 func testDelete(t *testing.T, s store.Store) {

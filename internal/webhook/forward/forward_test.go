@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 )
@@ -47,19 +48,8 @@ type backend struct {
 }
 
 var backends = []backend{
-	{"memory", func(t *testing.T) store.Queue {
-		m := store.NewMemory()
-		t.Cleanup(func() { m.Close() })
-		return m
-	}},
-	{"redis", func(t *testing.T) store.Queue {
-		r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
-	}},
+	{"memory", func(t *testing.T) store.Queue { return storetest.NewMemory(t) }},
+	{"redis", func(t *testing.T) store.Queue { return storetest.OpenRedis(t, testRedis.Addr) }},
 }
 
 // forEachBackend runs fn as a parallel subtest per backend.
@@ -208,8 +198,7 @@ func enqueue(t *testing.T, f *forward.Forwarder, id, body string) {
 }
 
 func TestNewValidates(t *testing.T) {
-	q := store.NewMemory()
-	defer q.Close()
+	q := storetest.NewMemory(t)
 	good := forward.Options{Queue: q, Stream: "s", URL: "https://hooks.example/nango"}
 	if _, err := forward.New(good); err != nil {
 		t.Fatalf("New(valid) = %v", err)
@@ -449,8 +438,7 @@ func TestRetryAfter(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
-	q := store.NewMemory()
-	defer q.Close()
+	q := storetest.NewMemory(t)
 	const maxBackoff = 1200 * time.Millisecond
 	f, _ := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL,
 		MinBackoff: time.Millisecond, MaxBackoff: maxBackoff})
@@ -628,8 +616,7 @@ func TestRedisOutage(t *testing.T) {
 func TestEnqueueGeneratesID(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, nil)
-	q := store.NewMemory()
-	defer q.Close()
+	q := storetest.NewMemory(t)
 	f, _ := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL})
 	for range 2 {
 		if err := f.Enqueue(t.Context(), forward.Delivery{Body: []byte("{}")}); err != nil {
@@ -647,8 +634,7 @@ func TestEnqueueGeneratesID(t *testing.T) {
 func TestUndecodableIsDropped(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, nil)
-	q := store.NewMemory()
-	defer q.Close()
+	q := storetest.NewMemory(t)
 	f, logs := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL})
 	if _, err := q.Enqueue(t.Context(), "s", []byte("not json")); err != nil {
 		t.Fatal(err)

@@ -36,19 +36,12 @@ func (f *Forwarder) keep(ctx context.Context, ids []string) *keeper {
 func (k *keeper) run(ctx context.Context, f *Forwarder, every time.Duration) {
 	defer close(k.stopped)
 	o := &f.opts
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	backoff.Every(ctx, every, func() bool {
 		k.mu.Lock()
 		ids := slices.Clone(k.held)
 		k.mu.Unlock()
 		if len(ids) == 0 {
-			continue
+			return true
 		}
 		err := o.Queue.Extend(ctx, o.Stream, o.Group, o.Consumer, ids...)
 		var nc *store.NotClaimedError
@@ -67,7 +60,8 @@ func (k *keeper) run(ctx context.Context, f *Forwarder, every time.Duration) {
 			// Tried again at the next tick; the claims hold until Stale.
 			f.log.Warn("forward: cannot renew the claim on deliveries in the store", zap.Error(err))
 		}
-	}
+		return true
+	})
 }
 
 // lost reports whether the claim on id has gone to another consumer (or
