@@ -2,7 +2,6 @@ package caddyfile
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -56,23 +55,6 @@ func Parse(d *cf.Dispenser) (*module.Handler, error) {
 		return nil, cfparse.ErrAt(dir, "gatehouse needs a secret of at least 32 bytes, "+
 			"e.g. secret {env.GATEHOUSE_SECRET}")
 	}
-	if s.nangoBothOff.Line != 0 && !slices.ContainsFunc(s.h.Connections, func(c module.ConnectionConfig) bool { return c.Type == "nango" }) {
-		return nil, cfparse.ErrAt(s.nangoBothOff, "nango: login_integration and repo_integration are both off; "+
-			"turn one on, add a connection of type nango, or remove the nango block")
-	}
-	for _, c := range s.h.Connections {
-		if c.Type == "nango" && s.h.Nango == nil {
-			return nil, cfparse.ErrAt(s.connections[c.Name], "connection %s is of type nango, which needs the nango block "+
-				"(its secret_key and webhook_secret)", c.Name)
-		}
-	}
-	if s.h.ConnectionsSecret != "" && len(s.h.Connections) == 0 {
-		return nil, cfparse.ErrAt(s.connectionsSecret, "connections_secret is only used by connections; add a connection block or remove it")
-	}
-	if s.h.Nango != nil && s.h.GitHubApp != nil {
-		return nil, cfparse.ErrAt(s.nango, "nango and github_app both connect repositories; keep one of them "+
-			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
-	}
 	// What concerns several settings at once, by the module's own checks.
 	if err := s.place(s.h.Validate()); err != nil {
 		return nil, err
@@ -110,8 +92,15 @@ func (s *state) place(err error) error {
 		return nil
 	}
 	at, entries := s.dir, s.providers
-	if ce.Block == "headers" {
+	switch ce.Block {
+	case "headers":
 		at, entries = s.headers, s.headerFields
+	case "connections":
+		entries = s.connections
+	case "connections_secret":
+		at = s.connectionsSecret
+	case "nango":
+		at, entries = s.nango, map[string]cf.Token{"integrations": s.nangoBothOff}
 	}
 	for _, k := range ce.Keys {
 		if tok, ok := entries[k]; ok && tok.Line > at.Line {

@@ -75,3 +75,30 @@ func (h *Handler) features(repl *caddy.Replacer, githubLogins map[string]*github
 	}
 	return features, nil
 }
+
+// checkFeatures checks what the features' settings require of each other
+// (part of Validate).
+func (h *Handler) checkFeatures() error {
+	nangoLinks := false
+	for _, c := range h.Connections {
+		if c.Type != "nango" {
+			continue
+		}
+		nangoLinks = true
+		if h.Nango == nil {
+			return configErrorf("connections", []string{c.Name}, "connection %s is of type nango, which needs the nango block "+
+				"(its secret_key and webhook_secret)", c.Name)
+		}
+	}
+	switch {
+	case h.Nango != nil && h.Nango.LoginIntegration == "off" && h.Nango.RepoIntegration == "off" && !nangoLinks:
+		return configErrorf("nango", []string{"integrations"}, "nango: login_integration and repo_integration are both off; "+
+			"turn one on, add a connection of type nango, or remove the nango block")
+	case h.ConnectionsSecret != "" && len(h.Connections) == 0:
+		return configErrorf("connections_secret", nil, "connections_secret is only used by connections; add a connection block or remove it")
+	case h.Nango != nil && h.GitHubApp != nil:
+		return configErrorf("nango", nil, "nango and github_app both connect repositories; keep one of them "+
+			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
+	}
+	return nil
+}

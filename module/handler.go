@@ -147,15 +147,18 @@ func (h *Handler) Validate() error {
 	if _, err := h.headerNames(); err != nil {
 		return err
 	}
-	_, err := h.providerNames()
-	return err
+	if _, err := h.providerNames(); err != nil {
+		return err
+	}
+	return h.checkFeatures()
 }
 
 // ConfigError is a configuration the handler refuses, as Validate reports
 // it; the Caddyfile adapter places it on the line of Block and Keys.
 type ConfigError struct {
-	// Block is the setting it is about: "headers", "providers", or ""
-	// for the handler as a whole.
+	// Block is the setting it is about: "headers", "providers",
+	// "connections", "connections_secret", "nango", or "" for the handler
+	// as a whole.
 	Block string
 	// Keys are the entries of Block it is about (header keys, provider
 	// names), the one to fix last; none for Block as a whole.

@@ -31,10 +31,6 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 	if cfg == nil {
 		return nil, nil
 	}
-	if h.GitHubApp != nil {
-		return nil, errors.New("gatehouse: nango and github_app both connect repositories; configure one of them " +
-			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
-	}
 	ns := &nangoSettings{}
 	// previous_webhook_secret and label may resolve to nothing (no
 	// rotation under way; the default label); every other value set must
@@ -75,9 +71,6 @@ func (h *Handler) nangoConfig(repl *caddy.Replacer) (*nangoSettings, error) {
 	ns.opts.Client = client
 	ns.opts.LoginIntegration = nangoIntegration(loginIntegration, nangoaccess.DefaultLoginIntegration)
 	ns.opts.RepoIntegration = nangoIntegration(repoIntegration, nangoaccess.DefaultRepoIntegration)
-	if ns.opts.LoginIntegration == "" && ns.opts.RepoIntegration == "" && !h.nangoConnections() {
-		return nil, errors.New("gatehouse: nango: login_integration and repo_integration are both off; turn one on or remove the nango block")
-	}
 	if ns.opts.LoginIntegration != "" && ns.opts.LoginIntegration == ns.opts.RepoIntegration {
 		return nil, fmt.Errorf("gatehouse: nango: login_integration and repo_integration must be two integrations "+
 			"(a GitHub OAuth App for sign-in, a GitHub App for repositories); both are %q", ns.opts.LoginIntegration)
@@ -138,15 +131,4 @@ func (h *Handler) nangoOptions(ns *nangoSettings, st store.Store, ring *keys.Rin
 		opts.Forward = f
 	}
 	return opts, nil
-}
-
-// nangoConnections reports whether a linked-account connection goes
-// through Nango.
-func (h *Handler) nangoConnections() bool {
-	for _, c := range h.Connections {
-		if c.Type == "nango" {
-			return true
-		}
-	}
-	return false
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -33,14 +32,17 @@ import (
 // DefaultPrefix is where Gatehouse serves its endpoints unless configured.
 const DefaultPrefix = "/.gatehouse"
 
-var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-
 // Provision sets the handler up: it resolves placeholders, derives the
 // keys, opens the store and builds the providers. It makes no call to an
 // identity provider, so Caddy starts even when one is down.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.sites = new(siteHosts)
+	// What spans several settings first (Caddy validates after
+	// provisioning, which would build what the checks refuse).
+	if err := h.Validate(); err != nil {
+		return err
+	}
 	if err := metrics.Register(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("gatehouse: registering metrics: %w", err)
 	}

@@ -108,7 +108,11 @@ func TestProvisionErrorsNamePlaceholders(t *testing.T) {
 			[]string{"allow email is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},
 		"redirect_domains unset": {with(func(h *Handler) { h.RedirectDomains = []string{unset} }),
 			[]string{"redirect_domains is empty after placeholders are resolved"}},
-		"connections_secret unset": {with(func(h *Handler) { h.ConnectionsSecret = unset }),
+		"connections_secret unset": {with(func(h *Handler) {
+			h.ConnectionsSecret = unset
+			h.Connections = []ConnectionConfig{{Name: "whoop", Type: "oauth2", AuthURL: "https://w.example.com/a",
+				TokenURL: "https://w.example.com/t", ClientID: "c", ClientSecret: "s"}}
+		}),
 			[]string{"connections_secret is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},
 
 		// Key files.

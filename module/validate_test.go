@@ -21,6 +21,12 @@ func TestValidateUnprovisioned(t *testing.T) {
 			"headers", []string{"user", "email"}},
 		"access_token without pass_access_token": {Handler{ProvidersRaw: oidcProvider(), Headers: HeadersConfig{"access_token": "X-Token"}},
 			"headers", nil},
+		"nango connection without nango": {Handler{ProvidersRaw: oidcProvider(), Connections: []ConnectionConfig{{Name: "strava", Type: "nango"}}},
+			"connections", []string{"strava"}},
+		"nango with both integrations off": {Handler{ProvidersRaw: oidcProvider(), Nango: &NangoConfig{LoginIntegration: "off", RepoIntegration: "off"}},
+			"nango", []string{"integrations"}},
+		"connections_secret without connections": {Handler{ProvidersRaw: oidcProvider(), ConnectionsSecret: "s"}, "connections_secret", nil},
+		"nango and github_app":                   {Handler{ProvidersRaw: oidcProvider(), Nango: &NangoConfig{}, GitHubApp: &GitHubAppConfig{}}, "nango", nil},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -35,8 +41,14 @@ func TestValidateUnprovisioned(t *testing.T) {
 			}
 		})
 	}
-	ok := Handler{ProvidersRaw: oidcProvider(), PassAccessToken: true, Headers: HeadersConfig{"access_token": "X-Token"}}
-	if err := ok.Validate(); err != nil {
-		t.Fatalf("valid handler: %v", err)
+	for _, ok := range []Handler{
+		{ProvidersRaw: oidcProvider(), PassAccessToken: true, Headers: HeadersConfig{"access_token": "X-Token"}},
+		// Both integrations off is how a nango block serves linked accounts only.
+		{ProvidersRaw: oidcProvider(), Nango: &NangoConfig{LoginIntegration: "off", RepoIntegration: "off"},
+			Connections: []ConnectionConfig{{Name: "strava", Type: "nango"}}},
+	} {
+		if err := ok.Validate(); err != nil {
+			t.Fatalf("valid handler: %v", err)
+		}
 	}
 }
