@@ -1,0 +1,360 @@
+package fakeoauth
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// o2TokenError is a refusal of the token endpoint, mapped to each
+// provider's answer by its shapes.
+type o2TokenError int
+
+const (
+	o2ErrMissingParam o2TokenError = iota
+	o2ErrUnknownClient
+	o2ErrBadSecret
+	o2ErrUnsupportedGrant
+	o2ErrUnknownCode
+	o2ErrExpiredCode
+	o2ErrUsedCode
+	o2ErrClientMismatch
+	o2ErrRedirectMismatch
+	o2ErrPKCE
+	o2ErrUnknownRefresh
+	o2ErrRevokedRefresh
+	o2ErrTwoAuthMethods
+)
+
+// tokenParams reads the token request: a form body (JSON too for Feishu,
+// whose doc shows JSON), the query merged in for Gitee (its doc puts the
+// parameters there), and client credentials from the body or a Basic
+// header.
+func (f *OAuth2Fake) tokenParams(r *http.Request) (url.Values, string, string, bool, error) {
+	params := url.Values{}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return nil, "", "", false, err
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case ct == "application/json" && (f.kind == "feishu" || f.kind == "lark"):
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, "", "", false, err
+		}
+		for k, v := range m {
+			if s, ok := v.(string); ok {
+				params.Set(k, s)
+			}
+		}
+	default:
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, "", "", false, err
+		}
+		params = vals
+	}
+	if f.kind == "gitee" {
+		for k, v := range r.URL.Query() {
+			if !params.Has(k) {
+				params[k] = v
+			}
+		}
+	}
+	id, secret := params.Get("client_id"), params.Get("client_secret")
+	basicID, basicSecret, basic := r.BasicAuth()
+	if basic {
+		basicID, _ = url.QueryUnescape(basicID)
+		basicSecret, _ = url.QueryUnescape(basicSecret)
+		if secret != "" {
+			// Two authentication methods (RFC 6749 §2.3: MUST NOT).
+			return params, "", "", true, nil
+		}
+		id, secret = basicID, basicSecret
+	}
+	return params, id, secret, false, nil
+}
+
+// serveToken is the token endpoint: authorization_code and refresh_token.
+func (f *OAuth2Fake) serveToken(w http.ResponseWriter, r *http.Request, tenant string) {
+	sh := o2Shapes[f.kind]
+	params, clientID, secret, twoMethods, err := f.tokenParams(r)
+	if err != nil {
+		sh.tokenError(w, o2ErrMissingParam, "")
+		return
+	}
+	grant := params.Get("grant_type")
+	f.mu.Lock()
+	f.tokenRequests[grant]++
+	delay := f.tokenDelay
+	f.mu.Unlock()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if twoMethods {
+		sh.tokenError(w, o2ErrTwoAuthMethods, "")
+		return
+	}
+	switch grant {
+	case "authorization_code", "refresh_token":
+	case "":
+		sh.tokenError(w, o2ErrMissingParam, "grant_type")
+		return
+	default:
+		sh.tokenError(w, o2ErrUnsupportedGrant, grant)
+		return
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want, known := f.clients[clientID]
+	if clientID == "" || !known {
+		// Gitee's documented refresh sends no client credentials.
+		if !(grant == "refresh_token" && f.kind == "gitee" && clientID == "") {
+			sh.tokenError(w, o2ErrUnknownClient, clientID)
+			return
+		}
+	} else if subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
+		sh.tokenError(w, o2ErrBadSecret, clientID)
+		return
+	}
+
+	if grant == "authorization_code" {
+		code := params.Get("code")
+		if code == "" {
+			sh.tokenError(w, o2ErrMissingParam, "code")
+			return
+		}
+		c := f.codes[code]
+		switch {
+		case c == nil:
+			sh.tokenError(w, o2ErrUnknownCode, "")
+			return
+		case c.used:
+			sh.tokenError(w, o2ErrUsedCode, "")
+			return
+		case time.Now().After(c.expires):
+			sh.tokenError(w, o2ErrExpiredCode, "")
+			return
+		case c.clientID != clientID:
+			sh.tokenError(w, o2ErrClientMismatch, "")
+			return
+		case c.redirectURI != params.Get("redirect_uri"):
+			sh.tokenError(w, o2ErrRedirectMismatch, "")
+			return
+		case c.tenant != tenant:
+			sh.tokenError(w, o2ErrUnknownCode, "")
+			return
+		case !o2PKCEOK(c.challenge, c.method, params.Get("code_verifier")):
+			// The code is spent by the failed attempt, as at most providers.
+			c.used = true
+			sh.tokenError(w, o2ErrPKCE, "")
+			return
+		}
+		c.used = true
+		f.issue(w, r, c.clientID, c.scope, c.tenant, c.nonce, c.user)
+		return
+	}
+
+	rt := params.Get("refresh_token")
+	old := f.refresh[rt]
+	switch {
+	case rt == "":
+		sh.tokenError(w, o2ErrMissingParam, "refresh_token")
+		return
+	case old == nil:
+		sh.tokenError(w, o2ErrUnknownRefresh, "")
+		return
+	case old.revoked:
+		sh.tokenError(w, o2ErrRevokedRefresh, "")
+		return
+	case clientID != "" && old.clientID != clientID:
+		sh.tokenError(w, o2ErrClientMismatch, "")
+		return
+	}
+	switch sh.rotation {
+	case o2RotateRevokeBoth:
+		old.revoked = true
+		if g := f.access[old.access]; g != nil {
+			g.revoked = true
+		}
+	case o2RotateRevokeRefresh:
+		old.revoked = true
+		if g := f.access[old.access]; g != nil && g.expires.After(time.Now().Add(sh.accessGrace)) {
+			g.expires = time.Now().Add(sh.accessGrace)
+		}
+	case o2RotateKeep:
+	}
+	f.issue(w, r, old.clientID, old.scope, old.tenant, old.nonce, old.user)
+}
+
+// o2PKCEOK checks a code_verifier against the challenge of the code (no
+// challenge: nothing to check).
+func o2PKCEOK(challenge, method, verifier string) bool {
+	if challenge == "" {
+		return true
+	}
+	if verifier == "" {
+		return false
+	}
+	got := verifier
+	if method == "S256" {
+		sum := sha256.Sum256([]byte(verifier))
+		got = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
+}
+
+// issue creates an access token (and a refresh token where the provider
+// gives one) and sends the token answer. f.mu is held.
+func (f *OAuth2Fake) issue(w http.ResponseWriter, r *http.Request, clientID, scope, tenant, nonce string, user OAuth2FakeUser) {
+	sh := o2Shapes[f.kind]
+	at := sh.newAccessToken()
+	g := &o2Grant{clientID: clientID, scope: scope, tenant: tenant, user: user, expires: time.Now().Add(f.lifetime)}
+	f.access[at] = g
+	rt := ""
+	if sh.refreshIssued(scope) {
+		rt = sh.newRefreshToken()
+		g.refresh = rt
+		f.refresh[rt] = &o2Refresh{clientID: clientID, scope: scope, tenant: tenant, nonce: nonce, user: user, access: at}
+	}
+	idToken := ""
+	if f.key != nil && o2HasScope(scope, "openid") {
+		idToken = f.idToken(o2Base(r), clientID, tenant, nonce, scope, user)
+	}
+	sh.tokenAnswer(w, o2Issued{access: at, refresh: rt, idToken: idToken, scope: scope, lifetime: f.lifetime})
+}
+
+// o2Issued is what a token answer carries.
+type o2Issued struct {
+	access, refresh, idToken, scope string
+	lifetime                        time.Duration
+}
+
+// serveRevoke is GitLab's /oauth/revoke (RFC 7009 with client auth):
+// revoking either token of a grant revokes both.
+func (f *OAuth2Fake) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	sh := o2Shapes[f.kind]
+	params, clientID, secret, _, err := f.tokenParams(r)
+	if err != nil {
+		sh.tokenError(w, o2ErrMissingParam, "")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want, known := f.clients[clientID]
+	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
+		sh.revokeForbidden(w)
+		return
+	}
+	tok := params.Get("token")
+	hit := false
+	if g := f.access[tok]; g != nil && g.clientID == clientID {
+		g.revoked, hit = true, true
+		if rt := f.refresh[g.refresh]; rt != nil {
+			rt.revoked = true
+		}
+	}
+	if rt := f.refresh[tok]; rt != nil && rt.clientID == clientID {
+		rt.revoked, hit = true, true
+		if g := f.access[rt.access]; g != nil {
+			g.revoked = true
+		}
+	}
+	if hit {
+		f.revoked = append(f.revoked, tok)
+	}
+	o2JSON(w, http.StatusOK, map[string]any{})
+}
+
+// serveAPI answers the userinfo-like endpoints with the grant's user.
+func (f *OAuth2Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
+	sh := o2Shapes[f.kind]
+	tok := sh.accessTokenOf(r)
+	f.mu.Lock()
+	g := f.access[tok]
+	var grant o2Grant
+	state := o2TokenValid
+	switch {
+	case tok == "" || g == nil:
+		state = o2TokenMissing
+	case g.revoked:
+		state = o2TokenRevoked
+	case !time.Now().Before(g.expires):
+		state = o2TokenExpired
+	default:
+		grant = *g
+	}
+	f.mu.Unlock()
+	if state != o2TokenValid {
+		sh.unauthorized(w, r, state)
+		return
+	}
+	sh.api(w, r, o2Base(r), &grant)
+}
+
+// o2TokenState is why an access token is refused.
+type o2TokenState int
+
+const (
+	o2TokenValid o2TokenState = iota
+	o2TokenMissing
+	o2TokenExpired
+	o2TokenRevoked
+)
+
+// o2JSON sends v as compact UTF-8 JSON.
+func o2JSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "fake: encoding response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// o2Page sends a small HTML page.
+func o2Page(w http.ResponseWriter, status int, title, bodyHTML string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s (fake)</title></head>\n<body><h1>%s</h1>\n%s\n</body></html>\n",
+		html.EscapeString(title), html.EscapeString(title), bodyHTML)
+}
+
+// o2HasScope reports whether the space-separated scope holds s.
+func o2HasScope(scope, s string) bool {
+	return slices.Contains(strings.Fields(scope), s)
+}
+
+// o2Base is the fake's origin as the request reached it (the handlers do
+// not read OAuth2Fake.URL, which is set after the server starts).
+func o2Base(r *http.Request) string { return "http://" + r.Host }
+
+// o2Bearer returns the token of an "Authorization: Bearer" header.
+func o2Bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
