@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // Endpoint names, as used by [Provider.FailNext] and [Provider.Requests].
@@ -35,7 +37,6 @@ type hooks struct {
 	mutateNext     []ClaimsFunc
 	mutateUserinfo ClaimsFunc
 	signer         SignerFunc
-	failures       map[string][]int
 }
 
 // SetAutoLogin makes every valid authorization request skip the sign-in page
@@ -104,12 +105,7 @@ func (p *Provider) FailNext(endpoint string, status int) {
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("devidp: FailNext: status %d is not an error status", status))
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.hooks.failures == nil {
-		p.hooks.failures = map[string][]int{}
-	}
-	p.hooks.failures[name] = append(p.hooks.failures[name], status)
+	p.failures.Add(name, status)
 }
 
 // Requests returns how many HTTP requests the endpoint (as for
@@ -172,11 +168,7 @@ func (p *Provider) record(endpoint string, r *http.Request) (status int, fail bo
 		p.counts[countAuthorizeRequests]++
 		p.lastAuth = r.URL.Query()
 	}
-	if q := p.hooks.failures[endpoint]; len(q) > 0 {
-		p.hooks.failures[endpoint] = q[1:]
-		return q[0], true
-	}
-	return 0, false
+	return p.failures.Next(endpoint)
 }
 
 // writeInjectedFailure answers a request failed by FailNext in the
@@ -191,6 +183,6 @@ func (p *Provider) writeInjectedFailure(w http.ResponseWriter, endpoint string, 
 		if status < 500 {
 			code = "invalid_request"
 		}
-		writeJSON(w, status, oauthError{Code: code, Description: desc})
+		jsonOut.Write(w, status, authserver.Error{Code: code, Description: desc})
 	}
 }

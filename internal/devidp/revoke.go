@@ -2,6 +2,8 @@ package devidp
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // serveRevoke handles token revocation (RFC 7009). The client must
@@ -22,12 +24,12 @@ func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
-		p.writeOAuthError(w, r, invalidRequest("token is required"))
+		p.writeOAuthError(w, r, authserver.InvalidRequest("token is required"))
 		return
 	}
 	p.mu.Lock()
-	if rt, ok := p.refresh[token]; ok && rt.grant.clientID == client.ID {
-		p.revokeGrant(rt.grant)
+	if rt := p.refresh.Get(token); rt != nil && rt.ClientID == client.ID {
+		p.revokeGrant(rt.Grant)
 		p.log.Info("devidp: revoked refresh token and its grant", "client_id", client.ID)
 	}
 	if at, ok := p.access[token]; ok && at.grant.clientID == client.ID {
