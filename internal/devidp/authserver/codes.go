@@ -90,3 +90,13 @@ func (s *Codes[G]) Redeem(code, clientID, redirectURI, verifier string, now time
 	}
 	return c, OK
 }
+
+// DeleteIf forgets the codes for which drop is true (a user's codes when
+// they revoke an app).
+func (s *Codes[G]) DeleteIf(drop func(*Code[G]) bool) {
+	for k, v := range s.m {
+		if drop(v) {
+			delete(s.m, k)
+		}
+	}
+}

@@ -33,8 +33,14 @@ func (s *RefreshTokens[G]) Issue(token string, t *RefreshToken[G]) {
 // Get returns the refresh token (nil when unknown).
 func (s *RefreshTokens[G]) Get(token string) *RefreshToken[G] { return s.m[token] }
 
-// Delete forgets token.
-func (s *RefreshTokens[G]) Delete(token string) { delete(s.m, token) }
+// DeleteIf forgets the refresh tokens for which drop is true.
+func (s *RefreshTokens[G]) DeleteIf(drop func(*RefreshToken[G]) bool) {
+	for k, v := range s.m {
+		if drop(v) {
+			delete(s.m, k)
+		}
+	}
+}
 
 // All calls fn for every refresh token until fn returns false.
 func (s *RefreshTokens[G]) All(fn func(token string, t *RefreshToken[G]) bool) {

@@ -106,9 +106,7 @@ func (c *ghClient) isGitHubApp() bool { return c.appID != 0 }
 
 // ghCode is an authorization code.
 type ghCode struct {
-	clientID, login, redirectURI, scope, challenge string
-	issued                                         time.Time
-	used                                           bool
+	login, scope string
 }
 
 // ghToken is an access token (gho_, ghu_ or ghs_).
@@ -124,10 +122,8 @@ type ghToken struct {
 
 // ghRefresh is a refresh token (ghr_).
 type ghRefresh struct {
-	login, clientID string
-	access          string // the access token issued with it
-	expires         time.Time
-	used            bool
+	login  string
+	access string // the access token issued with it
 }
 
 // ghRequest is one request the fake received.
@@ -168,13 +164,13 @@ type GitHub struct {
 	apps          []*ghClient          // GitHub Apps in registration order
 	installations map[int64]*GitHubInstallation
 	grants        map[string]map[int64][]string // login → installation → repos (nil: all)
-	codes         map[string]*ghCode
+	codes         authserver.Codes[ghCode]
 	tokens        map[string]*ghToken
-	refresh       map[string]*ghRefresh
+	refresh       authserver.RefreshTokens[ghRefresh]
 	autoLogin     string
 	lastAuthorize url.Values
 	requests      []ghRequest
-	failNext      map[string][]int
+	failNext      authserver.Failures
 	tokenDelay    time.Duration
 	rateLimit     int
 	rates         map[string]*rateWindow
@@ -193,10 +189,7 @@ func NewGitHub() *GitHub {
 		clients:       map[string]*ghClient{},
 		installations: map[int64]*GitHubInstallation{},
 		grants:        map[string]map[int64][]string{},
-		codes:         map[string]*ghCode{},
 		tokens:        map[string]*ghToken{},
-		refresh:       map[string]*ghRefresh{},
-		failNext:      map[string][]int{},
 		rateLimit:     GitHubDefaultRateLimit,
 		rates:         map[string]*rateWindow{},
 		hookID:        109948940,
@@ -205,6 +198,7 @@ func NewGitHub() *GitHub {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+	g.codes.RedirectOptional = true // GitHub's token endpoint takes no redirect_uri
 	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
 	g.URL = g.srv.URL
 	return g

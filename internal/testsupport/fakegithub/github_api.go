@@ -292,11 +292,9 @@ func (g *GitHub) serveDeleteGrant(w http.ResponseWriter, r *http.Request, client
 			delete(g.tokens, k)
 		}
 	}
-	for k, rt := range g.refresh {
-		if strings.EqualFold(rt.login, tok.login) && rt.clientID == clientID {
-			delete(g.refresh, k)
-		}
-	}
+	g.refresh.DeleteIf(func(rt *authserver.RefreshToken[ghRefresh]) bool {
+		return strings.EqualFold(rt.Grant.login, tok.login) && rt.ClientID == clientID
+	})
 	g.deletedGrants = append(g.deletedGrants, tok.login)
 	w.WriteHeader(http.StatusNoContent)
 }

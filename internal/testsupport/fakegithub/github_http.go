@@ -2,7 +2,6 @@ package fakegithub
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -27,17 +26,8 @@ type gitHubError struct {
 	DocumentationURL string `json:"documentation_url"`
 }
 
-// writeGitHubJSON sends v as GitHub does: compact JSON, UTF-8.
-func writeGitHubJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "fake GitHub: encoding response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
+// writeGitHubJSON sends v as compact JSON, as GitHub does.
+var writeGitHubJSON = authserver.JSON{}.Write
 
 // writeGitHubError sends a REST error {"message","documentation_url"}.
 func writeGitHubError(w http.ResponseWriter, status int, message, docURL string) {

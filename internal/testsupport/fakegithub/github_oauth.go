@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
-	"golang.org/x/oauth2"
 )
 
 // Error URIs of GitHub's token endpoint errors.
@@ -215,14 +214,15 @@ func (g *GitHub) issueCode(client *ghClient, login string, q url.Values) (string
 		scope = strings.Join(strings.FieldsFunc(q.Get("scope"), func(r rune) bool { return r == ' ' || r == ',' }), ",")
 	}
 	code := authserver.RandomString("0123456789abcdef", 20)
-	g.codes[code] = &ghCode{
-		clientID:    client.clientID,
-		login:       u.Login,
-		redirectURI: q.Get("redirect_uri"),
-		scope:       scope,
-		challenge:   q.Get("code_challenge"),
-		issued:      g.Now(),
-	}
+	now := g.Now()
+	g.codes.Issue(code, &authserver.Code[ghCode]{
+		ClientID:    client.clientID,
+		RedirectURI: q.Get("redirect_uri"),
+		Challenge:   q.Get("code_challenge"),
+		Method:      "S256",
+		Expires:     now.Add(GitHubCodeLifetime),
+		Grant:       ghCode{login: u.Login, scope: scope},
+	}, now)
 	return code, nil
 }
 
@@ -237,12 +237,8 @@ func (g *GitHub) serveToken(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	delay := g.tokenDelay
 	g.mu.Unlock()
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
+	if !authserver.Delay(r, delay) {
+		return
 	}
 	clientID, secret := r.Form.Get("client_id"), r.Form.Get("client_secret")
 	if id, s, ok := r.BasicAuth(); ok && clientID == "" {
@@ -278,36 +274,26 @@ func (g *GitHub) serveToken(w http.ResponseWriter, r *http.Request) {
 // redemption attempt with its own client's credentials, successful or
 // not.
 func (g *GitHub) redeemCode(client *ghClient, form url.Values) (*ghTokenGrant, *ghOAuthError) {
-	c, ok := g.codes[form.Get("code")]
-	if !ok || c.clientID != client.clientID {
-		return nil, errBadVerificationCode
-	}
-	if c.used || g.Now().Sub(c.issued) > GitHubCodeLifetime {
-		c.used = true
-		return nil, errBadVerificationCode
-	}
-	c.used = true
-	if ru := form.Get("redirect_uri"); ru != "" && ru != c.redirectURI {
+	c, problem := g.codes.Redeem(form.Get("code"), client.clientID, form.Get("redirect_uri"), form.Get("code_verifier"), g.Now())
+	switch problem {
+	case authserver.OK:
+	case authserver.RedirectDiffer:
 		return nil, errRedirectURIMismatch
+	default:
+		return nil, errBadVerificationCode
 	}
-	if c.challenge != "" {
-		v := form.Get("code_verifier")
-		if v == "" || !authserver.SecretEqual(oauth2.S256ChallengeFromVerifier(v), c.challenge) {
-			return nil, errBadVerificationCode
-		}
-	}
-	return g.issueUserTokens(client, c.login, c.scope), nil
+	return g.issueUserTokens(client, c.Grant.login, c.Grant.scope), nil
 }
 
 // redeemRefresh rotates a refresh token (g.mu held).
 func (g *GitHub) redeemRefresh(client *ghClient, token string) (*ghTokenGrant, *ghOAuthError) {
-	rt, ok := g.refresh[token]
-	if !ok || rt.used || rt.clientID != client.clientID || !g.Now().Before(rt.expires) {
+	rt, problem := g.refresh.Use(token, client.clientID, g.Now())
+	if problem != authserver.OK {
 		return nil, errBadRefreshToken
 	}
-	rt.used = true
-	delete(g.tokens, rt.access)
-	return g.issueUserTokens(client, rt.login, ""), nil
+	rt.Rotated = true
+	delete(g.tokens, rt.Grant.access)
+	return g.issueUserTokens(client, rt.Grant.login, ""), nil
 }
 
 // issueUserTokens creates a user access token (and for GitHub Apps a
@@ -322,8 +308,8 @@ func (g *GitHub) issueUserTokens(client *ghClient, login, scope string) *ghToken
 	tok, ref := newGitHubToken("ghu"), newGitHubToken("ghr")
 	g.tokens[tok] = &ghToken{kind: "ghu", login: login, clientID: client.clientID, appID: client.appID,
 		expires: now.Add(GitHubUserTokenLifetime)}
-	g.refresh[ref] = &ghRefresh{login: login, clientID: client.clientID, access: tok,
-		expires: now.Add(GitHubRefreshTokenLifetime)}
+	g.refresh.Issue(ref, &authserver.RefreshToken[ghRefresh]{ClientID: client.clientID,
+		Expires: now.Add(GitHubRefreshTokenLifetime), Grant: ghRefresh{login: login, access: tok}})
 	exp, rexp := int64(GitHubUserTokenLifetime/time.Second), int64(GitHubRefreshTokenLifetime/time.Second)
 	return &ghTokenGrant{AccessToken: tok, ExpiresIn: &exp, RefreshToken: ref, RefreshTokenExpiresIn: &rexp,
 		Scope: "", TokenType: "bearer"}

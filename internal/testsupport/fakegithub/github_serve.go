@@ -23,11 +23,8 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	if req.apiPath != "" {
 		key = req.apiPath
 	}
-	if queue := g.failNext[key]; len(queue) > 0 {
-		status = queue[0]
-		g.failNext[key] = queue[1:]
-	}
 	g.mu.Unlock()
+	status, _ = g.failNext.Next(key)
 	if status != 0 {
 		if isAPI {
 			g.setRateHeaders(w, "fail")

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // SetInstallationRepos replaces the repositories an installation can
@@ -80,16 +82,8 @@ func (g *GitHub) RevokeAuthorization(login string) {
 			delete(g.tokens, k)
 		}
 	}
-	for k, r := range g.refresh {
-		if strings.EqualFold(r.login, login) {
-			delete(g.refresh, k)
-		}
-	}
-	for k, c := range g.codes {
-		if strings.EqualFold(c.login, login) {
-			delete(g.codes, k)
-		}
-	}
+	g.refresh.DeleteIf(func(r *authserver.RefreshToken[ghRefresh]) bool { return strings.EqualFold(r.Grant.login, login) })
+	g.codes.DeleteIf(func(c *authserver.Code[ghCode]) bool { return strings.EqualFold(c.Grant.login, login) })
 }
 
 // match reports whether a request matches a path or prefix: the path
@@ -138,15 +132,13 @@ func (g *GitHub) LastAuthorize() url.Values {
 // not accessible by integration", 404 "Not Found", 429 a secondary rate
 // limit with Retry-After: 60, others the status text. Calls queue up.
 func (g *GitHub) FailNext(path string, status int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	// One queue per request: "/api/v3/user" and "/user" are the same API
 	// path, so queued failures keep their order whichever form was used.
 	key := strings.TrimPrefix(path, APIPrefix)
 	if key == "" {
 		key = "/"
 	}
-	g.failNext[key] = append(g.failNext[key], status)
+	g.failNext.Add(key, status)
 }
 
 // SetTokenDelay makes POST /login/oauth/access_token wait d before

@@ -1,7 +1,6 @@
 package fakegoogle
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -58,15 +57,12 @@ type googleClient struct {
 	redirectURIs []string
 }
 
-// googleCode is an authorization code.
+// googleCode is what an authorization code was issued for.
 type googleCode struct {
-	clientID, redirectURI, sub string
-	scopes                     []string
-	nonce                      string
-	challenge, method          string // PKCE; method "plain" or "S256"
-	withRefresh                bool   // access_type=offline on a first consent
-	issued                     time.Time
-	used                       bool
+	sub         string
+	scopes      []string
+	nonce       string
+	withRefresh bool // access_type=offline on a first consent
 }
 
 // googleAccess is an access token.
@@ -130,14 +126,14 @@ type Google struct {
 	keys           googleKeys
 	mutateNext     []func(map[string]any)
 	signNext       []string
-	codes          map[string]*googleCode
+	codes          authserver.Codes[googleCode]
 	access         map[string]*googleAccess
 	refresh        map[string]*googleRefresh
 	grants         map[[2]string]*googleGrant // {sub, client ID}
 	tokenRequests  map[string]int             // by grant_type
 	revoked        []string
 	accessLifetime time.Duration
-	failToken      []int
+	failToken      authserver.Failures
 	tokenDelay     time.Duration
 	lastAuthorize  url.Values
 }
@@ -148,7 +144,6 @@ func NewGoogle() *Google {
 	g := &Google{
 		clients:        map[string]*googleClient{},
 		users:          map[string]GoogleUser{},
-		codes:          map[string]*googleCode{},
 		access:         map[string]*googleAccess{},
 		refresh:        map[string]*googleRefresh{},
 		grants:         map[[2]string]*googleGrant{},
@@ -344,9 +339,7 @@ func (g *Google) RevokeRefreshTokens(sub string) {
 // invalid_request, 401 invalid_client, 429 rate_limit_exceeded with
 // Retry-After. Calls queue up, one per request.
 func (g *Google) FailNextToken(status int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.failToken = append(g.failToken, status)
+	g.failToken.Add(googlePathToken, status)
 }
 
 // SetTokenDelay makes the token endpoint wait d before answering (until
@@ -400,21 +393,12 @@ func googleAllow(w http.ResponseWriter, r *http.Request, methods ...string) bool
 		return true
 	}
 	w.Header().Set("Allow", strings.Join(methods, ", "))
-	writeGoogleJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "Method not allowed: " + r.Method})
+	googleJSON.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "Method not allowed: " + r.Method})
 	return false
 }
 
-// writeGoogleJSON sends v as JSON.
-func writeGoogleJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		http.Error(w, "fake Google: encoding response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
-}
+// googleJSON is how the fake Google writes JSON: indented, as Google does.
+var googleJSON = authserver.JSON{Indent: "  ", Newline: true}
 
 // googleDiscovery is Google's discovery document, in Google's order.
 type googleDiscovery struct {
@@ -441,7 +425,7 @@ func (g *Google) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	writeGoogleJSON(w, http.StatusOK, googleDiscovery{
+	googleJSON.Write(w, http.StatusOK, googleDiscovery{
 		Issuer:                            g.URL,
 		AuthorizationEndpoint:             g.URL + googlePathAuthorize,
 		TokenEndpoint:                     g.URL + googlePathToken,

@@ -73,7 +73,7 @@ func (g *Google) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	const maxAge = 21600
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, must-revalidate, no-transform", maxAge))
 	w.Header().Set("Expires", now.Add(maxAge*time.Second).UTC().Format(http.TimeFormat))
-	writeGoogleJSON(w, http.StatusOK, set)
+	googleJSON.Write(w, http.StatusOK, set)
 }
 
 // googleSplitName derives given_name and family_name from a display name.

@@ -1,8 +1,6 @@
 package fakegoogle
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"html"
 	"mime"
@@ -175,11 +173,12 @@ func (g *Google) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		grant.offline = grant.offline || offline
 		g.grants[key] = grant
 		code = newGoogleSecret("4/0A", 70)
-		g.codes[code] = &googleCode{
-			clientID: client.id, redirectURI: redirectURI, sub: u.Sub, scopes: slices.Clone(scopes),
-			nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), method: method,
-			withRefresh: withRefresh, issued: g.Now(),
-		}
+		now := g.Now()
+		g.codes.Issue(code, &authserver.Code[googleCode]{
+			ClientID: client.id, RedirectURI: redirectURI,
+			Challenge: q.Get("code_challenge"), Method: method, Expires: now.Add(GoogleCodeLifetime),
+			Grant: googleCode{sub: u.Sub, scopes: slices.Clone(scopes), nonce: q.Get("nonce"), withRefresh: withRefresh},
+		}, now)
 	}
 	g.mu.Unlock()
 
@@ -221,17 +220,9 @@ func googleRedirect(w http.ResponseWriter, r *http.Request, target string, param
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
-// googleOAuthError is a token endpoint error.
-type googleOAuthError struct {
-	status      int
-	code, descr string
-}
-
-// writeGoogleOAuthError sends {"error","error_description"}.
-func writeGoogleOAuthError(w http.ResponseWriter, e *googleOAuthError) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	writeGoogleJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.descr})
+// googleError is a token endpoint error: {"error","error_description"}.
+func googleError(status int, code, descr string) *authserver.Error {
+	return &authserver.Error{Status: status, Code: code, Description: descr}
 }
 
 // googleTokenResponse is the token endpoint's answer, in Google's order.
@@ -245,18 +236,18 @@ type googleTokenResponse struct {
 }
 
 // injectedTokenFailure is the answer of FailNextToken(status).
-func injectedTokenFailure(status int) *googleOAuthError {
+func injectedTokenFailure(status int) *authserver.Error {
 	switch {
 	case status == http.StatusBadRequest:
-		return &googleOAuthError{status, "invalid_request", "Bad Request"}
+		return googleError(status, "invalid_request", "Bad Request")
 	case status == http.StatusUnauthorized:
-		return &googleOAuthError{status, "invalid_client", "Unauthorized"}
+		return googleError(status, "invalid_client", "Unauthorized")
 	case status == http.StatusTooManyRequests:
-		return &googleOAuthError{status, "rate_limit_exceeded", "Rate Limit Exceeded"}
+		return googleError(status, "rate_limit_exceeded", "Rate Limit Exceeded")
 	case status == http.StatusServiceUnavailable:
-		return &googleOAuthError{status, "temporarily_unavailable", "The service is currently unavailable."}
+		return googleError(status, "temporarily_unavailable", "The service is currently unavailable.")
 	}
-	return &googleOAuthError{status, "internal_failure", "Backend Error"}
+	return googleError(status, "internal_failure", "Backend Error")
 }
 
 // serveToken is the token endpoint.
@@ -271,41 +262,32 @@ func (g *Google) serveToken(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	g.tokenRequests[grantType]++
 	delay := g.tokenDelay
-	fail := 0
-	if len(g.failToken) > 0 {
-		fail, g.failToken = g.failToken[0], g.failToken[1:]
-	}
 	g.mu.Unlock()
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	fail, failed := g.failToken.Next(googlePathToken)
+	if !authserver.Delay(r, delay) {
+		return
 	}
-	if fail != 0 {
+	if failed {
 		if fail == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "30")
 		}
-		writeGoogleOAuthError(w, injectedTokenFailure(fail))
+		googleJSON.WriteError(w, injectedTokenFailure(fail))
 		return
 	}
 	resp, e := g.token(r, perr)
 	if e != nil {
-		writeGoogleOAuthError(w, e)
+		googleJSON.WriteError(w, e)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
 	w.Header().Set("Pragma", "no-cache")
-	writeGoogleJSON(w, http.StatusOK, resp)
+	googleJSON.Write(w, http.StatusOK, resp)
 }
 
 // token checks the request and runs its grant.
-func (g *Google) token(r *http.Request, parseErr error) (*googleTokenResponse, *googleOAuthError) {
-	badRequest := func(code, descr string) *googleOAuthError {
-		return &googleOAuthError{http.StatusBadRequest, code, descr}
+func (g *Google) token(r *http.Request, parseErr error) (*googleTokenResponse, *authserver.Error) {
+	badRequest := func(code, descr string) *authserver.Error {
+		return googleError(http.StatusBadRequest, code, descr)
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return nil, badRequest("invalid_request", "Invalid Content-Type: the body must be application/x-www-form-urlencoded")
@@ -335,110 +317,86 @@ func (g *Google) token(r *http.Request, parseErr error) (*googleTokenResponse, *
 }
 
 // authenticateClient checks client_secret_basic or client_secret_post.
-func (g *Google) authenticateClient(r *http.Request) (*googleClient, *googleOAuthError) {
-	id, secret, basic := r.BasicAuth()
-	if basic {
-		var err1, err2 error
-		// RFC 6749 section 2.3.1: both parts are form-urlencoded first.
-		id, err1 = url.QueryUnescape(id)
-		secret, err2 = url.QueryUnescape(secret)
-		if err1 != nil || err2 != nil {
-			return nil, &googleOAuthError{http.StatusUnauthorized, "invalid_client", "Unauthorized"}
-		}
-		if r.PostForm.Has("client_secret") {
-			return nil, &googleOAuthError{http.StatusBadRequest, "invalid_request", "The client authenticated with more than one method"}
-		}
-		if r.PostForm.Has("client_id") && r.PostForm.Get("client_id") != id {
-			return nil, &googleOAuthError{http.StatusBadRequest, "invalid_request", "client_id does not match the Authorization header"}
-		}
-	} else {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+func (g *Google) authenticateClient(r *http.Request) (*googleClient, *authserver.Error) {
+	cred, problem := authserver.ClientCredentials(r, r.PostForm)
+	switch problem {
+	case authserver.MalformedBasicID, authserver.MalformedBasicSecret:
+		return nil, googleError(http.StatusUnauthorized, "invalid_client", "Unauthorized")
+	case authserver.TwoMethods:
+		return nil, googleError(http.StatusBadRequest, "invalid_request", "The client authenticated with more than one method")
+	case authserver.IDMismatch:
+		return nil, googleError(http.StatusBadRequest, "invalid_request", "client_id does not match the Authorization header")
 	}
+	id, secret := cred.ID, cred.Secret
 	if id == "" {
-		return nil, &googleOAuthError{http.StatusBadRequest, "invalid_request", "Could not determine client ID from request."}
+		return nil, googleError(http.StatusBadRequest, "invalid_request", "Could not determine client ID from request.")
 	}
 	g.mu.Lock()
 	c := g.clients[id]
 	g.mu.Unlock()
 	if c == nil {
-		return nil, &googleOAuthError{http.StatusUnauthorized, "invalid_client", "The OAuth client was not found."}
+		return nil, googleError(http.StatusUnauthorized, "invalid_client", "The OAuth client was not found.")
 	}
 	if secret == "" || !authserver.SecretEqual(secret, c.secret) {
-		return nil, &googleOAuthError{http.StatusUnauthorized, "invalid_client", "Unauthorized"}
+		return nil, googleError(http.StatusUnauthorized, "invalid_client", "Unauthorized")
 	}
 	return c, nil
 }
 
 // redeemCode runs the authorization_code grant. Any redemption attempt by
 // the code's client uses the code up.
-func (g *Google) redeemCode(client *googleClient, form url.Values) (*googleTokenResponse, *googleOAuthError) {
-	invalidGrant := func(descr string) *googleOAuthError {
-		return &googleOAuthError{http.StatusBadRequest, "invalid_grant", descr}
+func (g *Google) redeemCode(client *googleClient, form url.Values) (*googleTokenResponse, *authserver.Error) {
+	invalidGrant := func(descr string) *authserver.Error {
+		return googleError(http.StatusBadRequest, "invalid_grant", descr)
 	}
 	code := form.Get("code")
 	if code == "" {
-		return nil, &googleOAuthError{http.StatusBadRequest, "invalid_request", "Missing required parameter: code"}
+		return nil, googleError(http.StatusBadRequest, "invalid_request", "Missing required parameter: code")
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	c := g.codes[code]
-	switch {
-	case c == nil:
+	c, problem := g.codes.Redeem(code, client.id, form.Get("redirect_uri"), form.Get("code_verifier"), g.Now())
+	switch problem {
+	case authserver.OK:
+	case authserver.Unknown:
 		return nil, invalidGrant("Malformed auth code.")
-	case c.clientID != client.id:
+	case authserver.RedirectDiffer:
+		return nil, googleError(http.StatusBadRequest, "redirect_uri_mismatch", "Bad Request")
+	case authserver.NoVerifier:
+		return nil, invalidGrant("Missing code verifier.")
+	case authserver.BadVerifier:
+		return nil, invalidGrant("Invalid code verifier.")
+	default:
 		return nil, invalidGrant("Bad Request")
-	case c.used:
-		return nil, invalidGrant("Bad Request")
 	}
-	c.used = true
-	if g.Now().Sub(c.issued) > GoogleCodeLifetime {
-		return nil, invalidGrant("Bad Request")
-	}
-	if form.Get("redirect_uri") != c.redirectURI {
-		return nil, &googleOAuthError{http.StatusBadRequest, "redirect_uri_mismatch", "Bad Request"}
-	}
-	if c.challenge != "" {
-		v := form.Get("code_verifier")
-		if v == "" {
-			return nil, invalidGrant("Missing code verifier.")
-		}
-		got := v
-		if c.method == "S256" {
-			sum := sha256.Sum256([]byte(v))
-			got = base64.RawURLEncoding.EncodeToString(sum[:])
-		}
-		if !authserver.SecretEqual(got, c.challenge) {
-			return nil, invalidGrant("Invalid code verifier.")
-		}
-	}
-	u, ok := g.users[c.sub]
+	u, ok := g.users[c.Grant.sub]
 	if !ok {
 		return nil, invalidGrant("Bad Request")
 	}
 	refresh := ""
-	if c.withRefresh {
+	if c.Grant.withRefresh {
 		refresh = newGoogleSecret("1//0", 100)
-		g.refresh[refresh] = &googleRefresh{sub: c.sub, clientID: client.id, scopes: c.scopes}
+		g.refresh[refresh] = &googleRefresh{sub: c.Grant.sub, clientID: client.id, scopes: c.Grant.scopes}
 	}
-	return g.issueTokens(u, client.id, c.scopes, c.nonce, refresh, refresh)
+	return g.issueTokens(u, client.id, c.Grant.scopes, c.Grant.nonce, refresh, refresh)
 }
 
 // redeemRefresh runs the refresh_token grant: a new access token and
 // id_token, no new refresh token.
-func (g *Google) redeemRefresh(client *googleClient, form url.Values) (*googleTokenResponse, *googleOAuthError) {
+func (g *Google) redeemRefresh(client *googleClient, form url.Values) (*googleTokenResponse, *authserver.Error) {
 	tok := form.Get("refresh_token")
 	if tok == "" {
-		return nil, &googleOAuthError{http.StatusBadRequest, "invalid_request", "Missing required parameter: refresh_token"}
+		return nil, googleError(http.StatusBadRequest, "invalid_request", "Missing required parameter: refresh_token")
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rt := g.refresh[tok]
 	if rt == nil || rt.clientID != client.id {
-		return nil, &googleOAuthError{http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked."}
+		return nil, googleError(http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked.")
 	}
 	u, ok := g.users[rt.sub]
 	if !ok {
-		return nil, &googleOAuthError{http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked."}
+		return nil, googleError(http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked.")
 	}
 	return g.issueTokens(u, client.id, rt.scopes, "", tok, "")
 }
@@ -447,7 +405,7 @@ func (g *Google) redeemRefresh(client *googleClient, form url.Values) (*googleTo
 // and, with the openid scope, an id_token; newRefresh is sent as
 // refresh_token when not empty. g.mu is held and is released while the
 // id_token is signed.
-func (g *Google) issueTokens(u GoogleUser, clientID string, scopes []string, nonce, parent, newRefresh string) (*googleTokenResponse, *googleOAuthError) {
+func (g *Google) issueTokens(u GoogleUser, clientID string, scopes []string, nonce, parent, newRefresh string) (*googleTokenResponse, *authserver.Error) {
 	access := newGoogleSecret("ya29.a0", 150)
 	lifetime := g.accessLifetime
 	g.access[access] = &googleAccess{sub: u.Sub, clientID: clientID, scopes: scopes, expires: g.Now().Add(lifetime), refresh: parent}
@@ -464,7 +422,7 @@ func (g *Google) issueTokens(u GoogleUser, clientID string, scopes []string, non
 		idt, err := signing.sign(claims)
 		g.mu.Lock()
 		if err != nil {
-			return nil, &googleOAuthError{http.StatusInternalServerError, "internal_failure", "signing the id_token: " + err.Error()}
+			return nil, googleError(http.StatusInternalServerError, "internal_failure", "signing the id_token: "+err.Error())
 		}
 		resp.IDToken = idt
 	}
@@ -497,7 +455,7 @@ func (g *Google) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
-		writeGoogleJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "Invalid Credentials"})
+		googleJSON.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "Invalid Credentials"})
 		return
 	}
 	c := googleUserClaims(u, a.scopes)
@@ -511,7 +469,7 @@ func (g *Google) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
-	writeGoogleJSON(w, http.StatusOK, c)
+	googleJSON.Write(w, http.StatusOK, c)
 }
 
 // serveRevoke is the revocation endpoint: POST token=… (form body or
@@ -525,12 +483,12 @@ func (g *Google) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		writeGoogleOAuthError(w, &googleOAuthError{http.StatusBadRequest, "invalid_request", "Could not read the request body"})
+		googleJSON.WriteError(w, googleError(http.StatusBadRequest, "invalid_request", "Could not read the request body"))
 		return
 	}
 	tok := r.Form.Get("token")
 	if tok == "" {
-		writeGoogleOAuthError(w, &googleOAuthError{http.StatusBadRequest, "invalid_request", "Missing required parameter: token"})
+		googleJSON.WriteError(w, googleError(http.StatusBadRequest, "invalid_request", "Missing required parameter: token"))
 		return
 	}
 	g.mu.Lock()
@@ -542,7 +500,7 @@ func (g *Google) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		sub, clientID = a.sub, a.clientID
 	} else {
 		w.Header().Set("Cache-Control", "no-store")
-		writeGoogleJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_token", "error_description": "Token expired or revoked"})
+		googleJSON.Write(w, http.StatusBadRequest, map[string]string{"error": "invalid_token", "error_description": "Token expired or revoked"})
 		return
 	}
 	for t, rt := range g.refresh {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // zodIssue is one entry of "errors" in a validation error
@@ -297,17 +299,8 @@ func (z *zod) integrationRecord(v any, path []any, overrides bool) (keys []strin
 	return keys, docsConnect
 }
 
-// writeNangoJSON sends v as Express's res.send does.
-func writeNangoJSON(w http.ResponseWriter, status int, v any) {
-	body, err := jsMarshal(v)
-	if err != nil {
-		http.Error(w, "fake Nango: encoding response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
+// writeNangoJSON sends v as JSON encoded as Nango's JavaScript does.
+var writeNangoJSON = authserver.JSON{Marshal: jsMarshal}.Write
 
 // writeNangoError sends {"error":{"code","message"}} (message omitted
 // when "").

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // o2TokenError is a refusal of the token endpoint, mapped to each
@@ -320,17 +322,10 @@ const (
 	o2TokenRevoked
 )
 
-// o2JSON sends v as compact UTF-8 JSON.
+// o2JSON sends v as compact UTF-8 JSON, not to be cached.
 func o2JSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "fake: encoding response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	authserver.JSON{}.Write(w, status, v)
 }
 
 // o2Page sends a small HTML page.
