@@ -51,16 +51,16 @@ type OAuth2Fake struct {
 	clients           map[string]string
 	user              OAuth2FakeUser
 	deny              bool
-	codes             map[string]*o2Code
+	codes             authserver.Codes[o2Code]
 	access            map[string]*o2Grant
-	refresh           map[string]*o2Refresh
+	refresh           authserver.RefreshTokens[o2Refresh]
 	tokenRequests     map[string]int
 	lifetime          time.Duration
 	tokenDelay        time.Duration
 	revoked           []string
 	lastAuthorize     url.Values
 	lastAuthorizePath string
-	failNext          map[string][]int
+	failNext          authserver.Failures
 }
 
 // OAuth2FakeUser is the user who signs in.
@@ -98,13 +98,10 @@ func o2SigningKey() *rsa.PrivateKey {
 	return o2Key
 }
 
-// o2Code is an issued authorization code.
+// o2Code is what an authorization code was issued for.
 type o2Code struct {
-	clientID, redirectURI, scope, nonce, tenant string
-	challenge, method                           string
-	user                                        OAuth2FakeUser
-	expires                                     time.Time
-	used                                        bool
+	scope, nonce, tenant string
+	user                 OAuth2FakeUser
 }
 
 // o2Grant is an issued access token.
@@ -116,12 +113,11 @@ type o2Grant struct {
 	refresh                 string // its refresh token, if any
 }
 
-// o2Refresh is an issued refresh token.
+// o2Refresh is what a refresh token was issued for.
 type o2Refresh struct {
-	clientID, scope, tenant, nonce string
-	user                           OAuth2FakeUser
-	revoked                        bool
-	access                         string // the access token issued with it
+	scope, tenant, nonce string
+	user                 OAuth2FakeUser
+	access               string // the access token issued with it
 }
 
 // NewOAuth2Fake starts a fake of kind "gitlab", "microsoft", "gitee",
@@ -136,12 +132,9 @@ func NewOAuth2Fake(kind string) *OAuth2Fake {
 		kind:          kind,
 		clients:       map[string]string{},
 		user:          sh.defaultUser,
-		codes:         map[string]*o2Code{},
 		access:        map[string]*o2Grant{},
-		refresh:       map[string]*o2Refresh{},
 		tokenRequests: map[string]int{},
 		lifetime:      sh.accessLifetime,
-		failNext:      map[string][]int{},
 	}
 	if sh.idTokens {
 		f.key, f.keyID = o2SigningKey(), authserver.RandomHex(16)
@@ -203,9 +196,10 @@ func (f *OAuth2Fake) SetAccessTokenLifetime(d time.Duration) {
 func (f *OAuth2Fake) RevokeRefreshTokens() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, r := range f.refresh {
-		r.revoked = true
-	}
+	f.refresh.All(func(_ string, r *authserver.RefreshToken[o2Refresh]) bool {
+		r.Revoked = true
+		return true
+	})
 }
 
 // Revoked returns the tokens revoked through the revoke endpoint (GitLab's
@@ -245,9 +239,7 @@ func (f *OAuth2Fake) SetTokenDelay(d time.Duration) {
 // FailNext makes the next request to path (e.g. the token or userinfo
 // path) fail with status, in the provider's error shape for it.
 func (f *OAuth2Fake) FailNext(path string, status int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failNext[path] = append(f.failNext[path], status)
+	f.failNext.Add(path, status)
 }
 
 // ExpireAccessTokens makes every access token issued so far expired.
@@ -262,15 +254,10 @@ func (f *OAuth2Fake) ExpireAccessTokens() {
 // serve routes a request to the kind's endpoint.
 func (f *OAuth2Fake) serve(w http.ResponseWriter, r *http.Request) {
 	sh := o2Shapes[f.kind]
-	f.mu.Lock()
-	if q := f.failNext[r.URL.Path]; len(q) > 0 {
-		status := q[0]
-		f.failNext[r.URL.Path] = q[1:]
-		f.mu.Unlock()
+	if status, ok := f.failNext.Next(r.URL.Path); ok {
 		sh.failure(w, r, status)
 		return
 	}
-	f.mu.Unlock()
 	ep, tenant := sh.route(r.URL.Path)
 	switch ep {
 	case o2Authorize:
@@ -350,11 +337,12 @@ func (f *OAuth2Fake) serveAuthorize(w http.ResponseWriter, r *http.Request, tena
 	}
 	code := authserver.RandomHex(sh.codeLength)
 	f.mu.Lock()
-	f.codes[code] = &o2Code{
-		clientID: q.Get("client_id"), redirectURI: redirectURI, scope: q.Get("scope"), nonce: q.Get("nonce"),
-		tenant: tenant, challenge: q.Get("code_challenge"), method: method, user: user,
-		expires: time.Now().Add(sh.codeLifetime),
-	}
+	now := time.Now()
+	f.codes.Issue(code, &authserver.Code[o2Code]{
+		ClientID: q.Get("client_id"), RedirectURI: redirectURI,
+		Challenge: q.Get("code_challenge"), Method: method, Expires: now.Add(sh.codeLifetime),
+		Grant: o2Code{scope: q.Get("scope"), nonce: q.Get("nonce"), tenant: tenant, user: user},
+	}, now)
 	f.mu.Unlock()
 	params := url.Values{"code": {code}}
 	for k, v := range sh.extraCallbackParams() {

@@ -1,9 +1,6 @@
 package fakeoauth
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -74,18 +71,14 @@ func (f *OAuth2Fake) tokenParams(r *http.Request) (url.Values, string, string, b
 			}
 		}
 	}
-	id, secret := params.Get("client_id"), params.Get("client_secret")
-	basicID, basicSecret, basic := r.BasicAuth()
-	if basic {
-		basicID, _ = url.QueryUnescape(basicID)
-		basicSecret, _ = url.QueryUnescape(basicSecret)
-		if secret != "" {
-			// Two authentication methods (RFC 6749 §2.3: MUST NOT).
-			return params, "", "", true, nil
-		}
-		id, secret = basicID, basicSecret
+	cred, problem := authserver.ClientCredentials(r, params)
+	switch problem {
+	case authserver.TwoMethods:
+		return params, "", "", true, nil
+	case authserver.MalformedBasicID, authserver.MalformedBasicSecret:
+		return params, "", "", false, nil // an unknown client
 	}
-	return params, id, secret, false, nil
+	return params, cred.ID, cred.Secret, false, nil
 }
 
 // serveToken is the token endpoint: authorization_code and refresh_token.
@@ -101,14 +94,8 @@ func (f *OAuth2Fake) serveToken(w http.ResponseWriter, r *http.Request, tenant s
 	f.tokenRequests[grant]++
 	delay := f.tokenDelay
 	f.mu.Unlock()
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if !authserver.Delay(r, delay) {
+		return
 	}
 	if twoMethods {
 		sh.tokenError(w, o2ErrTwoAuthMethods, "")
@@ -133,7 +120,7 @@ func (f *OAuth2Fake) serveToken(w http.ResponseWriter, r *http.Request, tenant s
 			sh.tokenError(w, o2ErrUnknownClient, clientID)
 			return
 		}
-	} else if subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
+	} else if !authserver.SecretEqual(want, secret) {
 		sh.tokenError(w, o2ErrBadSecret, clientID)
 		return
 	}
@@ -144,85 +131,65 @@ func (f *OAuth2Fake) serveToken(w http.ResponseWriter, r *http.Request, tenant s
 			sh.tokenError(w, o2ErrMissingParam, "code")
 			return
 		}
-		c := f.codes[code]
-		switch {
-		case c == nil:
+		if c := f.codes.Get(code); c != nil && c.Grant.tenant != tenant {
 			sh.tokenError(w, o2ErrUnknownCode, "")
-			return
-		case c.used:
-			sh.tokenError(w, o2ErrUsedCode, "")
-			return
-		case time.Now().After(c.expires):
-			sh.tokenError(w, o2ErrExpiredCode, "")
-			return
-		case c.clientID != clientID:
-			sh.tokenError(w, o2ErrClientMismatch, "")
-			return
-		case c.redirectURI != params.Get("redirect_uri"):
-			sh.tokenError(w, o2ErrRedirectMismatch, "")
-			return
-		case c.tenant != tenant:
-			sh.tokenError(w, o2ErrUnknownCode, "")
-			return
-		case !o2PKCEOK(c.challenge, c.method, params.Get("code_verifier")):
-			// The code is spent by the failed attempt, as at most providers.
-			c.used = true
-			sh.tokenError(w, o2ErrPKCE, "")
 			return
 		}
-		c.used = true
-		f.issue(w, r, c.clientID, c.scope, c.tenant, c.nonce, c.user)
+		c, problem := f.codes.Redeem(code, clientID, params.Get("redirect_uri"), params.Get("code_verifier"), time.Now())
+		if problem != authserver.OK {
+			sh.tokenError(w, o2CodeErrors[problem], "")
+			return
+		}
+		f.issue(w, r, c.ClientID, c.Grant.scope, c.Grant.tenant, c.Grant.nonce, c.Grant.user)
 		return
 	}
 
 	rt := params.Get("refresh_token")
-	old := f.refresh[rt]
-	switch {
-	case rt == "":
+	if rt == "" {
 		sh.tokenError(w, o2ErrMissingParam, "refresh_token")
 		return
-	case old == nil:
-		sh.tokenError(w, o2ErrUnknownRefresh, "")
-		return
-	case old.revoked:
-		sh.tokenError(w, o2ErrRevokedRefresh, "")
-		return
-	case clientID != "" && old.clientID != clientID:
-		sh.tokenError(w, o2ErrClientMismatch, "")
+	}
+	old, problem := f.refresh.Use(rt, clientID, time.Now())
+	if problem != authserver.OK {
+		sh.tokenError(w, o2RefreshErrors[problem], "")
 		return
 	}
 	switch sh.rotation {
 	case o2RotateRevokeBoth:
-		old.revoked = true
-		if g := f.access[old.access]; g != nil {
+		old.Revoked = true
+		if g := f.access[old.Grant.access]; g != nil {
 			g.revoked = true
 		}
 	case o2RotateRevokeRefresh:
-		old.revoked = true
-		if g := f.access[old.access]; g != nil && g.expires.After(time.Now().Add(sh.accessGrace)) {
+		old.Revoked = true
+		if g := f.access[old.Grant.access]; g != nil && g.expires.After(time.Now().Add(sh.accessGrace)) {
 			g.expires = time.Now().Add(sh.accessGrace)
 		}
 	case o2RotateKeep:
 	}
-	f.issue(w, r, old.clientID, old.scope, old.tenant, old.nonce, old.user)
+	f.issue(w, r, old.ClientID, old.Grant.scope, old.Grant.tenant, old.Grant.nonce, old.Grant.user)
 }
 
-// o2PKCEOK checks a code_verifier against the challenge of the code (no
-// challenge: nothing to check).
-func o2PKCEOK(challenge, method, verifier string) bool {
-	if challenge == "" {
-		return true
+// o2CodeErrors and o2RefreshErrors map the core's refusals of a code or a
+// refresh token to the token errors the shapes answer.
+var (
+	o2CodeErrors = map[authserver.Problem]o2TokenError{
+		authserver.Unknown:        o2ErrUnknownCode,
+		authserver.WrongClient:    o2ErrClientMismatch,
+		authserver.Used:           o2ErrUsedCode,
+		authserver.Expired:        o2ErrExpiredCode,
+		authserver.RedirectDiffer: o2ErrRedirectMismatch,
+		authserver.NoVerifier:     o2ErrPKCE,
+		authserver.BadVerifier:    o2ErrPKCE,
 	}
-	if verifier == "" {
-		return false
+	o2RefreshErrors = map[authserver.Problem]o2TokenError{
+		authserver.Unknown:     o2ErrUnknownRefresh,
+		authserver.WrongClient: o2ErrClientMismatch,
+		authserver.Revoked:     o2ErrRevokedRefresh,
+		authserver.Used:        o2ErrRevokedRefresh,
+		authserver.Expired:     o2ErrRevokedRefresh,
 	}
-	got := verifier
-	if method == "S256" {
-		sum := sha256.Sum256([]byte(verifier))
-		got = base64.RawURLEncoding.EncodeToString(sum[:])
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
-}
+)
 
 // issue creates an access token (and a refresh token where the provider
 // gives one) and sends the token answer. f.mu is held.
@@ -235,7 +202,8 @@ func (f *OAuth2Fake) issue(w http.ResponseWriter, r *http.Request, clientID, sco
 	if sh.refreshIssued(scope) {
 		rt = sh.newRefreshToken()
 		g.refresh = rt
-		f.refresh[rt] = &o2Refresh{clientID: clientID, scope: scope, tenant: tenant, nonce: nonce, user: user, access: at}
+		f.refresh.Issue(rt, &authserver.RefreshToken[o2Refresh]{ClientID: clientID,
+			Grant: o2Refresh{scope: scope, tenant: tenant, nonce: nonce, user: user, access: at}})
 	}
 	idToken := ""
 	if f.key != nil && o2HasScope(scope, "openid") {
@@ -262,7 +230,7 @@ func (f *OAuth2Fake) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	want, known := f.clients[clientID]
-	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
+	if !known || !authserver.SecretEqual(want, secret) {
 		sh.revokeForbidden(w)
 		return
 	}
@@ -270,13 +238,13 @@ func (f *OAuth2Fake) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	hit := false
 	if g := f.access[tok]; g != nil && g.clientID == clientID {
 		g.revoked, hit = true, true
-		if rt := f.refresh[g.refresh]; rt != nil {
-			rt.revoked = true
+		if rt := f.refresh.Get(g.refresh); rt != nil {
+			rt.Revoked = true
 		}
 	}
-	if rt := f.refresh[tok]; rt != nil && rt.clientID == clientID {
-		rt.revoked, hit = true, true
-		if g := f.access[rt.access]; g != nil {
+	if rt := f.refresh.Get(tok); rt != nil && rt.ClientID == clientID {
+		rt.Revoked, hit = true, true
+		if g := f.access[rt.Grant.access]; g != nil {
 			g.revoked = true
 		}
 	}
