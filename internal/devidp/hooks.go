@@ -60,11 +60,7 @@ func (p *Provider) SetAutoLogin(username string) error {
 // provider that sends email_verified as a string:
 //
 //	p.MutateIDToken(func(c map[string]any) { c["email_verified"] = "false" })
-func (p *Provider) MutateIDToken(fn ClaimsFunc) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hooks.mutateEvery = fn
-}
+func (p *Provider) MutateIDToken(fn ClaimsFunc) { authserver.Set(&p.mu, &p.hooks.mutateEvery, fn) }
 
 // MutateNextIDToken makes fn change the claims of the next ID token only,
 // after any [Provider.MutateIDToken] function. Calls queue up: each applies
@@ -77,20 +73,12 @@ func (p *Provider) MutateNextIDToken(fn ClaimsFunc) {
 
 // MutateUserinfo makes fn change every UserInfo response from now on; nil
 // stops it.
-func (p *Provider) MutateUserinfo(fn ClaimsFunc) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hooks.mutateUserinfo = fn
-}
+func (p *Provider) MutateUserinfo(fn ClaimsFunc) { authserver.Set(&p.mu, &p.hooks.mutateUserinfo, fn) }
 
 // SetSigner replaces ID token signing with fn, for tests of forged tokens
 // (see [Provider.SignNone], [Provider.SignHS256WithPublicKey] and
 // [Provider.SignUnknownKid]); nil restores normal signing.
-func (p *Provider) SetSigner(fn SignerFunc) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hooks.signer = fn
-}
+func (p *Provider) SetSigner(fn SignerFunc) { authserver.Set(&p.mu, &p.hooks.signer, fn) }
 
 // FailNext makes the next request to endpoint (one of the Endpoint
 // constants, or its path such as "/token") fail with status, which must be

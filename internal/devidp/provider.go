@@ -222,22 +222,20 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.writeInjectedFailure(sw, name, status)
 		return
 	}
-	switch name {
-	case EndpointDiscovery:
-		p.serveDiscovery(sw, r)
-	case EndpointJWKS:
-		p.serveJWKS(sw, r)
-	case EndpointAuthorize:
-		p.serveAuthorize(sw, r)
-	case EndpointToken:
-		p.serveToken(sw, r)
-	case EndpointUserinfo:
-		p.serveUserinfo(sw, r)
-	case EndpointRevoke:
-		p.serveRevoke(sw, r)
-	case EndpointLogout:
-		p.serveLogout(sw, r)
-	}
+	p.handler(name)(sw, r)
+}
+
+// handler returns the handler of the endpoint name.
+func (p *Provider) handler(name string) http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		EndpointDiscovery: p.serveDiscovery,
+		EndpointJWKS:      p.serveJWKS,
+		EndpointAuthorize: p.serveAuthorize,
+		EndpointToken:     p.serveToken,
+		EndpointUserinfo:  p.serveUserinfo,
+		EndpointRevoke:    p.serveRevoke,
+		EndpointLogout:    p.serveLogout,
+	}[name]
 }
 
 // statusWriter records the status code written through it.

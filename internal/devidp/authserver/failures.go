@@ -53,3 +53,15 @@ func Delay(r *http.Request, d time.Duration) bool {
 		return false
 	}
 }
+
+// Routes maps exact paths to their handlers; any other path is 404.
+type Routes map[string]http.HandlerFunc
+
+// ServeHTTP runs the handler of r's path.
+func (rs Routes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := rs[r.URL.Path]; ok {
+		h(w, r)
+		return
+	}
+	http.NotFound(w, r)
+}

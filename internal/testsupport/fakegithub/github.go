@@ -306,11 +306,7 @@ func (g *GitHub) installationApp(inst *GitHubInstallation) int64 {
 // redirect_uri with a code for that user, as GitHub does for a user who
 // already authorized the app. "" turns it off: the authorize page is then
 // a small HTML form to pick a user (or cancel), enough for a browser test.
-func (g *GitHub) SetAutoLogin(login string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.autoLogin = login
-}
+func (g *GitHub) SetAutoLogin(login string) { authserver.Set(&g.mu, &g.autoLogin, login) }
 
 // AddInstallation adds a GitHub App installation (replacing one with the
 // same ID).

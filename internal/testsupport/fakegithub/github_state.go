@@ -143,18 +143,10 @@ func (g *GitHub) FailNext(path string, status int) {
 
 // SetTokenDelay makes POST /login/oauth/access_token wait d before
 // answering (for concurrency tests). 0 turns it off.
-func (g *GitHub) SetTokenDelay(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.tokenDelay = d
-}
+func (g *GitHub) SetTokenDelay(d time.Duration) { authserver.Set(&g.mu, &g.tokenDelay, d) }
 
 // SetRateLimit sets how many API requests each token owner (user,
 // installation or app) may make per hour of the fake clock before the API
 // answers 403 "API rate limit exceeded" with x-ratelimit-remaining: 0.
 // Default 5000. Counts restart when the hour passes (see Advance).
-func (g *GitHub) SetRateLimit(perHour int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.rateLimit = perHour
-}
+func (g *GitHub) SetRateLimit(perHour int) { authserver.Set(&g.mu, &g.rateLimit, perHour) }

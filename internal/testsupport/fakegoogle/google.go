@@ -196,20 +196,12 @@ func (g *Google) SetUser(u GoogleUser) {
 
 // DenyConsent makes the authorization endpoint redirect back with
 // error=access_denied (and the state), as when the user clicks Cancel.
-func (g *Google) DenyConsent(on bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.denyConsent = on
-}
+func (g *Google) DenyConsent(on bool) { authserver.Set(&g.mu, &g.denyConsent, on) }
 
 // IssuerForm makes the id_tokens issued from now on carry the short issuer
 // form, Alias() (like "accounts.google.com"), when short is true, and URL
 // (like "https://accounts.google.com") when false, the default.
-func (g *Google) IssuerForm(short bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.shortIssuer = short
-}
+func (g *Google) IssuerForm(short bool) { authserver.Set(&g.mu, &g.shortIssuer, short) }
 
 // RotateKeys makes a new key the signing key; the previous one stays in
 // the JWKS (the overlap Google keeps) until DropOldKeys.
@@ -304,11 +296,7 @@ func (g *Google) ExpireAccessTokens() {
 
 // SetAccessTokenLifetime sets the lifetime of access tokens issued from
 // now on (expires_in, in whole seconds). Default 3599 s.
-func (g *Google) SetAccessTokenLifetime(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.accessLifetime = d
-}
+func (g *Google) SetAccessTokenLifetime(d time.Duration) { authserver.Set(&g.mu, &g.accessLifetime, d) }
 
 // RevokeRefreshTokens revokes every grant of the user sub, as when the
 // user removes the app from their Google Account: the refresh tokens
@@ -344,11 +332,7 @@ func (g *Google) FailNextToken(status int) {
 
 // SetTokenDelay makes the token endpoint wait d before answering (until
 // the client gives up). 0 turns it off.
-func (g *Google) SetTokenDelay(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.tokenDelay = d
-}
+func (g *Google) SetTokenDelay(d time.Duration) { authserver.Set(&g.mu, &g.tokenDelay, d) }
 
 // LastAuthorize returns the query of the last authorization request, or
 // nil.
@@ -368,22 +352,14 @@ func (g *Google) LastAuthorize() url.Values {
 // serve routes a request.
 func (g *Google) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	switch r.URL.Path {
-	case googlePathDiscovery:
-		g.serveDiscovery(w, r)
-	case googlePathJWKS:
-		g.serveJWKS(w, r)
-	case googlePathAuthorize:
-		g.serveAuthorize(w, r)
-	case googlePathToken:
-		g.serveToken(w, r)
-	case googlePathUserinfo:
-		g.serveUserinfo(w, r)
-	case googlePathRevoke:
-		g.serveRevoke(w, r)
-	default:
-		http.NotFound(w, r)
-	}
+	authserver.Routes{
+		googlePathDiscovery: g.serveDiscovery,
+		googlePathJWKS:      g.serveJWKS,
+		googlePathAuthorize: g.serveAuthorize,
+		googlePathToken:     g.serveToken,
+		googlePathUserinfo:  g.serveUserinfo,
+		googlePathRevoke:    g.serveRevoke,
+	}.ServeHTTP(w, r)
 }
 
 // googleAllow reports whether r uses one of methods, answering 405 when

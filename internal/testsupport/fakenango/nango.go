@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 )
 
@@ -277,26 +278,14 @@ func (n *Nango) Close() {
 // SetWebhookURL sets the environment's webhook URL; "" turns webhooks off
 // (they are then not sent, as with Nango). A connection's
 // webhook_url_override takes precedence.
-func (n *Nango) SetWebhookURL(u string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.webhookURL = u
-}
+func (n *Nango) SetWebhookURL(u string) { authserver.Set(&n.mu, &n.webhookURL, u) }
 
 // RotateWebhookKey makes webhooks queued from now on signed with newKey.
-func (n *Nango) RotateWebhookKey(newKey string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.webhookKey = newKey
-}
+func (n *Nango) RotateWebhookKey(newKey string) { authserver.Set(&n.mu, &n.webhookKey, newKey) }
 
 // SetLogin sets which fake-GitHub user authorizes in the Connect UI and
 // in Connect.
-func (n *Nango) SetLogin(login string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.login = login
-}
+func (n *Nango) SetLogin(login string) { authserver.Set(&n.mu, &n.login, login) }
 
 // now is Nango's clock: the fake GitHub's.
 func (n *Nango) now() time.Time { return n.gh.Now() }

@@ -12,6 +12,25 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 )
 
+// findConn returns the live connection id of integration key, or answers
+// why there is none: a malformed id (400), an unknown integration (400
+// unknown_provider_config) or no such connection (404 not_found). n.mu is
+// held.
+func (n *Nango) findConn(w http.ResponseWriter, id, key string) *nangoConn {
+	if !checkConnectionID(w, id) {
+		return nil
+	}
+	if _, ok := n.integrations[key]; !ok {
+		writeNangoError(w, http.StatusBadRequest, "unknown_provider_config", "Provider does not exists")
+		return nil
+	}
+	c := n.liveConn(id, key)
+	if c == nil {
+		writeNangoError(w, http.StatusNotFound, "not_found", "Failed to find connection")
+	}
+	return c
+}
+
 // serveGetConnection is GET /connections/{id} (and the deprecated
 // /connection/{id}).
 func (n *Nango) serveGetConnection(w http.ResponseWriter, r *http.Request, id string, deprecated bool) {
@@ -24,19 +43,10 @@ func (n *Nango) serveGetConnection(w http.ResponseWriter, r *http.Request, id st
 		writeNangoIssues(w, http.StatusBadRequest, "invalid_query_params", issues)
 		return
 	}
-	if !checkConnectionID(w, id) {
-		return
-	}
-	key := q.Get("provider_config_key")
-	if _, ok := n.integrations[key]; !ok {
-		writeNangoError(w, http.StatusBadRequest, "unknown_provider_config", "Provider does not exists")
-		return
-	}
 	n.mu.Lock()
-	c := n.liveConn(id, key)
+	c := n.findConn(w, id, q.Get("provider_config_key"))
 	n.mu.Unlock()
 	if c == nil {
-		writeNangoError(w, http.StatusNotFound, "not_found", "Failed to find connection")
 		return
 	}
 	if rerr := n.refreshIfNeeded(c, q.Get("force_refresh") == "true"); rerr != nil {
@@ -97,19 +107,10 @@ func (n *Nango) servePatchConnection(w http.ResponseWriter, r *http.Request, id 
 		writeNangoIssues(w, http.StatusBadRequest, "invalid_body", z.issues)
 		return
 	}
-	if !checkConnectionID(w, id) {
-		return
-	}
-	key := q.Get("provider_config_key")
-	if _, ok := n.integrations[key]; !ok {
-		writeNangoError(w, http.StatusBadRequest, "unknown_provider_config", "Provider does not exists")
-		return
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	c := n.liveConn(id, key)
+	c := n.findConn(w, id, q.Get("provider_config_key"))
 	if c == nil {
-		writeNangoError(w, http.StatusNotFound, "not_found", "Failed to find connection")
 		return
 	}
 	switch {
@@ -153,11 +154,7 @@ func (n *Nango) serveDeleteConnection(w http.ResponseWriter, r *http.Request, id
 
 // serveSyncTrigger is POST /sync/trigger.
 func (n *Nango) serveSyncTrigger(w http.ResponseWriter, r *http.Request) {
-	if issues := queryIssues(r.URL.Query(), nil, nil); len(issues) > 0 {
-		writeNangoIssues(w, http.StatusBadRequest, "invalid_query_params", issues)
-		return
-	}
-	body, ok := readNangoBody(w, r)
+	body, ok := readQuerylessBody(w, r)
 	if !ok {
 		return
 	}

@@ -28,66 +28,61 @@ func (n *Nango) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p := r.URL.Path
-	m := r.Method
-	switch {
+	if h := n.secretRoute(r); h != nil {
+		if n.secretAuth(w, r) {
+			h(w, r)
+		}
+		return
+	}
+	switch p, m := r.URL.Path, r.Method; {
 	case p == "/connect/session" && m == http.MethodGet:
 		n.serveGetSession(w, r)
 	case p == "/integrations" && m == http.MethodGet:
 		n.serveListIntegrations(w, r)
 	case p == "/fake/connect" && m == http.MethodPost:
 		n.serveFakeConnect(w, r)
-	case p == "/connect/sessions" && m == http.MethodPost:
-		if n.secretAuth(w, r) {
-			n.servePostSessions(w, r, false)
-		}
-	case p == "/connect/sessions/reconnect" && m == http.MethodPost:
-		if n.secretAuth(w, r) {
-			n.servePostSessions(w, r, true)
-		}
-	case strings.HasPrefix(p, "/connections/") && !strings.Contains(p[len("/connections/"):], "/"):
-		id := p[len("/connections/"):]
-		switch m {
-		case http.MethodGet:
-			if n.secretAuth(w, r) {
-				n.serveGetConnection(w, r, id, false)
-			}
-		case http.MethodPatch:
-			if n.secretAuth(w, r) {
-				n.servePatchConnection(w, r, id)
-			}
-		case http.MethodDelete:
-			if n.secretAuth(w, r) {
-				n.serveDeleteConnection(w, r, id)
-			}
-		default:
-			n.notFound(w)
-		}
-	case strings.HasPrefix(p, "/connection/") && !strings.Contains(p[len("/connection/"):], "/"):
-		id := p[len("/connection/"):]
-		switch m {
-		case http.MethodGet:
-			if n.secretAuth(w, r) {
-				n.serveGetConnection(w, r, id, true)
-			}
-		case http.MethodDelete:
-			if n.secretAuth(w, r) {
-				n.serveDeleteConnection(w, r, id)
-			}
-		default:
-			n.notFound(w)
-		}
-	case p == "/sync/trigger" && m == http.MethodPost:
-		if n.secretAuth(w, r) {
-			n.serveSyncTrigger(w, r)
-		}
-	case strings.HasPrefix(p, "/proxy/"):
-		if n.secretAuth(w, r) {
-			n.serveProxy(w, r)
-		}
 	default:
 		n.notFound(w)
 	}
+}
+
+// secretRoute returns the handler of a route that takes the API key (nil
+// for the others).
+func (n *Nango) secretRoute(r *http.Request) http.HandlerFunc {
+	p, m := r.URL.Path, r.Method
+	connection := func(prefix string) (string, bool) {
+		id, ok := strings.CutPrefix(p, prefix)
+		return id, ok && !strings.Contains(id, "/")
+	}
+	if id, ok := connection("/connections/"); ok {
+		switch m {
+		case http.MethodGet:
+			return func(w http.ResponseWriter, r *http.Request) { n.serveGetConnection(w, r, id, false) }
+		case http.MethodPatch:
+			return func(w http.ResponseWriter, r *http.Request) { n.servePatchConnection(w, r, id) }
+		case http.MethodDelete:
+			return func(w http.ResponseWriter, r *http.Request) { n.serveDeleteConnection(w, r, id) }
+		}
+	}
+	if id, ok := connection("/connection/"); ok {
+		switch m {
+		case http.MethodGet:
+			return func(w http.ResponseWriter, r *http.Request) { n.serveGetConnection(w, r, id, true) }
+		case http.MethodDelete:
+			return func(w http.ResponseWriter, r *http.Request) { n.serveDeleteConnection(w, r, id) }
+		}
+	}
+	switch {
+	case p == "/connect/sessions" && m == http.MethodPost:
+		return func(w http.ResponseWriter, r *http.Request) { n.servePostSessions(w, r, false) }
+	case p == "/connect/sessions/reconnect" && m == http.MethodPost:
+		return func(w http.ResponseWriter, r *http.Request) { n.servePostSessions(w, r, true) }
+	case p == "/sync/trigger" && m == http.MethodPost:
+		return n.serveSyncTrigger
+	case strings.HasPrefix(p, "/proxy/"):
+		return n.serveProxy
+	}
+	return nil
 }
 
 // notFound answers an unknown route.
@@ -146,11 +141,7 @@ func (n *Nango) sessionByToken(w http.ResponseWriter, tok string) *nangoSession 
 // servePostSessions is POST /connect/sessions and POST
 // /connect/sessions/reconnect.
 func (n *Nango) servePostSessions(w http.ResponseWriter, r *http.Request, reconnect bool) {
-	if issues := queryIssues(r.URL.Query(), nil, nil); len(issues) > 0 {
-		writeNangoIssues(w, http.StatusBadRequest, "invalid_query_params", issues)
-		return
-	}
-	body, ok := readNangoBody(w, r)
+	body, ok := readQuerylessBody(w, r)
 	if !ok {
 		return
 	}

@@ -297,6 +297,16 @@ func readNangoBody(w http.ResponseWriter, r *http.Request) (any, bool) {
 	return v, true
 }
 
+// readQuerylessBody is readNangoBody for a route that takes no query: one
+// gets 400 invalid_query_params.
+func readQuerylessBody(w http.ResponseWriter, r *http.Request) (any, bool) {
+	if issues := queryIssues(r.URL.Query(), nil, nil); len(issues) > 0 {
+		writeNangoIssues(w, http.StatusBadRequest, "invalid_query_params", issues)
+		return nil, false
+	}
+	return readNangoBody(w, r)
+}
+
 // queryIssues validates a strict query: required string keys, "true" /
 // "false" keys, and nothing else.
 func queryIssues(q url.Values, required, bools []string) []zodIssue {

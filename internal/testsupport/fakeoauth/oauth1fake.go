@@ -167,20 +167,12 @@ func (f *OAuth1Fake) SetUser(userID string) {
 
 // DenyAuthorization makes the authorization page refuse (on) or approve
 // (off). See OAuth1Fake for the refusal's redirect.
-func (f *OAuth1Fake) DenyAuthorization(on bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.deny = on
-}
+func (f *OAuth1Fake) DenyAuthorization(on bool) { authserver.Set(&f.mu, &f.deny, on) }
 
 // SetRequestTokenTTL sets how long request tokens live after they were
 // issued (default 10 minutes). It is applied when a token is used, so it
 // also shortens or lengthens the life of tokens already issued.
-func (f *OAuth1Fake) SetRequestTokenTTL(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ttl = d
-}
+func (f *OAuth1Fake) SetRequestTokenTTL(d time.Duration) { authserver.Set(&f.mu, &f.ttl, d) }
 
 // Requests returns how many requests path received (accepted or not),
 // e.g. Requests(OAuth1FakeAccessTokenPath).
@@ -230,30 +222,23 @@ func (f *OAuth1Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests[r.URL.Path]++
 	f.mu.Unlock()
-	var method string
-	switch r.URL.Path {
-	case OAuth1FakeRequestTokenPath, OAuth1FakeAccessTokenPath:
-		method = http.MethodPost
-	case OAuth1FakeAuthorizePath, OAuth1FakeUserIDPath:
-		method = http.MethodGet
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	if r.Method != method {
-		w.Header().Set("Allow", method)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	switch r.URL.Path {
-	case OAuth1FakeRequestTokenPath:
-		f.serveRequestToken(w, r)
-	case OAuth1FakeAuthorizePath:
-		f.serveAuthorize(w, r)
-	case OAuth1FakeAccessTokenPath:
-		f.serveAccessToken(w, r)
-	case OAuth1FakeUserIDPath:
-		f.serveUserID(w, r)
+	authserver.Routes{
+		OAuth1FakeRequestTokenPath: o1Only(http.MethodPost, f.serveRequestToken),
+		OAuth1FakeAuthorizePath:    o1Only(http.MethodGet, f.serveAuthorize),
+		OAuth1FakeAccessTokenPath:  o1Only(http.MethodPost, f.serveAccessToken),
+		OAuth1FakeUserIDPath:       o1Only(http.MethodGet, f.serveUserID),
+	}.ServeHTTP(w, r)
+}
+
+// o1Only answers 405 to requests that do not use method.
+func o1Only(method string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method {
+			w.Header().Set("Allow", method)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h(w, r)
 	}
 }
 

@@ -168,11 +168,7 @@ func (f *OAuth2Fake) SetUser(u OAuth2FakeUser) {
 
 // DenyConsent makes the authorize endpoint redirect back with the
 // provider's access_denied answer (on) or sign the user in (off).
-func (f *OAuth2Fake) DenyConsent(on bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.deny = on
-}
+func (f *OAuth2Fake) DenyConsent(on bool) { authserver.Set(&f.mu, &f.deny, on) }
 
 // TokenRequests returns how many requests the token endpoint received
 // with grant_type (accepted or not).
@@ -185,11 +181,7 @@ func (f *OAuth2Fake) TokenRequests(grantType string) int {
 // SetAccessTokenLifetime sets the lifetime (expires_in) of access tokens
 // issued from now on. The default is the provider's: 2 h for GitLab and
 // Feishu, 3599 s for Microsoft, 1 day for Gitee.
-func (f *OAuth2Fake) SetAccessTokenLifetime(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lifetime = d
-}
+func (f *OAuth2Fake) SetAccessTokenLifetime(d time.Duration) { authserver.Set(&f.mu, &f.lifetime, d) }
 
 // RevokeRefreshTokens revokes every refresh token issued so far: the next
 // refresh gets the provider's invalid_grant answer.
@@ -230,11 +222,7 @@ func (f *OAuth2Fake) LastAuthorizePath() string {
 }
 
 // SetTokenDelay delays every token endpoint answer by d.
-func (f *OAuth2Fake) SetTokenDelay(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tokenDelay = d
-}
+func (f *OAuth2Fake) SetTokenDelay(d time.Duration) { authserver.Set(&f.mu, &f.tokenDelay, d) }
 
 // FailNext makes the next request to path (e.g. the token or userinfo
 // path) fail with status, in the provider's error shape for it.
