@@ -48,6 +48,21 @@ func (p *Provider) authenticateClient(r *http.Request) (Client, *authserver.Erro
 	return c, nil
 }
 
+// tokenClient reads the form of a token or revocation request and
+// authenticates its client, answering the error when either fails.
+func (p *Provider) tokenClient(w http.ResponseWriter, r *http.Request) (Client, bool) {
+	e := parseTokenForm(w, r)
+	client := Client{}
+	if e == nil {
+		client, e = p.authenticateClient(r)
+	}
+	if e != nil {
+		p.writeOAuthError(w, r, e)
+		return Client{}, false
+	}
+	return client, true
+}
+
 // parseTokenForm checks that r is a form POST and parses it, rejecting
 // repeated parameters (RFC 6749 section 3.2).
 func parseTokenForm(w http.ResponseWriter, r *http.Request) *authserver.Error {

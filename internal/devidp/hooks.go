@@ -126,14 +126,7 @@ func (p *Provider) AuthorizeRequests() int {
 func (p *Provider) LastAuthorize() url.Values {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.lastAuth == nil {
-		return nil
-	}
-	out := make(url.Values, len(p.lastAuth))
-	for k, v := range p.lastAuth {
-		out[k] = append([]string(nil), v...)
-	}
-	return out
+	return authserver.CloneValues(p.lastAuth)
 }
 
 // endpointName normalizes an endpoint name or path; "" when unknown.

@@ -13,13 +13,8 @@ import (
 // tokens and tokens of other clients are ignored, and the answer is 200
 // either way, so revocation reveals nothing about tokens.
 func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	if e := parseTokenForm(w, r); e != nil {
-		p.writeOAuthError(w, r, e)
-		return
-	}
-	client, e := p.authenticateClient(r)
-	if e != nil {
-		p.writeOAuthError(w, r, e)
+	client, ok := p.tokenClient(w, r)
+	if !ok {
 		return
 	}
 	token := r.PostForm.Get("token")

@@ -26,15 +26,11 @@ type tokenResponse struct {
 
 // serveToken handles the token endpoint.
 func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
-	if e := parseTokenForm(w, r); e != nil {
-		p.writeOAuthError(w, r, e)
+	client, ok := p.tokenClient(w, r)
+	if !ok {
 		return
 	}
-	client, e := p.authenticateClient(r)
-	if e != nil {
-		p.writeOAuthError(w, r, e)
-		return
-	}
+	var e *authserver.Error
 	var resp *tokenResponse
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "authorization_code":
@@ -76,6 +72,21 @@ var refreshProblems = map[authserver.Problem]string{
 	authserver.Expired:     "the refresh token expired",
 }
 
+// refuse turns a refusal of a code or refresh token into invalid_grant
+// with its description, after revoking the grant of one presented again
+// (reuse means it leaked), and releases p.mu; nil when problem is OK (p.mu
+// stays held).
+func (p *Provider) refuse(problem authserver.Problem, g *grant, descriptions map[authserver.Problem]string) *authserver.Error {
+	if problem == authserver.OK {
+		return nil
+	}
+	if problem == authserver.Used {
+		p.revokeGrant(g)
+	}
+	p.mu.Unlock()
+	return authserver.InvalidGrant(descriptions[problem])
+}
+
 // redeemCode exchanges an authorization code. Any attempt to redeem a code
 // by its client consumes it; redeeming it again revokes the tokens the
 // first redemption issued (RFC 6749 section 4.1.2).
@@ -96,12 +107,8 @@ func (p *Provider) redeemCode(client Client, r *http.Request) (*tokenResponse, *
 	now := p.opts.Now()
 	p.mu.Lock()
 	c, problem := p.codes.Redeem(code, client.ID, redirectURI, verifier, now)
-	if problem != authserver.OK {
-		if problem == authserver.Used {
-			p.revokeGrant(c.Grant)
-		}
-		p.mu.Unlock()
-		return nil, authserver.InvalidGrant(codeProblems[problem])
+	if e := p.refuse(problem, c.Granted(), codeProblems); e != nil {
+		return nil, e
 	}
 	g := c.Grant
 	access, refresh := p.issueTokens(g, g.scopes, now)
@@ -121,12 +128,8 @@ func (p *Provider) redeemRefresh(client Client, r *http.Request) (*tokenResponse
 	now := p.opts.Now()
 	p.mu.Lock()
 	rt, problem := p.refresh.Use(token, client.ID, now)
-	if problem != authserver.OK {
-		if problem == authserver.Used {
-			p.revokeGrant(rt.Grant)
-		}
-		p.mu.Unlock()
-		return nil, authserver.InvalidGrant(refreshProblems[problem])
+	if e := p.refuse(problem, rt.Granted(), refreshProblems); e != nil {
+		return nil, e
 	}
 	g := rt.Grant
 	scopes := g.scopes

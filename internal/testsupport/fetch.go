@@ -3,6 +3,7 @@ package testsupport
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -43,4 +44,23 @@ func Fetch(tb testing.TB, method, rawURL string, header http.Header, body string
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return Do(tb, req)
+}
+
+// Redirected GETs rawURL with NoFollow, fails the test unless the answer
+// is a 302, and returns its Location.
+func Redirected(tb testing.TB, rawURL string) *url.URL {
+	tb.Helper()
+	resp, err := NoFollow.Get(rawURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		tb.Fatalf("GET %s: %d, want 302", rawURL, resp.StatusCode)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return loc
 }

@@ -100,3 +100,12 @@ func (s *Codes[G]) DeleteIf(drop func(*Code[G]) bool) {
 		}
 	}
 }
+
+// Granted is c's Grant, the zero G for no code (nil).
+func (c *Code[G]) Granted() G {
+	if c == nil {
+		var zero G
+		return zero
+	}
+	return c.Grant
+}

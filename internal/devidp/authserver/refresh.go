@@ -82,3 +82,12 @@ func (s *RefreshTokens[G]) Use(token, clientID string, now time.Time) (*RefreshT
 	}
 	return t, OK
 }
+
+// Granted is t's Grant, the zero G for no token (nil).
+func (t *RefreshToken[G]) Granted() G {
+	if t == nil {
+		var zero G
+		return zero
+	}
+	return t.Grant
+}

@@ -115,10 +115,7 @@ func (g *GitHub) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Lock()
 	if r.Method == http.MethodGet {
-		g.lastAuthorize = url.Values{}
-		for k, v := range q {
-			g.lastAuthorize[k] = slices.Clone(v)
-		}
+		g.lastAuthorize = authserver.CloneValues(q)
 	}
 	client := g.clients[q.Get("client_id")]
 	autoLogin := g.autoLogin
@@ -146,7 +143,7 @@ func (g *GitHub) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost && q.Has("cancel") {
-		redirectBack(w, r, target, url.Values{
+		authserver.RedirectBack(w, r, target, url.Values{
 			"error":             {"access_denied"},
 			"error_description": {"The user has denied your application access."},
 			"error_uri":         {gitHubAuthzErrorsDoc + "/#access-denied"},
@@ -166,22 +163,7 @@ func (g *GitHub) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeGitHubPage(w, http.StatusBadRequest, "Sign-in failed", "<p>"+html.EscapeString(err.Error())+"</p>")
 		return
 	}
-	redirectBack(w, r, target, url.Values{"code": {code}}, q.Get("state"))
-}
-
-// redirectBack sends the browser to target with params and state added to
-// its query.
-func redirectBack(w http.ResponseWriter, r *http.Request, target *url.URL, params url.Values, state string) {
-	u := *target
-	q := u.Query()
-	for k, v := range params {
-		q[k] = v
-	}
-	if state != "" {
-		q.Set("state", state)
-	}
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	authserver.RedirectBack(w, r, target, url.Values{"code": {code}}, q.Get("state"))
 }
 
 // writeAuthorizePage renders the user picker.

@@ -116,14 +116,7 @@ func (g *GitHub) Requests(pathPrefix string) int {
 func (g *GitHub) LastAuthorize() url.Values {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.lastAuthorize == nil {
-		return nil
-	}
-	q := url.Values{}
-	for k, v := range g.lastAuthorize {
-		q[k] = slices.Clone(v)
-	}
-	return q
+	return authserver.CloneValues(g.lastAuthorize)
 }
 
 // FailNext makes the next request to path (exact; API paths with or

@@ -339,14 +339,7 @@ func (g *Google) SetTokenDelay(d time.Duration) { authserver.Set(&g.mu, &g.token
 func (g *Google) LastAuthorize() url.Values {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.lastAuthorize == nil {
-		return nil
-	}
-	q := url.Values{}
-	for k, v := range g.lastAuthorize {
-		q[k] = slices.Clone(v)
-	}
-	return q
+	return authserver.CloneValues(g.lastAuthorize)
 }
 
 // serve routes a request.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dghubble/oauth1"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 const (
@@ -29,11 +30,6 @@ const (
 	o1TestSecret   = "c0n sumer&secret~+/="
 	o1TestCallback = "https://app.example/oauth1/callback?x=1"
 )
-
-// o1NoFollow does not follow redirects.
-var o1NoFollow = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-	return http.ErrUseLastResponse
-}}
 
 func newO1Fake(t *testing.T) *OAuth1Fake {
 	t.Helper()
@@ -237,15 +233,7 @@ func o1GetRequestToken(t *testing.T, f *OAuth1Fake, callback string) (token, sec
 // query (callback o1TestCallback).
 func o1Authorize(t *testing.T, f *OAuth1Fake, token string) url.Values {
 	t.Helper()
-	resp, err := o1NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + url.QueryEscape(token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: %d, want 302", resp.StatusCode)
-	}
-	loc, _ := resp.Location()
+	loc := testsupport.Redirected(t, f.URL+OAuth1FakeAuthorizePath+"?oauth_token="+url.QueryEscape(token))
 	if !strings.HasPrefix(loc.String(), "https://app.example/oauth1/callback?x=1&") {
 		t.Fatalf("redirected to %s", loc)
 	}
@@ -415,7 +403,7 @@ func TestOAuth1FakeFlowWithLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := o1NoFollow.Get(authURL.String())
+	resp, err := testsupport.NoFollow.Get(authURL.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +503,7 @@ func TestOAuth1FakeFlowParamPlaces(t *testing.T) {
 func TestOAuth1FakeOOB(t *testing.T) {
 	f := newO1Fake(t)
 	rt, rs := o1GetRequestToken(t, f, "oob")
-	resp, err := o1NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt)
+	resp, err := testsupport.NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -711,7 +699,7 @@ func TestOAuth1FakeRequestTokenReplay(t *testing.T) {
 		t.Errorf("AccessTokens = %v", f.AccessTokens(OAuth1FakeDefaultUser))
 	}
 	// The authorization page no longer takes it either.
-	resp, err := o1NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt)
+	resp, err := testsupport.NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,7 +732,7 @@ func TestOAuth1FakeRequestTokenExpiry(t *testing.T) {
 		f.Advance(61 * time.Second)
 		status, v, body := o1Exchange(t, f, rt, rs, verifier)
 		o1Want(t, "exchange", status, v, body, http.StatusUnauthorized, "token_expired")
-		resp, err := o1NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt2)
+		resp, err := testsupport.NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt2)
 		if err != nil {
 			t.Fatal(err)
 		}

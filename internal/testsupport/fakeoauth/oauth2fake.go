@@ -206,11 +206,7 @@ func (f *OAuth2Fake) Revoked() []string {
 func (f *OAuth2Fake) LastAuthorize() url.Values {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := url.Values{}
-	for k, v := range f.lastAuthorize {
-		out[k] = slices.Clone(v)
-	}
-	return out
+	return authserver.CloneValues(f.lastAuthorize)
 }
 
 // LastAuthorizePath returns the path of the last authorization request
@@ -284,10 +280,7 @@ func (f *OAuth2Fake) serveAuthorize(w http.ResponseWriter, r *http.Request, tena
 	sh := o2Shapes[f.kind]
 	q := r.URL.Query()
 	f.mu.Lock()
-	f.lastAuthorize = url.Values{}
-	for k, v := range q {
-		f.lastAuthorize[k] = slices.Clone(v)
-	}
+	f.lastAuthorize = authserver.CloneValues(q)
 	f.lastAuthorizePath = r.URL.Path
 	_, known := f.clients[q.Get("client_id")]
 	deny, user := f.deny, f.user
@@ -305,7 +298,7 @@ func (f *OAuth2Fake) serveAuthorize(w http.ResponseWriter, r *http.Request, tena
 		return
 	}
 	if q.Get("response_type") != "code" {
-		o2RedirectBack(w, r, target, url.Values{"error": {"unsupported_response_type"}}, q.Get("state"))
+		authserver.RedirectBack(w, r, target, url.Values{"error": {"unsupported_response_type"}}, q.Get("state"))
 		return
 	}
 	method := q.Get("code_challenge_method")
@@ -314,13 +307,13 @@ func (f *OAuth2Fake) serveAuthorize(w http.ResponseWriter, r *http.Request, tena
 			method = "plain"
 		}
 		if method != "S256" && method != "plain" {
-			o2RedirectBack(w, r, target, url.Values{"error": {"invalid_request"},
+			authserver.RedirectBack(w, r, target, url.Values{"error": {"invalid_request"},
 				"error_description": {"Unsupported code_challenge_method."}}, q.Get("state"))
 			return
 		}
 	}
 	if deny {
-		o2RedirectBack(w, r, target, sh.denied(), q.Get("state"))
+		authserver.RedirectBack(w, r, target, sh.denied(), q.Get("state"))
 		return
 	}
 	code := authserver.RandomHex(sh.codeLength)
@@ -336,20 +329,5 @@ func (f *OAuth2Fake) serveAuthorize(w http.ResponseWriter, r *http.Request, tena
 	for k, v := range sh.extraCallbackParams() {
 		params[k] = v
 	}
-	o2RedirectBack(w, r, target, params, q.Get("state"))
-}
-
-// o2RedirectBack sends the browser to target with params and state added.
-func o2RedirectBack(w http.ResponseWriter, r *http.Request, target *url.URL, params url.Values, state string) {
-	u := *target
-	q := u.Query()
-	for k, v := range params {
-		q[k] = v
-	}
-	if state != "" {
-		q.Set("state", state)
-	}
-	u.RawQuery = q.Encode()
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	authserver.RedirectBack(w, r, target, params, q.Get("state"))
 }

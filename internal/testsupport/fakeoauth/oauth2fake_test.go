@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
@@ -32,11 +33,6 @@ var o2Paths = map[string]struct{ authorize, token, userinfo string }{
 
 var o2Kinds = []string{"gitlab", "microsoft", "gitee", "feishu", "lark"}
 
-// o2NoFollow does not follow redirects.
-var o2NoFollow = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-	return http.ErrUseLastResponse
-}}
-
 func newO2Fake(t *testing.T, kind string) *OAuth2Fake {
 	t.Helper()
 	f := NewOAuth2Fake(kind)
@@ -53,15 +49,7 @@ func o2GoAuthorize(t *testing.T, f *OAuth2Fake, extra url.Values) url.Values {
 	for k, v := range extra {
 		q[k] = v
 	}
-	resp, err := o2NoFollow.Get(f.URL + o2Paths[f.Kind()].authorize + "?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: %d, want 302", resp.StatusCode)
-	}
-	loc, _ := resp.Location()
+	loc := testsupport.Redirected(t, f.URL+o2Paths[f.Kind()].authorize+"?"+q.Encode())
 	if !strings.HasPrefix(loc.String(), "https://app.example/cb?") || loc.Query().Get("x") != "1" {
 		t.Fatalf("redirected to %s", loc)
 	}
@@ -316,7 +304,7 @@ func TestOAuth2FakeAuthorizeRefusals(t *testing.T) {
 		"no redirect":       {"client_id": {o2TestClient}, "response_type": {"code"}},
 		"relative redirect": {"client_id": {o2TestClient}, "redirect_uri": {"/cb"}, "response_type": {"code"}},
 	} {
-		resp, err := o2NoFollow.Get(f.URL + "/oauth/authorize?" + q.Encode())
+		resp, err := testsupport.NoFollow.Get(f.URL + "/oauth/authorize?" + q.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,7 +437,7 @@ func TestOAuth2FakeMicrosoftIDToken(t *testing.T) {
 				Name: "Alice Liddell", EmailVerified: tc.verified})
 			q := url.Values{"client_id": {o2TestClient}, "redirect_uri": {o2TestRedirect}, "response_type": {"code"},
 				"scope": {tc.scope}, "nonce": {"n-1"}}
-			resp, err := o2NoFollow.Get(f.URL + "/" + tc.tenant + "/oauth2/v2.0/authorize?" + q.Encode())
+			resp, err := testsupport.NoFollow.Get(f.URL + "/" + tc.tenant + "/oauth2/v2.0/authorize?" + q.Encode())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,7 +449,7 @@ func TestOAuth2FakeMicrosoftIDToken(t *testing.T) {
 				t.Errorf("code redeemed at another tenant: %d", status)
 			}
 			code = func() string {
-				resp, _ := o2NoFollow.Get(f.URL + "/" + tc.tenant + "/oauth2/v2.0/authorize?" + q.Encode())
+				resp, _ := testsupport.NoFollow.Get(f.URL + "/" + tc.tenant + "/oauth2/v2.0/authorize?" + q.Encode())
 				resp.Body.Close()
 				l, _ := resp.Location()
 				return l.Query().Get("code")

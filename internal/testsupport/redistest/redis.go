@@ -87,21 +87,7 @@ func StartRedis() (*Redis, error) {
 // its temp dir) and waits for it to exit. It also closes the client from
 // Client; call Client again after Start. Stopping a stopped server does
 // nothing. With miniredis, Stop closes the listener and keeps the data.
-func (r *Redis) Stop() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.closeClientLocked()
-	if r.mini != nil {
-		r.mini.Close()
-		return nil
-	}
-	if r.proc == nil {
-		return nil
-	}
-	p := r.proc
-	r.proc = nil
-	return p.stop(r.dir)
-}
+func (r *Redis) Stop() error { return r.halt(true) }
 
 // Start brings a stopped server back on the same port and dir, loading the
 // dataset the last Stop saved, and waits until it answers PING. With
@@ -133,20 +119,28 @@ func (r *Redis) Start() error {
 // like a crash: a later Start loads the dataset of the last Stop, if any. It
 // also closes the client from Client. With miniredis, Kill drops all data
 // and closes the listener.
-func (r *Redis) Kill() error {
+func (r *Redis) Kill() error { return r.halt(false) }
+
+// halt is Stop (save) or Kill.
+func (r *Redis) halt(save bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closeClientLocked()
 	if r.mini != nil {
-		r.mini.FlushAll()
+		if !save {
+			r.mini.FlushAll()
+		}
 		r.mini.Close()
-		return nil
-	}
-	if r.proc == nil {
 		return nil
 	}
 	p := r.proc
 	r.proc = nil
+	switch {
+	case p == nil:
+		return nil
+	case save:
+		return p.stop(r.dir)
+	}
 	return p.kill()
 }
 
