@@ -108,6 +108,17 @@ func startNangoLogin(t *testing.T, w *nangoWorld, b *browsertest.Browser, rd str
 	return tok
 }
 
+// connectNango starts a login in b (to rd) and connects GitHub through
+// the fake Nango's Connect UI.
+func connectNango(t *testing.T, w *nangoWorld, b *browsertest.Browser, rd string) fakenango.NangoConnectResult {
+	t.Helper()
+	res, err := w.nango.Connect(startNangoLogin(t, w, b, rd), "github")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // pollNango polls the login's status until it is no longer "not ready".
 func pollNango(t *testing.T, b *browsertest.Browser, connID string) (int, map[string]any, *http.Response) {
 	t.Helper()
@@ -125,11 +136,7 @@ func pollNango(t *testing.T, b *browsertest.Browser, connID string) (int, map[st
 // connection id the Connect UI reported.
 func nangoLogin(t *testing.T, w *nangoWorld, b *browsertest.Browser) string {
 	t.Helper()
-	tok := startNangoLogin(t, w, b, "/dashboard")
-	res, err := w.nango.Connect(tok, "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectNango(t, w, b, "/dashboard")
 	status, body, resp := pollNango(t, b, res.ConnectionID)
 	if status != 200 || body["ready"] != true || body["redirect"] != "/dashboard" {
 		t.Fatalf("status poll: %d %v", status, body)
@@ -141,6 +148,16 @@ func nangoLogin(t *testing.T, w *nangoWorld, b *browsertest.Browser) string {
 		t.Error("a browser's poll received the session token in JSON; the HttpOnly cookie is enough")
 	}
 	return res.ConnectionID
+}
+
+// wantHeaders checks the identity headers the upstream got.
+func wantHeaders(t *testing.T, h http.Header, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
 }
 
 // upstreamHeaders requests path with b and returns what the upstream saw.
@@ -192,18 +209,14 @@ func TestNangoLoginNewAndReturningUser(t *testing.T) {
 				t.Error("the returning user's original connection was deleted")
 			}
 			h := upstreamHeaders(t, b, "/dashboard")
-			for k, want := range map[string]string{
+			wantHeaders(t, h, map[string]string{
 				"X-Auth-User-Id":  "github:1001",
 				"X-Auth-User":     "alice",
 				"X-Auth-Email":    "alice@acme.example",
 				"X-Auth-Name":     "Alice Liddell",
 				"X-Auth-Provider": "nango",
 				"X-Auth-Groups":   "acme,acme/backend",
-			} {
-				if got := h.Get(k); got != want {
-					t.Errorf("%s = %q, want %q", k, got, want)
-				}
-			}
+			})
 			for k, vs := range h {
 				for _, v := range vs {
 					if strings.Contains(v, "gho_") || strings.Contains(v, nangoKey) {
@@ -221,11 +234,7 @@ func TestNangoPollFromAnotherBrowserRefused(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "redis", "")
 	victim := browsertest.NewBrowser(t)
-	tok := startNangoLogin(t, w, victim, "/")
-	res, err := w.nango.Connect(tok, "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectNango(t, w, victim, "/")
 	w.nango.WaitDeliveries(t, 1)
 
 	// No cookies at all.
@@ -267,11 +276,7 @@ func TestNangoLoginBearerForAPIClients(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "", "")
 	b := browsertest.NewBrowser(t)
-	tok := startNangoLogin(t, w, b, "/")
-	res, err := w.nango.Connect(tok, "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectNango(t, w, b, "/")
 	w.nango.WaitDeliveries(t, 1)
 	req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/nango/status/"+res.ConnectionID, nil)
 	resp, err := b.Do(req)

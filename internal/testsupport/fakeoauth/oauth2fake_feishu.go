@@ -39,17 +39,10 @@ func o2Feishu() *o2Shape {
 		accessGrace:    time.Minute,
 		codeLength:     64,
 		rotation:       o2RotateRevokeRefresh,
-		route: func(path string) (o2Endpoint, string) {
-			switch path {
-			case "/open-apis/authen/v1/authorize":
-				return o2Authorize, ""
-			case "/open-apis/authen/v2/oauth/token":
-				return o2Token, ""
-			case "/open-apis/authen/v1/user_info":
-				return o2API, ""
-			}
-			return o2None, ""
-		},
+		route: o2Routes(map[string]o2Endpoint{
+			"/open-apis/authen/v1/authorize": o2Authorize, "/open-apis/authen/v2/oauth/token": o2Token,
+			"/open-apis/authen/v1/user_info": o2API,
+		}),
 		userinfoPOST: func(string) bool { return false },
 		failure: func(w http.ResponseWriter, r *http.Request, status int) {
 			if status == http.StatusServiceUnavailable {

@@ -22,17 +22,10 @@ func o2Gitee() *o2Shape {
 		codeLifetime:   10 * time.Minute,
 		codeLength:     64,
 		rotation:       o2RotateRevokeBoth,
-		route: func(path string) (o2Endpoint, string) {
-			switch path {
-			case "/oauth/authorize":
-				return o2Authorize, ""
-			case "/oauth/token":
-				return o2Token, ""
-			case "/api/v5/user", "/api/v5/emails":
-				return o2API, ""
-			}
-			return o2None, ""
-		},
+		route: o2Routes(map[string]o2Endpoint{
+			"/oauth/authorize": o2Authorize, "/oauth/token": o2Token,
+			"/api/v5/user": o2API, "/api/v5/emails": o2API,
+		}),
 		userinfoPOST: func(string) bool { return false },
 		failure: func(w http.ResponseWriter, r *http.Request, status int) {
 			if status >= 500 {

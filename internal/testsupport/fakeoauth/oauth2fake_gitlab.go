@@ -19,21 +19,10 @@ func o2GitLab() *o2Shape {
 		codeLength:     64,
 		idTokens:       true,
 		rotation:       o2RotateRevokeBoth,
-		route: func(path string) (o2Endpoint, string) {
-			switch path {
-			case "/oauth/authorize":
-				return o2Authorize, ""
-			case "/oauth/token":
-				return o2Token, ""
-			case "/oauth/revoke":
-				return o2Revoke, ""
-			case "/oauth/discovery/keys":
-				return o2Keys, ""
-			case "/oauth/userinfo", "/api/v4/user":
-				return o2API, ""
-			}
-			return o2None, ""
-		},
+		route: o2Routes(map[string]o2Endpoint{
+			"/oauth/authorize": o2Authorize, "/oauth/token": o2Token, "/oauth/revoke": o2Revoke,
+			"/oauth/discovery/keys": o2Keys, "/oauth/userinfo": o2API, "/api/v4/user": o2API,
+		}),
 		userinfoPOST: func(path string) bool { return path == "/oauth/userinfo" },
 		failure: func(w http.ResponseWriter, r *http.Request, status int) {
 			if status >= 500 {

@@ -34,6 +34,32 @@ func o2TenantID(tenant string) string {
 	return o2OrgTenant
 }
 
+// o2AADErrors are Microsoft's token errors (%s: the detail); the others
+// (an unknown code or refresh token, a client or redirect mismatch) get
+// o2AADOther.
+var o2AADErrors = map[o2TokenError]o2AAD{
+	o2ErrTwoAuthMethods:   {http.StatusBadRequest, "invalid_request", 9002313, "Invalid request. Request is malformed or invalid."},
+	o2ErrMissingParam:     {http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: '%s'."},
+	o2ErrUnknownClient:    {http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '%s' was not found in the directory."},
+	o2ErrBadSecret:        {http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'."},
+	o2ErrUnsupportedGrant: {http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'."},
+	o2ErrUsedCode:         {http.StatusBadRequest, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."},
+	o2ErrExpiredCode:      {http.StatusBadRequest, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."},
+	o2ErrPKCE:             {http.StatusBadRequest, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."},
+	o2ErrRevokedRefresh:   {http.StatusBadRequest, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password."},
+}
+
+// o2AADOther is Microsoft's answer to the token errors not in o2AADErrors.
+var o2AADOther = o2AAD{http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."}
+
+// o2AAD is one Microsoft identity platform error.
+type o2AAD struct {
+	status int
+	code   string
+	aadsts int
+	msg    string
+}
+
 // o2AADError sends the token endpoint's error body.
 func o2AADError(w http.ResponseWriter, status int, code string, aadsts int, msg string) {
 	trace, corr := o2UUID(authserver.RandomHex(32)), o2UUID(authserver.RandomHex(32))
@@ -107,38 +133,15 @@ func o2Microsoft() *o2Shape {
 			return url.Values{"session_state": {o2UUID(authserver.RandomHex(32))}}
 		},
 		tokenError: func(w http.ResponseWriter, e o2TokenError, detail string) {
-			switch e {
-			case o2ErrTwoAuthMethods:
-				o2AADError(w, http.StatusBadRequest, "invalid_request", 9002313,
-					"Invalid request. Request is malformed or invalid.")
-			case o2ErrMissingParam:
-				o2AADError(w, http.StatusBadRequest, "invalid_request", 900144,
-					"The request body must contain the following parameter: '"+detail+"'.")
-			case o2ErrUnknownClient:
-				o2AADError(w, http.StatusBadRequest, "unauthorized_client", 700016,
-					"Application with identifier '"+detail+"' was not found in the directory.")
-			case o2ErrBadSecret:
-				o2AADError(w, http.StatusUnauthorized, "invalid_client", 7000215,
-					"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+detail+"'.")
-			case o2ErrUnsupportedGrant:
-				o2AADError(w, http.StatusBadRequest, "unsupported_grant_type", 70003,
-					"The app requested an unsupported grant type '"+detail+"'.")
-			case o2ErrUsedCode:
-				o2AADError(w, http.StatusBadRequest, "invalid_grant", 54005,
-					"OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
-			case o2ErrExpiredCode:
-				o2AADError(w, http.StatusBadRequest, "invalid_grant", 70008,
-					"The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")
-			case o2ErrPKCE:
-				o2AADError(w, http.StatusBadRequest, "invalid_grant", 501481,
-					"The Code_Verifier does not match the code_challenge supplied in the authorization request.")
-			case o2ErrRevokedRefresh:
-				o2AADError(w, http.StatusBadRequest, "invalid_grant", 50173,
-					"The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.")
-			default: // unknown code or refresh token, client or redirect mismatch
-				o2AADError(w, http.StatusBadRequest, "invalid_grant", 9002313,
-					"Invalid request. Request is malformed or invalid.")
+			a, ok := o2AADErrors[e]
+			if !ok {
+				a = o2AADOther
 			}
+			msg := a.msg
+			if strings.Contains(msg, "%s") {
+				msg = fmt.Sprintf(msg, detail)
+			}
+			o2AADError(w, a.status, a.code, a.aadsts, msg)
 		},
 		newAccessToken:  func() string { return "EwB" + authserver.RandomBase64(180) },
 		newRefreshToken: func() string { return "M.C5" + authserver.RandomBase64(240) },

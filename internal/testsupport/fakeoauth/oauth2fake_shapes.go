@@ -133,3 +133,8 @@ func o2DoorkeeperError(e o2TokenError) string {
 	}
 	return "invalid_grant"
 }
+
+// o2Routes is the route of a kind without tenants: exact paths.
+func o2Routes(paths map[string]o2Endpoint) func(string) (o2Endpoint, string) {
+	return func(path string) (o2Endpoint, string) { return paths[path], "" }
+}
