@@ -85,6 +85,14 @@ func (n *Nango) secretRoute(r *http.Request) http.HandlerFunc {
 	return nil
 }
 
+// knownIntegration reports an integration key that does not exist, at
+// path.
+func (n *Nango) knownIntegration(z *zod, key string, path ...any) {
+	if _, ok := n.integrations[key]; !ok {
+		z.add("custom", "Integration does not exist", path)
+	}
+}
+
 // notFound answers an unknown route.
 func (n *Nango) notFound(w http.ResponseWriter) {
 	writeNangoError(w, http.StatusNotFound, "not_found", "Route not found")
@@ -232,26 +240,17 @@ func (n *Nango) servePostSessions(w http.ResponseWriter, r *http.Request, reconn
 			return
 		}
 	}
+	// Unknown integrations: those of allowed_integrations first, alone.
 	z = &zod{}
-	if len(allowed) > 0 {
-		for i, k := range allowed {
-			if _, ok := n.integrations[k]; !ok {
-				z.add("custom", "Integration does not exist", []any{"allowed_integrations", i})
-			}
-		}
-		if len(z.issues) > 0 {
-			writeNangoIssues(w, http.StatusBadRequest, "invalid_body", z.issues)
-			return
-		}
+	for i, k := range allowed {
+		n.knownIntegration(z, k, "allowed_integrations", i)
 	}
-	for _, k := range defaultsKeys {
-		if _, ok := n.integrations[k]; !ok {
-			z.add("custom", "Integration does not exist", []any{"integrations_config_defaults", k})
+	if len(z.issues) == 0 {
+		for _, k := range defaultsKeys {
+			n.knownIntegration(z, k, "integrations_config_defaults", k)
 		}
-	}
-	for _, k := range overrideKeys {
-		if _, ok := n.integrations[k]; !ok {
-			z.add("custom", "Integration does not exist", []any{"overrides", k})
+		for _, k := range overrideKeys {
+			n.knownIntegration(z, k, "overrides", k)
 		}
 	}
 	if len(z.issues) > 0 {
