@@ -50,27 +50,21 @@ func (n *Nango) serveAPI(w http.ResponseWriter, r *http.Request) {
 // for the others).
 func (n *Nango) secretRoute(r *http.Request) http.HandlerFunc {
 	p, m := r.URL.Path, r.Method
-	connection := func(prefix string) (string, bool) {
+	for _, prefix := range []string{"/connections/", "/connection/"} {
 		id, ok := strings.CutPrefix(p, prefix)
-		return id, ok && !strings.Contains(id, "/")
-	}
-	if id, ok := connection("/connections/"); ok {
-		switch m {
-		case http.MethodGet:
-			return func(w http.ResponseWriter, r *http.Request) { n.serveGetConnection(w, r, id, false) }
-		case http.MethodPatch:
+		if !ok || strings.Contains(id, "/") {
+			continue
+		}
+		deprecated := prefix == "/connection/" // no PATCH there
+		switch {
+		case m == http.MethodGet:
+			return func(w http.ResponseWriter, r *http.Request) { n.serveGetConnection(w, r, id, deprecated) }
+		case m == http.MethodPatch && !deprecated:
 			return func(w http.ResponseWriter, r *http.Request) { n.servePatchConnection(w, r, id) }
-		case http.MethodDelete:
+		case m == http.MethodDelete:
 			return func(w http.ResponseWriter, r *http.Request) { n.serveDeleteConnection(w, r, id) }
 		}
-	}
-	if id, ok := connection("/connection/"); ok {
-		switch m {
-		case http.MethodGet:
-			return func(w http.ResponseWriter, r *http.Request) { n.serveGetConnection(w, r, id, true) }
-		case http.MethodDelete:
-			return func(w http.ResponseWriter, r *http.Request) { n.serveDeleteConnection(w, r, id) }
-		}
+		return nil
 	}
 	switch {
 	case p == "/connect/sessions" && m == http.MethodPost:
