@@ -233,7 +233,7 @@ func (g *GitHub) AddUser(u GitHubUser) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if _, ok := g.users[strings.ToLower(u.Login)]; ok {
-		panic(fmt.Sprintf("testsupport: GitHub user %q already exists", u.Login))
+		panic(fmt.Sprintf("fakegithub: GitHub user %q already exists", u.Login))
 	}
 	g.putUser(u)
 }
@@ -253,7 +253,7 @@ func (g *GitHub) SetUser(u GitHubUser) {
 // putUser stores u (g.mu held).
 func (g *GitHub) putUser(u GitHubUser) {
 	if u.Login == "" {
-		panic("testsupport: GitHub user without a login")
+		panic("fakegithub: GitHub user without a login")
 	}
 	if u.ID == 0 {
 		u.ID = g.newID()
@@ -312,7 +312,7 @@ func (g *GitHub) SetAutoLogin(login string) { authserver.Set(&g.mu, &g.autoLogin
 // same ID).
 func (g *GitHub) AddInstallation(inst GitHubInstallation) {
 	if inst.ID == 0 {
-		panic("testsupport: GitHub installation without an ID")
+		panic("fakegithub: GitHub installation without an ID")
 	}
 	if inst.AccountType == "" {
 		inst.AccountType = "Organization"

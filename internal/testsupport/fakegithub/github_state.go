@@ -17,7 +17,7 @@ func (g *GitHub) SetInstallationRepos(installationID int64, repos ...GitHubRepo)
 	defer g.mu.Unlock()
 	inst, ok := g.installations[installationID]
 	if !ok {
-		panic(fmt.Sprintf("testsupport: no GitHub installation %d", installationID))
+		panic(fmt.Sprintf("fakegithub: no GitHub installation %d", installationID))
 	}
 	inst.Repos = slices.Clone(repos)
 }
@@ -28,7 +28,7 @@ func (g *GitHub) SetInstallationSuspended(installationID int64, suspended bool) 
 	defer g.mu.Unlock()
 	inst, ok := g.installations[installationID]
 	if !ok {
-		panic(fmt.Sprintf("testsupport: no GitHub installation %d", installationID))
+		panic(fmt.Sprintf("fakegithub: no GitHub installation %d", installationID))
 	}
 	inst.Suspended = suspended
 }

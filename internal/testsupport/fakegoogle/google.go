@@ -164,7 +164,7 @@ func (g *Google) Close() { g.srv.Close() }
 func (g *Google) Alias() string {
 	u, err := url.Parse(g.URL)
 	if err != nil {
-		panic("testsupport: fake Google URL: " + err.Error())
+		panic("fakegoogle: fake Google URL: " + err.Error())
 	}
 	return u.Host
 }
@@ -174,7 +174,7 @@ func (g *Google) Alias() string {
 // the same ID.
 func (g *Google) AddClient(clientID, secret string, redirectURIs ...string) {
 	if clientID == "" {
-		panic("testsupport: fake Google: AddClient needs a client ID")
+		panic("fakegoogle: fake Google: AddClient needs a client ID")
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -186,7 +186,7 @@ func (g *Google) AddClient(clientID, secret string, redirectURIs ...string) {
 // u.Sub carry u's new claims from their next refresh on.
 func (g *Google) SetUser(u GoogleUser) {
 	if u.Sub == "" {
-		panic("testsupport: fake Google: SetUser needs a Sub")
+		panic("fakegoogle: fake Google: SetUser needs a Sub")
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -252,7 +252,7 @@ func (g *Google) SignNextWith(mode string) {
 	switch mode {
 	case GoogleSignNone, GoogleSignHS256Public, GoogleSignUnknownKid, GoogleSignOldKey:
 	default:
-		panic(fmt.Sprintf("testsupport: fake Google: unknown signing mode %q", mode))
+		panic(fmt.Sprintf("fakegoogle: fake Google: unknown signing mode %q", mode))
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

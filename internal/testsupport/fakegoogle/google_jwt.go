@@ -28,11 +28,11 @@ type googleKey struct {
 func newGoogleKey() *googleKey {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		panic("testsupport: generating an RSA key: " + err.Error())
+		panic("fakegoogle: generating an RSA key: " + err.Error())
 	}
 	b := make([]byte, 20)
 	if _, err := rand.Read(b); err != nil {
-		panic("testsupport: crypto/rand: " + err.Error())
+		panic("fakegoogle: crypto/rand: " + err.Error())
 	}
 	return &googleKey{kid: hex.EncodeToString(b), priv: priv}
 }
@@ -162,7 +162,7 @@ func (g *Google) idTokenClaims(u GoogleUser, clientID string, scopes []string, n
 	switch s.mode {
 	case GoogleSignOldKey:
 		if g.keys.retired == nil {
-			panic("testsupport: fake Google: SignNextWith(\"old-key\") before any RotateKeys")
+			panic("fakegoogle: fake Google: SignNextWith(\"old-key\") before any RotateKeys")
 		}
 		s.key = g.keys.retired
 	case GoogleSignUnknownKid:

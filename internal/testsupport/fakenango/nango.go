@@ -207,10 +207,10 @@ type Nango struct {
 // know. Close it when done.
 func NewNango(opts NangoOptions) *Nango {
 	if opts.GitHub == nil {
-		panic("testsupport: NewNango needs the fake GitHub")
+		panic("fakenango: NewNango needs the fake GitHub")
 	}
 	if len(opts.Integrations) == 0 {
-		panic("testsupport: NewNango needs integrations")
+		panic("fakenango: NewNango needs integrations")
 	}
 	n := &Nango{
 		gh:           opts.GitHub,
@@ -238,14 +238,14 @@ func NewNango(opts NangoOptions) *Nango {
 	}
 	for key, in := range opts.Integrations {
 		if in.Provider != "github" && in.Provider != "github-app-oauth" {
-			panic(fmt.Sprintf("testsupport: Nango integration %q: unsupported provider %q", key, in.Provider))
+			panic(fmt.Sprintf("fakenango: Nango integration %q: unsupported provider %q", key, in.Provider))
 		}
 		_, appID, ok := opts.GitHub.LookupClient(in.ClientID)
 		if !ok {
-			panic(fmt.Sprintf("testsupport: Nango integration %q: the fake GitHub has no client %q", key, in.ClientID))
+			panic(fmt.Sprintf("fakenango: Nango integration %q: the fake GitHub has no client %q", key, in.ClientID))
 		}
 		if in.Provider == "github-app-oauth" && appID == 0 {
-			panic(fmt.Sprintf("testsupport: Nango integration %q: client %q is not a GitHub App", key, in.ClientID))
+			panic(fmt.Sprintf("fakenango: Nango integration %q: client %q is not a GitHub App", key, in.ClientID))
 		}
 		if in.Provider == "github" && in.Scopes == nil {
 			in.Scopes = nangoDefaultGitHubScopes

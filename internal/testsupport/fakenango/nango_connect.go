@@ -236,7 +236,7 @@ func newUUID() string { return authserver.UUID() }
 func randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		panic("testsupport: crypto/rand: " + err.Error())
+		panic("fakenango: crypto/rand: " + err.Error())
 	}
 	return hex.EncodeToString(b)
 }

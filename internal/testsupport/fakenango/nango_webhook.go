@@ -104,7 +104,7 @@ func writeStableJSON(b *bytes.Buffer, v any) {
 	case json.RawMessage:
 		var x any
 		if err := json.Unmarshal(t, &x); err != nil {
-			panic("testsupport: NangoWebhookBody: invalid json.RawMessage: " + err.Error())
+			panic("fakenango: NangoWebhookBody: invalid json.RawMessage: " + err.Error())
 		}
 		writeStableJSON(b, x)
 	case map[string]any:
@@ -142,11 +142,11 @@ func writeStableJSON(b *bytes.Buffer, v any) {
 		}
 		data, err := json.Marshal(v)
 		if err != nil {
-			panic("testsupport: NangoWebhookBody: " + err.Error())
+			panic("fakenango: NangoWebhookBody: " + err.Error())
 		}
 		var x any
 		if err := json.Unmarshal(data, &x); err != nil {
-			panic("testsupport: NangoWebhookBody: " + err.Error())
+			panic("fakenango: NangoWebhookBody: " + err.Error())
 		}
 		writeStableJSON(b, x)
 	}
@@ -377,7 +377,7 @@ func (n *Nango) forwardHeaders(integration, event string, payload []byte) http.H
 func decodeForwardPayload(payload []byte) any {
 	var v any
 	if err := json.Unmarshal(payload, &v); err != nil {
-		panic("testsupport: fake Nango: forwarded webhook payload is not JSON: " + err.Error())
+		panic("fakenango: fake Nango: forwarded webhook payload is not JSON: " + err.Error())
 	}
 	return v
 }

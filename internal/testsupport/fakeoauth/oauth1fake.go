@@ -158,7 +158,7 @@ func (f *OAuth1Fake) AddConsumer(key, secret string) {
 // panics on an empty id).
 func (f *OAuth1Fake) SetUser(userID string) {
 	if userID == "" {
-		panic("testsupport: OAuth1Fake.SetUser with an empty user id")
+		panic("fakeoauth: OAuth1Fake.SetUser with an empty user id")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -91,7 +91,7 @@ func o2SigningKey() *rsa.PrivateKey {
 	o2KeyOnce.Do(func() {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			panic("testsupport: generating the id_token key: " + err.Error())
+			panic("fakeoauth: generating the id_token key: " + err.Error())
 		}
 		o2Key = key
 	})
@@ -126,7 +126,7 @@ type o2Refresh struct {
 func NewOAuth2Fake(kind string) *OAuth2Fake {
 	sh, ok := o2Shapes[kind]
 	if !ok {
-		panic("testsupport: unknown OAuth2Fake kind " + kind)
+		panic("fakeoauth: unknown OAuth2Fake kind " + kind)
 	}
 	f := &OAuth2Fake{
 		kind:          kind,

@@ -51,11 +51,11 @@ func (f *OAuth2Fake) idToken(base, clientID, tenant, nonce, scope string, u OAut
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: f.key, KeyID: f.keyID}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
-		panic("testsupport: id_token signer: " + err.Error())
+		panic("fakeoauth: id_token signer: " + err.Error())
 	}
 	raw, err := jwt.Signed(signer).Claims(claims).Serialize()
 	if err != nil {
-		panic("testsupport: signing the id_token: " + err.Error())
+		panic("fakeoauth: signing the id_token: " + err.Error())
 	}
 	return raw
 }

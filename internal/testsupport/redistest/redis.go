@@ -55,13 +55,13 @@ func StartRedis() (*Redis, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv(RequireRedisEnv) == "1" {
-			return nil, fmt.Errorf("testsupport: redis-server is required (%s=1) but not found on PATH: %w", RequireRedisEnv, err)
+			return nil, fmt.Errorf("redistest: redis-server is required (%s=1) but not found on PATH: %w", RequireRedisEnv, err)
 		}
 		return startMiniredis()
 	}
 	dir, err := os.MkdirTemp("", "gatehouse-redis-")
 	if err != nil {
-		return nil, fmt.Errorf("testsupport: redis temp dir: %w", err)
+		return nil, fmt.Errorf("redistest: redis temp dir: %w", err)
 	}
 	r := &Redis{Real: true, bin: bin, dir: dir}
 	for attempt := 1; ; attempt++ {
@@ -96,16 +96,16 @@ func (r *Redis) Start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return errors.New("testsupport: redis start: closed")
+		return errors.New("redistest: redis start: closed")
 	}
 	if r.mini != nil {
 		if err := r.mini.Restart(); err != nil {
-			return fmt.Errorf("testsupport: miniredis restart: %w", err)
+			return fmt.Errorf("redistest: miniredis restart: %w", err)
 		}
 		return nil
 	}
 	if r.proc != nil {
-		return errors.New("testsupport: redis start: already running")
+		return errors.New("redistest: redis start: already running")
 	}
 	p, err := r.launch()
 	if err != nil {
@@ -164,7 +164,7 @@ func (r *Redis) Close() error {
 		r.proc = nil
 	}
 	if rmErr := os.RemoveAll(r.dir); rmErr != nil && err == nil {
-		err = fmt.Errorf("testsupport: redis temp dir: %w", rmErr)
+		err = fmt.Errorf("redistest: redis temp dir: %w", rmErr)
 	}
 	return err
 }
@@ -187,7 +187,7 @@ func (r *Redis) FlushAll(tb testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := r.Client().FlushAll(ctx).Err(); err != nil {
-		tb.Fatalf("testsupport: redis flushall: %v", err)
+		tb.Fatalf("redistest: redis flushall: %v", err)
 	}
 }
 

@@ -70,9 +70,9 @@ func haServerBin(tb testing.TB, what string) string {
 func haUnavailable(tb testing.TB, msg string) {
 	tb.Helper()
 	if os.Getenv(RequireRedisEnv) == "1" {
-		tb.Fatalf("testsupport: %s (%s=1)", msg, RequireRedisEnv)
+		tb.Fatalf("redistest: %s (%s=1)", msg, RequireRedisEnv)
 	}
-	tb.Skipf("testsupport: %s; skipping (set %s=1 to fail instead)", msg, RequireRedisEnv)
+	tb.Skipf("redistest: %s; skipping (set %s=1 to fail instead)", msg, RequireRedisEnv)
 }
 
 // startHANode writes conf (with "PORT" standing for the port and "DIR" for
@@ -113,7 +113,7 @@ func startHANode(tb testing.TB, bin, root, name, conf string, sentinel bool) *ha
 			strings.Contains(s, "Unrecognized") {
 			haUnavailable(tb, fmt.Sprintf("redis-server lacks %s support: %v", name, err))
 		}
-		tb.Fatalf("testsupport: %s: %v", name, err)
+		tb.Fatalf("redistest: %s: %v", name, err)
 	}
 }
 
@@ -169,7 +169,7 @@ func waitFor(tb testing.TB, timeout time.Duration, what string, nodes []*haNode,
 			for _, n := range nodes {
 				fmt.Fprintf(&logs, "=== %s (%s)\n%s\n", filepath.Base(n.dir), n.addr, logTail(n.dir))
 			}
-			tb.Fatalf("testsupport: %s: not after %v: %v\n%s", what, timeout, err, logs.String())
+			tb.Fatalf("redistest: %s: not after %v: %v\n%s", what, timeout, err, logs.String())
 		}
 		time.Sleep(haPoll)
 	}
@@ -379,7 +379,7 @@ func (g *SentinelGroup) KillMaster(tb testing.TB) string {
 	})
 	n := g.node(old)
 	if n == nil {
-		tb.Fatalf("testsupport: master %s is not one of the group's servers", old)
+		tb.Fatalf("redistest: master %s is not one of the group's servers", old)
 	}
 	n.kill()
 	return old
@@ -461,7 +461,7 @@ func StartCluster(tb testing.TB) *Cluster {
 			if strings.Contains(err.Error(), "cluster support disabled") {
 				haUnavailable(tb, "redis-server lacks cluster support: "+err.Error())
 			}
-			tb.Fatalf("testsupport: cluster setup on %s: %v", a, err)
+			tb.Fatalf("redistest: cluster setup on %s: %v", a, err)
 		}
 	}
 	waitFor(tb, haSetupTimeout, "cluster_state:ok on every node", c.nodes, func(ctx context.Context) error {

@@ -9,7 +9,7 @@ import (
 )
 
 // miniredisNotice is printed once per process when StartRedis falls back.
-const miniredisNotice = "testsupport: redis-server not found; using miniredis — install redis-server for the real thing"
+const miniredisNotice = "redistest: redis-server not found; using miniredis — install redis-server for the real thing"
 
 var miniredisNoticeOnce sync.Once
 
@@ -20,7 +20,7 @@ func startMiniredis() (*Redis, error) {
 	m := miniredis.NewMiniRedis()
 	m.ClockTTL(true)
 	if err := m.Start(); err != nil {
-		return nil, fmt.Errorf("testsupport: start miniredis: %w", err)
+		return nil, fmt.Errorf("redistest: start miniredis: %w", err)
 	}
 	return &Redis{Addr: m.Addr(), mini: m}, nil
 }

@@ -45,7 +45,7 @@ type redisProc struct {
 func (r *Redis) launch() (*redisProc, error) {
 	out, err := os.OpenFile(filepath.Join(r.dir, redisOutputFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("testsupport: redis output file: %w", err)
+		return nil, fmt.Errorf("redistest: redis output file: %w", err)
 	}
 	defer out.Close() // the child has its own copy
 	cmd := exec.Command(r.bin,
@@ -63,7 +63,7 @@ func (r *Redis) launch() (*redisProc, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = redisSysProcAttr()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("testsupport: start redis-server: %w", err)
+		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
 	}
 	p := &redisProc{cmd: cmd, exited: make(chan struct{})}
 	go func() {
@@ -76,7 +76,7 @@ func (r *Redis) launch() (*redisProc, error) {
 		if strings.Contains(tail, "Address already in use") {
 			err = fmt.Errorf("%w: %w", errAddrInUse, err)
 		}
-		return nil, fmt.Errorf("testsupport: redis-server on %s: %w\n%s", r.Addr, err, tail)
+		return nil, fmt.Errorf("redistest: redis-server on %s: %w\n%s", r.Addr, err, tail)
 	}
 	return p, nil
 }
@@ -165,24 +165,24 @@ func readBulk(rd *bufio.Reader) (string, error) {
 // after redisStopTimeout.
 func (p *redisProc) stop(dir string) error {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("testsupport: redis stop: %w", err)
+		return fmt.Errorf("redistest: redis stop: %w", err)
 	}
 	select {
 	case <-p.exited:
 		if p.waitErr != nil {
-			return fmt.Errorf("testsupport: redis stop: %w\n%s", p.waitErr, logTail(dir))
+			return fmt.Errorf("redistest: redis stop: %w\n%s", p.waitErr, logTail(dir))
 		}
 		return nil
 	case <-time.After(redisStopTimeout):
 		_ = p.kill()
-		return fmt.Errorf("testsupport: redis stop: still running %v after SIGTERM, killed\n%s", redisStopTimeout, logTail(dir))
+		return fmt.Errorf("redistest: redis stop: still running %v after SIGTERM, killed\n%s", redisStopTimeout, logTail(dir))
 	}
 }
 
 // kill sends SIGKILL and waits for the process to exit.
 func (p *redisProc) kill() error {
 	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("testsupport: redis kill: %w", err)
+		return fmt.Errorf("redistest: redis kill: %w", err)
 	}
 	<-p.exited
 	return nil
@@ -192,7 +192,7 @@ func (p *redisProc) kill() error {
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("testsupport: free port: %w", err)
+		return 0, fmt.Errorf("redistest: free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
