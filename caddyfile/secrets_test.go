@@ -89,7 +89,7 @@ func adaptCapturing(t *testing.T, body string) (string, []observer.LoggedEntry) 
 		t.Fatalf("adapting:\n%s\n%v", text, err)
 	}
 	// The literal-secret warnings go to the log, not to the adapter's list,
-	// which tests that load Caddyfiles (testsupport.TryLoadCaddyfile) refuse.
+	// which tests that load Caddyfiles (caddytest.TryLoadCaddyfile) refuse.
 	if len(warnings) > 0 {
 		t.Errorf("adapter warnings %v, want none", warnings)
 	}

@@ -14,13 +14,13 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-var benchRedis *testsupport.Redis
+var benchRedis *redistest.Redis
 
 func TestMain(m *testing.M) {
-	os.Exit(testsupport.RedisMain(m, &benchRedis))
+	os.Exit(redistest.RedisMain(m, &benchRedis))
 }
 
 // provisioned returns a handler provisioned with store, and a valid session

@@ -18,7 +18,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakenango"
 )
 
 // secretFile writes value and a trailing newline, as editors and
@@ -210,7 +211,7 @@ func TestProvisionSecretsFromFiles(t *testing.T) {
 		code := webhook(t, h, "/.gatehouse/webhooks/github", body, func(hd http.Header) {
 			hd.Set("X-GitHub-Event", "star")
 			hd.Set("X-GitHub-Delivery", "d-1")
-			hd.Set("X-Hub-Signature-256", testsupport.SignGitHubBody(key, body))
+			hd.Set("X-Hub-Signature-256", fakegithub.SignGitHubBody(key, body))
 		})
 		if code != status {
 			t.Errorf("github webhook signed with %q: status %d, want %d", key, code, status)
@@ -238,7 +239,7 @@ func TestProvisionNangoSecretsFromFiles(t *testing.T) {
 		current + "\n": http.StatusUnauthorized, previous + "\n": http.StatusUnauthorized,
 	} {
 		code := webhook(t, h, "/.gatehouse/webhooks/nango", body, func(hd http.Header) {
-			sig, _ := testsupport.NangoSign([]byte(key), body)
+			sig, _ := fakenango.NangoSign([]byte(key), body)
 			hd.Set("X-Nango-Hmac-Sha256", sig)
 		})
 		if code != status {

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 const (
@@ -56,7 +56,7 @@ func (t *target) url() string { return "http://" + t.host + "/" }
 type benchEnv struct {
 	targets   []*target // in the order of -targets
 	byName    map[string]*target
-	redis     *testsupport.Redis // nil when no Redis target runs
+	redis     *redistest.Redis // nil when no Redis target runs
 	idp       *devidp.Server
 	upstream  *upstream
 	caddyBin  string
@@ -110,14 +110,14 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 			return nil, errors.New("redis-server is not on PATH; the redis targets need it (Debian/Ubuntu: apt-get install -y redis-server), or leave them out with -targets baseline,memory")
 		}
 		// Never fall back to miniredis: its figures would mean nothing.
-		_ = os.Setenv(testsupport.RequireRedisEnv, "1")
-		r, err := testsupport.StartRedis()
+		_ = os.Setenv(redistest.RequireRedisEnv, "1")
+		r, err := redistest.StartRedis()
 		if err != nil {
 			return nil, fmt.Errorf("starting redis-server: %w", err)
 		}
 		if !r.Real {
 			_ = r.Close()
-			return nil, errors.New("testsupport.StartRedis gave miniredis, not redis-server")
+			return nil, errors.New("redistest.StartRedis gave miniredis, not redis-server")
 		}
 		env.redis = r
 		cl.add(func() { _ = r.Close() })

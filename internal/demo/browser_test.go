@@ -10,6 +10,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // TestDemoInBrowser drives the demo with a real Chromium: open the site,
@@ -24,12 +26,12 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	d, _ := startOnFreePort(t, Options{IdPAddr: "127.0.0.1:0", Caddyfile: caddyfile})
 
-	ctx := testsupport.Chromium(t, 30*time.Second)
+	ctx := browsertest.Chromium(t, 30*time.Second)
 	var text, url string
-	shot := testsupport.Screenshotter(t, ctx)
+	shot := browsertest.Screenshotter(t, ctx)
 
 	// 1. The protected site sends the browser to the provider's sign-in page.
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Navigate(d.SiteURL+"/"),
 		chromedp.WaitVisible(`button[name="user"][value="alice"]`),
 		chromedp.Location(&url),
@@ -40,7 +42,7 @@ func TestDemoInBrowser(t *testing.T) {
 	shot("1-provider")
 
 	// 2. Signing in as Alice lands on the app with her identity headers.
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Click(`button[name="user"][value="alice"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//h1[contains(., "Hello")]`),
 		chromedp.Text("main", &text),
@@ -57,8 +59,8 @@ func TestDemoInBrowser(t *testing.T) {
 	shot("2-app")
 
 	// 3. Public pages need no session and carry no identity.
-	testsupport.ChromeRun(t, ctx, testsupport.ChromeNavigate(d.SiteURL+"/public/"))
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx, browsertest.ChromeNavigate(d.SiteURL+"/public/"))
+	browsertest.ChromeRun(t, ctx,
 		chromedp.WaitVisible(`//h1[text()="Public page"]`),
 		chromedp.Text("h1", &text),
 	)
@@ -68,8 +70,8 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 
 	// 4. Sign out through the confirmation page.
-	testsupport.ChromeRun(t, ctx,
-		testsupport.ChromeNavigate(d.SiteURL+"/"),
+	browsertest.ChromeRun(t, ctx,
+		browsertest.ChromeNavigate(d.SiteURL+"/"),
 		chromedp.WaitVisible(`//h1[contains(., "Hello")]`),
 		chromedp.Click(`a.button`, chromedp.ByQuery),
 	)
@@ -84,21 +86,21 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Errorf("logout page: %s", text)
 	}
 	shot("3-logout")
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Click(`button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//h1[text()="You are signed out"]`),
 	)
 	// Gatehouse's own pages render with their style sheet under the strict
 	// CSP (a hash mismatch would leave them unstyled).
 	var bg string
-	testsupport.ChromeRun(t, ctx, chromedp.Evaluate(`getComputedStyle(document.querySelector("main")).borderRadius`, &bg))
+	browsertest.ChromeRun(t, ctx, chromedp.Evaluate(`getComputedStyle(document.querySelector("main")).borderRadius`, &bg))
 	if bg != "12px" {
 		t.Errorf("the page's style sheet was blocked (border-radius %q): CSP hash mismatch?", bg)
 	}
 	shot("4-signed-out")
 
 	// 5. The site asks for a login again.
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Click(`a.button`, chromedp.ByQuery), // Continue
 		chromedp.WaitVisible(`button[name="user"]`),
 		chromedp.Location(&url),
@@ -109,7 +111,7 @@ func TestDemoInBrowser(t *testing.T) {
 
 	// 6. Eve's email is not verified: the app receives no X-Auth-Email,
 	// and says why.
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Click(`button[name="user"][value="eve"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//h1[contains(., "Hello")]`),
 		chromedp.Text("main", &text),
@@ -121,8 +123,8 @@ func TestDemoInBrowser(t *testing.T) {
 
 	// 7. The identity provider's address, which the demo prints, shows
 	// what it is.
-	testsupport.ChromeRun(t, ctx, testsupport.ChromeNavigate(d.IdP.URL+"/"))
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx, browsertest.ChromeNavigate(d.IdP.URL+"/"))
+	browsertest.ChromeRun(t, ctx,
 		chromedp.WaitVisible(`//h2[text()="Users"]`),
 		chromedp.Text("main", &text),
 	)
@@ -140,16 +142,16 @@ func TestDemoInBrowser(t *testing.T) {
 func startOnFreePort(t *testing.T, opts Options) (*Demo, int) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		opts.Port = testsupport.FreePort(t)
+		opts.Port = caddytest.FreePort(t)
 		d, err := Start(opts)
 		if err == nil {
 			t.Cleanup(d.Close)
 			return d, opts.Port
 		}
-		if !testsupport.AddrInUse(err) || attempt == 4 {
+		if !caddytest.AddrInUse(err) || attempt == 4 {
 			t.Fatal(err)
 		}
 	}
 }
 
-func TestMain(m *testing.M) { os.Exit(testsupport.Main(m, testsupport.IsolateCaddy)) }
+func TestMain(m *testing.M) { os.Exit(testsupport.Main(m, caddytest.IsolateCaddy)) }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // challengePattern matches an S256 code challenge: base64url of 32 bytes.
@@ -133,7 +135,7 @@ func (p *Provider) rejectAuthorize(w http.ResponseWriter, reason string) {
 // showSignIn parks req and renders the sign-in page for it.
 func (p *Provider) showSignIn(w http.ResponseWriter, req authRequest) {
 	now := p.opts.Now()
-	id := randomToken(prefixLogin)
+	id := authserver.RandomToken(prefixLogin)
 	p.mu.Lock()
 	p.sweep(now)
 	p.logins[id] = &loginRequest{req: req, expires: now.Add(SignInTTL)}

@@ -39,5 +39,5 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSON(w, http.StatusOK, p.Discovery())
+	jsonOut.Write(w, http.StatusOK, p.Discovery())
 }

@@ -2,6 +2,8 @@ package devidp
 
 import (
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // Token prefixes make tokens recognizable in logs and test failures.
@@ -40,16 +42,6 @@ type loginRequest struct {
 	expires time.Time
 }
 
-// authCode is an issued authorization code. Used codes are kept until they
-// expire so reuse can be detected.
-type authCode struct {
-	grant       *grant
-	redirectURI string
-	challenge   string
-	expires     time.Time
-	used        bool
-}
-
 // accessToken is an issued bearer token.
 type accessToken struct {
 	grant   *grant
@@ -57,25 +49,12 @@ type accessToken struct {
 	expires time.Time
 }
 
-// refreshToken is an issued refresh token. Rotated tokens are kept until
-// they expire so reuse can be detected.
-type refreshToken struct {
-	grant   *grant
-	expires time.Time
-	rotated bool
-}
-
-// sweep forgets expired codes, tokens and sign-in requests; p.mu must be
-// held.
+// sweep forgets expired tokens and sign-in requests (codes are swept as
+// they are issued); p.mu must be held.
 func (p *Provider) sweep(now time.Time) {
 	for k, v := range p.logins {
 		if now.After(v.expires) {
 			delete(p.logins, k)
-		}
-	}
-	for k, v := range p.codes {
-		if now.After(v.expires) {
-			delete(p.codes, k)
 		}
 	}
 	for k, v := range p.access {
@@ -83,11 +62,7 @@ func (p *Provider) sweep(now time.Time) {
 			delete(p.access, k)
 		}
 	}
-	for k, v := range p.refresh {
-		if now.After(v.expires) {
-			delete(p.refresh, k)
-		}
-	}
+	p.refresh.Sweep(now)
 }
 
 // revokeGrant invalidates g and every token issued from it; p.mu must be
@@ -99,30 +74,33 @@ func (p *Provider) revokeGrant(g *grant) {
 			delete(p.access, k)
 		}
 	}
-	for _, v := range p.refresh {
-		if v.grant == g {
-			v.rotated = true
+	p.refresh.All(func(_ string, t *authserver.RefreshToken[*grant]) bool {
+		if t.Grant == g {
+			t.Rotated = true
 		}
-	}
+		return true
+	})
 }
 
 // issueCode stores a new authorization code for user's sign-in through req
 // and returns it; p.mu must be held.
 func (p *Provider) issueCode(req authRequest, user User, now time.Time) string {
 	p.sweep(now)
-	code := randomToken(prefixCode)
-	p.codes[code] = &authCode{
-		grant: &grant{
+	code := authserver.RandomToken(prefixCode)
+	p.codes.Issue(code, &authserver.Code[*grant]{
+		ClientID:    req.client.ID,
+		RedirectURI: req.redirectURI,
+		Challenge:   req.challenge,
+		Method:      "S256",
+		Expires:     now.Add(p.opts.CodeTTL),
+		Grant: &grant{
 			clientID: req.client.ID,
 			user:     user,
 			scopes:   req.scopes,
 			nonce:    req.nonce,
 			authTime: now,
 		},
-		redirectURI: req.redirectURI,
-		challenge:   req.challenge,
-		expires:     now.Add(p.opts.CodeTTL),
-	}
+	}, now)
 	return code
 }
 
@@ -130,10 +108,10 @@ func (p *Provider) issueCode(req authRequest, user User, now time.Time) string {
 // token for g and returns them; p.mu must be held.
 func (p *Provider) issueTokens(g *grant, scopes []string, now time.Time) (access, refresh string) {
 	p.sweep(now)
-	access = randomToken(prefixAccess)
-	refresh = randomToken(prefixRefresh)
+	access = authserver.RandomToken(prefixAccess)
+	refresh = authserver.RandomToken(prefixRefresh)
 	p.access[access] = &accessToken{grant: g, scopes: scopes, expires: now.Add(p.opts.TokenTTL)}
-	p.refresh[refresh] = &refreshToken{grant: g, expires: now.Add(p.opts.RefreshTTL)}
+	p.refresh.Issue(refresh, &authserver.RefreshToken[*grant]{ClientID: g.clientID, Grant: g, Expires: now.Add(p.opts.RefreshTTL)})
 	return access, refresh
 }
 

@@ -108,6 +108,15 @@ func newRP(t testing.TB, srv *Server, clientID, secret, redirect string) *rp {
 }
 
 // appRP is a relying party for the confidential test client.
+// aliceApp starts a provider that signs alice in at once and returns it
+// with the confidential client app's relying party.
+func aliceApp(t testing.TB) (*Server, *rp) {
+	t.Helper()
+	srv := startIdP(t, nil)
+	_ = srv.Provider.SetAutoLogin("alice")
+	return srv, appRP(t, srv)
+}
+
 func appRP(t testing.TB, srv *Server) *rp {
 	return newRP(t, srv, appID, appSecret, appRedirect)
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // Endpoint names, as used by [Provider.FailNext] and [Provider.Requests].
@@ -35,7 +37,6 @@ type hooks struct {
 	mutateNext     []ClaimsFunc
 	mutateUserinfo ClaimsFunc
 	signer         SignerFunc
-	failures       map[string][]int
 }
 
 // SetAutoLogin makes every valid authorization request skip the sign-in page
@@ -59,11 +60,7 @@ func (p *Provider) SetAutoLogin(username string) error {
 // provider that sends email_verified as a string:
 //
 //	p.MutateIDToken(func(c map[string]any) { c["email_verified"] = "false" })
-func (p *Provider) MutateIDToken(fn ClaimsFunc) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hooks.mutateEvery = fn
-}
+func (p *Provider) MutateIDToken(fn ClaimsFunc) { authserver.Set(&p.mu, &p.hooks.mutateEvery, fn) }
 
 // MutateNextIDToken makes fn change the claims of the next ID token only,
 // after any [Provider.MutateIDToken] function. Calls queue up: each applies
@@ -76,20 +73,12 @@ func (p *Provider) MutateNextIDToken(fn ClaimsFunc) {
 
 // MutateUserinfo makes fn change every UserInfo response from now on; nil
 // stops it.
-func (p *Provider) MutateUserinfo(fn ClaimsFunc) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hooks.mutateUserinfo = fn
-}
+func (p *Provider) MutateUserinfo(fn ClaimsFunc) { authserver.Set(&p.mu, &p.hooks.mutateUserinfo, fn) }
 
 // SetSigner replaces ID token signing with fn, for tests of forged tokens
 // (see [Provider.SignNone], [Provider.SignHS256WithPublicKey] and
 // [Provider.SignUnknownKid]); nil restores normal signing.
-func (p *Provider) SetSigner(fn SignerFunc) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hooks.signer = fn
-}
+func (p *Provider) SetSigner(fn SignerFunc) { authserver.Set(&p.mu, &p.hooks.signer, fn) }
 
 // FailNext makes the next request to endpoint (one of the Endpoint
 // constants, or its path such as "/token") fail with status, which must be
@@ -104,12 +93,7 @@ func (p *Provider) FailNext(endpoint string, status int) {
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("devidp: FailNext: status %d is not an error status", status))
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.hooks.failures == nil {
-		p.hooks.failures = map[string][]int{}
-	}
-	p.hooks.failures[name] = append(p.hooks.failures[name], status)
+	p.failures.Add(name, status)
 }
 
 // Requests returns how many HTTP requests the endpoint (as for
@@ -142,14 +126,7 @@ func (p *Provider) AuthorizeRequests() int {
 func (p *Provider) LastAuthorize() url.Values {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.lastAuth == nil {
-		return nil
-	}
-	out := make(url.Values, len(p.lastAuth))
-	for k, v := range p.lastAuth {
-		out[k] = append([]string(nil), v...)
-	}
-	return out
+	return authserver.CloneValues(p.lastAuth)
 }
 
 // endpointName normalizes an endpoint name or path; "" when unknown.
@@ -172,11 +149,7 @@ func (p *Provider) record(endpoint string, r *http.Request) (status int, fail bo
 		p.counts[countAuthorizeRequests]++
 		p.lastAuth = r.URL.Query()
 	}
-	if q := p.hooks.failures[endpoint]; len(q) > 0 {
-		p.hooks.failures[endpoint] = q[1:]
-		return q[0], true
-	}
-	return 0, false
+	return p.failures.Next(endpoint)
 }
 
 // writeInjectedFailure answers a request failed by FailNext in the
@@ -191,6 +164,6 @@ func (p *Provider) writeInjectedFailure(w http.ResponseWriter, endpoint string, 
 		if status < 500 {
 			code = "invalid_request"
 		}
-		writeJSON(w, status, oauthError{Code: code, Description: desc})
+		jsonOut.Write(w, status, authserver.Error{Code: code, Description: desc})
 	}
 }

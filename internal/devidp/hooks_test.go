@@ -14,10 +14,8 @@ import (
 
 func TestMutateIDToken(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
+	srv, r := aliceApp(t)
 	p := srv.Provider
-	_ = p.SetAutoLogin("alice")
-	r := appRP(t, srv)
 
 	claimsOf := func(t *testing.T) (*oidc.IDToken, map[string]any, error) {
 		f := newFlow()
@@ -59,9 +57,7 @@ func TestMutateIDToken(t *testing.T) {
 
 func TestMutateUserinfo(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
-	_ = srv.Provider.SetAutoLogin("alice")
-	r := appRP(t, srv)
+	srv, r := aliceApp(t)
 	tok := r.login(t, srv, newFlow())
 	srv.Provider.MutateUserinfo(func(c map[string]any) { c["sub"] = "someone-else" })
 	ui, err := r.provider.UserInfo(context.Background(), oauth2.StaticTokenSource(tok))
@@ -184,10 +180,8 @@ func TestAddUserAndAutoLogin(t *testing.T) {
 // TestConcurrentUse runs flows while hooks change, for the race detector.
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
+	srv, r := aliceApp(t)
 	p := srv.Provider
-	_ = p.SetAutoLogin("alice")
-	r := appRP(t, srv)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {

@@ -195,5 +195,5 @@ func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSON(w, http.StatusOK, p.JWKS())
+	jsonOut.Write(w, http.StatusOK, p.JWKS())
 }

@@ -54,9 +54,7 @@ func TestJWKS(t *testing.T) {
 // until DropOldKeys.
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
-	_ = srv.Provider.SetAutoLogin("alice")
-	r := appRP(t, srv)
+	srv, r := aliceApp(t)
 	oldToken := idToken(t, r.login(t, srv, newFlow()))
 	oldKid := srv.Provider.KeyID()
 	if _, err := r.verifier.Verify(context.Background(), oldToken); err != nil {

@@ -9,10 +9,8 @@ import (
 
 func TestLogout(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
+	srv, r := aliceApp(t)
 	p := srv.Provider
-	_ = p.SetAutoLogin("alice")
-	r := appRP(t, srv)
 	hint := idToken(t, r.login(t, srv, newFlow()))
 	forged, err := p.SignUnknownKid(map[string]any{"iss": srv.URL, "aud": appID, "sub": "x"})
 	if err != nil {

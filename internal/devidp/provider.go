@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // Provider is an in-memory OpenID Connect provider. It implements
@@ -30,9 +32,10 @@ type Provider struct {
 	users    []User         // sign-in page order
 	userIdx  map[string]int // lower-cased username → index in users
 	logins   map[string]*loginRequest
-	codes    map[string]*authCode
+	codes    authserver.Codes[*grant]
 	access   map[string]*accessToken
-	refresh  map[string]*refreshToken
+	refresh  authserver.RefreshTokens[*grant]
+	failures authserver.Failures
 	hooks    hooks
 	counts   map[string]int
 	lastAuth url.Values
@@ -62,9 +65,7 @@ func New(opts Options) (*Provider, error) {
 		clients:  map[string]Client{},
 		userIdx:  map[string]int{},
 		logins:   map[string]*loginRequest{},
-		codes:    map[string]*authCode{},
 		access:   map[string]*accessToken{},
-		refresh:  map[string]*refreshToken{},
 		counts:   map[string]int{},
 	}
 	p.opts.Clients, p.opts.Users, p.opts.Key = nil, nil, nil // live copies are in the maps
@@ -221,22 +222,20 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.writeInjectedFailure(sw, name, status)
 		return
 	}
-	switch name {
-	case EndpointDiscovery:
-		p.serveDiscovery(sw, r)
-	case EndpointJWKS:
-		p.serveJWKS(sw, r)
-	case EndpointAuthorize:
-		p.serveAuthorize(sw, r)
-	case EndpointToken:
-		p.serveToken(sw, r)
-	case EndpointUserinfo:
-		p.serveUserinfo(sw, r)
-	case EndpointRevoke:
-		p.serveRevoke(sw, r)
-	case EndpointLogout:
-		p.serveLogout(sw, r)
-	}
+	p.handler(name)(sw, r)
+}
+
+// handler returns the handler of the endpoint name.
+func (p *Provider) handler(name string) http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		EndpointDiscovery: p.serveDiscovery,
+		EndpointJWKS:      p.serveJWKS,
+		EndpointAuthorize: p.serveAuthorize,
+		EndpointToken:     p.serveToken,
+		EndpointUserinfo:  p.serveUserinfo,
+		EndpointRevoke:    p.serveRevoke,
+		EndpointLogout:    p.serveLogout,
+	}[name]
 }
 
 // statusWriter records the status code written through it.

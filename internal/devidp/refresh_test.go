@@ -22,9 +22,7 @@ func refresh(t *testing.T, srv *Server, token string, extra url.Values) *http.Re
 
 func TestRefreshRotates(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
-	_ = srv.Provider.SetAutoLogin("alice")
-	r := appRP(t, srv)
+	srv, r := aliceApp(t)
 	f := newFlow()
 	tok := r.login(t, srv, f)
 	first, err := r.verifier.Verify(context.Background(), idToken(t, tok))
@@ -131,9 +129,7 @@ func TestRefreshRejects(t *testing.T) {
 
 func TestRefreshPicksUpUserChanges(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
-	_ = srv.Provider.SetAutoLogin("alice")
-	r := appRP(t, srv)
+	srv, r := aliceApp(t)
 	tok := r.login(t, srv, newFlow())
 	if err := srv.Provider.AddUser(User{Username: "alice", Email: "alice@new.example", EmailVerified: true, Name: "Alice"}); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package devidp
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // serveRevoke handles token revocation (RFC 7009). The client must
@@ -11,23 +13,18 @@ import (
 // tokens and tokens of other clients are ignored, and the answer is 200
 // either way, so revocation reveals nothing about tokens.
 func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	if e := parseTokenForm(w, r); e != nil {
-		p.writeOAuthError(w, r, e)
-		return
-	}
-	client, e := p.authenticateClient(r)
-	if e != nil {
-		p.writeOAuthError(w, r, e)
+	client, ok := p.tokenClient(w, r)
+	if !ok {
 		return
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
-		p.writeOAuthError(w, r, invalidRequest("token is required"))
+		p.writeOAuthError(w, r, authserver.InvalidRequest("token is required"))
 		return
 	}
 	p.mu.Lock()
-	if rt, ok := p.refresh[token]; ok && rt.grant.clientID == client.ID {
-		p.revokeGrant(rt.grant)
+	if rt := p.refresh.Get(token); rt != nil && rt.ClientID == client.ID {
+		p.revokeGrant(rt.Grant)
 		p.log.Info("devidp: revoked refresh token and its grant", "client_id", client.ID)
 	}
 	if at, ok := p.access[token]; ok && at.grant.clientID == client.ID {

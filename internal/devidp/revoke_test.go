@@ -33,9 +33,7 @@ func TestRevoke(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := startIdP(t, nil)
-			_ = srv.Provider.SetAutoLogin("alice")
-			r := appRP(t, srv)
+			srv, r := aliceApp(t)
 			tok := r.login(t, srv, newFlow())
 			form := url.Values{"token": {tc.token(tok)}, "token_type_hint": {"refresh_token"}}
 			if tc.clientID != "" {

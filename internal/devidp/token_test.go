@@ -65,9 +65,7 @@ func TestTokenRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := startIdP(t, nil)
-			_ = srv.Provider.SetAutoLogin("alice")
-			r := appRP(t, srv)
+			srv, r := aliceApp(t)
 			f := newFlow()
 			code := r.code(t, srv, f)
 			if tc.before != nil {
@@ -93,9 +91,7 @@ func TestTokenRejects(t *testing.T) {
 // refusals as structured errors.
 func TestTokenErrorsThroughOAuth2(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
-	_ = srv.Provider.SetAutoLogin("alice")
-	r := appRP(t, srv)
+	srv, r := aliceApp(t)
 	r.config.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
 
 	f := newFlow()
@@ -123,9 +119,7 @@ func TestTokenErrorsThroughOAuth2(t *testing.T) {
 // redeemed twice revokes the tokens issued for it.
 func TestCodeReuseRevokesTokens(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
-	_ = srv.Provider.SetAutoLogin("alice")
-	r := appRP(t, srv)
+	srv, r := aliceApp(t)
 	f := newFlow()
 	code := r.code(t, srv, f)
 	tok := r.exchange(t, code, f)
@@ -154,9 +148,7 @@ func TestCodeExpires(t *testing.T) {
 
 func TestTokenClientSecretPost(t *testing.T) {
 	t.Parallel()
-	srv := startIdP(t, nil)
-	_ = srv.Provider.SetAutoLogin("alice")
-	r := appRP(t, srv)
+	srv, r := aliceApp(t)
 	f := newFlow()
 	form := url.Values{
 		"grant_type": {"authorization_code"}, "code": {r.code(t, srv, f)}, "redirect_uri": {appRedirect},

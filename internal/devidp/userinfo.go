@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/devidp/authserver"
 )
 
 // serveUserinfo handles the UserInfo endpoint: a valid access token, sent
@@ -52,7 +54,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		mutate(claims)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, claims)
+	jsonOut.Write(w, http.StatusOK, claims)
 }
 
 // bearerToken extracts the access token from r (RFC 6750 sections 2.1 and
@@ -86,5 +88,5 @@ func (p *Provider) bearerError(w http.ResponseWriter, r *http.Request, status in
 	p.log.Info("devidp: rejected request", "path", r.URL.Path, "error", code, "description", desc)
 	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="devidp", error=%q, error_description=%q`, code, desc))
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, oauthError{Code: code, Description: desc})
+	jsonOut.Write(w, status, authserver.Error{Code: code, Description: desc})
 }

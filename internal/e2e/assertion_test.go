@@ -15,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // The upstream receives X-Auth-Jwt, an ES256 assertion that verifies
@@ -22,7 +23,7 @@ import (
 // sub = the user id, and exp within five minutes.
 func TestAssertionVerifiesAgainstJWKS(t *testing.T) {
 	load(t, config{})
-	echo, tok := login(t, testsupport.NewBrowser(t), "/")
+	echo, tok := login(t, browsertest.NewBrowser(t), "/")
 	raw := http.Header(echo.Headers).Get("X-Auth-Jwt")
 	if raw == "" {
 		t.Fatal("no X-Auth-Jwt upstream")
@@ -98,7 +99,7 @@ func TestAssertionVerifiesAgainstJWKS(t *testing.T) {
 // accepted) connection may still reach the old config, or be closed
 // under the request. Idle connections are dropped before each try, and a
 // try that fails on the connection (err) is made again.
-func afterReload(b *testsupport.Browser, done func() (bool, error)) bool {
+func afterReload(b *browsertest.Browser, done func() (bool, error)) bool {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
@@ -114,7 +115,7 @@ func afterReload(b *testsupport.Browser, done func() (bool, error)) bool {
 }
 
 // tryUpstreamHeaders is upstreamHeaders that returns a connection error.
-func tryUpstreamHeaders(b *testsupport.Browser, path string) (http.Header, error) {
+func tryUpstreamHeaders(b *browsertest.Browser, path string) (http.Header, error) {
 	resp, err := b.Do(getWithSession(site+path, ""))
 	if err != nil {
 		return nil, err
@@ -214,7 +215,7 @@ func TestAssertionKeyRotationOnReload(t *testing.T) {
 	keyB, _ := testsupport.WriteECKey(t, dir, "b.pem")
 	c := config{admin: true, extra: "assertion_key " + keyA}
 	load(t, c)
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, tok := login(t, b, "/")
 	signedByA := http.Header(echo.Headers).Get("X-Auth-Jwt")
 	if signedByA == "" || !verifiesAgainstJWKS(t, signedByA) {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // sendRaw writes req (CRLF line ends) to the site and returns the
@@ -46,8 +46,8 @@ func sendRaw(t *testing.T, req string) int {
 // the bearer is another session's. Other bearer tokens pass.
 func TestBearerSessionTokenNeverUpstream(t *testing.T) {
 	both(t, "", func(t *testing.T) {
-		_, cookieTok := login(t, testsupport.NewBrowser(t), "/")
-		_, otherTok := login(t, testsupport.NewBrowser(t), "/")
+		_, cookieTok := login(t, browsertest.NewBrowser(t), "/")
+		_, otherTok := login(t, browsertest.NewBrowser(t), "/")
 		cases := []struct {
 			name, path, cookie, authz, wantAuthz string
 		}{
@@ -92,7 +92,7 @@ func TestConnectionHeaderCannotStripIdentity(t *testing.T) {
 	load(t, config{extra: `headers {
 			user X-Remote-User
 		}`})
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	for _, conn := range []string{
 		"X-Auth-User-Id, X-Remote-User, X-Auth-Email, X-Auth-Jwt, X-Auth-Provider, X-Auth-Name",
 		"keep-alive, x_auth_user_id, X-REMOTE-USER, X-Auth-Groups-Truncated, X-Other",
@@ -124,7 +124,7 @@ func TestTrailersCannotCarryIdentity(t *testing.T) {
 	load(t, config{extra: `headers {
 			user X-Remote-User
 		}`})
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	host := strings.TrimPrefix(site, "http://")
 	for _, path := range []string{"/p", "/public/x"} {
 		t.Run(path, func(t *testing.T) {

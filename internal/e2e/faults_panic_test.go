@@ -11,7 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // panicHandler is a test-only Caddy handler that panics: a buggy handler
@@ -50,7 +50,7 @@ func (panicHandler) ServeHTTP(http.ResponseWriter, *http.Request, caddyhttp.Hand
 func TestPanicDownstream(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	load(t, config{site: "e2e_panic /boom*", logTo: logFile})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	_, tok := login(t, b, "/private")
 
 	// Without a session Gatehouse answers first: /boom is never reached.
@@ -85,7 +85,7 @@ func TestPanicDownstream(t *testing.T) {
 	} else {
 		r.Body.Close()
 	}
-	login(t, testsupport.NewBrowser(t), "/after")
+	login(t, browsertest.NewBrowser(t), "/after")
 
 	logs, err := os.ReadFile(logFile)
 	if err != nil {

@@ -7,14 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegoogle"
 )
 
 // googleSite runs a site with Google sign-in (hosted_domain example.com)
 // against the fake Google.
-func googleSite(t *testing.T, store string) *testsupport.Google {
+func googleSite(t *testing.T, store string) *fakegoogle.Google {
 	t.Helper()
-	g := testsupport.NewGoogle()
+	g := fakegoogle.NewGoogle()
 	t.Cleanup(g.Close)
 	load(t, config{store: store, extra: `provider google {
 			client_id google-client
@@ -24,7 +25,7 @@ func googleSite(t *testing.T, store string) *testsupport.Google {
 		}
 		pass_access_token`})
 	g.AddClient("google-client", "google-secret", site+"/.gatehouse/callback/google")
-	g.SetUser(testsupport.GoogleUser{Sub: "110248495921238986420", Email: "ann@example.com", EmailVerified: true,
+	g.SetUser(fakegoogle.GoogleUser{Sub: "110248495921238986420", Email: "ann@example.com", EmailVerified: true,
 		HD: "example.com", Name: "Ann Example", Picture: "https://lh3.example/ann.jpg"})
 	return g
 }
@@ -33,7 +34,7 @@ func TestGoogleLogin(t *testing.T) {
 	g := googleSite(t, "redis")
 	for _, short := range []bool{false, true} {
 		g.IssuerForm(short)
-		echo, _ := login(t, testsupport.NewBrowser(t), "/.gatehouse/login/google?rd=/")
+		echo, _ := login(t, browsertest.NewBrowser(t), "/.gatehouse/login/google?rd=/")
 		h := http.Header(echo.Headers)
 		for k, want := range map[string]string{
 			"X-Auth-User-Id":  "google:110248495921238986420",
@@ -56,17 +57,17 @@ func TestGoogleRefusals(t *testing.T) {
 	g := googleSite(t, "")
 	cases := []struct {
 		name   string
-		user   testsupport.GoogleUser
+		user   fakegoogle.GoogleUser
 		mutate func(map[string]any)
 		deny   bool
 		status int
 		code   string
 	}{
-		{name: "email not verified", user: testsupport.GoogleUser{Sub: "1", Email: "a@example.com", EmailVerified: false, HD: "example.com"}, status: 403, code: "email_not_verified"},
-		{name: "email_verified \"false\"", user: testsupport.GoogleUser{Sub: "1", Email: "a@example.com", EmailVerified: "false", HD: "example.com"}, status: 403, code: "email_not_verified"},
-		{name: "email_verified missing", user: testsupport.GoogleUser{Sub: "1", Email: "a@example.com", HD: "example.com"}, status: 403, code: "email_not_verified"},
-		{name: "other Workspace domain", user: testsupport.GoogleUser{Sub: "1", Email: "a@evil.com", EmailVerified: true, HD: "evil.com"}, status: 403, code: "hosted_domain_mismatch"},
-		{name: "consumer account", user: testsupport.GoogleUser{Sub: "1", Email: "a@gmail.com", EmailVerified: true}, status: 403, code: "hosted_domain_mismatch"},
+		{name: "email not verified", user: fakegoogle.GoogleUser{Sub: "1", Email: "a@example.com", EmailVerified: false, HD: "example.com"}, status: 403, code: "email_not_verified"},
+		{name: "email_verified \"false\"", user: fakegoogle.GoogleUser{Sub: "1", Email: "a@example.com", EmailVerified: "false", HD: "example.com"}, status: 403, code: "email_not_verified"},
+		{name: "email_verified missing", user: fakegoogle.GoogleUser{Sub: "1", Email: "a@example.com", HD: "example.com"}, status: 403, code: "email_not_verified"},
+		{name: "other Workspace domain", user: fakegoogle.GoogleUser{Sub: "1", Email: "a@evil.com", EmailVerified: true, HD: "evil.com"}, status: 403, code: "hosted_domain_mismatch"},
+		{name: "consumer account", user: fakegoogle.GoogleUser{Sub: "1", Email: "a@gmail.com", EmailVerified: true}, status: 403, code: "hosted_domain_mismatch"},
 		{name: "wrong audience", user: okGoogleUser, mutate: func(c map[string]any) { c["aud"] = "another-client" }, status: 401, code: "invalid_id_token"},
 		{name: "expired", user: okGoogleUser, mutate: func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }, status: 401, code: "invalid_id_token"},
 		{name: "consent denied", user: okGoogleUser, deny: true, status: 403, code: "access_denied"},
@@ -78,7 +79,7 @@ func TestGoogleRefusals(t *testing.T) {
 			if c.mutate != nil {
 				g.MutateNextIDToken(c.mutate)
 			}
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			resp, visited := b.Follow(site + "/.gatehouse/login/google?rd=/")
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -93,14 +94,14 @@ func TestGoogleRefusals(t *testing.T) {
 	g.DenyConsent(false)
 }
 
-var okGoogleUser = testsupport.GoogleUser{Sub: "2", Email: "b@example.com", EmailVerified: true, HD: "example.com"}
+var okGoogleUser = fakegoogle.GoogleUser{Sub: "2", Email: "b@example.com", EmailVerified: true, HD: "example.com"}
 
 // A refresh token Google refuses ends the session at the next refresh;
 // signing out revokes the token at Google.
 func TestGoogleTokenLifecycle(t *testing.T) {
 	g := googleSite(t, "redis")
 	g.SetAccessTokenLifetime(3 * time.Second)
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	login(t, b, "/.gatehouse/login/google?rd=/")
 	time.Sleep(2100 * time.Millisecond)
 	h := upstreamHeaders(t, b, "/")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // faultIdP is a development OIDC provider of its own (not the shared idp),
@@ -117,7 +118,7 @@ func loadWithFaultIdP(t *testing.T, f *faultIdP, logTo string) {
 
 // toCallback starts a login with the named provider as b and follows it to
 // the provider and back: it returns the callback URL, not yet visited.
-func toCallback(t *testing.T, b *testsupport.Browser, name, rd string) string {
+func toCallback(t *testing.T, b *browsertest.Browser, name, rd string) string {
 	t.Helper()
 	r1 := b.Get(site + "/.gatehouse/login/" + name + "?rd=" + url.QueryEscape(rd))
 	r1.Body.Close()
@@ -136,7 +137,7 @@ func toCallback(t *testing.T, b *testsupport.Browser, name, rd string) string {
 
 // getAs GETs rawURL with b's cookies, as an API client when accept is
 // JSON, and returns the status, headers and body, and how long it took.
-func getAs(t *testing.T, b *testsupport.Browser, rawURL, accept string) (*http.Response, string, time.Duration) {
+func getAs(t *testing.T, b *browsertest.Browser, rawURL, accept string) (*http.Response, string, time.Duration) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)
 	req.Header.Set("Accept", accept)
@@ -216,11 +217,11 @@ func TestIdPSlow(t *testing.T) {
 				if !html {
 					accept = acceptJSON
 				}
-				signedIn := testsupport.NewBrowser(t)
+				signedIn := browsertest.NewBrowser(t)
 				login(t, signedIn, "/.gatehouse/login/corp?rd=/private")
 				upstream.Reset()
 
-				b := testsupport.NewBrowser(t)
+				b := browsertest.NewBrowser(t)
 				f.stall.Hold(tt.path)
 				defer f.stall.Release(tt.path)
 				target := site + "/.gatehouse/login/" + tt.provider + "?rd=" + url.QueryEscape("/private")
@@ -267,12 +268,12 @@ func TestIdPDown(t *testing.T) {
 	f := startFaultIdP(t)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	loadWithFaultIdP(t, f, logFile)
-	signedIn := testsupport.NewBrowser(t)
+	signedIn := browsertest.NewBrowser(t)
 	login(t, signedIn, "/.gatehouse/login/corp?rd=/private")
 
 	f.down()
 	start := site + "/.gatehouse/login/slow?rd=" + url.QueryEscape("/private")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	resp, body, took := getAs(t, b, start, acceptHTML)
 	wantNotAnswering(t, resp, body, took, http.StatusBadGateway, "provider_unavailable", "slow", true)
 	resp, body, took = getAs(t, b, start, acceptJSON)

@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // childCaddyfileEnv names the Caddyfile a re-executed test binary runs
@@ -25,7 +26,7 @@ const childCaddyfileEnv = "GATEHOUSE_E2E_CHILD_CADDYFILE"
 // runChildCaddy is the whole life of a child Caddy: run the Caddyfile
 // until SIGTERM or SIGINT.
 func runChildCaddy(path string) int {
-	cleanup, err := testsupport.IsolateCaddy()
+	cleanup, err := caddytest.IsolateCaddy()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -36,7 +37,7 @@ func runChildCaddy(path string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := testsupport.TryLoadCaddyfile(string(text)); err != nil {
+	if err := caddytest.TryLoadCaddyfile(string(text)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -110,7 +111,7 @@ func startChildCaddy(t *testing.T, caddyfile, addr string) error {
 		select {
 		case <-done:
 			stopped = true
-			if testsupport.AddrInUse(errors.New(output())) {
+			if caddytest.AddrInUse(errors.New(output())) {
 				return fmt.Errorf("child Caddy could not bind: %s", output())
 			}
 			t.Fatalf("child Caddy exited: %v\n%s", waitErr, output())
@@ -169,11 +170,11 @@ func TestTwoInstancesBehindABalancer(t *testing.T) {
 	// instance B in another; each port is tried again if taken meanwhile.
 	var portA, portB int
 	for attempt := 0; ; attempt++ {
-		usePort(t, testsupport.FreePort(t))
-		portA, portB = testsupport.FreePort(t), testsupport.FreePort(t)
-		err := startChildCaddy(t, "{\n\t"+testsupport.GlobalOptions("")+"}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
+		usePort(t, caddytest.FreePort(t))
+		portA, portB = caddytest.FreePort(t), caddytest.FreePort(t)
+		err := startChildCaddy(t, "{\n\t"+caddytest.GlobalOptions("")+"}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
 		if err == nil {
-			err = testsupport.TryLoadCaddyfile(fmt.Sprintf(`{
+			err = caddytest.TryLoadCaddyfile(fmt.Sprintf(`{
 	%s
 	log default {
 		level ERROR
@@ -185,25 +186,25 @@ http://localhost:%d {
 		lb_policy round_robin
 	}
 }
-%s`, testsupport.GlobalOptions(""), port, portA, portB, instanceSite("A", portA)))
+%s`, caddytest.GlobalOptions(""), port, portA, portB, instanceSite("A", portA)))
 		}
 		if err == nil {
 			break
 		}
-		if !testsupport.AddrInUse(err) || attempt == 4 {
+		if !caddytest.AddrInUse(err) || attempt == 4 {
 			t.Fatal(err)
 		}
 	}
-	testsupport.WaitHTTP(t, fmt.Sprintf("http://localhost:%d/", port))
+	caddytest.WaitHTTP(t, fmt.Sprintf("http://localhost:%d/", port))
 	upstream.Reset()
 
 	// Logins through the balancer: record which instance began each and
 	// which finished it.
 	crossed := 0
-	var b *testsupport.Browser
+	var b *browsertest.Browser
 	var tok string
 	for i := range 4 {
-		b = testsupport.NewBrowser(t)
+		b = browsertest.NewBrowser(t)
 		next := site + "/home"
 		var began, finished string
 		for range 10 {

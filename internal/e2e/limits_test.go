@@ -13,12 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 func TestOversizedCookieRefusedBeforeStore(t *testing.T) {
 	load(t, config{store: "redis", extra: "session_cache off"})
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	before := redisCommands(t)
 	resp := request(t, "GET", "/", tok, map[string]string{"Cookie": "junk=" + strings.Repeat("x", 64<<10) + "; " + cookieName + "=" + tok}, "")
 	if code := status(t, resp); code != http.StatusRequestHeaderFieldsTooLarge {
@@ -46,7 +46,7 @@ func TestRedisRoundTripsPerRequest(t *testing.T) {
 	}{{"session_cache off", 20}, {"session_cache 1m", 0}} {
 		t.Run(c.extra, func(t *testing.T) {
 			load(t, config{store: "redis", extra: c.extra})
-			_, tok := login(t, testsupport.NewBrowser(t), "/")
+			_, tok := login(t, browsertest.NewBrowser(t), "/")
 			status(t, request(t, "GET", "/", tok, nil, "")) // warm
 			before := redisCommands(t)
 			for i := 0; i < 20; i++ {

@@ -19,6 +19,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakenango"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakeoauth"
 )
 
 const linkSecret = "upstream-link-secret-0123456789"
@@ -42,7 +45,7 @@ func linkToken(t *testing.T, name, userID, secret string) (int, map[string]any) 
 
 // link links connection name for b's user, following the provider's
 // redirects, and returns the headers the upstream then saw.
-func link(t *testing.T, b *testsupport.Browser, name string) http.Header {
+func link(t *testing.T, b *browsertest.Browser, name string) http.Header {
 	t.Helper()
 	resp, visited := b.Follow(site + "/.gatehouse/connect/" + name + "?rd=/linked")
 	body, _ := io.ReadAll(resp.Body)
@@ -57,7 +60,7 @@ func link(t *testing.T, b *testsupport.Browser, name string) http.Header {
 	return http.Header(echo.Headers)
 }
 
-func oauth2Connection(f *testsupport.OAuth2Fake) string {
+func oauth2Connection(f *fakeoauth.OAuth2Fake) string {
 	return fmt.Sprintf(`connection whoop {
 			type oauth2
 			auth_url %[1]s/oauth/authorize
@@ -73,13 +76,13 @@ func oauth2Connection(f *testsupport.OAuth2Fake) string {
 // Link, use, refresh, unlink an OAuth 2.0 account; the token endpoint is
 // the upstream's only; the tokens are in neither the logs nor the store.
 func TestLinkOAuth2Account(t *testing.T) {
-	f := testsupport.NewOAuth2Fake("gitlab")
+	f := fakeoauth.NewOAuth2Fake("gitlab")
 	t.Cleanup(f.Close)
 	f.AddClient("whoop-client", "whoop-secret")
 	f.SetAccessTokenLifetime(3 * time.Second)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	load(t, config{store: "redis", extra: oauth2Connection(f), logTo: logFile})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/corp?rd=/")
 	uid := http.Header(echo.Headers).Get("X-Auth-User-Id")
 
@@ -186,16 +189,16 @@ func TestLinkOAuth2Account(t *testing.T) {
 // A link callback works once, only in the browser (and for the user)
 // that started it.
 func TestLinkCallbackBoundAndSingleUse(t *testing.T) {
-	f := testsupport.NewOAuth2Fake("gitlab")
+	f := fakeoauth.NewOAuth2Fake("gitlab")
 	t.Cleanup(f.Close)
 	f.AddClient("whoop-client", "whoop-secret")
 	load(t, config{extra: oauth2Connection(f)})
-	victim := testsupport.NewBrowser(t)
+	victim := browsertest.NewBrowser(t)
 	login(t, victim, "/.gatehouse/login/corp?rd=/")
 	start := victim.Get(site + "/.gatehouse/connect/whoop?rd=/linked")
 	start.Body.Close()
 	authorize, _ := start.Location()
-	back := testsupport.NewBrowser(t).Get(authorize.String()) // the provider answers whoever asks
+	back := browsertest.NewBrowser(t).Get(authorize.String()) // the provider answers whoever asks
 	back.Body.Close()
 	callback, _ := back.Location()
 	if callback == nil || !strings.HasPrefix(callback.String(), site+"/.gatehouse/connect/whoop/callback") {
@@ -203,7 +206,7 @@ func TestLinkCallbackBoundAndSingleUse(t *testing.T) {
 	}
 
 	// Someone else, signed in, presents the victim's callback.
-	attacker := testsupport.NewBrowser(t)
+	attacker := browsertest.NewBrowser(t)
 	login(t, attacker, "/.gatehouse/login/corp?rd=/")
 	resp := attacker.Get(callback.String())
 	body, _ := io.ReadAll(resp.Body)
@@ -230,7 +233,7 @@ func TestLinkCallbackBoundAndSingleUse(t *testing.T) {
 		t.Errorf("replayed callback: %d\n%s", resp.StatusCode, body)
 	}
 	// Signed out, linking is not possible at all.
-	if resp := testsupport.NewBrowser(t).Get(site + "/.gatehouse/connect/whoop"); resp.StatusCode != http.StatusFound {
+	if resp := browsertest.NewBrowser(t).Get(site + "/.gatehouse/connect/whoop"); resp.StatusCode != http.StatusFound {
 		t.Errorf("connect without a session: %d, want a redirect to sign in", resp.StatusCode)
 	}
 }
@@ -276,9 +279,9 @@ func assertNowhere(t *testing.T, logFile string, secrets []string) {
 // recorded by Nango's webhook, tokens read from Nango, deleted at unlink.
 func TestLinkNangoAccount(t *testing.T) {
 	gh := newGitHub(t)
-	n := testsupport.NewNango(testsupport.NangoOptions{
+	n := fakenango.NewNango(fakenango.NangoOptions{
 		SecretKey: nangoKey, WebhookKey: nangoHookKey, GitHub: gh, RetryDelay: 20 * time.Millisecond,
-		Integrations: map[string]testsupport.NangoIntegration{"github-data": {Provider: "github", ClientID: ghOAuthID}},
+		Integrations: map[string]fakenango.NangoIntegration{"github-data": {Provider: "github", ClientID: ghOAuthID}},
 	})
 	t.Cleanup(n.Close)
 	n.SetLogin("alice")
@@ -296,7 +299,7 @@ func TestLinkNangoAccount(t *testing.T) {
 		}
 		connections_secret %s`, nangoKey, n.URL, n.ConnectURL, nangoHookKey, linkSecret)})
 	n.SetWebhookURL(site + "/.gatehouse/webhooks/nango")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/corp?rd=/")
 	uid := http.Header(echo.Headers).Get("X-Auth-User-Id")
 
@@ -349,7 +352,7 @@ func TestLinkNangoAccount(t *testing.T) {
 // (the fake verifies every signature), and a request token that expired or
 // was replayed ends with a clear error.
 func TestLinkOAuth1Account(t *testing.T) {
-	f := testsupport.NewOAuth1Fake()
+	f := fakeoauth.NewOAuth1Fake()
 	t.Cleanup(f.Close)
 	f.AddConsumer("garmin-key", "garmin-secret")
 	f.SetUser("garmin-user-1")
@@ -363,7 +366,7 @@ func TestLinkOAuth1Account(t *testing.T) {
 			consumer_secret garmin-secret
 		}
 		connections_secret %[2]s`, f.URL, linkSecret)})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/corp?rd=/")
 	uid := http.Header(echo.Headers).Get("X-Auth-User-Id")
 
@@ -392,7 +395,7 @@ func TestLinkOAuth1Account(t *testing.T) {
 	assertNowhere(t, logFile, []string{fmt.Sprint(tok["access_token"]), fmt.Sprint(tok["token_secret"]), "garmin-secret"})
 
 	// A replayed callback (the same request token again).
-	b2 := testsupport.NewBrowser(t)
+	b2 := browsertest.NewBrowser(t)
 	login(t, b2, "/.gatehouse/login/corp?rd=/")
 	start := b2.Get(site + "/.gatehouse/connect/garmin?rd=/")
 	start.Body.Close()
@@ -444,7 +447,7 @@ func TestLinkOAuth1Account(t *testing.T) {
 // as for every other identity header; the placeholder, /userinfo and the
 // X-Auth-Jwt claims carry the connections either way.
 func TestConnectionsHeaderRenamedAndOff(t *testing.T) {
-	f := testsupport.NewOAuth2Fake("gitlab")
+	f := fakeoauth.NewOAuth2Fake("gitlab")
 	t.Cleanup(f.Close)
 	f.AddClient("whoop-client", "whoop-secret")
 	for _, tc := range []struct{ setting, header string }{{"X-Linked", "X-Linked"}, {"off", ""}} {
@@ -453,7 +456,7 @@ func TestConnectionsHeaderRenamedAndOff(t *testing.T) {
 				extra: oauth2Connection(f) + "\n\t\theaders {\n\t\t\tconnections " + tc.setting + "\n\t\t}",
 				site:  "request_header X-Placeholder-Connections {http.auth.user.connections}",
 			})
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			login(t, b, "/.gatehouse/login/corp?rd=/")
 			h := link(t, b, "whoop")
 			if got := h.Values("X-Auth-Connections"); len(got) != 0 {

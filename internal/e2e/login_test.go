@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 const cookieName = "__Host-gatehouse"
 
 // login signs b in through the whole flow starting at path and returns the
 // final response's upstream echo and the session token.
-func login(t *testing.T, b *testsupport.Browser, path string) (testsupport.Echo, string) {
+func login(t *testing.T, b *browsertest.Browser, path string) (testsupport.Echo, string) {
 	t.Helper()
 	resp, visited := b.Follow(site + path)
 	defer resp.Body.Close()
@@ -50,7 +51,7 @@ func get(t *testing.T, rawURL string, hdr map[string]string) *http.Response {
 func TestUnauthenticated(t *testing.T) {
 	load(t, config{})
 	t.Run("browser is sent to login with the original URL", func(t *testing.T) {
-		resp := testsupport.NewBrowser(t).Get(site + "/reports?year=2026")
+		resp := browsertest.NewBrowser(t).Get(site + "/reports?year=2026")
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusFound {
 			t.Fatalf("status %d, want 302", resp.StatusCode)
@@ -88,7 +89,7 @@ func TestUnauthenticated(t *testing.T) {
 
 func TestLoginHeadersReachUpstream(t *testing.T) {
 	both(t, "", func(t *testing.T) {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		echo, _ := login(t, b, "/private?x=1")
 		if echo.URI != "/private?x=1" {
 			t.Fatalf("landed on %q, want the original URL", echo.URI)
@@ -116,7 +117,7 @@ func TestLoginHeadersReachUpstream(t *testing.T) {
 
 func TestAuthorizeRequestIsStrict(t *testing.T) {
 	load(t, config{})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	resp := b.Get(site + "/.gatehouse/login/corp?rd=/x")
 	resp.Body.Close()
 	loc, err := resp.Location()
@@ -176,7 +177,7 @@ func TestRedirectURIIgnoresClientHost(t *testing.T) {
 func TestSessionCookieFlags(t *testing.T) {
 	load(t, config{})
 	// Walk the flow hop by hop to see the callback's own Set-Cookie.
-	b2 := testsupport.NewBrowser(t)
+	b2 := browsertest.NewBrowser(t)
 	r1 := b2.Get(site + "/.gatehouse/login/corp")
 	r1.Body.Close()
 	loc, _ := r1.Location()
@@ -209,7 +210,7 @@ func TestSessionCookieFlags(t *testing.T) {
 
 	// A Domain only when one is configured (and then not a __Host- name).
 	load(t, config{extra: "cookie {\n\t\t\tdomain example.test\n\t\t}"})
-	b3 := testsupport.NewBrowser(t)
+	b3 := browsertest.NewBrowser(t)
 	cb3 := startLogin(t, b3, "/")
 	r4 := b3.Get(cb3.String())
 	r4.Body.Close()
@@ -224,7 +225,7 @@ func TestSessionCookieFlags(t *testing.T) {
 // Caddy's own authentication handler uses.
 func TestPlaceholders(t *testing.T) {
 	load(t, config{site: `request_header X-Placeholders "{http.auth.user.login}|{http.auth.user.email}|{http.auth.user.provider}|{http.auth.user.name}|{http.auth.user.id}"`})
-	echo, _ := login(t, testsupport.NewBrowser(t), "/")
+	echo, _ := login(t, browsertest.NewBrowser(t), "/")
 	got := http.Header(echo.Headers).Get("X-Placeholders")
 	id := http.Header(echo.Headers).Get("X-Auth-User-Id")
 	if want := "alice|alice@example.com|corp|Alice|" + id; got != want || id == "" {

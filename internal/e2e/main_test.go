@@ -12,10 +12,12 @@ import (
 	_ "github.com/gatehouse-auth/gatehouse"
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 var (
-	redisSrv  *testsupport.Redis
+	redisSrv  *redistest.Redis
 	idp       *devidp.Server
 	upstream  *testsupport.Upstream
 	port      int    // the site's port; new for every config, see load
@@ -45,12 +47,12 @@ func setup() (cleanup func(), err error) {
 			done[i]()
 		}
 	}
-	isolated, err := testsupport.IsolateCaddy()
+	isolated, err := caddytest.IsolateCaddy()
 	if err != nil {
 		return cleanup, err
 	}
 	done = append(done, isolated)
-	if redisSrv, err = testsupport.StartRedis(); err != nil {
+	if redisSrv, err = redistest.StartRedis(); err != nil {
 		return cleanup, err
 	}
 	done = append(done, func() { redisSrv.Close() })
@@ -106,7 +108,7 @@ http://localhost:%d%s {
 	%s
 	reverse_proxy %s
 }
-`, testsupport.GlobalOptions(admin), port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+`, caddytest.GlobalOptions(admin), port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
 }
 
 func (c config) logging() string {
@@ -140,10 +142,10 @@ func aliasAddr(on bool) string {
 // connections could land on the previous config's server as it closes.
 func load(t *testing.T, c config) {
 	t.Helper()
-	testsupport.LoadFresh(t, func() (string, string) {
-		usePort(t, testsupport.FreePort(t))
+	caddytest.LoadFresh(t, func() (string, string) {
+		usePort(t, caddytest.FreePort(t))
 		if c.admin {
-			adminAddr = fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t))
+			adminAddr = fmt.Sprintf("127.0.0.1:%d", caddytest.FreePort(t))
 		}
 		return c.caddyfile(), fmt.Sprintf("localhost:%d", port)
 	})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // Gatehouse's metrics are in Caddy's registry: the metrics directive
@@ -16,12 +16,12 @@ import (
 func TestMetrics(t *testing.T) {
 	load(t, config{store: "redis", site: "handle /metrics {\n\t\tmetrics\n\t}", extra: "public /metrics"})
 	before := scrape(t)
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	login(t, b, "/.gatehouse/login/corp?rd=/")
 	for range 3 {
 		upstreamHeaders(t, b, "/")
 	}
-	resp := testsupport.NewBrowser(t).Get(site + "/.gatehouse/callback/corp?error=access_denied&state=x")
+	resp := browsertest.NewBrowser(t).Get(site + "/.gatehouse/callback/corp?error=access_denied&state=x")
 	resp.Body.Close()
 	after := scrape(t)
 

@@ -9,7 +9,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // TestNangoLoginInBrowser signs in through the Nango Connect UI in a real
@@ -20,26 +20,26 @@ import (
 func TestNangoLoginInBrowser(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "", "")
-	ctx := testsupport.Chromium(t, 60*time.Second)
-	shot := testsupport.Screenshotter(t, ctx)
+	ctx := browsertest.Chromium(t, 60*time.Second)
+	shot := browsertest.Screenshotter(t, ctx)
 	var text, url string
 
 	// The protected site sends the browser to the chooser; it picks the
 	// Nango sign-in.
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Navigate(site+"/private?x=1"),
 		chromedp.WaitVisible(`//a[text()="Continue with GitHub"]`),
 	)
 	shot("nango-1-chooser")
-	testsupport.ChromeRun(t, ctx, chromedp.Click(`//a[text()="Continue with GitHub"]`))
+	browsertest.ChromeRun(t, ctx, chromedp.Click(`//a[text()="Continue with GitHub"]`))
 
 	// The Connect UI opens in a frame; closing it cancels.
 	frame := connectFrame(t, ctx)
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.WaitVisible(`#connect-github`, chromedp.ByQuery, chromedp.FromNode(frame)),
 	)
 	shot("nango-2-connect-ui")
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Click(`#close`, chromedp.ByQuery, chromedp.FromNode(frame)),
 		chromedp.WaitVisible(`#retry`, chromedp.ByQuery),
 		chromedp.Text(`#status`, &text, chromedp.ByQuery),
@@ -50,9 +50,9 @@ func TestNangoLoginInBrowser(t *testing.T) {
 	shot("nango-3-cancelled")
 
 	// Try again, and connect.
-	testsupport.ChromeRun(t, ctx, chromedp.Click(`#retry`, chromedp.ByQuery))
+	browsertest.ChromeRun(t, ctx, chromedp.Click(`#retry`, chromedp.ByQuery))
 	frame = connectFrame(t, ctx)
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.WaitVisible(`#connect-github`, chromedp.ByQuery, chromedp.FromNode(frame)),
 		chromedp.Click(`#connect-github`, chromedp.ByQuery, chromedp.FromNode(frame)),
 		chromedp.WaitVisible(`//*[contains(., "X-Auth-User-Id")]`),
@@ -75,7 +75,7 @@ func TestNangoLoginInBrowser(t *testing.T) {
 func connectFrame(t *testing.T, ctx context.Context) *cdp.Node {
 	t.Helper()
 	var nodes []*cdp.Node
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.WaitVisible(`iframe.connect-frame`, chromedp.ByQuery),
 		chromedp.Nodes(`iframe.connect-frame`, &nodes, chromedp.ByQuery),
 	)

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakenango"
 )
 
 const (
@@ -25,8 +28,8 @@ const (
 // nangoWorld is the fake GitHub behind a fake Nango, with the two
 // integrations of the seed design.
 type nangoWorld struct {
-	gh    *testsupport.GitHub
-	nango *testsupport.Nango
+	gh    *fakegithub.GitHub
+	nango *fakenango.Nango
 	// recheck is the nango block's recheck_interval.
 	recheck string
 }
@@ -34,9 +37,9 @@ type nangoWorld struct {
 func newNangoWorld(t *testing.T) *nangoWorld {
 	t.Helper()
 	gh := newGitHub(t)
-	n := testsupport.NewNango(testsupport.NangoOptions{
+	n := fakenango.NewNango(fakenango.NangoOptions{
 		SecretKey: nangoKey, WebhookKey: nangoHookKey, GitHub: gh, RetryDelay: 20 * time.Millisecond,
-		Integrations: map[string]testsupport.NangoIntegration{
+		Integrations: map[string]fakenango.NangoIntegration{
 			"github":           {Provider: "github", ClientID: ghOAuthID},
 			"github-app-oauth": {Provider: "github-app-oauth", ClientID: ghAppClient},
 		},
@@ -72,7 +75,7 @@ func (w *nangoWorld) loadConfig(t *testing.T, c config, extra string) {
 
 // fetchJSON makes the request the connect page's script makes: same-origin
 // fetch, JSON, the browser's cookies.
-func fetchJSON(t *testing.T, b *testsupport.Browser, path string) (int, map[string]any, *http.Response) {
+func fetchJSON(t *testing.T, b *browsertest.Browser, path string) (int, map[string]any, *http.Response) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, site+path, nil)
 	req.Header.Set("Accept", "application/json")
@@ -89,7 +92,7 @@ func fetchJSON(t *testing.T, b *testsupport.Browser, path string) (int, map[stri
 
 // startNangoLogin opens the login page and creates the connect session, as
 // the page's script does; it returns the connect session token.
-func startNangoLogin(t *testing.T, w *nangoWorld, b *testsupport.Browser, rd string) string {
+func startNangoLogin(t *testing.T, w *nangoWorld, b *browsertest.Browser, rd string) string {
 	t.Helper()
 	resp := b.Get(site + "/.gatehouse/login/nango?rd=" + rd)
 	page, _ := io.ReadAll(resp.Body)
@@ -105,8 +108,19 @@ func startNangoLogin(t *testing.T, w *nangoWorld, b *testsupport.Browser, rd str
 	return tok
 }
 
+// connectNango starts a login in b (to rd) and connects GitHub through
+// the fake Nango's Connect UI.
+func connectNango(t *testing.T, w *nangoWorld, b *browsertest.Browser, rd string) fakenango.NangoConnectResult {
+	t.Helper()
+	res, err := w.nango.Connect(startNangoLogin(t, w, b, rd), "github")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // pollNango polls the login's status until it is no longer "not ready".
-func pollNango(t *testing.T, b *testsupport.Browser, connID string) (int, map[string]any, *http.Response) {
+func pollNango(t *testing.T, b *browsertest.Browser, connID string) (int, map[string]any, *http.Response) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -120,13 +134,9 @@ func pollNango(t *testing.T, b *testsupport.Browser, connID string) (int, map[st
 
 // nangoLogin signs b in through the Nango Connect flow and returns the
 // connection id the Connect UI reported.
-func nangoLogin(t *testing.T, w *nangoWorld, b *testsupport.Browser) string {
+func nangoLogin(t *testing.T, w *nangoWorld, b *browsertest.Browser) string {
 	t.Helper()
-	tok := startNangoLogin(t, w, b, "/dashboard")
-	res, err := w.nango.Connect(tok, "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectNango(t, w, b, "/dashboard")
 	status, body, resp := pollNango(t, b, res.ConnectionID)
 	if status != 200 || body["ready"] != true || body["redirect"] != "/dashboard" {
 		t.Fatalf("status poll: %d %v", status, body)
@@ -140,8 +150,18 @@ func nangoLogin(t *testing.T, w *nangoWorld, b *testsupport.Browser) string {
 	return res.ConnectionID
 }
 
+// wantHeaders checks the identity headers the upstream got.
+func wantHeaders(t *testing.T, h http.Header, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}
+
 // upstreamHeaders requests path with b and returns what the upstream saw.
-func upstreamHeaders(t *testing.T, b *testsupport.Browser, path string) http.Header {
+func upstreamHeaders(t *testing.T, b *browsertest.Browser, path string) http.Header {
 	t.Helper()
 	resp := b.Get(site + path)
 	body, _ := io.ReadAll(resp.Body)
@@ -164,7 +184,7 @@ func TestNangoLoginNewAndReturningUser(t *testing.T) {
 
 			// A new user: the connection is tagged with a temporary id at
 			// first, then with the real user id.
-			first := nangoLogin(t, w, testsupport.NewBrowser(t))
+			first := nangoLogin(t, w, browsertest.NewBrowser(t))
 			sessions := w.nango.Sessions()
 			if len(sessions) != 1 || !strings.HasPrefix(sessions[0].Tags["end_user_id"], "login-") ||
 				!slices.Equal(sessions[0].AllowedIntegrations, []string{"github"}) {
@@ -177,7 +197,7 @@ func TestNangoLoginNewAndReturningUser(t *testing.T) {
 
 			// A returning user from another browser: the duplicate
 			// connection is deleted, the first one kept.
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			second := nangoLogin(t, w, b)
 			if second == first {
 				t.Fatal("the fake reused the connection id")
@@ -189,18 +209,14 @@ func TestNangoLoginNewAndReturningUser(t *testing.T) {
 				t.Error("the returning user's original connection was deleted")
 			}
 			h := upstreamHeaders(t, b, "/dashboard")
-			for k, want := range map[string]string{
+			wantHeaders(t, h, map[string]string{
 				"X-Auth-User-Id":  "github:1001",
 				"X-Auth-User":     "alice",
 				"X-Auth-Email":    "alice@acme.example",
 				"X-Auth-Name":     "Alice Liddell",
 				"X-Auth-Provider": "nango",
 				"X-Auth-Groups":   "acme,acme/backend",
-			} {
-				if got := h.Get(k); got != want {
-					t.Errorf("%s = %q, want %q", k, got, want)
-				}
-			}
+			})
 			for k, vs := range h {
 				for _, v := range vs {
 					if strings.Contains(v, "gho_") || strings.Contains(v, nangoKey) {
@@ -217,22 +233,18 @@ func TestNangoLoginNewAndReturningUser(t *testing.T) {
 func TestNangoPollFromAnotherBrowserRefused(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "redis", "")
-	victim := testsupport.NewBrowser(t)
-	tok := startNangoLogin(t, w, victim, "/")
-	res, err := w.nango.Connect(tok, "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	victim := browsertest.NewBrowser(t)
+	res := connectNango(t, w, victim, "/")
 	w.nango.WaitDeliveries(t, 1)
 
 	// No cookies at all.
-	bare := testsupport.NewBrowser(t)
+	bare := browsertest.NewBrowser(t)
 	status, body, resp := fetchJSON(t, bare, "/.gatehouse/nango/status/"+res.ConnectionID)
 	if status != http.StatusForbidden || hasCookie(resp.Header.Values("Set-Cookie"), "__Host-gatehouse") {
 		t.Errorf("poll without a login: %d %v", status, body)
 	}
 	// A browser with a login of its own in progress.
-	attacker := testsupport.NewBrowser(t)
+	attacker := browsertest.NewBrowser(t)
 	startNangoLogin(t, w, attacker, "/")
 	status, body, resp = fetchJSON(t, attacker, "/.gatehouse/nango/status/"+res.ConnectionID)
 	if status != http.StatusForbidden || body["error"] != "foreign_login" || hasCookie(resp.Header.Values("Set-Cookie"), "__Host-gatehouse") {
@@ -263,12 +275,8 @@ func TestNangoPollFromAnotherBrowserRefused(t *testing.T) {
 func TestNangoLoginBearerForAPIClients(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "", "")
-	b := testsupport.NewBrowser(t)
-	tok := startNangoLogin(t, w, b, "/")
-	res, err := w.nango.Connect(tok, "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := browsertest.NewBrowser(t)
+	res := connectNango(t, w, b, "/")
 	w.nango.WaitDeliveries(t, 1)
 	req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/nango/status/"+res.ConnectionID, nil)
 	resp, err := b.Do(req)
@@ -298,7 +306,7 @@ func TestNangoLoginBearerForAPIClients(t *testing.T) {
 
 // connectRepos connects repositories for the signed-in browser b through
 // the repository integration and returns the connection.
-func connectRepos(t *testing.T, w *nangoWorld, b *testsupport.Browser) testsupport.NangoConnectResult {
+func connectRepos(t *testing.T, w *nangoWorld, b *browsertest.Browser) fakenango.NangoConnectResult {
 	t.Helper()
 	resp := b.Get(site + "/.gatehouse/github-app/connect?rd=/repos-page")
 	resp.Body.Close()
@@ -322,7 +330,7 @@ func repoReady(m map[string]any) bool { return m["ready"] == true && m["pendingA
 
 // repoStatus polls the repository connection until its webhook has been
 // processed and want holds.
-func repoStatus(t *testing.T, b *testsupport.Browser, connID string, want func(map[string]any) bool) map[string]any {
+func repoStatus(t *testing.T, b *browsertest.Browser, connID string, want func(map[string]any) bool) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -343,7 +351,7 @@ func repoStatus(t *testing.T, b *testsupport.Browser, connID string, want func(m
 func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "redis", "")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	nangoLogin(t, w, b)
 
 	// alice asked an owner of acme to install the App: pending.
@@ -404,7 +412,7 @@ func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// Another user's status poll of this connection says nothing.
-	bob := testsupport.NewBrowser(t)
+	bob := browsertest.NewBrowser(t)
 	w.nango.SetLogin("bob")
 	nangoLogin(t, w, bob)
 	if _, body, _ := fetchJSON(t, bob, "/.gatehouse/github-app/status/"+again.ConnectionID); body["ready"] != false || len(body["repos"].([]any)) != 0 {
@@ -416,7 +424,7 @@ func TestNangoRepoConnectionInstalled(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "", "")
 	w.gh.GrantInstallation("alice", 77, "acme/api")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	nangoLogin(t, w, b)
 	res := connectRepos(t, w, b)
 	if res.IsPending {
@@ -430,7 +438,7 @@ func TestNangoRepoConnectionInstalled(t *testing.T) {
 		t.Errorf("X-Auth-Repos = %q", h.Get("X-Auth-Repos"))
 	}
 	// Signed out users cannot create repository sessions.
-	if status, _, _ := fetchJSON(t, testsupport.NewBrowser(t), "/.gatehouse/github-app/session"); status != http.StatusUnauthorized {
+	if status, _, _ := fetchJSON(t, browsertest.NewBrowser(t), "/.gatehouse/github-app/session"); status != http.StatusUnauthorized {
 		t.Errorf("github-app/session without a session: %d", status)
 	}
 }
@@ -473,7 +481,7 @@ func TestNangoSyncWebhookForwardedAfterUpstreamReturns(t *testing.T) {
 	w := newNangoWorld(t)
 	recv, url := newReceiver(t, http.StatusServiceUnavailable)
 	w.load(t, "redis", "sync_forward "+url+"/nango")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	conn := nangoLogin(t, w, b)
 
 	w.nango.SendSync("github-app-oauth", conn, "repos", "Repo")
@@ -530,7 +538,7 @@ func TestNangoSyncWebhookForwardedAfterUpstreamReturns(t *testing.T) {
 		if !bytes.Equal(recv.bodies[i], d.Body) {
 			t.Errorf("attempt %d carried another body", i+1)
 		}
-		if sig, _ := testsupport.NangoSign([]byte(nangoHookKey), d.Body); req.Header.Get("X-Nango-Hmac-Sha256") != sig {
+		if sig, _ := fakenango.NangoSign([]byte(nangoHookKey), d.Body); req.Header.Get("X-Nango-Hmac-Sha256") != sig {
 			t.Errorf("attempt %d lacks Nango's signature", i+1)
 		}
 	}
@@ -559,7 +567,7 @@ func resend(t *testing.T, body []byte, h http.Header) int {
 
 // signed returns Nango's headers for body signed with key.
 func signed(key string, body []byte) http.Header {
-	hm, legacy := testsupport.NangoSign([]byte(key), body)
+	hm, legacy := fakenango.NangoSign([]byte(key), body)
 	return http.Header{"X-Nango-Hmac-Sha256": {hm}, "X-Nango-Signature": {legacy}}
 }
 
@@ -568,7 +576,7 @@ func signed(key string, body []byte) http.Header {
 func TestNangoWebhookSignatures(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "redis", "")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	tok := startNangoLogin(t, w, b, "/")
 	// Capture the auth webhook instead of delivering it.
 	w.nango.SetWebhookURL("http://127.0.0.1:1/unreachable")
@@ -577,7 +585,7 @@ func TestNangoWebhookSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := w.nango.WaitDeliveries(t, 1)[0].Body
-	hm, legacy := testsupport.NangoSign([]byte(nangoHookKey), body)
+	hm, legacy := fakenango.NangoSign([]byte(nangoHookKey), body)
 	tampered := bytes.Replace(body, []byte(`"success":true`), []byte(`"success":false`), 1)
 	upper := strings.ToUpper(hm)
 	cases := []struct {
@@ -618,7 +626,7 @@ func TestNangoWebhookSignatures(t *testing.T) {
 	// Key rotation: Nango still signs with the old key for a while.
 	w.nango.SetWebhookURL(site + "/.gatehouse/webhooks/nango")
 	w.nango.RotateWebhookKey(nangoOldHookKey)
-	b2 := testsupport.NewBrowser(t)
+	b2 := browsertest.NewBrowser(t)
 	nangoLogin(t, w, b2)
 	if d := w.nango.Deliveries(); !slices.Equal(d[len(d)-1].Statuses, []int{200}) {
 		t.Errorf("webhook signed with the previous key: %v", d[len(d)-1].Statuses)
@@ -626,7 +634,7 @@ func TestNangoWebhookSignatures(t *testing.T) {
 
 	// Unknown types are acknowledged and ignored; a repeated delivery has
 	// no second effect.
-	unknown := testsupport.NangoWebhookBody(map[string]any{"type": "async_action", "from": "nango"})
+	unknown := fakenango.NangoWebhookBody(map[string]any{"type": "async_action", "from": "nango"})
 	if got := resend(t, unknown, signed(nangoHookKey, unknown)); got/100 != 2 {
 		t.Errorf("unknown type: %d", got)
 	}
@@ -644,7 +652,7 @@ func TestNangoWebhookSignatures(t *testing.T) {
 func TestNangoFailuresReported(t *testing.T) {
 	w := newNangoWorld(t)
 	w.load(t, "redis", "")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	conn := nangoLogin(t, w, b)
 
 	w.nango.SendRefreshFailure("github", conn)
@@ -656,7 +664,7 @@ func TestNangoFailuresReported(t *testing.T) {
 	}
 
 	// A login whose connection failed.
-	b2 := testsupport.NewBrowser(t)
+	b2 := browsertest.NewBrowser(t)
 	startNangoLogin(t, w, b2, "/")
 	sessions := w.nango.Sessions()
 	temp := sessions[len(sessions)-1].Tags["end_user_id"]
@@ -704,7 +712,7 @@ func TestNangoRecheckEndsSessionWhenConnectionDeleted(t *testing.T) {
 	w := newNangoWorld(t)
 	w.recheck = "1s"
 	w.load(t, "", "")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	conn := nangoLogin(t, w, b)
 	req, _ := http.NewRequest(http.MethodDelete, w.nango.URL+"/connections/"+conn+"?provider_config_key=github", nil)
 	req.Header.Set("Authorization", "Bearer "+nangoKey)
@@ -729,7 +737,7 @@ func TestNangoRecheckEndsSessionWhenConnectionDeleted(t *testing.T) {
 func TestNangoOnlySignIn(t *testing.T) {
 	w := newNangoWorld(t)
 	w.loadConfig(t, config{noOIDC: true}, "")
-	resp, visited := testsupport.NewBrowser(t).Follow(site + "/docs?page=2")
+	resp, visited := browsertest.NewBrowser(t).Follow(site + "/docs?page=2")
 	resp.Body.Close()
 	if resp.StatusCode != 200 || visited[len(visited)-1] != site+"/.gatehouse/login/nango?rd=%2Fdocs%3Fpage%3D2" {
 		t.Fatalf("%d after %v", resp.StatusCode, visited)

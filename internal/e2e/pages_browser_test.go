@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // logoSVG is a small operator logo as a data: URL.
@@ -34,8 +34,8 @@ func TestPagesInBrowser(t *testing.T) {
 		allow user bob
 		title "Acme"
 		logo "%s"`, idp.URL, clientSecret, logoSVG)})
-	ctx := testsupport.Chromium(t, 90*time.Second)
-	shot := testsupport.Screenshotter(t, ctx)
+	ctx := browsertest.Chromium(t, 90*time.Second)
+	shot := browsertest.Screenshotter(t, ctx)
 
 	// check checks the page on screen, whose title must be want.
 	check := func(name string, width int64, want string) {
@@ -43,7 +43,7 @@ func TestPagesInBrowser(t *testing.T) {
 		var title, radius string
 		var logoWidth, scrollWidth, innerWidth int
 		var landmarks bool
-		testsupport.ChromeRun(t, ctx,
+		browsertest.ChromeRun(t, ctx,
 			chromedp.WaitVisible("main h1", chromedp.ByQuery),
 			chromedp.Title(&title),
 			chromedp.Evaluate(`getComputedStyle(document.querySelector("main")).borderRadius`, &radius),
@@ -80,23 +80,23 @@ func TestPagesInBrowser(t *testing.T) {
 		{"signed-out", "/.gatehouse/logout", "Signed out · Acme"},
 	}
 	for _, width := range []int64{1000, 375} {
-		testsupport.ChromeRun(t, ctx, chromedp.EmulateViewport(width, 800))
+		browsertest.ChromeRun(t, ctx, chromedp.EmulateViewport(width, 800))
 		for _, p := range pagesToCheck {
-			testsupport.ChromeRun(t, ctx, chromedp.Navigate(site+p.path))
+			browsertest.ChromeRun(t, ctx, chromedp.Navigate(site+p.path))
 			check(p.name, width, p.title)
 		}
 	}
 
 	// Signed in (as alice, whom the allow rule refuses): the access
 	// denied page, then the sign-out confirmation.
-	testsupport.ChromeRun(t, ctx, chromedp.EmulateViewport(1000, 800))
-	testsupport.ChromeRun(t, ctx,
-		testsupport.ChromeNavigate(site+"/.gatehouse/login/corp?rd=/"),
+	browsertest.ChromeRun(t, ctx, chromedp.EmulateViewport(1000, 800))
+	browsertest.ChromeRun(t, ctx,
+		browsertest.ChromeNavigate(site+"/.gatehouse/login/corp?rd=/"),
 		chromedp.WaitVisible(`//h1[text()="Access denied"]`),
 	)
 	check("access-denied", 1000, "Access denied · Acme")
-	testsupport.ChromeRun(t, ctx,
-		testsupport.ChromeNavigate(site+"/.gatehouse/logout?rd=/after"),
+	browsertest.ChromeRun(t, ctx,
+		browsertest.ChromeNavigate(site+"/.gatehouse/logout?rd=/after"),
 		chromedp.WaitVisible(`//button[text()="Sign out"]`),
 	)
 	check("sign-out", 1000, "Sign out · Acme")
@@ -106,14 +106,14 @@ func TestPagesInBrowser(t *testing.T) {
 	// takes the query off the address and keeps /after in its link.
 	var location, cont string
 	endSessions := idp.Provider.Requests("/logout")
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Click(`button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//h1[text()="You are signed out"]`),
 	)
 	sub, cancel := context.WithTimeout(ctx, 5*time.Second)
 	err := chromedp.Run(sub, chromedp.Poll(`location.search === "" && location.hash === ""`, nil))
 	cancel()
-	testsupport.ChromeRun(t, ctx,
+	browsertest.ChromeRun(t, ctx,
 		chromedp.Location(&location),
 		chromedp.AttributeValue(`main a.button`, "href", &cont, nil, chromedp.ByQuery),
 	)

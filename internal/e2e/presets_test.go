@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakeoauth"
 )
 
 // Each preset signs in end to end through Caddy against a fake of the
@@ -17,25 +19,25 @@ import (
 func TestPresetsLogIn(t *testing.T) {
 	cases := []struct {
 		kind      string
-		user      testsupport.OAuth2FakeUser
+		user      fakeoauth.OAuth2FakeUser
 		wantID    string
 		wantLogin string
 		wantEmail string // "" when the provider's email must not be used
 	}{
-		{"gitlab", testsupport.OAuth2FakeUser{ID: "4711", Login: "ann", Email: "ann@gitlab.example", EmailVerified: true, Name: "Ann"},
+		{"gitlab", fakeoauth.OAuth2FakeUser{ID: "4711", Login: "ann", Email: "ann@gitlab.example", EmailVerified: true, Name: "Ann"},
 			"gitlab:4711", "ann", "ann@gitlab.example"},
-		{"microsoft", testsupport.OAuth2FakeUser{ID: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", Login: "ann@contoso.example", Email: "ann@contoso.example", EmailVerified: false, Name: "Ann"},
+		{"microsoft", fakeoauth.OAuth2FakeUser{ID: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", Login: "ann@contoso.example", Email: "ann@contoso.example", EmailVerified: false, Name: "Ann"},
 			"microsoft:AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "ann@contoso.example", ""},
-		{"gitee", testsupport.OAuth2FakeUser{ID: "8080", Login: "ann", Email: "ann@gitee.example", EmailVerified: true, Name: "Ann"},
+		{"gitee", fakeoauth.OAuth2FakeUser{ID: "8080", Login: "ann", Email: "ann@gitee.example", EmailVerified: true, Name: "Ann"},
 			"gitee:8080", "ann", "ann@gitee.example"},
-		{"feishu", testsupport.OAuth2FakeUser{ID: "ou_7d8a6e6df7621556ce0d21922b676706", Login: "ann", Email: "ann@feishu.example", Name: "Ann"},
+		{"feishu", fakeoauth.OAuth2FakeUser{ID: "ou_7d8a6e6df7621556ce0d21922b676706", Login: "ann", Email: "ann@feishu.example", Name: "Ann"},
 			"feishu:ou_7d8a6e6df7621556ce0d21922b676706", "ann", ""},
-		{"lark", testsupport.OAuth2FakeUser{ID: "ou_0123", Login: "ann", Email: "ann@lark.example", Name: "Ann"},
+		{"lark", fakeoauth.OAuth2FakeUser{ID: "ou_0123", Login: "ann", Email: "ann@lark.example", Name: "Ann"},
 			"lark:ou_0123", "ann", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
-			f := testsupport.NewOAuth2Fake(c.kind)
+			f := fakeoauth.NewOAuth2Fake(c.kind)
 			t.Cleanup(f.Close)
 			f.AddClient("preset-client", "preset-secret")
 			f.SetUser(c.user)
@@ -44,7 +46,7 @@ func TestPresetsLogIn(t *testing.T) {
 			client_secret preset-secret
 			base_url %s
 		}`, c.kind, f.URL)})
-			echo, _ := login(t, testsupport.NewBrowser(t), "/.gatehouse/login/"+c.kind+"?rd=/")
+			echo, _ := login(t, browsertest.NewBrowser(t), "/.gatehouse/login/"+c.kind+"?rd=/")
 			h := http.Header(echo.Headers)
 			if h.Get("X-Auth-User-Id") != c.wantID || h.Get("X-Auth-User") != c.wantLogin || h.Get("X-Auth-Email") != c.wantEmail ||
 				h.Get("X-Auth-Provider") != c.kind || h.Get("X-Auth-Name") != "Ann" {
@@ -56,7 +58,7 @@ func TestPresetsLogIn(t *testing.T) {
 				u := c.user
 				u.EmailVerified = false
 				f.SetUser(u)
-				echo, _ := login(t, testsupport.NewBrowser(t), "/.gatehouse/login/"+c.kind+"?rd=/")
+				echo, _ := login(t, browsertest.NewBrowser(t), "/.gatehouse/login/"+c.kind+"?rd=/")
 				if e := http.Header(echo.Headers).Get("X-Auth-Email"); e != "" {
 					t.Errorf("an unverified email reached the upstream: %q", e)
 				}
@@ -69,10 +71,10 @@ func TestPresetsLogIn(t *testing.T) {
 // with a refresh token that is later refused; denied consent shows the
 // error page.
 func TestOAuth2GenericProvider(t *testing.T) {
-	f := testsupport.NewOAuth2Fake("gitlab")
+	f := fakeoauth.NewOAuth2Fake("gitlab")
 	t.Cleanup(f.Close)
 	f.AddClient("generic-client", "generic-secret")
-	f.SetUser(testsupport.OAuth2FakeUser{ID: "99", Login: "bo", Email: "bo@forge.example", EmailVerified: true, Name: "Bo"})
+	f.SetUser(fakeoauth.OAuth2FakeUser{ID: "99", Login: "bo", Email: "bo@forge.example", EmailVerified: true, Name: "Bo"})
 	f.SetAccessTokenLifetime(3 * time.Second)
 	load(t, config{store: "redis", extra: fmt.Sprintf(`provider oauth2 forge {
 			auth_url %[1]s/oauth/authorize
@@ -89,7 +91,7 @@ func TestOAuth2GenericProvider(t *testing.T) {
 				name name
 			}
 		}`, f.URL)})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/forge?rd=/")
 	h := http.Header(echo.Headers)
 	if h.Get("X-Auth-User-Id") != "forge:99" || h.Get("X-Auth-User") != "bo" || h.Get("X-Auth-Email") != "bo@forge.example" {
@@ -107,7 +109,7 @@ func TestOAuth2GenericProvider(t *testing.T) {
 	}
 
 	f.DenyConsent(true)
-	resp, _ := testsupport.NewBrowser(t).Follow(site + "/.gatehouse/login/forge?rd=/")
+	resp, _ := browsertest.NewBrowser(t).Follow(site + "/.gatehouse/login/forge?rd=/")
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "access_denied") || !strings.Contains(string(body), "Sign-in cancelled") {
@@ -120,11 +122,11 @@ func TestOAuth2GenericProvider(t *testing.T) {
 // against a GitHub-shaped /user). The email, with no email_verified
 // claim configured, is never used.
 func TestOAuth2GenericClaimDefaults(t *testing.T) {
-	gh := testsupport.NewGitHub()
+	gh := fakegithub.NewGitHub()
 	t.Cleanup(gh.Close)
 	gh.AddOAuthApp("defaults-client", "defaults-secret")
-	gh.AddUser(testsupport.GitHubUser{ID: 4242, Login: "dora", Name: "Dora D", AvatarURL: "https://avatars.example/4242",
-		Emails: []testsupport.GitHubEmail{{Email: "dora@example.com", Primary: true, Verified: true}}})
+	gh.AddUser(fakegithub.GitHubUser{ID: 4242, Login: "dora", Name: "Dora D", AvatarURL: "https://avatars.example/4242",
+		Emails: []fakegithub.GitHubEmail{{Email: "dora@example.com", Primary: true, Verified: true}}})
 	gh.SetAutoLogin("dora")
 	load(t, config{extra: fmt.Sprintf(`provider oauth2 forge {
 			auth_url %[1]s/login/oauth/authorize
@@ -133,7 +135,7 @@ func TestOAuth2GenericClaimDefaults(t *testing.T) {
 			client_id defaults-client
 			client_secret defaults-secret
 		}`, gh.URL)})
-	echo, _ := login(t, testsupport.NewBrowser(t), "/.gatehouse/login/forge?rd=/")
+	echo, _ := login(t, browsertest.NewBrowser(t), "/.gatehouse/login/forge?rd=/")
 	h := http.Header(echo.Headers)
 	if h.Get("X-Auth-User-Id") != "forge:4242" || h.Get("X-Auth-User") != "dora" || h.Get("X-Auth-Name") != "Dora D" ||
 		h.Get("X-Auth-Avatar") != "https://avatars.example/4242" || h.Get("X-Auth-Email") != "" {

@@ -14,6 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 const (
@@ -215,7 +217,7 @@ func haPhase(t *testing.T, l *haLoad, name string, switchMaster func(begin func(
 }
 
 // sessionWorks checks that tok still signs in the same user.
-func sessionWorks(t *testing.T, b *testsupport.Browser, tok, user, when string) {
+func sessionWorks(t *testing.T, b *browsertest.Browser, tok, user, when string) {
 	t.Helper()
 	if got := b.Cookie(site, cookieName); got != tok {
 		t.Fatalf("%s: the session cookie changed", when)
@@ -226,7 +228,7 @@ func sessionWorks(t *testing.T, b *testsupport.Browser, tok, user, when string) 
 }
 
 func TestSentinelFailoverUnderLoad(t *testing.T) {
-	g := testsupport.StartSentinelGroup(t)
+	g := redistest.StartSentinelGroup(t)
 	// No session cache: every request reads the session from Redis, so the
 	// failover is felt and not hidden by the cache.
 	load(t, config{
@@ -234,7 +236,7 @@ func TestSentinelFailoverUnderLoad(t *testing.T) {
 			strings.Join(g.Sentinels, " "), g.MasterName),
 		extra: "session_cache off",
 	})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, tok := login(t, b, "/")
 	user := http.Header(echo.Headers).Get("X-Auth-User-Id")
 	if user == "" {
@@ -281,15 +283,15 @@ func TestSentinelFailoverUnderLoad(t *testing.T) {
 }
 
 func TestClusterSessions(t *testing.T) {
-	c := testsupport.StartCluster(t)
+	c := redistest.StartCluster(t)
 	load(t, config{storeBlock: fmt.Sprintf("store redis {\n\t\t\taddress %s\n\t\t}", strings.Join(c.Addrs, " "))})
 
 	// Several browsers, so that their sessions land on different nodes.
 	const browsers = 6
-	var bs []*testsupport.Browser
+	var bs []*browsertest.Browser
 	var toks []string
 	for range browsers {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		_, tok := login(t, b, "/")
 		bs = append(bs, b)
 		toks = append(toks, tok)
@@ -360,7 +362,7 @@ func TestClusterSessions(t *testing.T) {
 // again.
 func TestRedisKilledAndRestartedUnderLoad(t *testing.T) {
 	load(t, config{store: "redis", extra: "session_cache off"})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, tok := login(t, b, "/")
 	user := http.Header(echo.Headers).Get("X-Auth-User-Id")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // reloads is how many times TestReloadUnderLoad replaces the config.
@@ -52,7 +52,7 @@ func retryConnErrors(t *testing.T, tok string) *http.Response {
 // pendingLogin takes b through the login up to the provider's redirect
 // back to Gatehouse and returns that callback URL without visiting it, as
 // a user still on the provider's page.
-func pendingLogin(t *testing.T, b *testsupport.Browser, path string) string {
+func pendingLogin(t *testing.T, b *browsertest.Browser, path string) string {
 	t.Helper()
 	next := site + path
 	for range 10 {
@@ -84,13 +84,13 @@ func TestReloadUnderLoad(t *testing.T) {
 				c.store = "redis"
 			}
 			load(t, c)
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			echo, tok := login(t, b, "/")
 			user := http.Header(echo.Headers).Get("X-Auth-User-Id")
 			if user == "" {
 				t.Fatalf("no X-Auth-User-Id upstream: %v", echo.Headers)
 			}
-			pending := testsupport.NewBrowser(t)
+			pending := browsertest.NewBrowser(t)
 			callback := pendingLogin(t, pending, "/begun-before")
 
 			kept := startLoad(t, tok, user, 4, 0)

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakenango"
 )
 
 // openSession reads session tok from Redis with the server key.
@@ -110,7 +112,7 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 	}
 
 	// The OIDC login, hop by hop.
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	resp := b.Get(site + "/.gatehouse/login/short?rd=/")
 	resp.Body.Close()
 	authz, _ := resp.Location()
@@ -156,7 +158,7 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 	waitForLog(t, logFile, "access token refreshed")
 
 	// GitHub sign-in and App connection, then webhooks.
-	gb := testsupport.NewBrowser(t)
+	gb := browsertest.NewBrowser(t)
 	ghLogin(t, gb)
 	connect(t, gb)
 	add("GitHub session cookie", gb.Cookie(site, cookieName))
@@ -164,8 +166,8 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 	if code, _ := hook(t, gh, "ping", ping); code != 200 {
 		t.Fatalf("webhook: %d", code)
 	}
-	add("webhook signature", strings.TrimPrefix(testsupport.SignGitHubBody(ghHookSecret, mustJSON(ping)), "sha256="))
-	forged := testsupport.SignGitHubBody("not-the-secret", mustJSON(ping))
+	add("webhook signature", strings.TrimPrefix(fakegithub.SignGitHubBody(ghHookSecret, mustJSON(ping)), "sha256="))
+	forged := fakegithub.SignGitHubBody("not-the-secret", mustJSON(ping))
 	req, _ := http.NewRequest(http.MethodPost, site+"/.gatehouse/webhooks/github", strings.NewReader(string(mustJSON(ping))))
 	req.Header.Set("X-GitHub-Event", "ping")
 	req.Header.Set("X-GitHub-Delivery", "log-test-forged")
@@ -190,20 +192,20 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 	// logging to the same file.
 	w := newNangoWorld(t)
 	w.loadConfig(t, config{store: "redis", logTo: logFile}, "")
-	nb := testsupport.NewBrowser(t)
+	nb := browsertest.NewBrowser(t)
 	nangoLogin(t, w, nb)
 	add("Nango session cookie", nb.Cookie(site, cookieName))
 	for _, s := range w.nango.Sessions() {
 		add("Nango connect session token", s.Token)
 	}
 	d := w.nango.WaitDeliveries(t, 1)[0]
-	hm, legacy := testsupport.NangoSign([]byte(nangoHookKey), d.Body)
+	hm, legacy := fakenango.NangoSign([]byte(nangoHookKey), d.Body)
 	add("Nango webhook signature", hm)
 	add("Nango legacy signature", legacy)
 	if code := resend(t, d.Body, signed("another-key", d.Body)); code != http.StatusUnauthorized {
 		t.Fatalf("forged Nango webhook: %d", code)
 	}
-	forgedHM, _ := testsupport.NangoSign([]byte("another-key"), d.Body)
+	forgedHM, _ := fakenango.NangoSign([]byte("another-key"), d.Body)
 	add("forged Nango signature", forgedHM)
 	add("Nango secret key", nangoKey)
 	add("Nango webhook key", nangoHookKey)

@@ -33,7 +33,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegoogle"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakeoauth"
 )
 
 // serverRing is the key ring every test site derives from secret: the
@@ -264,7 +266,7 @@ func TestRedirect_OpenRedirectCorpus(t *testing.T) {
 	step := len(payloads)/60 + 1
 	for i := 0; i < len(payloads); i += step {
 		rd := payloads[i]
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		cb := startLogin(t, b, rd)
 		resp := b.Get(cb.String())
 		resp.Body.Close()
@@ -306,7 +308,7 @@ func TestRedirect_RevalidatedAtCallback(t *testing.T) {
 			site + "@evil.com":          "/",
 			" //evil.com":               "/",
 		} {
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/start")
 			key, p := loginState(t, cb)
 			if p.Redirect != "/start" {
@@ -334,7 +336,7 @@ func TestRedirect_RevalidatedAtCallback(t *testing.T) {
 				rdb.Set(t.Context(), key, `{"p":"corp","rd":"https://evil.com/","ru":"`+site+`/.gatehouse/callback/corp"}`, time.Minute)
 			},
 			"another login's record moved here": func(key string, _ []byte) {
-				other := startLogin(t, testsupport.NewBrowser(t), "https://evil.com/")
+				other := startLogin(t, browsertest.NewBrowser(t), "https://evil.com/")
 				k2 := "gatehouse:login:" + sha256Hex(other.Query().Get("state"))
 				v, err := rdb.Get(t.Context(), k2).Bytes()
 				if err != nil {
@@ -344,7 +346,7 @@ func TestRedirect_RevalidatedAtCallback(t *testing.T) {
 			},
 		}
 		for name, change := range tamper {
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/start")
 			key := "gatehouse:login:" + sha256Hex(cb.Query().Get("state"))
 			sealed, err := rdb.Get(t.Context(), key).Bytes()
@@ -410,7 +412,7 @@ func TestLogout_RedirectAllowlist(t *testing.T) {
 	// endpoint in state, validated the same way.
 	for rd, want := range map[string]string{"/after": "/after", "https://app.example.com/home": "https://app.example.com/home",
 		"https://evil.com/": "/", "//evil.com": "/"} {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		login(t, b, "/")
 		resp, _ := signOut(t, b, rd)
 		loc, _ := resp.Location()
@@ -455,7 +457,7 @@ func TestHeaders_StripClientIdentityVariants(t *testing.T) {
 	if err := idp.Provider.SetAutoLogin("eve"); err != nil {
 		t.Fatal(err)
 	}
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	norm := func(k string) string { return strings.ReplaceAll(strings.ToLower(k), "_", "-") }
 	ours := map[string]bool{}
 	for _, n := range spoofNames {
@@ -561,7 +563,7 @@ func TestHeaders_IgnoreForwardedFromUntrusted(t *testing.T) {
 	}
 
 	// Signing in with them: redirect_uri and the landing page are the site's.
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/login/corp?rd=%2Fadmin", nil)
 	for k, v := range spoof {
 		req.Header.Set(k, v)
@@ -606,7 +608,7 @@ func TestHeaders_IgnoreForwardedFromUntrusted(t *testing.T) {
 	if fa.StatusCode != http.StatusFound || loc == nil || loc.Scheme+"://"+loc.Host != site {
 		t.Fatalf("forward-auth: %d %v", fa.StatusCode, loc)
 	}
-	final, visited := testsupport.NewBrowser(t).Follow(loc.String())
+	final, visited := browsertest.NewBrowser(t).Follow(loc.String())
 	final.Body.Close()
 	if last := visited[len(visited)-1]; last != site+"/" {
 		t.Errorf("a login from forward-auth with X-Forwarded-Host: evil.com ended at %s", last)
@@ -635,13 +637,13 @@ func TestHeaders_IgnoreForwardedFromUntrusted(t *testing.T) {
 func TestCallback_PKCEVerifierMismatch(t *testing.T) {
 	load(t, config{store: "redis"})
 	t.Run("binding cookie missing", func(t *testing.T) {
-		cb := startLogin(t, testsupport.NewBrowser(t), "/")
+		cb := startLogin(t, browsertest.NewBrowser(t), "/")
 		assertRefused(t, get(t, cb.String(), map[string]string{"Accept": "text/html"}), http.StatusBadRequest)
 	})
 	t.Run("binding cookie swapped", func(t *testing.T) {
-		victim := testsupport.NewBrowser(t)
+		victim := browsertest.NewBrowser(t)
 		cb := startLogin(t, victim, "/")
-		attacker := testsupport.NewBrowser(t)
+		attacker := browsertest.NewBrowser(t)
 		startLogin(t, attacker, "/")
 		bind := attacker.Cookie(site, "__Host-gatehouse_login")
 		if bind == "" || bind == victim.Cookie(site, "__Host-gatehouse_login") {
@@ -650,8 +652,8 @@ func TestCallback_PKCEVerifierMismatch(t *testing.T) {
 		assertRefused(t, get(t, cb.String(), map[string]string{"Cookie": "__Host-gatehouse_login=" + bind}), http.StatusBadRequest)
 	})
 	t.Run("code redeemed with another login's verifier", func(t *testing.T) {
-		victim := startLogin(t, testsupport.NewBrowser(t), "/")
-		attacker := testsupport.NewBrowser(t)
+		victim := startLogin(t, browsertest.NewBrowser(t), "/")
+		attacker := browsertest.NewBrowser(t)
 		own := startLogin(t, attacker, "/")
 		q := own.Query()
 		q.Set("code", victim.Query().Get("code"))
@@ -663,7 +665,7 @@ func TestCallback_PKCEVerifierMismatch(t *testing.T) {
 		}
 	})
 	t.Run("verifier in the record changed", func(t *testing.T) {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		cb := startLogin(t, b, "/")
 		key, p := loginState(t, cb)
 		p.Verifier = loginstate.Random(48)
@@ -671,7 +673,7 @@ func TestCallback_PKCEVerifierMismatch(t *testing.T) {
 		assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
 	})
 	t.Run("control: the untouched login works", func(t *testing.T) {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		cb := startLogin(t, b, "/")
 		resp := b.Get(cb.String())
 		resp.Body.Close()
@@ -690,7 +692,7 @@ func TestCallback_PKCEVerifierMismatch(t *testing.T) {
 // Gitee does not support it (a documented exception, asserted here so it
 // cannot spread).
 func TestCallback_PKCEAlwaysS256(t *testing.T) {
-	g := testsupport.NewGoogle()
+	g := fakegoogle.NewGoogle()
 	t.Cleanup(g.Close)
 	gh := newGitHub(t)
 	presets := []string{"gitlab", "microsoft", "gitee", "feishu", "lark"}
@@ -698,11 +700,11 @@ func TestCallback_PKCEAlwaysS256(t *testing.T) {
 	fmt.Fprintf(&extra, "provider google {\n client_id google-client\n client_secret google-secret\n issuer %s\n }\n", g.URL)
 	fmt.Fprintf(&extra, "provider github {\n client_id %s\n client_secret %s\n base_url %s\n }\n", ghOAuthID, ghOAuthSecret, gh.URL)
 	for _, kind := range presets {
-		f := testsupport.NewOAuth2Fake(kind)
+		f := fakeoauth.NewOAuth2Fake(kind)
 		t.Cleanup(f.Close)
 		fmt.Fprintf(&extra, "provider %s {\n client_id preset-client\n client_secret preset-secret\n base_url %s\n }\n", kind, f.URL)
 	}
-	f := testsupport.NewOAuth2Fake("gitlab")
+	f := fakeoauth.NewOAuth2Fake("gitlab")
 	t.Cleanup(f.Close)
 	fmt.Fprintf(&extra, `provider oauth2 forge {
 			auth_url %[1]s/oauth/authorize
@@ -790,7 +792,7 @@ func TestOIDC_AlgConfusion(t *testing.T) {
 			idp.Provider.MutateIDToken(c.mutate)
 			defer idp.Provider.SetSigner(nil)
 			defer idp.Provider.MutateIDToken(nil)
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			resp, visited := b.Follow(site + "/.gatehouse/login/corp?rd=/")
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -803,7 +805,7 @@ func TestOIDC_AlgConfusion(t *testing.T) {
 		})
 	}
 	// Control: the provider's own tokens still work.
-	login(t, testsupport.NewBrowser(t), "/")
+	login(t, browsertest.NewBrowser(t), "/")
 	if upstream.Hits() != 1 {
 		t.Errorf("%d requests reached the upstream, want only the control's", upstream.Hits())
 	}
@@ -827,7 +829,7 @@ func TestOIDC_EmailVerifiedRequired(t *testing.T) {
 		t.Run("allow domain/"+name, func(t *testing.T) {
 			idp.Provider.MutateIDToken(mutate)
 			defer idp.Provider.MutateIDToken(nil)
-			resp, visited := testsupport.NewBrowser(t).Follow(site + "/")
+			resp, visited := browsertest.NewBrowser(t).Follow(site + "/")
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%d after %v, want 403", resp.StatusCode, visited)
@@ -837,14 +839,14 @@ func TestOIDC_EmailVerifiedRequired(t *testing.T) {
 	if upstream.Hits() != 0 {
 		t.Fatal("a user with an unverified email reached the upstream")
 	}
-	login(t, testsupport.NewBrowser(t), "/") // control: verified
+	login(t, browsertest.NewBrowser(t), "/") // control: verified
 
 	load(t, config{})
 	for name, mutate := range shapes {
 		t.Run("no rules/"+name, func(t *testing.T) {
 			idp.Provider.MutateIDToken(mutate)
 			defer idp.Provider.MutateIDToken(nil)
-			echo, _ := login(t, testsupport.NewBrowser(t), "/")
+			echo, _ := login(t, browsertest.NewBrowser(t), "/")
 			if e := http.Header(echo.Headers).Get("X-Auth-Email"); e != "" {
 				t.Errorf("an unverified email reached the upstream: %q", e)
 			}
@@ -882,7 +884,7 @@ func TestEmail_DomainCheckStrict(t *testing.T) {
 				if strings.HasPrefix(u, "sec-ok") {
 					want = 200
 				}
-				resp, _ := testsupport.NewBrowser(t).Follow(site + "/")
+				resp, _ := browsertest.NewBrowser(t).Follow(site + "/")
 				resp.Body.Close()
 				if resp.StatusCode != want {
 					t.Errorf("%s: %d, want %d", email, resp.StatusCode, want)
@@ -901,7 +903,7 @@ func TestEmail_DomainCheckStrict(t *testing.T) {
 // looked up under prefix + hex(sha256(random part)) and nothing else.
 func TestSessionID_MalformedNoRedisCall(t *testing.T) {
 	load(t, config{store: "redis", extra: "session_cache off"})
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	raw, _ := base64.RawURLEncoding.DecodeString(tok)
 	flipped := append([]byte(nil), raw...)
 	flipped[47] ^= 1
@@ -992,7 +994,7 @@ func rawRequest(t *testing.T, req string) int {
 func TestSession_NoPlaintextTokensInRedis(t *testing.T) {
 	load(t, config{store: "redis", extra: "pass_access_token"})
 	redisSrv.FlushAll(t)
-	echo, tok := login(t, testsupport.NewBrowser(t), "/")
+	echo, tok := login(t, browsertest.NewBrowser(t), "/")
 	key := sessionKey(t, tok)
 	sealed := sealedSession(t, key)
 	var s struct {

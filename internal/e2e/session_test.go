@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // request sends a request with the session cookie tok (if any).
@@ -38,7 +38,7 @@ func status(t *testing.T, resp *http.Response) int {
 
 func TestSpoofedHeadersAreStripped(t *testing.T) {
 	both(t, "", func(t *testing.T) {
-		_, tok := login(t, testsupport.NewBrowser(t), "/")
+		_, tok := login(t, browsertest.NewBrowser(t), "/")
 		spoof := []string{"X-Auth-User", "x-auth-user", "X_Auth_User", "X-Auth_User", "X-AUTH-EMAIL", "X-Auth-Repos", "X-Auth-Jwt", "X-Auth-Groups", "X-Auth-User-Id"}
 		for _, path := range []string{"/protected", "/public/page"} {
 			req, _ := http.NewRequest(http.MethodGet, site+path, nil)
@@ -78,7 +78,7 @@ func TestSpoofedHeadersAreStripped(t *testing.T) {
 
 func TestBearerToken(t *testing.T) {
 	both(t, "", func(t *testing.T) {
-		_, tok := login(t, testsupport.NewBrowser(t), "/")
+		_, tok := login(t, browsertest.NewBrowser(t), "/")
 		resp := request(t, "GET", "/api", "", map[string]string{"Authorization": "Bearer " + tok, "Accept": "application/json"}, "")
 		if status(t, resp) != 200 {
 			t.Fatalf("bearer token refused: %d", resp.StatusCode)
@@ -113,8 +113,8 @@ func TestSessionRotatesOnLogin(t *testing.T) {
 			}
 		}
 		// The attacker's own session, planted in the victim's browser.
-		_, planted := login(t, testsupport.NewBrowser(t), "/")
-		victim := testsupport.NewBrowser(t)
+		_, planted := login(t, browsertest.NewBrowser(t), "/")
+		victim := browsertest.NewBrowser(t)
 		u, _ := url.Parse(site)
 		victim.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: planted, Path: "/", Secure: true}})
 		if withRedis {
@@ -129,7 +129,7 @@ func TestSessionRotatesOnLogin(t *testing.T) {
 		}
 		gone(planted)
 
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		_, first := login(t, b, "/")
 		// Signing in again (e.g. as another user) replaces the old session.
 		resp, _ := b.Follow(site + "/.gatehouse/login/corp")
@@ -147,7 +147,7 @@ func TestSessionRotatesOnLogin(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	both(t, "", func(t *testing.T) {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		_, tok := login(t, b, "/")
 
 		// GET shows a confirmation page and signs nobody out.
@@ -200,7 +200,7 @@ func TestLogout(t *testing.T) {
 // signOutWith takes b's logout page for its CSRF token and posts the
 // sign-out form with tok, as the page's button does; it returns the
 // answer to the POST.
-func signOutWith(t *testing.T, b *testsupport.Browser, tok string) *http.Response {
+func signOutWith(t *testing.T, b *browsertest.Browser, tok string) *http.Response {
 	t.Helper()
 	page := b.Get(site + "/.gatehouse/logout")
 	body, _ := io.ReadAll(page.Body)
@@ -231,7 +231,7 @@ func TestUserinfoAndHealthz(t *testing.T) {
 		if code := status(t, request(t, "GET", "/.gatehouse/userinfo", "", nil, "")); code != http.StatusUnauthorized {
 			t.Fatalf("userinfo without session: %d", code)
 		}
-		_, tok := login(t, testsupport.NewBrowser(t), "/")
+		_, tok := login(t, browsertest.NewBrowser(t), "/")
 		resp := request(t, "GET", "/.gatehouse/userinfo", tok, nil, "")
 		var info map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&info)
@@ -250,7 +250,7 @@ func TestUserinfoAndHealthz(t *testing.T) {
 
 func TestForwardAuth(t *testing.T) {
 	load(t, config{extra: "redirect_domains app.example.com"})
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	resp := request(t, "GET", "/.gatehouse/auth", tok, nil, "")
 	if status(t, resp) != 200 || resp.Header.Get("X-Auth-User") != "alice" {
 		t.Fatalf("auth with session: %d %v", resp.StatusCode, resp.Header)
@@ -278,7 +278,7 @@ func TestForwardAuth(t *testing.T) {
 func TestStoreDownAndRecovery(t *testing.T) {
 	// A short cache: a session cached before the outage ages out quickly.
 	load(t, config{store: "redis", extra: "session_cache 100ms"})
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	if err := redisSrv.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestStoreDownAndRecovery(t *testing.T) {
 // for one site is refused by another that shares the store and secret.
 func TestSessionBoundToHost(t *testing.T) {
 	load(t, config{store: "redis", alias: true})
-	_, tok := login(t, testsupport.NewBrowser(t), "/")
+	_, tok := login(t, browsertest.NewBrowser(t), "/")
 	if code := status(t, request(t, "GET", "/", tok, nil, "")); code != 200 {
 		t.Fatalf("on its own host: %d", code)
 	}
@@ -371,7 +371,7 @@ func TestSessionBoundToHost(t *testing.T) {
 // rule refuses, and never carries the identity in that case.
 func TestForwardAuthDenied(t *testing.T) {
 	load(t, config{extra: "allow email *@other.example"})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	resp, _ := b.Follow(site + "/")
 	resp.Body.Close()
 	tok := b.Cookie(site, cookieName)

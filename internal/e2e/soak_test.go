@@ -23,6 +23,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // The soak: a mixed workload from a few workers against one site, bounded
@@ -159,7 +161,7 @@ func runSoak(t *testing.T, store string, dur time.Duration, budget int64) {
 	cfg := config{}
 	if store == "redis" {
 		// A key prefix of its own, so the keys counted are this run's.
-		prefix = fmt.Sprintf("soak%d:", testsupport.FreePort(t))
+		prefix = fmt.Sprintf("soak%d:", caddytest.FreePort(t))
 		cfg.storeBlock = fmt.Sprintf("store redis {\n\t\t\taddress %s\n\t\t\tkey_prefix %s\n\t\t}", redisSrv.Addr, prefix)
 	}
 	load(t, cfg)
@@ -174,7 +176,7 @@ func runSoak(t *testing.T, store string, dur time.Duration, budget int64) {
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	for range soakPool {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		echo, tok := login(t, b, "/soak/setup")
 		s.pool = append(s.pool, tok)
 		s.userID = http.Header(echo.Headers).Get("X-Auth-User-Id")

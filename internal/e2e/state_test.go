@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
 // startLogin walks b to the provider and back, stopping before the
 // callback; it returns the callback URL the provider sent the browser to.
-func startLogin(t *testing.T, b *testsupport.Browser, rd string) *url.URL {
+func startLogin(t *testing.T, b *browsertest.Browser, rd string) *url.URL {
 	t.Helper()
 	resp := b.Get(site + "/.gatehouse/login/corp?rd=" + url.QueryEscape(rd))
 	resp.Body.Close()
@@ -50,7 +50,7 @@ func assertRefused(t *testing.T, resp *http.Response, want int) {
 func TestCallbackStateRefused(t *testing.T) {
 	both(t, "", func(t *testing.T) {
 		t.Run("missing state", func(t *testing.T) {
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/")
 			q := cb.Query()
 			q.Del("state")
@@ -58,7 +58,7 @@ func TestCallbackStateRefused(t *testing.T) {
 			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
 		})
 		t.Run("empty state", func(t *testing.T) {
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/")
 			q := cb.Query()
 			q.Set("state", "")
@@ -66,23 +66,23 @@ func TestCallbackStateRefused(t *testing.T) {
 			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
 		})
 		t.Run("reused state", func(t *testing.T) {
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/")
 			first := b.Get(cb.String())
 			first.Body.Close()
 			if first.StatusCode != http.StatusFound {
 				t.Fatalf("first callback: %d", first.StatusCode)
 			}
-			assertRefused(t, testsupport.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
+			assertRefused(t, browsertest.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
 			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
 		})
 		t.Run("state from another browser", func(t *testing.T) {
-			victim := testsupport.NewBrowser(t)
+			victim := browsertest.NewBrowser(t)
 			cb := startLogin(t, victim, "/")
-			attacker := testsupport.NewBrowser(t)
+			attacker := browsertest.NewBrowser(t)
 			attacker.Get(site + "/.gatehouse/login/corp").Body.Close() // has its own binding cookie
 			assertRefused(t, attacker.Get(cb.String()), http.StatusBadRequest)
-			assertRefused(t, testsupport.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
+			assertRefused(t, browsertest.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
 			// Neither attempt used the state up: the victim signs in with it.
 			own := victim.Get(cb.String())
 			own.Body.Close()
@@ -91,7 +91,7 @@ func TestCallbackStateRefused(t *testing.T) {
 			}
 		})
 		t.Run("unknown state", func(t *testing.T) {
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/")
 			q := cb.Query()
 			q.Set("state", "AAAA"+q.Get("state")[4:])
@@ -104,7 +104,7 @@ func TestCallbackStateRefused(t *testing.T) {
 func TestCallbackStateExpires(t *testing.T) {
 	load(t, config{store: "redis"})
 	redisSrv.FlushAll(t)
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	cb := startLogin(t, b, "/")
 	// Age the stored login state the way Redis would after ten minutes.
 	ctx := context.Background()
@@ -123,7 +123,7 @@ func TestCallbackStateExpires(t *testing.T) {
 
 func TestProviderErrorsEndOnAPage(t *testing.T) {
 	load(t, config{})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	cb := startLogin(t, b, "/")
 	q := cb.Query()
 	q.Del("code")
@@ -136,7 +136,7 @@ func TestProviderErrorsEndOnAPage(t *testing.T) {
 	}
 
 	// A forged or replayed code is refused by the provider: no session.
-	b = testsupport.NewBrowser(t)
+	b = browsertest.NewBrowser(t)
 	cb = startLogin(t, b, "/")
 	q = cb.Query()
 	q.Set("code", "forged")
@@ -156,7 +156,7 @@ func TestNonceMismatchRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			idp.Provider.MutateIDToken(mutate)
 			defer idp.Provider.MutateIDToken(nil)
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/")
 			assertRefused(t, b.Get(cb.String()), http.StatusUnauthorized)
 		})
@@ -171,10 +171,10 @@ func TestNonceMismatchRefused(t *testing.T) {
 			earlier = tok
 			return tok, err
 		})
-		login(t, testsupport.NewBrowser(t), "/")
+		login(t, browsertest.NewBrowser(t), "/")
 		idp.Provider.SetSigner(func(map[string]any) (string, error) { return earlier, nil })
 		defer idp.Provider.SetSigner(nil)
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		cb := startLogin(t, b, "/")
 		assertRefused(t, b.Get(cb.String()), http.StatusUnauthorized)
 	})
@@ -200,7 +200,7 @@ func TestRedirectTargetsAfterLogin(t *testing.T) {
 		"http://localhost:1/other-port": "/",
 	}
 	for rd, want := range cases {
-		b := testsupport.NewBrowser(t)
+		b := browsertest.NewBrowser(t)
 		cb := startLogin(t, b, rd)
 		resp := b.Get(cb.String())
 		resp.Body.Close()
@@ -246,7 +246,7 @@ func TestPublicPathsCannotBeTraversed(t *testing.T) {
 
 func TestAllowRules(t *testing.T) {
 	load(t, config{extra: "allow email *@example.com"})
-	_, tok := login(t, testsupport.NewBrowser(t), "/") // alice@example.com, verified
+	_, tok := login(t, browsertest.NewBrowser(t), "/") // alice@example.com, verified
 	if code := status(t, request(t, "GET", "/", tok, nil, "")); code != 200 {
 		t.Fatalf("allowed user: %d", code)
 	}
@@ -255,7 +255,7 @@ func TestAllowRules(t *testing.T) {
 	if err := idp.Provider.SetAutoLogin("eve"); err != nil {
 		t.Fatal(err)
 	}
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	resp, _ := b.Follow(site + "/")
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
@@ -273,7 +273,7 @@ func TestAllowRules(t *testing.T) {
 
 func TestChooserWithSeveralProviders(t *testing.T) {
 	load(t, config{extra: "provider oidc other {\n\t\t\tlabel \"Other IdP\"\n\t\t\tissuer " + idp.URL + "\n\t\t\tclient_id CLIENT_ID\n\t\t\tclient_secret " + clientSecret + "\n\t\t}"})
-	resp := testsupport.NewBrowser(t).Get(site + "/.gatehouse/login?rd=/x")
+	resp := browsertest.NewBrowser(t).Get(site + "/.gatehouse/login?rd=/x")
 	body := make([]byte, 1<<16)
 	n, _ := resp.Body.Read(body)
 	resp.Body.Close()
@@ -286,7 +286,7 @@ func TestChooserWithSeveralProviders(t *testing.T) {
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("chooser CSP: %q", csp)
 	}
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/other?rd=/y")
 	if echo.Headers["X-Auth-Provider"][0] != "other" || echo.URI != "/y" {
 		t.Fatalf("login through the second provider: %v %s", echo.Headers["X-Auth-Provider"], echo.URI)

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // shortIdP is a provider whose access tokens live tokenTTL, signed in as
@@ -33,8 +34,8 @@ func shortIdP(t *testing.T, tokenTTL time.Duration, store, extra string) *devidp
 	if err := p.Provider.SetAutoLogin("alice"); err != nil {
 		t.Fatal(err)
 	}
-	testsupport.LoadFresh(t, func() (string, string) {
-		usePort(t, testsupport.FreePort(t))
+	caddytest.LoadFresh(t, func() (string, string) {
+		usePort(t, caddytest.FreePort(t))
 		if err := p.Provider.AddClient(devidp.Client{ID: "short-client", Secret: "short-secret",
 			RedirectURIs: []string{site + "/.gatehouse/callback/short"}}); err != nil {
 			t.Fatal(err)
@@ -47,7 +48,7 @@ func shortIdP(t *testing.T, tokenTTL time.Duration, store, extra string) *devidp
 
 // accessTokens sends n concurrent requests with b's session and returns
 // the access tokens the upstream received.
-func accessTokens(t *testing.T, b *testsupport.Browser, n int) []string {
+func accessTokens(t *testing.T, b *browsertest.Browser, n int) []string {
 	t.Helper()
 	var mu sync.Mutex
 	var got []string
@@ -73,7 +74,7 @@ func TestRefreshOnceUnderConcurrency(t *testing.T) {
 	for _, st := range []string{"", "redis"} {
 		t.Run(cmpOr(st, "memory"), func(t *testing.T) {
 			p := shortIdP(t, 3*time.Second, st, "")
-			b := testsupport.NewBrowser(t)
+			b := browsertest.NewBrowser(t)
 			echo, _ := login(t, b, "/.gatehouse/login/short?rd=/")
 			first := http.Header(echo.Headers).Get("X-Auth-Access-Token")
 			if first == "" {
@@ -100,7 +101,7 @@ func TestRefreshOnceUnderConcurrency(t *testing.T) {
 // A provider that fails for a while does not end the session.
 func TestRefreshTransientFailureKeepsSession(t *testing.T) {
 	p := shortIdP(t, 3*time.Second, "", "")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/short?rd=/")
 	old := http.Header(echo.Headers).Get("X-Auth-Access-Token")
 	time.Sleep(2100 * time.Millisecond)
@@ -127,7 +128,7 @@ func TestRefreshTransientFailureKeepsSession(t *testing.T) {
 // provider too (RP-initiated logout), coming back to the signed-out page.
 func TestLogoutRevokesAndEndsProviderSession(t *testing.T) {
 	p := shortIdP(t, time.Hour, "redis", "")
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	login(t, b, "/.gatehouse/login/short?rd=/")
 
 	resp, page := signOut(t, b, "/after")
@@ -166,7 +167,7 @@ func TestErrorsThroughHandleErrors(t *testing.T) {
 	load(t, config{site: `handle_errors {
 		respond "custom {http.error.status_code} {http.auth.error.code}: {http.auth.error.message}"
 	}`})
-	b := testsupport.NewBrowser(t)
+	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/corp?rd=/")
 	if v := http.Header(echo.Headers).Get("X-Auth-Access-Token"); v != "" {
 		t.Errorf("an access token reached the upstream without pass_access_token: %q", v)
@@ -180,7 +181,7 @@ func TestErrorsThroughHandleErrors(t *testing.T) {
 	// Another site on the same server without handle_errors keeps the
 	// built-in page.
 	load(t, config{})
-	resp = testsupport.NewBrowser(t).Get(site + "/.gatehouse/callback/corp?error=access_denied&state=x")
+	resp = browsertest.NewBrowser(t).Get(site + "/.gatehouse/callback/corp?error=access_denied&state=x")
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "Sign-in cancelled") || !strings.Contains(string(body), "access_denied") {
@@ -191,7 +192,7 @@ func TestErrorsThroughHandleErrors(t *testing.T) {
 // signOut opens b's logout confirmation page and submits its form with
 // rd, as a browser does; it returns the form's answer (not followed) and
 // the page's.
-func signOut(t *testing.T, b *testsupport.Browser, rd string) (*http.Response, *http.Response) {
+func signOut(t *testing.T, b *browsertest.Browser, rd string) (*http.Response, *http.Response) {
 	t.Helper()
 	page := b.Get(site + "/.gatehouse/logout?rd=" + url.QueryEscape(rd))
 	body, _ := io.ReadAll(page.Body)

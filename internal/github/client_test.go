@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 )
 
 func TestUser(t *testing.T) {
@@ -33,7 +33,7 @@ func TestUser(t *testing.T) {
 		t.Errorf("User = %+v", u)
 	}
 
-	g.SetUser(testsupport.GitHubUser{Login: "octocat"}) // no name, no public email
+	g.SetUser(fakegithub.GitHubUser{Login: "octocat"}) // no name, no public email
 	u, err = c.User(t.Context(), login(t, g, oauthApp(g), "octocat").AccessToken)
 	if err != nil {
 		t.Fatal(err)
@@ -46,20 +46,20 @@ func TestUser(t *testing.T) {
 func TestPrimaryVerifiedEmail(t *testing.T) {
 	tests := []struct {
 		name   string
-		emails []testsupport.GitHubEmail
+		emails []fakegithub.GitHubEmail
 		want   string
 	}{
-		{"primary verified", []testsupport.GitHubEmail{
+		{"primary verified", []fakegithub.GitHubEmail{
 			{Email: "b@example.com", Verified: true}, {Email: "a@example.com", Primary: true, Verified: true}}, "a@example.com"},
-		{"primary unverified, secondary verified", []testsupport.GitHubEmail{
+		{"primary unverified, secondary verified", []fakegithub.GitHubEmail{
 			{Email: "a@example.com", Primary: true}, {Email: "b@example.com", Verified: true}}, ""},
-		{"only secondaries", []testsupport.GitHubEmail{{Email: "b@example.com", Verified: true, Visibility: "private"}}, ""},
+		{"only secondaries", []fakegithub.GitHubEmail{{Email: "b@example.com", Verified: true, Visibility: "private"}}, ""},
 		{"none", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newFake(t)
-			g.SetUser(testsupport.GitHubUser{Login: "octocat", Emails: tt.emails})
+			g.SetUser(fakegithub.GitHubUser{Login: "octocat", Emails: tt.emails})
 			c := &github.Client{Endpoints: g.Endpoints()}
 			got, err := c.PrimaryVerifiedEmail(t.Context(), login(t, g, oauthApp(g), "octocat").AccessToken)
 			if err != nil {
@@ -74,12 +74,12 @@ func TestPrimaryVerifiedEmail(t *testing.T) {
 
 func TestPrimaryVerifiedEmailOnALaterPage(t *testing.T) {
 	g := newFake(t)
-	var emails []testsupport.GitHubEmail
+	var emails []fakegithub.GitHubEmail
 	for i := range 150 {
-		emails = append(emails, testsupport.GitHubEmail{Email: fmt.Sprintf("e%d@example.com", i), Verified: true})
+		emails = append(emails, fakegithub.GitHubEmail{Email: fmt.Sprintf("e%d@example.com", i), Verified: true})
 	}
-	emails = append(emails, testsupport.GitHubEmail{Email: "primary@example.com", Primary: true, Verified: true})
-	g.SetUser(testsupport.GitHubUser{Login: "octocat", Emails: emails})
+	emails = append(emails, fakegithub.GitHubEmail{Email: "primary@example.com", Primary: true, Verified: true})
+	g.SetUser(fakegithub.GitHubUser{Login: "octocat", Emails: emails})
 	c := &github.Client{Endpoints: g.Endpoints()}
 	got, err := c.PrimaryVerifiedEmail(t.Context(), login(t, g, oauthApp(g), "octocat").AccessToken)
 	if err != nil || got != "primary@example.com" {
@@ -95,7 +95,7 @@ func TestOrgsAndTeamsPaginate(t *testing.T) {
 		orgs = append(orgs, fmt.Sprintf("org-%03d", i))
 		teams = append(teams, [2]string{fmt.Sprintf("org-%03d", i%7), fmt.Sprintf("team-%03d", i)})
 	}
-	g.SetUser(testsupport.GitHubUser{Login: "octocat", Orgs: orgs, Teams: teams})
+	g.SetUser(fakegithub.GitHubUser{Login: "octocat", Orgs: orgs, Teams: teams})
 	c := &github.Client{Endpoints: g.Endpoints()}
 	tok := login(t, g, oauthApp(g), "octocat").AccessToken
 
@@ -126,11 +126,11 @@ func TestOrgsAndTeamsPaginate(t *testing.T) {
 
 func TestUserInstallationsAndRepos(t *testing.T) {
 	g := newFake(t)
-	g.AddInstallation(testsupport.GitHubInstallation{ID: 600, AccountLogin: "octocat", AccountType: "User", RepositorySelection: "selected",
-		Repos: []testsupport.GitHubRepo{{ID: 10, FullName: "octocat/a"}, {ID: 11, FullName: "octocat/b", Private: true}}, Suspended: true})
+	g.AddInstallation(fakegithub.GitHubInstallation{ID: 600, AccountLogin: "octocat", AccountType: "User", RepositorySelection: "selected",
+		Repos: []fakegithub.GitHubRepo{{ID: 10, FullName: "octocat/a"}, {ID: 11, FullName: "octocat/b", Private: true}}, Suspended: true})
 	g.GrantInstallation("octocat", 600, "octocat/b")
-	g.AddInstallation(testsupport.GitHubInstallation{ID: 700, AccountLogin: "hidden"}) // not granted
-	g.AddInstallation(testsupport.GitHubInstallation{ID: 800, AppID: 9999, AccountLogin: "acme"})
+	g.AddInstallation(fakegithub.GitHubInstallation{ID: 700, AccountLogin: "hidden"}) // not granted
+	g.AddInstallation(fakegithub.GitHubInstallation{ID: 800, AppID: 9999, AccountLogin: "acme"})
 	g.GrantInstallation("octocat", 800) // another app's installation
 	c := &github.Client{Endpoints: g.Endpoints()}
 	tok := login(t, g, gitHubApp(g), "octocat").AccessToken
@@ -184,9 +184,9 @@ func TestUserInstallationsAndRepos(t *testing.T) {
 
 func TestInstallationReposPaginate(t *testing.T) {
 	g := newFake(t)
-	var repos []testsupport.GitHubRepo
+	var repos []fakegithub.GitHubRepo
 	for i := range 205 {
-		repos = append(repos, testsupport.GitHubRepo{ID: int64(1000 + i), FullName: fmt.Sprintf("acme/r%d", i)})
+		repos = append(repos, fakegithub.GitHubRepo{ID: int64(1000 + i), FullName: fmt.Sprintf("acme/r%d", i)})
 	}
 	g.SetInstallationRepos(installationID, repos...)
 	c := &github.Client{Endpoints: g.Endpoints()}
@@ -386,7 +386,7 @@ func TestPaginateWithoutLinkHeader(t *testing.T) {
 			for i := range n {
 				orgs = append(orgs, fmt.Sprintf("org-%03d", i))
 			}
-			g.SetUser(testsupport.GitHubUser{Login: "octocat", Orgs: orgs})
+			g.SetUser(fakegithub.GitHubUser{Login: "octocat", Orgs: orgs})
 			tok := login(t, g, oauthApp(g), "octocat").AccessToken
 			target, _ := url.Parse(g.URL)
 			proxy := httputil.NewSingleHostReverseProxy(target)

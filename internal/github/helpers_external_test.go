@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 )
 
 // Credentials of the apps registered in the fake by newFake.
@@ -51,13 +51,13 @@ func appKeyPEM(t testing.TB) []byte {
 // newFake starts a fake GitHub with user octocat (ID 1), an OAuth App, a
 // GitHub App and installation 555 of it on org acme with two repos, which
 // octocat may see entirely.
-func newFake(t *testing.T) *testsupport.GitHub {
+func newFake(t *testing.T) *fakegithub.GitHub {
 	t.Helper()
-	g := testsupport.NewGitHub()
+	g := fakegithub.NewGitHub()
 	t.Cleanup(g.Close)
-	g.AddUser(testsupport.GitHubUser{
+	g.AddUser(fakegithub.GitHubUser{
 		ID: 1, Login: "octocat", Name: "The Octocat", PublicEmail: "public@example.com",
-		Emails: []testsupport.GitHubEmail{
+		Emails: []fakegithub.GitHubEmail{
 			{Email: "secondary@example.com", Verified: true},
 			{Email: "octocat@example.com", Primary: true, Verified: true, Visibility: "public"},
 		},
@@ -66,9 +66,9 @@ func newFake(t *testing.T) *testsupport.GitHub {
 	})
 	g.AddOAuthApp(oauthClientID, oauthSecret)
 	g.AddGitHubApp(appID, appClientID, appSecret, &appKey(t).PublicKey)
-	g.AddInstallation(testsupport.GitHubInstallation{
+	g.AddInstallation(fakegithub.GitHubInstallation{
 		ID: installationID, AccountLogin: "acme", AccountID: 77, AccountType: "Organization",
-		Repos: []testsupport.GitHubRepo{{ID: 1, FullName: "acme/api", Private: true}, {ID: 2, FullName: "acme/www"}},
+		Repos: []fakegithub.GitHubRepo{{ID: 1, FullName: "acme/api", Private: true}, {ID: 2, FullName: "acme/www"}},
 	})
 	g.GrantInstallation("octocat", installationID)
 	return g
@@ -79,7 +79,7 @@ var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Reques
 
 // authorize runs the authorize step as login (auto-login) and returns the
 // code GitHub redirects back with.
-func authorize(t *testing.T, g *testsupport.GitHub, o *github.OAuth, login, state, challenge string) string {
+func authorize(t *testing.T, g *fakegithub.GitHub, o *github.OAuth, login, state, challenge string) string {
 	t.Helper()
 	g.SetAutoLogin(login)
 	resp, err := noRedirects.Get(o.AuthURL(redirectURI, state, challenge, []string{"read:org", "user:email"}))
@@ -105,7 +105,7 @@ func authorize(t *testing.T, g *testsupport.GitHub, o *github.OAuth, login, stat
 }
 
 // login runs the whole web flow and returns the token.
-func login(t *testing.T, g *testsupport.GitHub, o *github.OAuth, user string) *github.Token {
+func login(t *testing.T, g *fakegithub.GitHub, o *github.OAuth, user string) *github.Token {
 	t.Helper()
 	code := authorize(t, g, o, user, "st", "")
 	tok, err := o.Exchange(t.Context(), code, redirectURI, "")
@@ -116,13 +116,13 @@ func login(t *testing.T, g *testsupport.GitHub, o *github.OAuth, user string) *g
 }
 
 // oauthApp and gitHubApp return OAuth clients of the fake's two apps.
-func oauthApp(g *testsupport.GitHub) *github.OAuth {
+func oauthApp(g *fakegithub.GitHub) *github.OAuth {
 	return &github.OAuth{ClientID: oauthClientID, ClientSecret: oauthSecret, Endpoints: g.Endpoints()}
 }
 
-func gitHubApp(g *testsupport.GitHub) *github.OAuth {
+func gitHubApp(g *fakegithub.GitHub) *github.OAuth {
 	return &github.OAuth{ClientID: appClientID, ClientSecret: appSecret, Endpoints: g.Endpoints()}
 }
 
 // testFake wraps the fake for table tests.
-type testFake struct{ *testsupport.GitHub }
+type testFake struct{ *fakegithub.GitHub }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 )
 
 // BenchmarkWebhookIngest measures GitHub webhook deliveries verified
@@ -17,7 +17,7 @@ import (
 // store) per second: a ping, and an installation_repositories event that
 // is applied to the stored installation.
 func BenchmarkWebhookIngest(b *testing.B) {
-	gh := testsupport.NewGitHub()
+	gh := fakegithub.NewGitHub()
 	defer gh.Close()
 	for _, st := range []struct {
 		name string
@@ -40,7 +40,7 @@ func BenchmarkWebhookIngest(b *testing.B) {
 			b.Run(st.name+"/"+ev.event, func(b *testing.B) {
 				svc := instance(&testing.T{}, st.new(b), gh, nil)
 				body := []byte(ev.body)
-				sig := testsupport.SignGitHubBody(hookSecret, body)
+				sig := fakegithub.SignGitHubBody(hookSecret, body)
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {

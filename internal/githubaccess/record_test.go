@@ -15,7 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 )
 
 // sessionWrites calls onWrite whenever a stored session is rewritten
@@ -131,7 +131,7 @@ func TestInstallationCreatedEndsApprovalAfterSessions(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	req.Header.Set("X-GitHub-Event", "installation")
 	req.Header.Set("X-GitHub-Delivery", "approval")
-	req.Header.Set("X-Hub-Signature-256", testsupport.SignGitHubBody(hookSecret, body))
+	req.Header.Set("X-Hub-Signature-256", fakegithub.SignGitHubBody(hookSecret, body))
 	if code := svc.Webhook(ctx, req); code != http.StatusOK {
 		t.Fatalf("webhook: %d", code)
 	}

@@ -21,19 +21,20 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-var testRedis *testsupport.Redis
+var testRedis *redistest.Redis
 
 func TestMain(m *testing.M) {
-	os.Exit(testsupport.RedisMain(m, &testRedis))
+	os.Exit(redistest.RedisMain(m, &testRedis))
 }
 
 const hookSecret = "hook-secret"
 
 // instance is one Gatehouse instance's GitHub service over a shared store.
-func instance(t *testing.T, st store.Store, gh *testsupport.GitHub, app *github.App) *Service {
+func instance(t *testing.T, st store.Store, gh *fakegithub.GitHub, app *github.App) *Service {
 	t.Helper()
 	ring, err := keys.Derive("0123456789abcdef0123456789abcdef-github")
 	if err != nil {
@@ -64,7 +65,7 @@ func redisStore(t *testing.T) store.Store {
 
 // connected returns a fake GitHub where alice has authorized the App and
 // the user record holding her token, as after Connect.
-func connected(t *testing.T, svc *Service, gh *testsupport.GitHub) {
+func connected(t *testing.T, svc *Service, gh *fakegithub.GitHub) {
 	t.Helper()
 	gh.SetAutoLogin("alice")
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).
@@ -80,13 +81,13 @@ func connected(t *testing.T, svc *Service, gh *testsupport.GitHub) {
 	}
 }
 
-func newFake(t *testing.T, pub *rsa.PublicKey) *testsupport.GitHub {
-	gh := testsupport.NewGitHub()
+func newFake(t *testing.T, pub *rsa.PublicKey) *fakegithub.GitHub {
+	gh := fakegithub.NewGitHub()
 	t.Cleanup(gh.Close)
 	gh.AddGitHubApp(42, "Iv1.app", "app-secret", pub)
-	gh.AddUser(testsupport.GitHubUser{ID: 1001, Login: "alice", Emails: []testsupport.GitHubEmail{{Email: "a@x.example", Primary: true, Verified: true}}})
-	gh.AddInstallation(testsupport.GitHubInstallation{ID: 77, AccountLogin: "acme", AccountID: 500, AccountType: "Organization",
-		Repos: []testsupport.GitHubRepo{{ID: 1, FullName: "acme/api"}}})
+	gh.AddUser(fakegithub.GitHubUser{ID: 1001, Login: "alice", Emails: []fakegithub.GitHubEmail{{Email: "a@x.example", Primary: true, Verified: true}}})
+	gh.AddInstallation(fakegithub.GitHubInstallation{ID: 77, AccountLogin: "acme", AccountID: 500, AccountType: "Organization",
+		Repos: []fakegithub.GitHubRepo{{ID: 1, FullName: "acme/api"}}})
 	gh.GrantInstallation("alice", 77)
 	return gh
 }
@@ -155,7 +156,7 @@ func TestRealPayloadsApply(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/.gatehouse/webhooks/github", bytes.NewReader(body))
 		req.Header.Set("X-GitHub-Event", event)
 		req.Header.Set("X-GitHub-Delivery", "fixture-"+string(rune('a'+i)))
-		req.Header.Set("X-Hub-Signature-256", testsupport.SignGitHubBody(hookSecret, body))
+		req.Header.Set("X-Hub-Signature-256", fakegithub.SignGitHubBody(hookSecret, body))
 		if code := svc.Webhook(context.Background(), req); code != http.StatusOK {
 			t.Errorf("%s: %d", filepath.Base(f), code)
 		}
@@ -178,7 +179,7 @@ func TestInstallationReposThroughAppKey(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	req.Header.Set("X-GitHub-Event", "installation")
 	req.Header.Set("X-GitHub-Delivery", "d1")
-	req.Header.Set("X-Hub-Signature-256", testsupport.SignGitHubBody(hookSecret, body))
+	req.Header.Set("X-Hub-Signature-256", fakegithub.SignGitHubBody(hookSecret, body))
 	if code := svc.Webhook(context.Background(), req); code != http.StatusOK {
 		t.Fatalf("webhook: %d", code)
 	}
@@ -198,7 +199,7 @@ func TestRepeatedAddKeepsOneCopy(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		req.Header.Set("X-GitHub-Event", "installation_repositories")
 		req.Header.Set("X-GitHub-Delivery", id)
-		req.Header.Set("X-Hub-Signature-256", testsupport.SignGitHubBody(hookSecret, body))
+		req.Header.Set("X-Hub-Signature-256", fakegithub.SignGitHubBody(hookSecret, body))
 		if code := svc.Webhook(context.Background(), req); code != http.StatusOK {
 			t.Fatalf("delivery %s: %d", id, code)
 		}

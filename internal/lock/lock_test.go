@@ -13,14 +13,14 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 // testRedis is the server shared by this package's tests; each test uses
 // keys named after itself.
-var testRedis *testsupport.Redis
+var testRedis *redistest.Redis
 
-func TestMain(m *testing.M) { os.Exit(testsupport.RedisMain(m, &testRedis)) }
+func TestMain(m *testing.M) { os.Exit(redistest.RedisMain(m, &testRedis)) }
 
 // keySeq tells apart the keys of runs of one test (go test -count).
 var keySeq atomic.Int64

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakeoauth"
 )
 
 const (
@@ -42,9 +42,9 @@ var (
 
 // setup starts a fake of kind with user and returns it with a provider of
 // the preset pointed at it.
-func setup(t *testing.T, kind string, user *testsupport.OAuth2FakeUser, scopes ...string) (*testsupport.OAuth2Fake, *oauth2login.Provider) {
+func setup(t *testing.T, kind string, user *fakeoauth.OAuth2FakeUser, scopes ...string) (*fakeoauth.OAuth2Fake, *oauth2login.Provider) {
 	t.Helper()
-	f := testsupport.NewOAuth2Fake(kind)
+	f := fakeoauth.NewOAuth2Fake(kind)
 	t.Cleanup(f.Close)
 	f.AddClient(clientID, clientSecret)
 	if user != nil {
@@ -124,14 +124,14 @@ func providerError(t *testing.T, err error, code string, status int) {
 func TestPresetsEndToEnd(t *testing.T) {
 	tests := []struct {
 		kind   string
-		user   testsupport.OAuth2FakeUser
+		user   fakeoauth.OAuth2FakeUser
 		want   provider.Identity
 		params map[string]string // expected authorize parameters ("" = absent)
 		path   string
 	}{
 		{
 			kind: "gitlab",
-			user: testsupport.OAuth2FakeUser{ID: "4242", Login: "alice", Email: "alice@example.com", EmailVerified: true,
+			user: fakeoauth.OAuth2FakeUser{ID: "4242", Login: "alice", Email: "alice@example.com", EmailVerified: true,
 				Name: "Alice Liddell", Avatar: "https://gitlab.example/uploads/a.png", Groups: []string{"acme", "acme/dev"}},
 			want: provider.Identity{Subject: "4242", Username: "alice", Email: "alice@example.com", EmailVerified: true,
 				Name: "Alice Liddell", Picture: "https://gitlab.example/uploads/a.png", Groups: []string{"acme", "acme/dev"}},
@@ -140,7 +140,7 @@ func TestPresetsEndToEnd(t *testing.T) {
 		},
 		{
 			kind: "microsoft",
-			user: testsupport.OAuth2FakeUser{ID: "OLu859SGc2Sr9ZsqbkG-QbeLgJlb41KcdiPoLYNpSFA", Login: "mikoll@contoso.example",
+			user: fakeoauth.OAuth2FakeUser{ID: "OLu859SGc2Sr9ZsqbkG-QbeLgJlb41KcdiPoLYNpSFA", Login: "mikoll@contoso.example",
 				Email: "mikoll@contoso.example", EmailVerified: true, Name: "Mikah Ollenburg"},
 			want: provider.Identity{Subject: "OLu859SGc2Sr9ZsqbkG-QbeLgJlb41KcdiPoLYNpSFA", Username: "mikoll@contoso.example",
 				Email: "mikoll@contoso.example", EmailVerified: true, Name: "Mikah Ollenburg"},
@@ -149,7 +149,7 @@ func TestPresetsEndToEnd(t *testing.T) {
 		},
 		{
 			kind: "gitee",
-			user: testsupport.OAuth2FakeUser{ID: "5294558", Login: "hoppin", Email: "h@example.cn", EmailVerified: true,
+			user: fakeoauth.OAuth2FakeUser{ID: "5294558", Login: "hoppin", Email: "h@example.cn", EmailVerified: true,
 				Name: "Hoppin", Avatar: "https://portrait.gitee.com/a.png"},
 			want: provider.Identity{Subject: "5294558", Username: "hoppin", Email: "h@example.cn", EmailVerified: true,
 				Name: "Hoppin", Picture: "https://portrait.gitee.com/a.png"},
@@ -158,7 +158,7 @@ func TestPresetsEndToEnd(t *testing.T) {
 		},
 		{
 			kind: "feishu",
-			user: testsupport.OAuth2FakeUser{ID: "ou_caecc734c2e3328a62489fe0648c4b98779515d3", Login: "5d9bdxxx",
+			user: fakeoauth.OAuth2FakeUser{ID: "ou_caecc734c2e3328a62489fe0648c4b98779515d3", Login: "5d9bdxxx",
 				Email: "zhangsan@example.cn", EmailVerified: true, Name: "张三", Avatar: "https://example.cn/avatar"},
 			want: provider.Identity{Subject: "ou_caecc734c2e3328a62489fe0648c4b98779515d3", Username: "5d9bdxxx",
 				Name: "张三", Picture: "https://example.cn/avatar"},
@@ -167,7 +167,7 @@ func TestPresetsEndToEnd(t *testing.T) {
 		},
 		{
 			kind: "lark",
-			user: testsupport.OAuth2FakeUser{ID: "ou_lark1", Login: "u1", Name: "Lark User"},
+			user: fakeoauth.OAuth2FakeUser{ID: "ou_lark1", Login: "u1", Name: "Lark User"},
 			want: provider.Identity{Subject: "ou_lark1", Username: "u1", Name: "Lark User"},
 			path: "/open-apis/authen/v1/authorize",
 		},
@@ -203,17 +203,17 @@ func TestPresetsEndToEnd(t *testing.T) {
 func TestUnverifiedEmailNeverUsed(t *testing.T) {
 	tests := []struct {
 		kind string
-		user testsupport.OAuth2FakeUser
+		user fakeoauth.OAuth2FakeUser
 	}{
-		{"gitlab", testsupport.OAuth2FakeUser{ID: "7", Login: "mallory", Email: "ceo@victim.example", Name: "M"}},
+		{"gitlab", fakeoauth.OAuth2FakeUser{ID: "7", Login: "mallory", Email: "ceo@victim.example", Name: "M"}},
 		// nOAuth: a tenant sets any address; no xms_edov, no email. With no
 		// preferred_username, the username falls back to the subject.
-		{"microsoft", testsupport.OAuth2FakeUser{ID: "pairwise-sub-1", Email: "ceo@victim.example", Name: "M"}},
+		{"microsoft", fakeoauth.OAuth2FakeUser{ID: "pairwise-sub-1", Email: "ceo@victim.example", Name: "M"}},
 		// The /api/v5/user public email is the address, but /api/v5/emails
 		// says it is unconfirmed; the confirmed noreply one is not primary.
-		{"gitee", testsupport.OAuth2FakeUser{ID: "99", Login: "mallory", Email: "ceo@victim.example", Name: "M"}},
+		{"gitee", fakeoauth.OAuth2FakeUser{ID: "99", Login: "mallory", Email: "ceo@victim.example", Name: "M"}},
 		// Feishu never asserts verification, even for a directory address.
-		{"feishu", testsupport.OAuth2FakeUser{ID: "ou_1", Email: "ceo@victim.example", EmailVerified: true, Name: "M"}},
+		{"feishu", fakeoauth.OAuth2FakeUser{ID: "ou_1", Email: "ceo@victim.example", EmailVerified: true, Name: "M"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
@@ -471,7 +471,7 @@ func TestMicrosoftIDTokenChecks(t *testing.T) {
 func TestMicrosoftTenants(t *testing.T) {
 	for _, tenant := range []string{"", "organizations", "consumers", "contoso.onmicrosoft.com", "72f988bf-86f1-41af-91ab-2d7cd011db47"} {
 		t.Run(tenant, func(t *testing.T) {
-			f := testsupport.NewOAuth2Fake("microsoft")
+			f := fakeoauth.NewOAuth2Fake("microsoft")
 			t.Cleanup(f.Close)
 			f.AddClient(clientID, clientSecret)
 			cfg, err := oauth2login.Preset("microsoft", "entra", oauth2login.PresetParams{
@@ -501,10 +501,10 @@ func TestMicrosoftTenants(t *testing.T) {
 // TestGenericConfigNestedClaims: a hand-written Config with nested claim
 // paths against the Feishu fake.
 func TestGenericConfigNestedClaims(t *testing.T) {
-	f := testsupport.NewOAuth2Fake("feishu")
+	f := fakeoauth.NewOAuth2Fake("feishu")
 	t.Cleanup(f.Close)
 	f.AddClient(clientID, clientSecret)
-	f.SetUser(testsupport.OAuth2FakeUser{ID: "ou_42", Login: "u42", Email: "x@example.cn", Name: "X Y", Avatar: "https://a.example/x.png"})
+	f.SetUser(fakeoauth.OAuth2FakeUser{ID: "ou_42", Login: "u42", Email: "x@example.cn", Name: "X Y", Avatar: "https://a.example/x.png"})
 	base := oauth2login.Config{
 		Name:              "corp",
 		AuthURL:           f.URL + "/open-apis/authen/v1/authorize",

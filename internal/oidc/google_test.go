@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegoogle"
 )
 
 const (
@@ -25,13 +25,13 @@ const (
 	gDomain   = "corp.example"
 )
 
-var gAlice = testsupport.GoogleUser{Sub: "110169484474386276334", Email: "alice@corp.example", EmailVerified: true,
+var gAlice = fakegoogle.GoogleUser{Sub: "110169484474386276334", Email: "alice@corp.example", EmailVerified: true,
 	HD: gDomain, Name: "Alice Liddell", Picture: "https://lh3.googleusercontent.com/a/alice"}
 
 // newFakeGoogle starts a fake Google with the test client and alice.
-func newFakeGoogle(t *testing.T) *testsupport.Google {
+func newFakeGoogle(t *testing.T) *fakegoogle.Google {
 	t.Helper()
-	g := testsupport.NewGoogle()
+	g := fakegoogle.NewGoogle()
 	t.Cleanup(g.Close)
 	g.AddClient(gClientID, gSecret, gRedirect)
 	g.SetUser(gAlice)
@@ -40,7 +40,7 @@ func newFakeGoogle(t *testing.T) *testsupport.Google {
 
 // googleProvider is Google(…) pointed at the fake: its URL as the issuer
 // and its host:port as the alias (as accounts.google.com is Google's).
-func googleProvider(t *testing.T, g *testsupport.Google, hostedDomain string, edit func(*Config)) *Provider {
+func googleProvider(t *testing.T, g *fakegoogle.Google, hostedDomain string, edit func(*Config)) *Provider {
 	t.Helper()
 	cfg := Google("google", gClientID, gSecret, hostedDomain, nil)
 	cfg.Issuer = g.URL
@@ -208,7 +208,7 @@ func TestGoogleKeyRotation(t *testing.T) {
 		t.Fatalf("new key: %v", r.err)
 	}
 	// During the overlap the old key still verifies.
-	g.SignNextWith(testsupport.GoogleSignOldKey)
+	g.SignNextWith(fakegoogle.GoogleSignOldKey)
 	if r := login(t, p, nil); r.err != nil {
 		t.Fatalf("old key during the overlap: %v", r.err)
 	}
@@ -218,7 +218,7 @@ func TestGoogleKeyRotation(t *testing.T) {
 	if r := login(t, cold, nil); r.err != nil {
 		t.Fatalf("new key after DropOldKeys: %v", r.err)
 	}
-	g.SignNextWith(testsupport.GoogleSignOldKey)
+	g.SignNextWith(fakegoogle.GoogleSignOldKey)
 	wantCode(t, login(t, cold, nil).err, "invalid_id_token", http.StatusUnauthorized)
 	if r := login(t, p, nil); r.err != nil {
 		t.Fatalf("new key, warm cache, after DropOldKeys: %v", r.err)
@@ -309,9 +309,9 @@ func TestGoogleIDTokenAttacks(t *testing.T) {
 		why     string // part of the error: the check that refused it; "" accepts
 	}{
 		{"untouched (control)", func() {}, ""},
-		{"alg none", func() { g.SignNextWith(testsupport.GoogleSignNone) }, `unexpected signature algorithm "none"`},
-		{"HS256 keyed with the public key", func() { g.SignNextWith(testsupport.GoogleSignHS256Public) }, `unexpected signature algorithm "HS256"`},
-		{"unknown kid", func() { g.SignNextWith(testsupport.GoogleSignUnknownKid) }, "failed to verify signature"},
+		{"alg none", func() { g.SignNextWith(fakegoogle.GoogleSignNone) }, `unexpected signature algorithm "none"`},
+		{"HS256 keyed with the public key", func() { g.SignNextWith(fakegoogle.GoogleSignHS256Public) }, `unexpected signature algorithm "HS256"`},
+		{"unknown kid", func() { g.SignNextWith(fakegoogle.GoogleSignUnknownKid) }, "failed to verify signature"},
 		{"wrong aud", mutate(func(c map[string]any) { c["aud"] = "other.apps.googleusercontent.com" }), "expected audience"},
 		{"aud list without us", mutate(func(c map[string]any) { c["aud"] = []string{"a", "b"} }), "expected audience"},
 		{"aud list with us, azp another client", mutate(func(c map[string]any) { c["aud"] = []string{gClientID, "b"}; c["azp"] = "b" }), "azp"},
@@ -382,7 +382,7 @@ func TestGoogleOfflineAccessAndRefresh(t *testing.T) {
 		{"server error", func() { g.FailNextToken(http.StatusInternalServerError) }, false, "provider_unavailable"},
 		{"unavailable", func() { g.FailNextToken(http.StatusServiceUnavailable) }, false, "provider_unavailable"},
 		{"invalid_client", func() { g.FailNextToken(http.StatusUnauthorized) }, false, "refresh_failed"},
-		{"forged id_token", func() { g.SignNextWith(testsupport.GoogleSignNone) }, false, "invalid_id_token"},
+		{"forged id_token", func() { g.SignNextWith(fakegoogle.GoogleSignNone) }, false, "invalid_id_token"},
 		{"refreshed id_token for another audience", func() {
 			g.MutateNextIDToken(func(c map[string]any) { c["aud"] = "other" })
 		}, false, "invalid_id_token"},

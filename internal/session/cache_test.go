@@ -11,13 +11,13 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-var testRedis *testsupport.Redis
+var testRedis *redistest.Redis
 
 func TestMain(m *testing.M) {
-	os.Exit(testsupport.RedisMain(m, &testRedis))
+	os.Exit(redistest.RedisMain(m, &testRedis))
 }
 
 // instances returns two managers with long-lived caches over one Redis,
@@ -90,7 +90,7 @@ func TestUpdatesAndEndAllReachOtherInstances(t *testing.T) {
 // Messages published while an instance's subscription was down are lost;
 // on reconnecting the instance drops its whole cache.
 func TestCacheClearedAfterRedisOutage(t *testing.T) {
-	r := testsupport.StartRedisT(t)
+	r := redistest.StartRedisT(t)
 	if !r.Real {
 		t.Skip("needs a real redis-server")
 	}

@@ -11,17 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
-	"github.com/redis/go-redis/v9"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 // testRedis is the server shared by this package's Redis tests; tests that
-// stop it start their own with testsupport.StartRedisT.
-var testRedis *testsupport.Redis
+// stop it start their own with redistest.StartRedisT.
+var testRedis *redistest.Redis
 
-func TestMain(m *testing.M) { os.Exit(testsupport.RedisMain(m, &testRedis)) }
+func TestMain(m *testing.M) { os.Exit(redistest.RedisMain(m, &testRedis)) }
 
 // prefixed puts every key of a Store under its own prefix, so that tests
 // sharing one server do not see each other's keys.
@@ -94,7 +95,7 @@ func TestRedis(t *testing.T) {
 }
 
 func TestRedisOutage(t *testing.T) {
-	srv := testsupport.StartRedisT(t)
+	srv := redistest.StartRedisT(t)
 	const timeout = 500 * time.Millisecond
 	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{srv.Addr}, Timeout: timeout})
 	if err != nil {

@@ -1,5 +1,7 @@
-// Package testsupport holds what Gatehouse's tests share: a real
-// redis-server, an in-process Caddy, a recording upstream, and a browser-
-// like HTTP client. Fakes of external services live here once, not per
-// package.
+// Package testsupport holds the little that all of Gatehouse's tests
+// share: Main for a TestMain (temporary root, watchdog), a recording
+// upstream, a stalling handler, an EC key writer and HTTP helpers that do
+// not follow redirects. Each system tests need has its own package below:
+// redistest, caddytest, browsertest, and the fakes fakegithub, fakegoogle,
+// fakenango and fakeoauth.
 package testsupport

@@ -22,15 +22,15 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 )
 
 // testRedis is the server shared by this package's Redis tests; tests that
-// stop it start their own with testsupport.StartRedisT.
-var testRedis *testsupport.Redis
+// stop it start their own with redistest.StartRedisT.
+var testRedis *redistest.Redis
 
-func TestMain(m *testing.M) { os.Exit(testsupport.RedisMain(m, &testRedis)) }
+func TestMain(m *testing.M) { os.Exit(redistest.RedisMain(m, &testRedis)) }
 
 const (
 	// bound is how long a test waits for something that should happen
@@ -563,7 +563,7 @@ func TestTwoForwardersShareRedis(t *testing.T) {
 
 func TestRedisOutage(t *testing.T) {
 	t.Parallel()
-	srv := testsupport.StartRedisT(t)
+	srv := redistest.StartRedisT(t)
 	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{srv.Addr}, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

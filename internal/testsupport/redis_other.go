@@ -1,9 +1,0 @@
-//go:build !linux
-
-package testsupport
-
-import "syscall"
-
-// redisSysProcAttr returns nil: outside Linux there is no parent-death
-// signal, so a killed test binary can leave its redis-server running.
-func redisSysProcAttr() *syscall.SysProcAttr { return nil }
