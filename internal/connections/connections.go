@@ -239,21 +239,16 @@ func (s *Service) put(ctx context.Context, userID string, l *Link) error {
 
 // Linked returns the names of the user's linked accounts, sorted.
 func (s *Service) Linked(ctx context.Context, userID string) ([]string, error) {
-	var out []string
-	for _, name := range s.names {
-		_, err := s.get(ctx, userID, name)
-		if errors.Is(err, ErrNotLinked) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, name)
+	links, err := s.Links(ctx, userID)
+	var names []string
+	for _, l := range links {
+		names = append(names, l.Name)
 	}
-	return out, nil
+	return names, err
 }
 
-// Links returns the user's linked accounts (without their tokens).
+// Links returns the user's linked accounts (without their tokens), sorted
+// by name.
 func (s *Service) Links(ctx context.Context, userID string) ([]Link, error) {
 	var out []Link
 	for _, name := range s.names {

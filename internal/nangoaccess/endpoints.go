@@ -126,23 +126,17 @@ func (e *endpoints) loginSession(w http.ResponseWriter, r *http.Request, _ strin
 		Redirect: e.k.Redirect(r.URL.Query().Get("rd"), origin),
 		Host:     strings.ToLower(r.Host),
 	})
-	if err != nil {
-		e.unavailable(w, r, err)
-		return
+	if err == nil {
+		e.k.SetBinding(w, binding)
 	}
-	e.k.SetBinding(w, binding)
-	e.k.JSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
+	e.connectSession(w, r, cs, err)
 }
 
 // loginStatus answers a login's poll; once Nango's webhook has been
 // processed it starts the session, for the browser that began the login
 // only.
 func (e *endpoints) loginStatus(w http.ResponseWriter, r *http.Request, connectionID string) {
-	if !e.allowed(w, r, http.MethodGet) {
-		return
-	}
-	if !nango.ValidConnectionID(connectionID) {
-		e.k.NotFound(w, r)
+	if !e.poll(w, r, connectionID) {
 		return
 	}
 	retry := e.k.Prefix() + "/login"
@@ -206,20 +200,12 @@ func (e *endpoints) reposSession(w http.ResponseWriter, r *http.Request, _ strin
 		return
 	}
 	cs, err := e.s.BeginRepos(r.Context(), s)
-	if err != nil {
-		e.unavailable(w, r, err)
-		return
-	}
-	e.k.JSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
+	e.connectSession(w, r, cs, err)
 }
 
 // reposStatus answers the poll of a repository connection.
 func (e *endpoints) reposStatus(w http.ResponseWriter, r *http.Request, connectionID string) {
-	if !e.allowed(w, r, http.MethodGet) {
-		return
-	}
-	if !nango.ValidConnectionID(connectionID) {
-		e.k.NotFound(w, r)
+	if !e.poll(w, r, connectionID) {
 		return
 	}
 	s, _, ok := e.k.RequireSession(w, r)
@@ -243,9 +229,26 @@ func (e *endpoints) reposStatus(w http.ResponseWriter, r *http.Request, connecti
 	})
 }
 
-// unavailable answers for a Nango API call that failed.
-func (e *endpoints) unavailable(w http.ResponseWriter, r *http.Request, err error) {
-	e.k.Log(r).Warn("cannot create a Nango connect session", zap.Error(err))
-	e.k.Fail(w, r, kit.Problem{Status: http.StatusBadGateway, Code: "nango_unavailable", Heading: "Nango unavailable",
-		Message: "Nango could not be reached. Please try again in a moment.", Retry: e.k.Prefix() + "/login"})
+// poll admits the poll of connection connectionID: a GET of a valid id.
+func (e *endpoints) poll(w http.ResponseWriter, r *http.Request, connectionID string) bool {
+	if !e.allowed(w, r, http.MethodGet) {
+		return false
+	}
+	if !nango.ValidConnectionID(connectionID) {
+		e.k.NotFound(w, r)
+		return false
+	}
+	return true
+}
+
+// connectSession answers with the connect session cs for the Connect UI,
+// or for the Nango API call that failed to create it.
+func (e *endpoints) connectSession(w http.ResponseWriter, r *http.Request, cs *ConnectSession, err error) {
+	if err != nil {
+		e.k.Log(r).Warn("cannot create a Nango connect session", zap.Error(err))
+		e.k.Fail(w, r, kit.Problem{Status: http.StatusBadGateway, Code: "nango_unavailable", Heading: "Nango unavailable",
+			Message: "Nango could not be reached. Please try again in a moment.", Retry: e.k.Prefix() + "/login"})
+		return
+	}
+	e.k.JSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
 }
