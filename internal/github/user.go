@@ -1,6 +1,9 @@
 package github
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // User is the account a user token belongs to (GET /user).
 type User struct {
@@ -104,4 +107,23 @@ func (c *Client) Teams(ctx context.Context, token string) ([]Team, error) {
 		}
 	}
 	return out, nil
+}
+
+// Groups returns the user's organizations and teams as "org" and
+// "org/team" (Orgs, then Teams). On an error it returns the groups read
+// so far with it, so a caller that accepts a token without read:org
+// (IsForbidden) can keep them.
+func (c *Client) Groups(ctx context.Context, token string) ([]string, error) {
+	orgs, err := c.Orgs(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("reading the user's organizations: %w", err)
+	}
+	teams, err := c.Teams(ctx, token)
+	if err != nil {
+		return orgs, fmt.Errorf("reading the user's teams: %w", err)
+	}
+	for _, t := range teams {
+		orgs = append(orgs, t.Org+"/"+t.Slug)
+	}
+	return orgs, nil
 }

@@ -118,17 +118,9 @@ func (l *Login) identity(ctx context.Context, token string) (*provider.Identity,
 // Groups returns the user's organizations and teams as "org" and
 // "org/team".
 func (l *Login) Groups(ctx context.Context, token string) ([]string, error) {
-	orgs, err := l.api.Orgs(ctx, token)
+	groups, err := l.api.Groups(ctx, token)
 	if err != nil {
-		return nil, fmt.Errorf("reading the user's organizations: %w", err)
-	}
-	teams, err := l.api.Teams(ctx, token)
-	if err != nil {
-		return nil, fmt.Errorf("reading the user's teams: %w", err)
-	}
-	groups := append([]string(nil), orgs...)
-	for _, t := range teams {
-		groups = append(groups, t.Org+"/"+t.Slug)
+		return nil, err
 	}
 	return groups, nil
 }

@@ -54,25 +54,13 @@ func (s *Broker) Groups(ctx context.Context, userID string) ([]string, error) {
 	return groups, nil
 }
 
+// groups reads the user's organizations and teams through the login
+// connection; a token without read:org reads none (or only the
+// organizations).
 func (s *Broker) groups(ctx context.Context, connectionID string) ([]string, error) {
-	api := s.proxy(connectionID)
-	orgs, err := api.Orgs(ctx, "")
-	if github.IsForbidden(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading organizations through nango: %w", err)
-	}
-	groups := append([]string(nil), orgs...)
-	teams, err := api.Teams(ctx, "")
-	if github.IsForbidden(err) {
-		return groups, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading teams through nango: %w", err)
-	}
-	for _, t := range teams {
-		groups = append(groups, t.Org+"/"+t.Slug)
+	groups, err := s.proxy(connectionID).Groups(ctx, "")
+	if err != nil && !github.IsForbidden(err) {
+		return nil, fmt.Errorf("through nango: %w", err)
 	}
 	return groups, nil
 }
