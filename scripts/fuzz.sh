@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 FUZZTIME="${FUZZTIME:-5000x}"
 targets=(
 	"FuzzParseToken ./internal/session"
+	"FuzzSessionCodec ./internal/session"
 	"FuzzTarget ./internal/redirect"
 	"FuzzMatch ./internal/publicpath"
 	"FuzzWebhook ./internal/github"

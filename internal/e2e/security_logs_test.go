@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakenango"
@@ -22,16 +24,22 @@ import (
 func openSession(t *testing.T, tok string) (access, refresh, idToken string) {
 	t.Helper()
 	key := sessionKey(t, tok)
-	sealed := sealedSession(t, key)
-	var s struct {
-		AccessToken  string `json:"at"`
-		RefreshToken string `json:"rt"`
-		IDToken      string `json:"idt"`
-	}
-	if err := serverRing().OpenJSON(sealed, key, &s); err != nil {
+	s, err := openStoredSession(serverRing(), sealedSession(t, key), key)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return s.AccessToken, s.RefreshToken, s.IDToken
+}
+
+// openStoredSession opens a session as the store holds it, sealed under
+// key with ring.
+func openStoredSession(ring *keys.Ring, sealed []byte, key string) (*session.Session, error) {
+	plain, err := ring.Open(sealed, []byte(key))
+	if err != nil {
+		return nil, err
+	}
+	s := new(session.Session)
+	return s, s.UnmarshalBinary(plain)
 }
 
 // sealedSession returns the value Redis holds under the session key.

@@ -997,13 +997,8 @@ func TestSession_NoPlaintextTokensInRedis(t *testing.T) {
 	echo, tok := login(t, browsertest.NewBrowser(t), "/")
 	key := sessionKey(t, tok)
 	sealed := sealedSession(t, key)
-	var s struct {
-		AccessToken  string `json:"at"`
-		RefreshToken string `json:"rt"`
-		IDToken      string `json:"idt"`
-		UserID       string `json:"uid"`
-	}
-	if err := serverRing().OpenJSON(sealed, key, &s); err != nil {
+	s, err := openStoredSession(serverRing(), sealed, key)
+	if err != nil {
 		t.Fatalf("the stored session does not open with the server key: %v", err)
 	}
 	if s.AccessToken == "" || s.AccessToken != http.Header(echo.Headers).Get("X-Auth-Access-Token") || s.RefreshToken == "" || s.IDToken == "" {
@@ -1011,10 +1006,10 @@ func TestSession_NoPlaintextTokensInRedis(t *testing.T) {
 			s.AccessToken == http.Header(echo.Headers).Get("X-Auth-Access-Token"), s.RefreshToken != "", s.IDToken != "")
 	}
 	other, _ := keys.Derive("another-secret-0123456789abcdef0123456789")
-	if err := other.OpenJSON(sealed, key, &s); err == nil {
+	if _, err := openStoredSession(other, sealed, key); err == nil {
 		t.Error("the session opens with another secret's key")
 	}
-	if err := serverRing().OpenJSON(sealed, "gatehouse:session:"+strings.Repeat("0", 64), &s); err == nil {
+	if _, err := openStoredSession(serverRing(), sealed, "gatehouse:session:"+strings.Repeat("0", 64)); err == nil {
 		t.Error("the session opens under another key name")
 	}
 	dump := redisDump(t)

@@ -8,6 +8,8 @@ package sealed
 import (
 	"bytes"
 	"context"
+	"encoding"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -22,9 +24,42 @@ type Store struct {
 	Ring  *keys.Ring
 }
 
-// Put seals v (as JSON) and stores it under key for ttl.
+// seal encodes v — with its MarshalBinary when it has one (a session,
+// read on every request the cache does not answer), else as JSON — and
+// seals it bound to key.
+func (s Store) seal(v any, key string) ([]byte, error) {
+	m, ok := v.(encoding.BinaryMarshaler)
+	if !ok {
+		return s.Ring.SealJSON(v, key)
+	}
+	plain, err := m.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encoding sealed value: %w", err)
+	}
+	return s.Ring.Seal(plain, []byte(key)), nil
+}
+
+// open reverses seal. A value with an UnmarshalBinary also reads its
+// JSON (a record written before it had one: JSON starts with '{', a
+// binary encoding never does).
+func (s Store) open(sealed []byte, key string, v any) error {
+	u, ok := v.(encoding.BinaryUnmarshaler)
+	if !ok {
+		return s.Ring.OpenJSON(sealed, key, v)
+	}
+	plain, err := s.Ring.Open(sealed, []byte(key))
+	if err != nil {
+		return err
+	}
+	if len(plain) > 0 && plain[0] == '{' {
+		return json.Unmarshal(plain, v)
+	}
+	return u.UnmarshalBinary(plain)
+}
+
+// Put seals v and stores it under key for ttl.
 func (s Store) Put(ctx context.Context, key string, v any, ttl time.Duration) error {
-	sealed, err := s.Ring.SealJSON(v, key)
+	sealed, err := s.seal(v, key)
 	if err != nil {
 		return err
 	}
@@ -37,7 +72,7 @@ func (s Store) Put(ctx context.Context, key string, v any, ttl time.Duration) er
 // Replace seals v over the record under key, only if there still is one
 // (ok false otherwise: it ended meanwhile and stays ended).
 func (s Store) Replace(ctx context.Context, key string, v any, ttl time.Duration) (ok bool, err error) {
-	sealed, err := s.Ring.SealJSON(v, key)
+	sealed, err := s.seal(v, key)
 	if err != nil {
 		return false, err
 	}
@@ -60,7 +95,7 @@ func (s Store) Get(ctx context.Context, key string, touch time.Duration, v any) 
 	if err != nil {
 		return fmt.Errorf("reading: %w", err)
 	}
-	if s.Ring.OpenJSON(sealed, key, v) != nil {
+	if s.open(sealed, key, v) != nil {
 		return store.ErrNotFound
 	}
 	return nil
@@ -82,7 +117,7 @@ func (s Store) TakeOwned(ctx context.Context, key string, v any, check func() er
 		}
 		return fmt.Errorf("reading: %w", err)
 	}
-	if s.Ring.OpenJSON(sealed, key, v) != nil {
+	if s.open(sealed, key, v) != nil {
 		return store.ErrNotFound
 	}
 	if err := check(); err != nil {
