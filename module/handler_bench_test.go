@@ -25,12 +25,15 @@ func TestMain(m *testing.M) {
 
 // provisioned returns a handler provisioned with store, and a valid session
 // token for it.
-func provisioned(tb testing.TB, store *StoreConfig) (*Handler, string) {
+func provisioned(tb testing.TB, store *StoreConfig, with ...func(*Handler)) (*Handler, string) {
 	tb.Helper()
 	h := &Handler{
 		Secret:       "bench-secret-0123456789abcdef0123456789abcdef",
 		Store:        store,
 		ProvidersRaw: []json.RawMessage{json.RawMessage(`{"type":"oidc","name":"corp","issuer":"http://127.0.0.1:1","client_id":"x"}`)},
+	}
+	for _, f := range with {
+		f(h)
 	}
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	tb.Cleanup(cancel)
@@ -87,8 +90,8 @@ func TestHandlerPassesAuthenticatedRequest(t *testing.T) {
 	}
 }
 
-func benchmarkHandler(b *testing.B, st *StoreConfig) {
-	h, tok := provisioned(b, st)
+func benchmarkHandler(b *testing.B, st *StoreConfig, with ...func(*Handler)) {
+	h, tok := provisioned(b, st, with...)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -105,6 +108,12 @@ func BenchmarkServeHTTP(b *testing.B) {
 	b.Run("memory", func(b *testing.B) { benchmarkHandler(b, nil) })
 	b.Run("redis", func(b *testing.B) {
 		benchmarkHandler(b, &StoreConfig{Type: "redis", Addresses: []string{benchRedis.Addr}})
+	})
+	// Every request reads the session from Redis: one round trip, the
+	// decryption and the decoding.
+	b.Run("redis-cache-off", func(b *testing.B) {
+		benchmarkHandler(b, &StoreConfig{Type: "redis", Addresses: []string{benchRedis.Addr}},
+			func(h *Handler) { h.SessionCache = caddy.Duration(-1) })
 	})
 }
 
