@@ -5,15 +5,11 @@ package e2e
 // library would not send what an attacker can.
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
@@ -22,22 +18,11 @@ import (
 // response status, or fails.
 func sendRaw(t *testing.T, req string) int {
 	t.Helper()
-	conn, err := (&net.Dialer{Timeout: 5 * time.Second}).Dial("tcp", strings.TrimPrefix(site, "http://"))
-	if err != nil {
-		t.Fatal(err)
+	status := rawRequest(t, strings.ReplaceAll(req, "\n", "\r\n"))
+	if status == 0 {
+		t.Fatal("no answer")
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, strings.ReplaceAll(req, "\n", "\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("no answer: %v", err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return status
 }
 
 // A Gatehouse session token sent as a bearer token is a credential for

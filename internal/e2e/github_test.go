@@ -510,13 +510,8 @@ func TestGitHubLogoutDeletesGrant(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/.gatehouse/logout?rd=%2Fbye" {
 		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(gh.DeletedGrants()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the GitHub grant was not deleted at sign-out")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 5*time.Second, "the GitHub grant was not deleted at sign-out",
+		func() bool { return len(gh.DeletedGrants()) > 0 })
 	if got := gh.DeletedGrants(); len(got) != 1 || got[0] != "alice" {
 		t.Errorf("deleted grants: %v", got)
 	}

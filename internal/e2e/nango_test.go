@@ -404,13 +404,10 @@ func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 	repoStatus(t, b, again.ConnectionID, repoReady)
 	// The status is ready once the repositories are recorded; the old
 	// connection is deleted just after, by the same webhook.
-	deadline := time.Now().Add(10 * time.Second)
-	for _, ok := w.nango.Connection(res.ConnectionID); ok; _, ok = w.nango.Connection(res.ConnectionID) {
-		if time.Now().After(deadline) {
-			t.Fatal("the previous repository connection was not deleted within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 10*time.Second, "the previous repository connection was not deleted within 10s", func() bool {
+		_, ok := w.nango.Connection(res.ConnectionID)
+		return !ok
+	})
 	// Another user's status poll of this connection says nothing.
 	bob := browsertest.NewBrowser(t)
 	w.nango.SetLogin("bob")
@@ -491,19 +488,11 @@ func TestNangoSyncWebhookForwardedAfterUpstreamReturns(t *testing.T) {
 	}
 	// The application is down: retried.
 	deadline := time.Now().Add(10 * time.Second)
-	for n, _ := recv.counts(); n < 2; n, _ = recv.counts() {
-		if time.Now().After(deadline) {
-			t.Fatal("no retry while the application answered 503")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, time.Until(deadline), "no retry while the application answered 503",
+		func() bool { n, _ := recv.counts(); return n >= 2 })
 	recv.set(http.StatusOK)
-	for _, ok := recv.counts(); ok < 1; _, ok = recv.counts() {
-		if time.Now().After(deadline) {
-			t.Fatal("not delivered after the application came back")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, time.Until(deadline), "not delivered after the application came back",
+		func() bool { _, ok := recv.counts(); return ok >= 1 })
 	// The same delivery again (Nango retrying) is not forwarded twice.
 	resend(t, d.Body, d.Header)
 	// Forward webhooks (GitHub events Nango passes on), attributed or not,

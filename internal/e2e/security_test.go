@@ -706,17 +706,7 @@ func TestCallback_PKCEAlwaysS256(t *testing.T) {
 	}
 	f := fakeoauth.NewOAuth2Fake("gitlab")
 	t.Cleanup(f.Close)
-	fmt.Fprintf(&extra, `provider oauth2 forge {
-			auth_url %[1]s/oauth/authorize
-			token_url %[1]s/oauth/token
-			userinfo_url %[1]s/oauth/userinfo
-			client_id generic-client
-			client_secret generic-secret
-			scopes openid profile email
-			claims {
-				id sub
-			}
-		}`, f.URL)
+	extra.WriteString(forgeProvider(f.URL, "id sub"))
 	load(t, config{store: "redis", extra: extra.String()})
 	for _, name := range append([]string{"corp", "google", "github", "forge"}, presets...) {
 		t.Run(name, func(t *testing.T) {
@@ -974,7 +964,7 @@ func rawRequest(t *testing.T, req string) int {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(conn, req); err != nil {
 		t.Fatal(err)
 	}
@@ -995,17 +985,7 @@ func TestSession_NoPlaintextTokensInRedis(t *testing.T) {
 	load(t, config{store: "redis", extra: "pass_access_token"})
 	redisSrv.FlushAll(t)
 	echo, tok := login(t, browsertest.NewBrowser(t), "/")
-	key := sessionKey(t, tok)
-	sealed := sealedSession(t, key)
-	var s struct {
-		AccessToken  string `json:"at"`
-		RefreshToken string `json:"rt"`
-		IDToken      string `json:"idt"`
-		UserID       string `json:"uid"`
-	}
-	if err := serverRing().OpenJSON(sealed, key, &s); err != nil {
-		t.Fatalf("the stored session does not open with the server key: %v", err)
-	}
+	s, key, sealed := openSession(t, tok)
 	if s.AccessToken == "" || s.AccessToken != http.Header(echo.Headers).Get("X-Auth-Access-Token") || s.RefreshToken == "" || s.IDToken == "" {
 		t.Fatalf("sealed session: access %t (matches upstream %t), refresh %t, id %t", s.AccessToken != "",
 			s.AccessToken == http.Header(echo.Headers).Get("X-Auth-Access-Token"), s.RefreshToken != "", s.IDToken != "")
