@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
@@ -51,11 +52,7 @@ func TestBearerSessionTokenNeverUpstream(t *testing.T) {
 				if c.cookie != "" {
 					req.AddCookie(&http.Cookie{Name: cookieName, Value: c.cookie})
 				}
-				resp, err := http.DefaultTransport.RoundTrip(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
+				resp, _ := testsupport.Do(t, req)
 				got := upstream.Last()
 				if resp.StatusCode != 200 || got == nil {
 					t.Fatalf("status %d, upstream reached: %v", resp.StatusCode, got != nil)
@@ -149,11 +146,7 @@ func TestPortNeverFromClientHost(t *testing.T) {
 	t.Run("redirect_uri", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/login/corp", nil)
 		req.Host = spoofed
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		loc, err := resp.Location()
 		if err != nil {
 			t.Fatalf("login start: %d", resp.StatusCode)
@@ -169,11 +162,7 @@ func TestPortNeverFromClientHost(t *testing.T) {
 		req.Header.Set("X-Forwarded-Proto", "http")
 		req.Header.Set("X-Forwarded-Host", strings.TrimPrefix(site, "http://"))
 		req.Header.Set("X-Forwarded-Uri", "/app")
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, site+"/.gatehouse/login?") {
 			t.Fatalf("/auth: %d Location %q, want the site's own port", resp.StatusCode, loc)

@@ -377,11 +377,7 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
 		}
@@ -403,11 +399,7 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 	req.Header.Set("X-GitHub-Event", "installation")
 	req.Header.Set("X-GitHub-Delivery", "d-reserialized")
 	req.Header.Set("X-Hub-Signature-256", good)
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ = testsupport.Do(t, req)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("re-serialized body: %d, want 401", resp.StatusCode)
 	}

@@ -119,6 +119,18 @@ func connectNango(t *testing.T, w *nangoWorld, b *browsertest.Browser, rd string
 	return res
 }
 
+// connectedNango loads a Nango world (with store) and connects GitHub
+// in a new browser (to /), once Nango's webhook is delivered.
+func connectedNango(t *testing.T, store string) (*nangoWorld, *browsertest.Browser, fakenango.NangoConnectResult) {
+	t.Helper()
+	w := newNangoWorld(t)
+	w.load(t, store, "")
+	b := browsertest.NewBrowser(t)
+	res := connectNango(t, w, b, "/")
+	w.nango.WaitDeliveries(t, 1)
+	return w, b, res
+}
+
 // pollNango polls the login's status until it is no longer "not ready".
 func pollNango(t *testing.T, b *browsertest.Browser, connID string) (int, map[string]any, *http.Response) {
 	t.Helper()
@@ -231,11 +243,7 @@ func TestNangoLoginNewAndReturningUser(t *testing.T) {
 // A connection id alone never yields a session: the poll must come from
 // the browser that opened the login, and it works once.
 func TestNangoPollFromAnotherBrowserRefused(t *testing.T) {
-	w := newNangoWorld(t)
-	w.load(t, "redis", "")
-	victim := browsertest.NewBrowser(t)
-	res := connectNango(t, w, victim, "/")
-	w.nango.WaitDeliveries(t, 1)
+	w, victim, res := connectedNango(t, "redis")
 
 	// No cookies at all.
 	bare := browsertest.NewBrowser(t)
@@ -273,11 +281,7 @@ func TestNangoPollFromAnotherBrowserRefused(t *testing.T) {
 // An API client (no browser fetch metadata) gets the session as a bearer
 // token too.
 func TestNangoLoginBearerForAPIClients(t *testing.T) {
-	w := newNangoWorld(t)
-	w.load(t, "", "")
-	b := browsertest.NewBrowser(t)
-	res := connectNango(t, w, b, "/")
-	w.nango.WaitDeliveries(t, 1)
+	_, b, res := connectedNango(t, "")
 	req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/nango/status/"+res.ConnectionID, nil)
 	resp, err := b.Do(req)
 	if err != nil {

@@ -112,23 +112,15 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 
 	// The OIDC login, hop by hop.
 	b := browsertest.NewBrowser(t)
-	resp := b.Get(site + "/.gatehouse/login/short?rd=/")
-	resp.Body.Close()
-	authz, _ := resp.Location()
-	resp = b.Get(authz.String())
-	resp.Body.Close()
-	cb, _ := resp.Location()
+	_, authz := b.Hop(site + "/.gatehouse/login/short?rd=/")
+	_, cb := b.Hop(authz.String())
 	_, pending := loginState(t, cb)
 	add("state", cb.Query().Get("state"))
 	add("authorization code", cb.Query().Get("code"))
 	add("PKCE verifier", pending.Verifier)
 	add("nonce", pending.Nonce)
 	add("binding cookie", b.Cookie(site, "__Host-gatehouse_login"))
-	resp = b.Get(cb.String())
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("callback: %d", resp.StatusCode)
-	}
+	finishLogin(t, b, cb, "the OIDC login")
 	tok := b.Cookie(site, cookieName)
 	add("session cookie", tok)
 	s, _, _ := openSession(t, tok)

@@ -33,6 +33,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegoogle"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakeoauth"
@@ -268,12 +269,7 @@ func TestRedirect_OpenRedirectCorpus(t *testing.T) {
 		rd := payloads[i]
 		b := browsertest.NewBrowser(t)
 		cb := startLogin(t, b, rd)
-		resp := b.Get(cb.String())
-		resp.Body.Close()
-		got := resp.Header.Get("Location")
-		if resp.StatusCode != http.StatusFound || !hasCookie(resp.Header["Set-Cookie"], cookieName) {
-			t.Fatalf("login with rd=%q: %d", rd, resp.StatusCode)
-		}
+		got := finishLogin(t, b, cb, "login with rd="+strconv.Quote(rd)).Header.Get("Location")
 		if why := offSite(got); why != "" {
 			t.Errorf("login with rd=%q: sent to %q (%s)", rd, got, why)
 		}
@@ -316,11 +312,7 @@ func TestRedirect_RevalidatedAtCallback(t *testing.T) {
 			}
 			p.Redirect = stored
 			putLoginState(t, key, p)
-			resp := b.Get(cb.String())
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusFound || !hasCookie(resp.Header["Set-Cookie"], cookieName) {
-				t.Fatalf("stored target %q: callback %d", stored, resp.StatusCode)
-			}
+			resp := finishLogin(t, b, cb, "stored target "+strconv.Quote(stored))
 			if got := resp.Header.Get("Location"); got != want {
 				t.Errorf("stored target %q: sent to %q, want %q", stored, got, want)
 			}
@@ -472,11 +464,7 @@ func TestHeaders_StripClientIdentityVariants(t *testing.T) {
 					req.Header[s] = []string{"mallory", "mallory2"} // raw keys, duplicates
 				}
 			}
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp, _ := testsupport.Do(t, req)
 			got := upstream.Last()
 			if resp.StatusCode != 200 || got == nil || got.URL.Path != path {
 				t.Fatalf("status %d", resp.StatusCode)
@@ -577,9 +565,7 @@ func TestHeaders_IgnoreForwardedFromUntrusted(t *testing.T) {
 	if authz == nil || authz.Query().Get("redirect_uri") != site+"/.gatehouse/callback/corp" {
 		t.Fatalf("login start: %d %v", resp.StatusCode, authz)
 	}
-	resp = b.Get(authz.String())
-	resp.Body.Close()
-	cb, _ := resp.Location()
+	resp, cb := b.Hop(authz.String())
 	req, _ = http.NewRequest(http.MethodGet, cb.String(), nil)
 	for k, v := range spoof {
 		req.Header.Set(k, v)
@@ -674,12 +660,7 @@ func TestCallback_PKCEVerifierMismatch(t *testing.T) {
 	})
 	t.Run("control: the untouched login works", func(t *testing.T) {
 		b := browsertest.NewBrowser(t)
-		cb := startLogin(t, b, "/")
-		resp := b.Get(cb.String())
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusFound || !hasCookie(resp.Header["Set-Cookie"], cookieName) {
-			t.Fatalf("callback: %d", resp.StatusCode)
-		}
+		finishLogin(t, b, startLogin(t, b, "/"), "the untouched login")
 	})
 	if upstream.Hits() != 0 {
 		t.Errorf("refused callbacks reached the upstream")
