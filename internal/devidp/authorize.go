@@ -145,14 +145,23 @@ func (p *Provider) showSignIn(w http.ResponseWriter, req authRequest) {
 	p.mu.Lock()
 	p.sweep(now)
 	p.logins[id] = &loginRequest{req: req, expires: now.Add(SignInTTL)}
+	p.mu.Unlock()
+	p.renderSignInFor(w, http.StatusOK, id, req, req.loginHint, "")
+}
+
+// renderSignInFor renders the sign-in page of the parked login id (for
+// req), with username filled in and problem shown.
+func (p *Provider) renderSignInFor(w http.ResponseWriter, status int, id string, req authRequest, username, problem string) {
+	p.mu.Lock()
 	users := make([]User, len(p.users))
 	copy(users, p.users)
 	p.mu.Unlock()
-	p.renderSignIn(w, http.StatusOK, signInData{
+	p.renderSignIn(w, status, signInData{
 		LoginID:  id,
 		Client:   req.client.displayName(),
 		Users:    users,
-		Username: req.loginHint,
+		Username: username,
+		Problem:  problem,
 		Return:   redirectHost(req.redirectURI),
 		target:   req.redirectURI,
 	})
@@ -192,19 +201,8 @@ func (p *Provider) signInSubmit(w http.ResponseWriter, r *http.Request) {
 		username = strings.TrimSpace(r.PostForm.Get("username"))
 	}
 	if err := checkUsername(username); err != nil {
-		p.mu.Lock()
-		users := make([]User, len(p.users))
-		copy(users, p.users)
-		p.mu.Unlock()
-		p.renderSignIn(w, http.StatusBadRequest, signInData{
-			LoginID:  id,
-			Client:   req.client.displayName(),
-			Users:    users,
-			Username: username,
-			Problem:  "Usernames may contain only letters, digits and . _ - + @ (at most 64).",
-			Return:   redirectHost(req.redirectURI),
-			target:   req.redirectURI,
-		})
+		p.renderSignInFor(w, http.StatusBadRequest, id, req, username,
+			"Usernames may contain only letters, digits and . _ - + @ (at most 64).")
 		return
 	}
 	if !p.consumeLogin(id) {
