@@ -35,6 +35,20 @@ func login(t *testing.T, b *browsertest.Browser, path string) (testsupport.Echo,
 	return echo, tok
 }
 
+// forbiddenLogin signs in from path in a new browser and fails (naming
+// what) unless the sign-in ends on 403, a user the rules deny; it returns
+// the browser and its session token.
+func forbiddenLogin(t *testing.T, path, what string) (*browsertest.Browser, string) {
+	t.Helper()
+	b := browsertest.NewBrowser(t)
+	resp, _ := b.Follow(site + path)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("%s: %d, want 403", what, resp.StatusCode)
+	}
+	return b, b.Cookie(site, cookieName)
+}
+
 func get(t *testing.T, rawURL string, hdr map[string]string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)

@@ -81,8 +81,7 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	gh := newGitHub(t)
-	gh.GrantInstallation("alice", 77)
+	gh := ghInstalled(t)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	c := githubConfig(gh, `provider oidc short {
 			issuer `+p.URL+`

@@ -266,13 +266,7 @@ func TestAllowRules(t *testing.T) {
 	if err := idp.Provider.SetAutoLogin("eve"); err != nil {
 		t.Fatal(err)
 	}
-	b := browsertest.NewBrowser(t)
-	resp, _ := b.Follow(site + "/")
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("unverified email: %d, want 403", resp.StatusCode)
-	}
-	eve := b.Cookie(site, cookieName)
+	_, eve := forbiddenLogin(t, "/", "unverified email")
 	r := request(t, "GET", "/", eve, map[string]string{"Accept": "application/json"}, "")
 	if code := status(t, r); code != http.StatusForbidden {
 		t.Fatalf("denied user API call: %d, want 403", code)
