@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -516,13 +517,8 @@ func TestHeaders_IgnoreForwardedFromUntrusted(t *testing.T) {
 		"X-Original-Url": "/public/x", "X-Rewrite-Url": "/public/x", "X-Forwarded-Prefix": "/public",
 	}
 	with := func(extra map[string]string) map[string]string {
-		h := map[string]string{}
-		for k, v := range spoof {
-			h[k] = v
-		}
-		for k, v := range extra {
-			h[k] = v
-		}
+		h := maps.Clone(spoof)
+		maps.Copy(h, extra)
 		return h
 	}
 
