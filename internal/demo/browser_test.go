@@ -2,16 +2,13 @@ package demo
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // TestDemoInBrowser drives the demo with a real Chromium: open the site,
@@ -20,11 +17,7 @@ import (
 // site protected again; then sign in as Eve, whose unverified email never
 // reaches the app, and open the identity provider's index page.
 func TestDemoInBrowser(t *testing.T) {
-	caddyfile, err := os.ReadFile("../../examples/demo/Caddyfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, _ := startOnFreePort(t, Options{IdPAddr: "127.0.0.1:0", Caddyfile: caddyfile})
+	d, _ := startOnFreePort(t, Options{})
 
 	ctx := browsertest.Chromium(t, 30*time.Second)
 	var text, url string
@@ -135,23 +128,3 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	shot("6-idp-index")
 }
-
-// startOnFreePort starts the demo with opts on a free port, and again on
-// another should something take the port before Caddy binds it. The demo
-// is closed when the test ends.
-func startOnFreePort(t *testing.T, opts Options) (*Demo, int) {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		opts.Port = caddytest.FreePort(t)
-		d, err := Start(opts)
-		if err == nil {
-			t.Cleanup(d.Close)
-			return d, opts.Port
-		}
-		if !caddytest.AddrInUse(err) || attempt == 4 {
-			t.Fatal(err)
-		}
-	}
-}
-
-func TestMain(m *testing.M) { os.Exit(testsupport.Main(m, caddytest.IsolateCaddy)) }

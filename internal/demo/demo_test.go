@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // TestStartReportsProgressOnLoopback starts the demo as `go run
@@ -19,12 +22,8 @@ import (
 // listens on the loopback interface only: the site does not answer on
 // another address of this machine.
 func TestStartReportsProgressOnLoopback(t *testing.T) {
-	caddyfile, err := os.ReadFile("../../examples/demo/Caddyfile")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var steps []string
-	d, port := startOnFreePort(t, Options{IdPAddr: "127.0.0.1:0", Caddyfile: caddyfile, Progress: func(s string) {
+	d, port := startOnFreePort(t, Options{Progress: func(s string) {
 		if strings.Contains(s, "identity provider") {
 			steps = steps[:0] // an attempt on a new port starts again
 		}
@@ -139,3 +138,34 @@ func TestAppExplainsMissingEmail(t *testing.T) {
 		}
 	}
 }
+
+// startOnFreePort starts the demo with opts (by default the example's
+// Caddyfile and an identity provider on a free loopback port) on a free
+// port, and again on another should something take the port before Caddy
+// binds it. The demo is closed when the test ends.
+func startOnFreePort(t *testing.T, opts Options) (*Demo, int) {
+	t.Helper()
+	if opts.Caddyfile == nil {
+		caddyfile, err := os.ReadFile("../../examples/demo/Caddyfile")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Caddyfile = caddyfile
+	}
+	if opts.IdPAddr == "" {
+		opts.IdPAddr = "127.0.0.1:0"
+	}
+	for attempt := 0; ; attempt++ {
+		opts.Port = caddytest.FreePort(t)
+		d, err := Start(opts)
+		if err == nil {
+			t.Cleanup(d.Close)
+			return d, opts.Port
+		}
+		if !caddytest.AddrInUse(err) || attempt == 4 {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(testsupport.Main(m, caddytest.IsolateCaddy)) }

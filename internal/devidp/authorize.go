@@ -36,35 +36,12 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 // RFC 6749 section 4.1.2.1 says.
 func (p *Provider) authorizationRequest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for k, v := range q {
-		if len(v) > 1 && (k == "client_id" || k == "redirect_uri") {
-			p.rejectAuthorize(w, fmt.Sprintf("The parameter %s appears more than once.", k))
-			return
-		}
-	}
-	clientID := q.Get("client_id")
-	if clientID == "" {
-		p.rejectAuthorize(w, "The request has no client_id.")
+	client, autoLogin, problem := p.authorizeClient(q)
+	if problem != "" {
+		p.rejectAuthorize(w, problem)
 		return
 	}
-	p.mu.Lock()
-	client, ok := p.client(clientID)
-	autoLogin := p.hooks.autoLogin
-	p.mu.Unlock()
-	if !ok {
-		p.rejectAuthorize(w, fmt.Sprintf("No client with ID %q is registered.", clientID))
-		return
-	}
-	redirectURI := q.Get("redirect_uri")
-	if redirectURI == "" {
-		p.rejectAuthorize(w, "The request has no redirect_uri.")
-		return
-	}
-	if !slices.Contains(client.RedirectURIs, redirectURI) {
-		p.rejectAuthorize(w, fmt.Sprintf("The redirect_uri %q is not registered for client %q. Registered: %s.",
-			redirectURI, clientID, strings.Join(client.RedirectURIs, ", ")))
-		return
-	}
+	clientID, redirectURI := client.ID, q.Get("redirect_uri")
 
 	// From here on, errors go back to the client.
 	state := q.Get("state")
@@ -124,6 +101,35 @@ func (p *Provider) authorizationRequest(w http.ResponseWriter, r *http.Request) 
 	}
 }
 
+// authorizeClient finds the client and checks the redirect URI of an
+// authorization request; it returns the client and the auto-login user,
+// or why the request cannot be trusted (for the error page).
+func (p *Provider) authorizeClient(q url.Values) (client Client, autoLogin, problem string) {
+	for k, v := range q {
+		if len(v) > 1 && (k == "client_id" || k == "redirect_uri") {
+			return client, "", fmt.Sprintf("The parameter %s appears more than once.", k)
+		}
+	}
+	clientID, redirectURI := q.Get("client_id"), q.Get("redirect_uri")
+	if clientID == "" {
+		return client, "", "The request has no client_id."
+	}
+	p.mu.Lock()
+	client, ok := p.client(clientID)
+	autoLogin = p.hooks.autoLogin
+	p.mu.Unlock()
+	switch {
+	case !ok:
+		return client, "", fmt.Sprintf("No client with ID %q is registered.", clientID)
+	case redirectURI == "":
+		return client, "", "The request has no redirect_uri."
+	case !slices.Contains(client.RedirectURIs, redirectURI):
+		return client, "", fmt.Sprintf("The redirect_uri %q is not registered for client %q. Registered: %s.",
+			redirectURI, clientID, strings.Join(client.RedirectURIs, ", "))
+	}
+	return client, autoLogin, ""
+}
+
 // rejectAuthorize shows the error page for a request whose client or
 // redirect URI cannot be trusted.
 func (p *Provider) rejectAuthorize(w http.ResponseWriter, reason string) {
@@ -139,14 +145,23 @@ func (p *Provider) showSignIn(w http.ResponseWriter, req authRequest) {
 	p.mu.Lock()
 	p.sweep(now)
 	p.logins[id] = &loginRequest{req: req, expires: now.Add(SignInTTL)}
+	p.mu.Unlock()
+	p.renderSignInFor(w, http.StatusOK, id, req, req.loginHint, "")
+}
+
+// renderSignInFor renders the sign-in page of the parked login id (for
+// req), with username filled in and problem shown.
+func (p *Provider) renderSignInFor(w http.ResponseWriter, status int, id string, req authRequest, username, problem string) {
+	p.mu.Lock()
 	users := make([]User, len(p.users))
 	copy(users, p.users)
 	p.mu.Unlock()
-	p.renderSignIn(w, http.StatusOK, signInData{
+	p.renderSignIn(w, status, signInData{
 		LoginID:  id,
 		Client:   req.client.displayName(),
 		Users:    users,
-		Username: req.loginHint,
+		Username: username,
+		Problem:  problem,
 		Return:   redirectHost(req.redirectURI),
 		target:   req.redirectURI,
 	})
@@ -186,19 +201,8 @@ func (p *Provider) signInSubmit(w http.ResponseWriter, r *http.Request) {
 		username = strings.TrimSpace(r.PostForm.Get("username"))
 	}
 	if err := checkUsername(username); err != nil {
-		p.mu.Lock()
-		users := make([]User, len(p.users))
-		copy(users, p.users)
-		p.mu.Unlock()
-		p.renderSignIn(w, http.StatusBadRequest, signInData{
-			LoginID:  id,
-			Client:   req.client.displayName(),
-			Users:    users,
-			Username: username,
-			Problem:  "Usernames may contain only letters, digits and . _ - + @ (at most 64).",
-			Return:   redirectHost(req.redirectURI),
-			target:   req.redirectURI,
-		})
+		p.renderSignInFor(w, http.StatusBadRequest, id, req, username,
+			"Usernames may contain only letters, digits and . _ - + @ (at most 64).")
 		return
 	}
 	if !p.consumeLogin(id) {

@@ -5,16 +5,13 @@ package e2e
 // library would not send what an attacker can.
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
@@ -22,22 +19,11 @@ import (
 // response status, or fails.
 func sendRaw(t *testing.T, req string) int {
 	t.Helper()
-	conn, err := (&net.Dialer{Timeout: 5 * time.Second}).Dial("tcp", strings.TrimPrefix(site, "http://"))
-	if err != nil {
-		t.Fatal(err)
+	status := rawRequest(t, strings.ReplaceAll(req, "\n", "\r\n"))
+	if status == 0 {
+		t.Fatal("no answer")
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, strings.ReplaceAll(req, "\n", "\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("no answer: %v", err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return status
 }
 
 // A Gatehouse session token sent as a bearer token is a credential for
@@ -66,11 +52,7 @@ func TestBearerSessionTokenNeverUpstream(t *testing.T) {
 				if c.cookie != "" {
 					req.AddCookie(&http.Cookie{Name: cookieName, Value: c.cookie})
 				}
-				resp, err := http.DefaultTransport.RoundTrip(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
+				resp, _ := testsupport.Do(t, req)
 				got := upstream.Last()
 				if resp.StatusCode != 200 || got == nil {
 					t.Fatalf("status %d, upstream reached: %v", resp.StatusCode, got != nil)
@@ -164,11 +146,7 @@ func TestPortNeverFromClientHost(t *testing.T) {
 	t.Run("redirect_uri", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/login/corp", nil)
 		req.Host = spoofed
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		loc, err := resp.Location()
 		if err != nil {
 			t.Fatalf("login start: %d", resp.StatusCode)
@@ -184,11 +162,7 @@ func TestPortNeverFromClientHost(t *testing.T) {
 		req.Header.Set("X-Forwarded-Proto", "http")
 		req.Header.Set("X-Forwarded-Host", strings.TrimPrefix(site, "http://"))
 		req.Header.Set("X-Forwarded-Uri", "/app")
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, site+"/.gatehouse/login?") {
 			t.Fatalf("/auth: %d Location %q, want the site's own port", resp.StatusCode, loc)

@@ -87,6 +87,25 @@ func ghLogin(t *testing.T, b *browsertest.Browser) testsupport.Echo {
 	return echo
 }
 
+// ghInstalled is newGitHub with alice granted acme's installation 77: she
+// sees every repository of it.
+func ghInstalled(t *testing.T) *fakegithub.GitHub {
+	t.Helper()
+	gh := newGitHub(t)
+	gh.GrantInstallation("alice", 77)
+	return gh
+}
+
+// ghSession loads c and signs alice in with GitHub in a new browser; it
+// returns the browser and its session token.
+func ghSession(t *testing.T, c config) (*browsertest.Browser, string) {
+	t.Helper()
+	load(t, c)
+	b := browsertest.NewBrowser(t)
+	ghLogin(t, b)
+	return b, b.Cookie(site, cookieName)
+}
+
 func TestGitHubLogin(t *testing.T) {
 	gh := newGitHub(t)
 	load(t, githubConfig(gh, ""))
@@ -195,16 +214,9 @@ func reposHeader(t *testing.T, tok string) string {
 }
 
 func TestGitHubAppConnectAndRepoRule(t *testing.T) {
-	gh := newGitHub(t)
-	gh.GrantInstallation("alice", 77) // alice sees every repo of acme's installation
+	gh := ghInstalled(t)
 	load(t, githubConfig(gh, "allow repo acme/api"))
-	b := browsertest.NewBrowser(t)
-	resp, _ := b.Follow(site + "/.gatehouse/login/github?rd=/")
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("before connecting: %d, want 403", resp.StatusCode)
-	}
-	tok := b.Cookie(site, cookieName)
+	b, tok := forbiddenLogin(t, "/.gatehouse/login/github?rd=/", "before connecting")
 	connect(t, b)
 	if got := reposHeader(t, tok); got != "acme/api,acme/web" {
 		t.Fatalf("X-Auth-Repos = %q", got)
@@ -213,7 +225,7 @@ func TestGitHubAppConnectAndRepoRule(t *testing.T) {
 	if st["ready"] != true || st["pendingApproval"] != false {
 		t.Fatalf("status = %v", st)
 	}
-	resp = request(t, "GET", "/.gatehouse/repos", tok, nil, "")
+	resp := request(t, "GET", "/.gatehouse/repos", tok, nil, "")
 	var repos struct{ Repos []string }
 	_ = json.NewDecoder(resp.Body).Decode(&repos)
 	resp.Body.Close()
@@ -245,10 +257,7 @@ func sender(id int64, login string) map[string]any {
 
 func TestGitHubPendingApprovalThenWebhook(t *testing.T) {
 	gh := newGitHub(t)
-	load(t, githubConfig(gh, ""))
-	b := browsertest.NewBrowser(t)
-	ghLogin(t, b)
-	tok := b.Cookie(site, cookieName)
+	b, tok := ghSession(t, githubConfig(gh, ""))
 	connect(t, b) // alice asked to install on acme; an owner has not approved yet
 	if st := appStatus(t, tok); st["pendingApproval"] != true || st["ready"] != false {
 		t.Fatalf("before approval: %v", st)
@@ -272,13 +281,9 @@ func TestGitHubPendingApprovalThenWebhook(t *testing.T) {
 }
 
 func TestGitHubWebhookEvents(t *testing.T) {
-	gh := newGitHub(t)
-	gh.GrantInstallation("alice", 77)
+	gh := ghInstalled(t)
 	// Only the webhooks act here: no re-check within the test.
-	load(t, githubConfig(gh, "", "1h"))
-	b := browsertest.NewBrowser(t)
-	ghLogin(t, b)
-	tok := b.Cookie(site, cookieName)
+	b, tok := ghSession(t, githubConfig(gh, "", "1h"))
 	connect(t, b)
 	inst := installation(77, "acme", 500, "Organization")
 
@@ -351,12 +356,8 @@ func mustJSON(v any) []byte {
 }
 
 func TestGitHubWebhookSignatures(t *testing.T) {
-	gh := newGitHub(t)
-	gh.GrantInstallation("alice", 77)
-	load(t, githubConfig(gh, ""))
-	b := browsertest.NewBrowser(t)
-	ghLogin(t, b)
-	tok := b.Cookie(site, cookieName)
+	gh := ghInstalled(t)
+	b, tok := ghSession(t, githubConfig(gh, ""))
 	connect(t, b)
 	body := mustJSON(map[string]any{"action": "deleted", "installation": installation(77, "acme", 500, "Organization"), "sender": sender(9, "x")})
 	good := fakegithub.SignGitHubBody(ghHookSecret, body)
@@ -377,11 +378,7 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
 		}
@@ -403,11 +400,7 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 	req.Header.Set("X-GitHub-Event", "installation")
 	req.Header.Set("X-GitHub-Delivery", "d-reserialized")
 	req.Header.Set("X-Hub-Signature-256", good)
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ = testsupport.Do(t, req)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("re-serialized body: %d, want 401", resp.StatusCode)
 	}
@@ -417,8 +410,7 @@ func TestGitHubWebhookSignatures(t *testing.T) {
 }
 
 func TestGitHubAuthorizationRevokedEndsSessions(t *testing.T) {
-	gh := newGitHub(t)
-	gh.GrantInstallation("alice", 77)
+	gh := ghInstalled(t)
 	load(t, githubConfig(gh, ""))
 	var toks []string
 	for i := 0; i < 2; i++ { // two browsers, two sessions
@@ -439,10 +431,7 @@ func TestGitHubAuthorizationRevokedEndsSessions(t *testing.T) {
 
 func TestGitHubRecheckRevokesMembership(t *testing.T) {
 	gh := newGitHub(t)
-	load(t, githubConfig(gh, "allow org acme"))
-	b := browsertest.NewBrowser(t)
-	ghLogin(t, b)
-	tok := b.Cookie(site, cookieName)
+	_, tok := ghSession(t, githubConfig(gh, "allow org acme"))
 	gh.SetUser(fakegithub.GitHubUser{ // alice leaves acme
 		ID: 1001, Login: "alice", Name: "Alice Liddell",
 		Emails: []fakegithub.GitHubEmail{{Email: "alice@acme.example", Primary: true, Verified: true}},
@@ -459,8 +448,7 @@ func TestGitHubRecheckRevokesMembership(t *testing.T) {
 }
 
 func TestGitHubAppTokenRefreshedOnce(t *testing.T) {
-	gh := newGitHub(t)
-	gh.GrantInstallation("alice", 77)
+	gh := ghInstalled(t)
 	load(t, githubConfig(gh, ""))
 	// Sign in with the OIDC provider and connect the App: the App's
 	// expiring user token is then the only GitHub token in play.
@@ -503,20 +491,13 @@ func TestGitHubAppTokenRefreshedOnce(t *testing.T) {
 // lands on the signed-out page).
 func TestGitHubLogoutDeletesGrant(t *testing.T) {
 	gh := newGitHub(t)
-	load(t, githubConfig(gh, ""))
-	b := browsertest.NewBrowser(t)
-	ghLogin(t, b)
+	b, _ := ghSession(t, githubConfig(gh, ""))
 	resp, _ := signOut(t, b, "/bye")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/.gatehouse/logout?rd=%2Fbye" {
 		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(gh.DeletedGrants()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the GitHub grant was not deleted at sign-out")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 5*time.Second, "the GitHub grant was not deleted at sign-out",
+		func() bool { return len(gh.DeletedGrants()) > 0 })
 	if got := gh.DeletedGrants(); len(got) != 1 || got[0] != "alice" {
 		t.Errorf("deleted grants: %v", got)
 	}

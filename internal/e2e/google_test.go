@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegoogle"
 )
@@ -121,11 +122,6 @@ func TestGoogleTokenLifecycle(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/.gatehouse/logout") {
 		t.Errorf("logout (Google has no end_session_endpoint): %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(g.RevokedTokens()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("sign-out did not revoke the token at Google")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 5*time.Second, "sign-out did not revoke the token at Google",
+		func() bool { return len(g.RevokedTokens()) > 0 })
 }

@@ -195,9 +195,7 @@ func TestLinkCallbackBoundAndSingleUse(t *testing.T) {
 	load(t, config{extra: oauth2Connection(f)})
 	victim := browsertest.NewBrowser(t)
 	login(t, victim, "/.gatehouse/login/corp?rd=/")
-	start := victim.Get(site + "/.gatehouse/connect/whoop?rd=/linked")
-	start.Body.Close()
-	authorize, _ := start.Location()
+	_, authorize := victim.Hop(site + "/.gatehouse/connect/whoop?rd=/linked")
 	back := browsertest.NewBrowser(t).Get(authorize.String()) // the provider answers whoever asks
 	back.Body.Close()
 	callback, _ := back.Location()
@@ -397,12 +395,8 @@ func TestLinkOAuth1Account(t *testing.T) {
 	// A replayed callback (the same request token again).
 	b2 := browsertest.NewBrowser(t)
 	login(t, b2, "/.gatehouse/login/corp?rd=/")
-	start := b2.Get(site + "/.gatehouse/connect/garmin?rd=/")
-	start.Body.Close()
-	authz, _ := start.Location()
-	back := b2.Get(authz.String())
-	back.Body.Close()
-	callback, _ := back.Location()
+	_, authz := b2.Hop(site + "/.gatehouse/connect/garmin?rd=/")
+	_, callback := b2.Hop(authz.String())
 	first := b2.Get(callback.String())
 	first.Body.Close()
 	if first.StatusCode != http.StatusFound {
@@ -418,12 +412,8 @@ func TestLinkOAuth1Account(t *testing.T) {
 	// A request token that expired at the provider before the user came
 	// back.
 	f.SetRequestTokenTTL(time.Second)
-	start = b2.Get(site + "/.gatehouse/connect/garmin?rd=/")
-	start.Body.Close()
-	authz, _ = start.Location()
-	back = b2.Get(authz.String())
-	back.Body.Close()
-	callback, _ = back.Location()
+	_, authz = b2.Hop(site + "/.gatehouse/connect/garmin?rd=/")
+	_, callback = b2.Hop(authz.String())
 	f.Advance(2 * time.Second)
 	late := b2.Get(callback.String())
 	body, _ = io.ReadAll(late.Body)

@@ -35,6 +35,20 @@ func login(t *testing.T, b *browsertest.Browser, path string) (testsupport.Echo,
 	return echo, tok
 }
 
+// forbiddenLogin signs in from path in a new browser and fails (naming
+// what) unless the sign-in ends on 403, a user the rules deny; it returns
+// the browser and its session token.
+func forbiddenLogin(t *testing.T, path, what string) (*browsertest.Browser, string) {
+	t.Helper()
+	b := browsertest.NewBrowser(t)
+	resp, _ := b.Follow(site + path)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("%s: %d, want 403", what, resp.StatusCode)
+	}
+	return b, b.Cookie(site, cookieName)
+}
+
 func get(t *testing.T, rawURL string, hdr map[string]string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)
@@ -73,11 +87,7 @@ func TestUnauthenticated(t *testing.T) {
 	t.Run("POST from a browser is not redirected", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, site+"/form", strings.NewReader("a=1"))
 		req.Header.Set("Accept", "text/html")
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("status %d, want 401", resp.StatusCode)
 		}
@@ -118,11 +128,9 @@ func TestLoginHeadersReachUpstream(t *testing.T) {
 func TestAuthorizeRequestIsStrict(t *testing.T) {
 	load(t, config{})
 	b := browsertest.NewBrowser(t)
-	resp := b.Get(site + "/.gatehouse/login/corp?rd=/x")
-	resp.Body.Close()
-	loc, err := resp.Location()
-	if err != nil || !strings.HasPrefix(loc.String(), idp.URL+"/authorize") {
-		t.Fatalf("login start went to %v (%v)", loc, err)
+	resp, loc := b.Hop(site + "/.gatehouse/login/corp?rd=/x")
+	if loc == nil || !strings.HasPrefix(loc.String(), idp.URL+"/authorize") {
+		t.Fatalf("login start: %d to %v", resp.StatusCode, loc)
 	}
 	q := loc.Query()
 	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) < 43 {
@@ -163,11 +171,7 @@ func TestRedirectURIIgnoresClientHost(t *testing.T) {
 	t.Run("Host header of another site", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/login/corp", nil)
 		req.Host = "evil.com"
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Do(t, req)
 		if loc := resp.Header.Get("Location"); strings.Contains(loc, "evil.com") || resp.StatusCode == http.StatusFound {
 			t.Fatalf("Host: evil.com got %d Location %q", resp.StatusCode, loc)
 		}
@@ -178,14 +182,9 @@ func TestSessionCookieFlags(t *testing.T) {
 	load(t, config{})
 	// Walk the flow hop by hop to see the callback's own Set-Cookie.
 	b2 := browsertest.NewBrowser(t)
-	r1 := b2.Get(site + "/.gatehouse/login/corp")
-	r1.Body.Close()
-	loc, _ := r1.Location()
-	r2 := b2.Get(loc.String()) // the IdP (auto login) redirects to the callback
-	r2.Body.Close()
-	cb, _ := r2.Location()
-	r3 := b2.Get(cb.String())
-	r3.Body.Close()
+	_, loc := b2.Hop(site + "/.gatehouse/login/corp")
+	_, cb := b2.Hop(loc.String()) // the IdP (auto login) redirects to the callback
+	r3, _ := b2.Hop(cb.String())
 	var sc *http.Cookie
 	for _, c := range r3.Cookies() {
 		if c.Name == cookieName {

@@ -1,13 +1,13 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
@@ -49,17 +49,12 @@ var sample = regexp.MustCompile(`^(\S+) (\S+)$`)
 // scrape reads the metrics endpoint into series → value.
 func scrape(t *testing.T) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(site + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "caddy_") {
+	resp, body := testsupport.Fetch(t, http.MethodGet, site+"/metrics", nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "caddy_") {
 		t.Fatalf("metrics: %d\n%.500s", resp.StatusCode, body)
 	}
 	out := map[string]float64{}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		if m := sample.FindStringSubmatch(line); m != nil && !strings.HasPrefix(line, "#") {
 			v, _ := strconv.ParseFloat(m[2], 64)
 			out[m[1]] = v

@@ -119,6 +119,18 @@ func connectNango(t *testing.T, w *nangoWorld, b *browsertest.Browser, rd string
 	return res
 }
 
+// connectedNango loads a Nango world (with store) and connects GitHub
+// in a new browser (to /), once Nango's webhook is delivered.
+func connectedNango(t *testing.T, store string) (*nangoWorld, *browsertest.Browser, fakenango.NangoConnectResult) {
+	t.Helper()
+	w := newNangoWorld(t)
+	w.load(t, store, "")
+	b := browsertest.NewBrowser(t)
+	res := connectNango(t, w, b, "/")
+	w.nango.WaitDeliveries(t, 1)
+	return w, b, res
+}
+
 // pollNango polls the login's status until it is no longer "not ready".
 func pollNango(t *testing.T, b *browsertest.Browser, connID string) (int, map[string]any, *http.Response) {
 	t.Helper()
@@ -231,11 +243,7 @@ func TestNangoLoginNewAndReturningUser(t *testing.T) {
 // A connection id alone never yields a session: the poll must come from
 // the browser that opened the login, and it works once.
 func TestNangoPollFromAnotherBrowserRefused(t *testing.T) {
-	w := newNangoWorld(t)
-	w.load(t, "redis", "")
-	victim := browsertest.NewBrowser(t)
-	res := connectNango(t, w, victim, "/")
-	w.nango.WaitDeliveries(t, 1)
+	w, victim, res := connectedNango(t, "redis")
 
 	// No cookies at all.
 	bare := browsertest.NewBrowser(t)
@@ -273,11 +281,7 @@ func TestNangoPollFromAnotherBrowserRefused(t *testing.T) {
 // An API client (no browser fetch metadata) gets the session as a bearer
 // token too.
 func TestNangoLoginBearerForAPIClients(t *testing.T) {
-	w := newNangoWorld(t)
-	w.load(t, "", "")
-	b := browsertest.NewBrowser(t)
-	res := connectNango(t, w, b, "/")
-	w.nango.WaitDeliveries(t, 1)
+	_, b, res := connectedNango(t, "")
 	req, _ := http.NewRequest(http.MethodGet, site+"/.gatehouse/nango/status/"+res.ConnectionID, nil)
 	resp, err := b.Do(req)
 	if err != nil {
@@ -404,13 +408,10 @@ func TestNangoRepoConnectionWithPendingApproval(t *testing.T) {
 	repoStatus(t, b, again.ConnectionID, repoReady)
 	// The status is ready once the repositories are recorded; the old
 	// connection is deleted just after, by the same webhook.
-	deadline := time.Now().Add(10 * time.Second)
-	for _, ok := w.nango.Connection(res.ConnectionID); ok; _, ok = w.nango.Connection(res.ConnectionID) {
-		if time.Now().After(deadline) {
-			t.Fatal("the previous repository connection was not deleted within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 10*time.Second, "the previous repository connection was not deleted within 10s", func() bool {
+		_, ok := w.nango.Connection(res.ConnectionID)
+		return !ok
+	})
 	// Another user's status poll of this connection says nothing.
 	bob := browsertest.NewBrowser(t)
 	w.nango.SetLogin("bob")
@@ -491,19 +492,11 @@ func TestNangoSyncWebhookForwardedAfterUpstreamReturns(t *testing.T) {
 	}
 	// The application is down: retried.
 	deadline := time.Now().Add(10 * time.Second)
-	for n, _ := recv.counts(); n < 2; n, _ = recv.counts() {
-		if time.Now().After(deadline) {
-			t.Fatal("no retry while the application answered 503")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, time.Until(deadline), "no retry while the application answered 503",
+		func() bool { n, _ := recv.counts(); return n >= 2 })
 	recv.set(http.StatusOK)
-	for _, ok := recv.counts(); ok < 1; _, ok = recv.counts() {
-		if time.Now().After(deadline) {
-			t.Fatal("not delivered after the application came back")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, time.Until(deadline), "not delivered after the application came back",
+		func() bool { _, ok := recv.counts(); return ok >= 1 })
 	// The same delivery again (Nango retrying) is not forwarded twice.
 	resend(t, d.Body, d.Header)
 	// Forward webhooks (GitHub events Nango passes on), attributed or not,

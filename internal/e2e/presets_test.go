@@ -67,6 +67,23 @@ func TestPresetsLogIn(t *testing.T) {
 	}
 }
 
+// forgeProvider configures the generic oauth2 provider "forge" against
+// the GitLab-shaped fake at url (client generic-client), with claims as
+// the lines of its claims block.
+func forgeProvider(url string, claims ...string) string {
+	return fmt.Sprintf(`provider oauth2 forge {
+			auth_url %[1]s/oauth/authorize
+			token_url %[1]s/oauth/token
+			userinfo_url %[1]s/oauth/userinfo
+			client_id generic-client
+			client_secret generic-secret
+			scopes openid profile email
+			claims {
+				%[2]s
+			}
+		}`, url, strings.Join(claims, "\n"))
+}
+
 // The generic oauth2 provider, mapped onto GitLab's userinfo by claims,
 // with a refresh token that is later refused; denied consent shows the
 // error page.
@@ -76,21 +93,8 @@ func TestOAuth2GenericProvider(t *testing.T) {
 	f.AddClient("generic-client", "generic-secret")
 	f.SetUser(fakeoauth.OAuth2FakeUser{ID: "99", Login: "bo", Email: "bo@forge.example", EmailVerified: true, Name: "Bo"})
 	f.SetAccessTokenLifetime(3 * time.Second)
-	load(t, config{store: "redis", extra: fmt.Sprintf(`provider oauth2 forge {
-			auth_url %[1]s/oauth/authorize
-			token_url %[1]s/oauth/token
-			userinfo_url %[1]s/oauth/userinfo
-			client_id generic-client
-			client_secret generic-secret
-			scopes openid profile email
-			claims {
-				id sub
-				login preferred_username
-				email email
-				email_verified email_verified
-				name name
-			}
-		}`, f.URL)})
+	load(t, config{store: "redis", extra: forgeProvider(f.URL,
+		"id sub", "login preferred_username", "email email", "email_verified email_verified", "name name")})
 	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/forge?rd=/")
 	h := http.Header(echo.Headers)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -15,20 +16,23 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakenango"
 )
 
-// openSession reads session tok from Redis with the server key.
-func openSession(t *testing.T, tok string) (access, refresh, idToken string) {
+// openSession reads session tok from Redis and opens it with the server
+// key; it returns the session, its Redis key and the sealed value.
+func openSession(t *testing.T, tok string) (s *session.Session, key string, sealed []byte) {
 	t.Helper()
-	key := sessionKey(t, tok)
-	s, err := openStoredSession(serverRing(), sealedSession(t, key), key)
+	key = sessionKey(t, tok)
+	sealed = sealedSession(t, key)
+	s, err := openStoredSession(serverRing(), sealed, key)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the stored session does not open with the server key: %v", err)
 	}
-	return s.AccessToken, s.RefreshToken, s.IDToken
+	return s, key, sealed
 }
 
 // openStoredSession opens a session as the store holds it, sealed under
@@ -55,17 +59,10 @@ func sealedSession(t *testing.T, key string) []byte {
 // waitForLog waits until the log file holds msg.
 func waitForLog(t *testing.T, logFile, msg string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testsupport.WaitFor(t, 5*time.Second, fmt.Sprintf("the log never said %q", msg), func() bool {
 		data, _ := os.ReadFile(logFile)
-		if strings.Contains(string(data), msg) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the log never said %q", msg)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(string(data), msg)
+	})
 }
 
 // ghTokenPattern matches GitHub's token formats (gho_, ghu_, ghr_, ghs_).
@@ -90,8 +87,7 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	gh := newGitHub(t)
-	gh.GrantInstallation("alice", 77)
+	gh := ghInstalled(t)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	c := githubConfig(gh, `provider oidc short {
 			issuer `+p.URL+`
@@ -121,29 +117,21 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 
 	// The OIDC login, hop by hop.
 	b := browsertest.NewBrowser(t)
-	resp := b.Get(site + "/.gatehouse/login/short?rd=/")
-	resp.Body.Close()
-	authz, _ := resp.Location()
-	resp = b.Get(authz.String())
-	resp.Body.Close()
-	cb, _ := resp.Location()
+	_, authz := b.Hop(site + "/.gatehouse/login/short?rd=/")
+	_, cb := b.Hop(authz.String())
 	_, pending := loginState(t, cb)
 	add("state", cb.Query().Get("state"))
 	add("authorization code", cb.Query().Get("code"))
 	add("PKCE verifier", pending.Verifier)
 	add("nonce", pending.Nonce)
 	add("binding cookie", b.Cookie(site, "__Host-gatehouse_login"))
-	resp = b.Get(cb.String())
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("callback: %d", resp.StatusCode)
-	}
+	finishLogin(t, b, cb, "the OIDC login")
 	tok := b.Cookie(site, cookieName)
 	add("session cookie", tok)
-	at, rt, idt := openSession(t, tok)
-	add("access token", at)
-	add("refresh token", rt)
-	add("id_token", idt)
+	s, _, _ := openSession(t, tok)
+	add("access token", s.AccessToken)
+	add("refresh token", s.RefreshToken)
+	add("id_token", s.IDToken)
 	jwt := upstreamHeaders(t, b, "/").Get("X-Auth-Jwt")
 	if jwt == "" {
 		t.Fatal("no X-Auth-Jwt upstream")
@@ -156,13 +144,13 @@ func TestLogs_NoSecretsAtDebug(t *testing.T) {
 	// A refresh.
 	time.Sleep(2100 * time.Millisecond)
 	upstreamHeaders(t, b, "/")
-	at2, rt2, idt2 := openSession(t, tok)
-	if at2 == at {
+	s2, _, _ := openSession(t, tok)
+	if s2.AccessToken == s.AccessToken {
 		t.Fatal("the access token was not refreshed")
 	}
-	add("refreshed access token", at2)
-	add("rotated refresh token", rt2)
-	add("refreshed id_token", idt2)
+	add("refreshed access token", s2.AccessToken)
+	add("rotated refresh token", s2.RefreshToken)
+	add("refreshed id_token", s2.IDToken)
 	waitForLog(t, logFile, "access token refreshed")
 
 	// GitHub sign-in and App connection, then webhooks.

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -33,6 +34,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegoogle"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakeoauth"
@@ -268,12 +270,7 @@ func TestRedirect_OpenRedirectCorpus(t *testing.T) {
 		rd := payloads[i]
 		b := browsertest.NewBrowser(t)
 		cb := startLogin(t, b, rd)
-		resp := b.Get(cb.String())
-		resp.Body.Close()
-		got := resp.Header.Get("Location")
-		if resp.StatusCode != http.StatusFound || !hasCookie(resp.Header["Set-Cookie"], cookieName) {
-			t.Fatalf("login with rd=%q: %d", rd, resp.StatusCode)
-		}
+		got := finishLogin(t, b, cb, "login with rd="+strconv.Quote(rd)).Header.Get("Location")
 		if why := offSite(got); why != "" {
 			t.Errorf("login with rd=%q: sent to %q (%s)", rd, got, why)
 		}
@@ -316,11 +313,7 @@ func TestRedirect_RevalidatedAtCallback(t *testing.T) {
 			}
 			p.Redirect = stored
 			putLoginState(t, key, p)
-			resp := b.Get(cb.String())
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusFound || !hasCookie(resp.Header["Set-Cookie"], cookieName) {
-				t.Fatalf("stored target %q: callback %d", stored, resp.StatusCode)
-			}
+			resp := finishLogin(t, b, cb, "stored target "+strconv.Quote(stored))
 			if got := resp.Header.Get("Location"); got != want {
 				t.Errorf("stored target %q: sent to %q, want %q", stored, got, want)
 			}
@@ -472,11 +465,7 @@ func TestHeaders_StripClientIdentityVariants(t *testing.T) {
 					req.Header[s] = []string{"mallory", "mallory2"} // raw keys, duplicates
 				}
 			}
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp, _ := testsupport.Do(t, req)
 			got := upstream.Last()
 			if resp.StatusCode != 200 || got == nil || got.URL.Path != path {
 				t.Fatalf("status %d", resp.StatusCode)
@@ -528,13 +517,8 @@ func TestHeaders_IgnoreForwardedFromUntrusted(t *testing.T) {
 		"X-Original-Url": "/public/x", "X-Rewrite-Url": "/public/x", "X-Forwarded-Prefix": "/public",
 	}
 	with := func(extra map[string]string) map[string]string {
-		h := map[string]string{}
-		for k, v := range spoof {
-			h[k] = v
-		}
-		for k, v := range extra {
-			h[k] = v
-		}
+		h := maps.Clone(spoof)
+		maps.Copy(h, extra)
 		return h
 	}
 
@@ -577,9 +561,7 @@ func TestHeaders_IgnoreForwardedFromUntrusted(t *testing.T) {
 	if authz == nil || authz.Query().Get("redirect_uri") != site+"/.gatehouse/callback/corp" {
 		t.Fatalf("login start: %d %v", resp.StatusCode, authz)
 	}
-	resp = b.Get(authz.String())
-	resp.Body.Close()
-	cb, _ := resp.Location()
+	resp, cb := b.Hop(authz.String())
 	req, _ = http.NewRequest(http.MethodGet, cb.String(), nil)
 	for k, v := range spoof {
 		req.Header.Set(k, v)
@@ -674,12 +656,7 @@ func TestCallback_PKCEVerifierMismatch(t *testing.T) {
 	})
 	t.Run("control: the untouched login works", func(t *testing.T) {
 		b := browsertest.NewBrowser(t)
-		cb := startLogin(t, b, "/")
-		resp := b.Get(cb.String())
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusFound || !hasCookie(resp.Header["Set-Cookie"], cookieName) {
-			t.Fatalf("callback: %d", resp.StatusCode)
-		}
+		finishLogin(t, b, startLogin(t, b, "/"), "the untouched login")
 	})
 	if upstream.Hits() != 0 {
 		t.Errorf("refused callbacks reached the upstream")
@@ -706,17 +683,7 @@ func TestCallback_PKCEAlwaysS256(t *testing.T) {
 	}
 	f := fakeoauth.NewOAuth2Fake("gitlab")
 	t.Cleanup(f.Close)
-	fmt.Fprintf(&extra, `provider oauth2 forge {
-			auth_url %[1]s/oauth/authorize
-			token_url %[1]s/oauth/token
-			userinfo_url %[1]s/oauth/userinfo
-			client_id generic-client
-			client_secret generic-secret
-			scopes openid profile email
-			claims {
-				id sub
-			}
-		}`, f.URL)
+	extra.WriteString(forgeProvider(f.URL, "id sub"))
 	load(t, config{store: "redis", extra: extra.String()})
 	for _, name := range append([]string{"corp", "google", "github", "forge"}, presets...) {
 		t.Run(name, func(t *testing.T) {
@@ -974,7 +941,7 @@ func rawRequest(t *testing.T, req string) int {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(conn, req); err != nil {
 		t.Fatal(err)
 	}
@@ -995,12 +962,7 @@ func TestSession_NoPlaintextTokensInRedis(t *testing.T) {
 	load(t, config{store: "redis", extra: "pass_access_token"})
 	redisSrv.FlushAll(t)
 	echo, tok := login(t, browsertest.NewBrowser(t), "/")
-	key := sessionKey(t, tok)
-	sealed := sealedSession(t, key)
-	s, err := openStoredSession(serverRing(), sealed, key)
-	if err != nil {
-		t.Fatalf("the stored session does not open with the server key: %v", err)
-	}
+	s, key, sealed := openSession(t, tok)
 	if s.AccessToken == "" || s.AccessToken != http.Header(echo.Headers).Get("X-Auth-Access-Token") || s.RefreshToken == "" || s.IDToken == "" {
 		t.Fatalf("sealed session: access %t (matches upstream %t), refresh %t, id %t", s.AccessToken != "",
 			s.AccessToken == http.Header(echo.Headers).Get("X-Auth-Access-Token"), s.RefreshToken != "", s.IDToken != "")

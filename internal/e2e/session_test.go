@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
@@ -47,11 +48,7 @@ func TestSpoofedHeadersAreStripped(t *testing.T) {
 			for _, h := range spoof {
 				req.Header[h] = []string{"mallory", "mallory2"} // raw keys, duplicates
 			}
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp, _ := testsupport.Do(t, req)
 			got := upstream.Last()
 			if got == nil || resp.StatusCode != 200 {
 				t.Fatalf("%s: status %d", path, resp.StatusCode)

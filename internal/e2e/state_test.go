@@ -16,23 +16,38 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
-// startLogin walks b to the provider and back, stopping before the
+// startLogin walks b to the corp provider and back, stopping before the
 // callback; it returns the callback URL the provider sent the browser to.
 func startLogin(t *testing.T, b *browsertest.Browser, rd string) *url.URL {
 	t.Helper()
-	resp := b.Get(site + "/.gatehouse/login/corp?rd=" + url.QueryEscape(rd))
-	resp.Body.Close()
-	authz, err := resp.Location()
-	if err != nil {
-		t.Fatalf("login start: %d", resp.StatusCode)
+	return toCallback(t, b, "corp", rd)
+}
+
+// toCallback starts a login with the named provider as b and follows it to
+// the provider and back: it returns the callback URL, not yet visited.
+func toCallback(t *testing.T, b *browsertest.Browser, name, rd string) *url.URL {
+	t.Helper()
+	r1, loc := b.Hop(site + "/.gatehouse/login/" + name + "?rd=" + url.QueryEscape(rd))
+	if r1.StatusCode != http.StatusFound || loc == nil {
+		t.Fatalf("login start: %d %v", r1.StatusCode, loc)
 	}
-	resp = b.Get(authz.String())
-	resp.Body.Close()
-	cb, err := resp.Location()
-	if err != nil || !strings.Contains(cb.Path, "/callback/corp") {
-		t.Fatalf("provider did not redirect to the callback: %v", cb)
+	r2, cb := b.Hop(loc.String())
+	if r2.StatusCode != http.StatusFound || cb == nil || !strings.HasPrefix(cb.String(), site+"/.gatehouse/callback/"+name) {
+		t.Fatalf("the IdP answered %d Location %v", r2.StatusCode, cb)
 	}
 	return cb
+}
+
+// finishLogin follows the callback cb in b and fails (naming what) unless
+// it answers 302 with a session cookie; it returns the callback's answer.
+func finishLogin(t *testing.T, b *browsertest.Browser, cb *url.URL, what string) *http.Response {
+	t.Helper()
+	resp := b.Get(cb.String())
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !hasCookie(resp.Header["Set-Cookie"], cookieName) {
+		t.Fatalf("%s: callback %d", what, resp.StatusCode)
+	}
+	return resp
 }
 
 // assertRefused checks a callback answer: 400 and no session cookie.
@@ -68,11 +83,7 @@ func TestCallbackStateRefused(t *testing.T) {
 		t.Run("reused state", func(t *testing.T) {
 			b := browsertest.NewBrowser(t)
 			cb := startLogin(t, b, "/")
-			first := b.Get(cb.String())
-			first.Body.Close()
-			if first.StatusCode != http.StatusFound {
-				t.Fatalf("first callback: %d", first.StatusCode)
-			}
+			finishLogin(t, b, cb, "first use")
 			assertRefused(t, browsertest.NewBrowser(t).Get(cb.String()), http.StatusBadRequest)
 			assertRefused(t, b.Get(cb.String()), http.StatusBadRequest)
 		})
@@ -255,13 +266,7 @@ func TestAllowRules(t *testing.T) {
 	if err := idp.Provider.SetAutoLogin("eve"); err != nil {
 		t.Fatal(err)
 	}
-	b := browsertest.NewBrowser(t)
-	resp, _ := b.Follow(site + "/")
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("unverified email: %d, want 403", resp.StatusCode)
-	}
-	eve := b.Cookie(site, cookieName)
+	_, eve := forbiddenLogin(t, "/", "unverified email")
 	r := request(t, "GET", "/", eve, map[string]string{"Accept": "application/json"}, "")
 	if code := status(t, r); code != http.StatusForbidden {
 		t.Fatalf("denied user API call: %d, want 403", code)

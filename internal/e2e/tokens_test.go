@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
@@ -149,13 +150,8 @@ func TestLogoutRevokesAndEndsProviderSession(t *testing.T) {
 	if final.StatusCode != 200 || !strings.Contains(string(body), "You are signed out") || !strings.Contains(string(body), `href="/after"`) {
 		t.Errorf("after the provider: %d %v\n%s", final.StatusCode, visited, body)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for p.Provider.Requests(devidp.EndpointRevoke) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the tokens were not revoked at the provider")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.WaitFor(t, 5*time.Second, "the tokens were not revoked at the provider",
+		func() bool { return p.Provider.Requests(devidp.EndpointRevoke) > 0 })
 	if resp := b.Get(site + "/"); resp.StatusCode != http.StatusFound {
 		t.Errorf("after sign-out: %d", resp.StatusCode)
 	}

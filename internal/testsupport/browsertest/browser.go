@@ -49,6 +49,16 @@ func (b *Browser) Get(rawURL string) *http.Response {
 	return resp
 }
 
+// Hop navigates to rawURL without following a redirect and returns the
+// response (its body closed) and its Location (nil when there is none).
+func (b *Browser) Hop(rawURL string) (*http.Response, *url.URL) {
+	b.tb.Helper()
+	resp := b.Get(rawURL)
+	resp.Body.Close()
+	loc, _ := resp.Location()
+	return resp, loc
+}
+
 // Follow navigates to rawURL and follows redirects (at most 10), returning
 // the final response and the URLs visited.
 func (b *Browser) Follow(rawURL string) (*http.Response, []string) {

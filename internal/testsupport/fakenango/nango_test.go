@@ -72,6 +72,17 @@ func wantCall(t *testing.T, resp *http.Response, body string, status int, patter
 	}
 }
 
+// connectAs creates a connect session from body and connects integration
+// through the Connect UI with it.
+func connectAs(t *testing.T, n *Nango, body, integration string) NangoConnectResult {
+	t.Helper()
+	res, err := n.Connect(newSession(t, n, body), integration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // newSession creates a connect session and returns its token.
 func newSession(t *testing.T, n *Nango, body string) string {
 	t.Helper()
@@ -380,10 +391,7 @@ func TestNangoRefresh(t *testing.T) {
 	n, g := newTestNango(t)
 	hooks := newHookReceiver(t)
 	n.SetWebhookURL(hooks.URL)
-	res, err := n.Connect(newSession(t, n, `{"end_user":{"id":"u1"}}`), "github-app-oauth")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectAs(t, n, `{"end_user":{"id":"u1"}}`, "github-app-oauth")
 	before := field(t, getConnection(t, n, res.ConnectionID, "github-app-oauth", ""), "credentials", "access_token").(string)
 	exchanges := g.Requests("/login/oauth/access_token")
 	g.Advance(fakegithub.GitHubUserTokenLifetime - 10*time.Minute) // inside the 15 min margin
@@ -428,10 +436,7 @@ func TestNangoProxy(t *testing.T) {
 	}
 	g.AddInstallation(fakegithub.GitHubInstallation{ID: 77, AccountLogin: "acme", Repos: repos})
 	g.GrantInstallation("octocat", 77)
-	res, err := n.Connect(newSession(t, n, `{"tags":{"end_user_id":"u1"}}`), "github-app-oauth")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectAs(t, n, `{"tags":{"end_user_id":"u1"}}`, "github-app-oauth")
 	hdr := []string{"Connection-Id", res.ConnectionID, "Provider-Config-Key", "github-app-oauth"}
 
 	// The proxy uses credentials.access_token: the installation token.
@@ -617,9 +622,7 @@ func TestNangoApproveFlow(t *testing.T) {
 		t.Error("Approve of an installed connection succeeded")
 	}
 	// Connecting with the installation granted: creation, then override.
-	if _, err := n.Connect(newSession(t, n, `{"tags":{"end_user_id":"u2"}}`), "github-app-oauth"); err != nil {
-		t.Fatal(err)
-	}
+	connectAs(t, n, `{"tags":{"end_user_id":"u2"}}`, "github-app-oauth")
 	ds = n.WaitDeliveries(t, 4)
 	if ds[2].Operation != "creation" || ds[3].Operation != "override" || strings.Contains(string(ds[2].Body), "endUser") {
 		t.Errorf("installed connect webhooks: %s / %s", ds[2].Body, ds[3].Body)
@@ -630,10 +633,7 @@ func TestNangoPatchAndDelete(t *testing.T) {
 	n, _ := newTestNango(t)
 	hooks := newHookReceiver(t)
 	n.SetWebhookURL(hooks.URL)
-	res, err := n.Connect(newSession(t, n, `{"end_user":{"id":"temp"}}`), "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectAs(t, n, `{"end_user":{"id":"temp"}}`, "github")
 	n.WaitDeliveries(t, 1)
 	path := "/connections/" + res.ConnectionID + "?provider_config_key=github"
 	resp, body := nangoCall(t, n, "PATCH", path, `{"end_user":{"id":"real-42","email":"r@example.com"}}`)
@@ -682,10 +682,7 @@ func TestNangoPatchAndDelete(t *testing.T) {
 
 func TestNangoSyncTrigger(t *testing.T) {
 	n, _ := newTestNango(t)
-	res, err := n.Connect(newSession(t, n, `{"tags":{"end_user_id":"u1"}}`), "github")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := connectAs(t, n, `{"tags":{"end_user_id":"u1"}}`, "github")
 	resp, body := nangoCall(t, n, "POST", "/sync/trigger", `{"provider_config_key":"github","connection_id":"`+res.ConnectionID+`","syncs":["repos",{"name":"users","variant":"base"}],"opts":{"reset":false,"emptyCache":false}}`)
 	wantCall(t, resp, body, 200, `^\{"success":true\}$`)
 	resp, body = nangoCall(t, n, "POST", "/sync/trigger", `{"syncs":["repos"]}`, "Provider-Config-Key", "github", "Connection-Id", res.ConnectionID)

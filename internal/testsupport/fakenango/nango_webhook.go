@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"reflect"
@@ -108,17 +109,9 @@ func writeStableJSON(b *bytes.Buffer, v any) {
 		}
 		writeStableJSON(b, x)
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		writeStableObject(b, keys, func(k string) any { return t[k] })
+		writeStableObject(b, slices.Collect(maps.Keys(t)), func(k string) any { return t[k] })
 	case map[string]string:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		writeStableObject(b, keys, func(k string) any { return t[k] })
+		writeStableObject(b, slices.Collect(maps.Keys(t)), func(k string) any { return t[k] })
 	case jsonObj:
 		m := map[string]any{}
 		for _, kv := range t {
@@ -126,14 +119,7 @@ func writeStableJSON(b *bytes.Buffer, v any) {
 		}
 		writeStableJSON(b, m)
 	case []any:
-		b.WriteByte('[')
-		for i, e := range t {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeStableJSON(b, e)
-		}
-		b.WriteByte(']')
+		writeList(b, '[', ']', len(t), func(i int) { writeStableJSON(b, t[i]) })
 	default:
 		rv := reflect.ValueOf(v)
 		if (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice) && rv.IsNil() {
@@ -157,16 +143,24 @@ func writeStableObject(b *bytes.Buffer, keys []string, value func(string) any) {
 	slices.SortFunc(keys, func(x, y string) int {
 		return slices.Compare(utf16.Encode([]rune(x)), utf16.Encode([]rune(y)))
 	})
-	b.WriteByte('{')
-	for i, k := range keys {
+	writeList(b, '{', '}', len(keys), func(i int) {
+		writeJSString(b, keys[i])
+		b.WriteByte(':')
+		writeStableJSON(b, value(keys[i]))
+	})
+}
+
+// writeList writes n items (item(i) writes one) between open and end,
+// separated by commas.
+func writeList(b *bytes.Buffer, open, end byte, n int, item func(i int)) {
+	b.WriteByte(open)
+	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSString(b, k)
-		b.WriteByte(':')
-		writeStableJSON(b, value(k))
+		item(i)
 	}
-	b.WriteByte('}')
+	b.WriteByte(end)
 }
 
 // writeJSString writes s as JSON.stringify does: only ", \ and control

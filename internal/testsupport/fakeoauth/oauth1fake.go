@@ -343,29 +343,16 @@ func (f *OAuth1Fake) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 // serveAccessToken exchanges an approved request token for token
 // credentials (RFC 5849 2.3).
 func (f *OAuth1Fake) serveAccessToken(w http.ResponseWriter, r *http.Request) {
-	req, p := o1ReadRequest(r)
-	if p == nil {
-		p = req.require("oauth_token", "oauth_verifier")
-	}
-	if p != nil {
-		f.refuse(w, p)
+	req := f.readSigned(w, r, "oauth_token", "oauth_verifier")
+	if req == nil {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.reqTokens[req.oauth["oauth_token"]]
-	consumerSecret, p := f.checkClient(req)
-	if p == nil && (t == nil || t.consumer != req.oauth["oauth_consumer_key"]) {
-		p = o1Problemf(http.StatusUnauthorized, "token_rejected", "unknown request token")
-	}
-	if p == nil {
-		p = f.checkSignature(req, consumerSecret, t.secret)
-	}
-	if p != nil {
-		f.refuse(w, p)
-		return
-	}
+	p := f.checkSigned(req, "request", t != nil, func() (string, string) { return t.consumer, t.secret })
 	switch {
+	case p != nil:
 	case t.used:
 		p = o1Problemf(http.StatusUnauthorized, "token_rejected", "the request token was already exchanged")
 	case t.denied:
@@ -388,24 +375,14 @@ func (f *OAuth1Fake) serveAccessToken(w http.ResponseWriter, r *http.Request) {
 
 // serveUserID is the protected resource GET /wellness-api/rest/user/id.
 func (f *OAuth1Fake) serveUserID(w http.ResponseWriter, r *http.Request) {
-	req, p := o1ReadRequest(r)
-	if p == nil {
-		p = req.require("oauth_token")
-	}
-	if p != nil {
-		f.refuse(w, p)
+	req := f.readSigned(w, r, "oauth_token")
+	if req == nil {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a := f.access[req.oauth["oauth_token"]]
-	consumerSecret, p := f.checkClient(req)
-	if p == nil && (a == nil || a.consumer != req.oauth["oauth_consumer_key"]) {
-		p = o1Problemf(http.StatusUnauthorized, "token_rejected", "unknown access token")
-	}
-	if p == nil {
-		p = f.checkSignature(req, consumerSecret, a.secret)
-	}
+	p := f.checkSigned(req, "access", a != nil, func() (string, string) { return a.consumer, a.secret })
 	if p == nil && a.revoked {
 		p = o1Problemf(http.StatusUnauthorized, "token_revoked", "the access token was revoked")
 	}
@@ -420,6 +397,37 @@ func (f *OAuth1Fake) serveUserID(w http.ResponseWriter, r *http.Request) {
 // expired reports whether t outlived the request token TTL (f.mu held).
 func (f *OAuth1Fake) expired(t *o1RequestToken) bool {
 	return !f.Now().Before(t.issued.Add(f.ttl))
+}
+
+// readSigned reads r as a signed request carrying the protocol parameters
+// and the names given; otherwise it answers the problem and returns nil.
+func (f *OAuth1Fake) readSigned(w http.ResponseWriter, r *http.Request, names ...string) *o1Request {
+	req, p := o1ReadRequest(r)
+	if p == nil {
+		p = req.require(names...)
+	}
+	if p != nil {
+		f.refuse(w, p)
+		return nil
+	}
+	return req
+}
+
+// checkSigned checks req's consumer, that the kind of token it names is
+// known (found) and was issued to that consumer, and req's signature;
+// cred returns the token's consumer and secret, and is called only when
+// found (f.mu held).
+func (f *OAuth1Fake) checkSigned(req *o1Request, kind string, found bool, cred func() (consumer, secret string)) *o1Problem {
+	consumerSecret, p := f.checkClient(req)
+	switch {
+	case p != nil:
+		return p
+	case found:
+		if consumer, secret := cred(); consumer == req.oauth["oauth_consumer_key"] {
+			return f.checkSignature(req, consumerSecret, secret)
+		}
+	}
+	return o1Problemf(http.StatusUnauthorized, "token_rejected", "unknown "+kind+" token")
 }
 
 // checkClient checks req's consumer and timestamp and returns the

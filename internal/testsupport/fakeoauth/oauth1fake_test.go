@@ -403,11 +403,7 @@ func TestOAuth1FakeFlowWithLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := testsupport.NoFollow.Get(authURL.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := testsupport.Fetch(t, http.MethodGet, authURL.String(), nil, "")
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("authorize: %d", resp.StatusCode)
 	}
@@ -503,17 +499,12 @@ func TestOAuth1FakeFlowParamPlaces(t *testing.T) {
 func TestOAuth1FakeOOB(t *testing.T) {
 	f := newO1Fake(t)
 	rt, rs := o1GetRequestToken(t, f, "oob")
-	resp, err := testsupport.NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := regexp.MustCompile(`<code id="oauth_verifier">([^<]+)</code>`).FindSubmatch(page)
+	resp, page := testsupport.Fetch(t, http.MethodGet, f.URL+OAuth1FakeAuthorizePath+"?oauth_token="+rt, nil, "")
+	m := regexp.MustCompile(`<code id="oauth_verifier">([^<]+)</code>`).FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("oob page: %d %s", resp.StatusCode, page)
 	}
-	status, _, body := o1Exchange(t, f, rt, rs, string(m[1]))
+	status, _, body := o1Exchange(t, f, rt, rs, m[1])
 	if status != http.StatusOK {
 		t.Fatalf("access_token: %d %s", status, body)
 	}
@@ -699,12 +690,7 @@ func TestOAuth1FakeRequestTokenReplay(t *testing.T) {
 		t.Errorf("AccessTokens = %v", f.AccessTokens(OAuth1FakeDefaultUser))
 	}
 	// The authorization page no longer takes it either.
-	resp, err := testsupport.NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, page := testsupport.Fetch(t, http.MethodGet, f.URL+OAuth1FakeAuthorizePath+"?oauth_token="+rt, nil, "")
 	if resp.StatusCode != http.StatusBadRequest || string(page) != "oauth_problem=token_rejected" {
 		t.Errorf("authorize used token: %d %s", resp.StatusCode, page)
 	}
@@ -732,12 +718,7 @@ func TestOAuth1FakeRequestTokenExpiry(t *testing.T) {
 		f.Advance(61 * time.Second)
 		status, v, body := o1Exchange(t, f, rt, rs, verifier)
 		o1Want(t, "exchange", status, v, body, http.StatusUnauthorized, "token_expired")
-		resp, err := testsupport.NoFollow.Get(f.URL + OAuth1FakeAuthorizePath + "?oauth_token=" + rt2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, page := testsupport.Fetch(t, http.MethodGet, f.URL+OAuth1FakeAuthorizePath+"?oauth_token="+rt2, nil, "")
 		if resp.StatusCode != http.StatusBadRequest || string(page) != "oauth_problem=token_expired" {
 			t.Errorf("authorize expired token: %d %s", resp.StatusCode, page)
 		}

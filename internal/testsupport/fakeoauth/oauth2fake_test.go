@@ -304,11 +304,7 @@ func TestOAuth2FakeAuthorizeRefusals(t *testing.T) {
 		"no redirect":       {"client_id": {o2TestClient}, "response_type": {"code"}},
 		"relative redirect": {"client_id": {o2TestClient}, "redirect_uri": {"/cb"}, "response_type": {"code"}},
 	} {
-		resp, err := testsupport.NoFollow.Get(f.URL + "/oauth/authorize?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := testsupport.Fetch(t, http.MethodGet, f.URL+"/oauth/authorize?"+q.Encode(), nil, "")
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", name, resp.StatusCode)
 		}
@@ -437,23 +433,13 @@ func TestOAuth2FakeMicrosoftIDToken(t *testing.T) {
 				Name: "Alice Liddell", EmailVerified: tc.verified})
 			q := url.Values{"client_id": {o2TestClient}, "redirect_uri": {o2TestRedirect}, "response_type": {"code"},
 				"scope": {tc.scope}, "nonce": {"n-1"}}
-			resp, err := testsupport.NoFollow.Get(f.URL + "/" + tc.tenant + "/oauth2/v2.0/authorize?" + q.Encode())
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			loc, _ := resp.Location()
-			code := loc.Query().Get("code")
+			authorize := f.URL + "/" + tc.tenant + "/oauth2/v2.0/authorize?" + q.Encode()
+			code := testsupport.Redirected(t, authorize).Query().Get("code")
 			// The code is redeemed at the tenant it was issued for.
 			if status, _ := o2Post(t, f, "/organizations/oauth2/v2.0/token", o2CodeForm(code)); status != 400 && tc.tenant != "organizations" {
 				t.Errorf("code redeemed at another tenant: %d", status)
 			}
-			code = func() string {
-				resp, _ := testsupport.NoFollow.Get(f.URL + "/" + tc.tenant + "/oauth2/v2.0/authorize?" + q.Encode())
-				resp.Body.Close()
-				l, _ := resp.Location()
-				return l.Query().Get("code")
-			}()
+			code = testsupport.Redirected(t, authorize).Query().Get("code")
 			status, tok := o2Post(t, f, "/"+tc.tenant+"/oauth2/v2.0/token", o2CodeForm(code))
 			if status != 200 {
 				t.Fatalf("token: %d %v", status, tok)
@@ -461,7 +447,7 @@ func TestOAuth2FakeMicrosoftIDToken(t *testing.T) {
 			if _, ok := tok["refresh_token"]; ok {
 				t.Error("refresh token without offline_access")
 			}
-			resp, err = http.Get(f.URL + "/" + tc.tenant + "/discovery/v2.0/keys")
+			resp, err := http.Get(f.URL + "/" + tc.tenant + "/discovery/v2.0/keys")
 			if err != nil {
 				t.Fatal(err)
 			}

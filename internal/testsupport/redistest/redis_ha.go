@@ -120,36 +120,11 @@ func startHANode(tb testing.TB, bin, root, name, conf string, sentinel bool) *ha
 // launchHA starts redis-server with config file cfg and waits until it
 // answers PING at addr.
 func launchHA(bin, cfg, dir, addr string, sentinel bool) (*redisProc, error) {
-	out, err := os.OpenFile(filepath.Join(dir, redisOutputFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
 	args := []string{cfg}
 	if sentinel {
 		args = append(args, "--sentinel")
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = redisSysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server: %w", err)
-	}
-	p := &redisProc{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
-	}()
-	if err := p.waitReady(addr); err != nil {
-		_ = p.kill()
-		tail := logTail(dir)
-		if strings.Contains(tail, "Address already in use") {
-			err = fmt.Errorf("%w: %w", errAddrInUse, err)
-		}
-		return nil, fmt.Errorf("redis-server on %s: %w\n%s", addr, err, tail)
-	}
-	return p, nil
+	return startRedisProc(bin, dir, addr, args...)
 }
 
 // waitFor polls cond until it returns nil or timeout passes, then fails tb

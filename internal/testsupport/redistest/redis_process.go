@@ -43,12 +43,7 @@ type redisProc struct {
 // launch starts redis-server on r.port in r.dir and waits until it answers
 // PING. The caller holds r.mu (or owns r exclusively).
 func (r *Redis) launch() (*redisProc, error) {
-	out, err := os.OpenFile(filepath.Join(r.dir, redisOutputFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("redistest: redis output file: %w", err)
-	}
-	defer out.Close() // the child has its own copy
-	cmd := exec.Command(r.bin,
+	return startRedisProc(r.bin, r.dir, r.Addr,
 		"--port", strconv.Itoa(r.port),
 		"--bind", "127.0.0.1",
 		"--protected-mode", "no",
@@ -59,7 +54,18 @@ func (r *Redis) launch() (*redisProc, error) {
 		"--appendonly", "no",
 		"--logfile", filepath.Join(r.dir, redisLogFile),
 	)
-	cmd.Dir = r.dir
+}
+
+// startRedisProc starts redis-server (bin) with args in dir, its output in
+// dir's output file, and waits until it answers PING at addr.
+func startRedisProc(bin, dir, addr string, args ...string) (*redisProc, error) {
+	out, err := os.OpenFile(filepath.Join(dir, redisOutputFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("redistest: redis output file: %w", err)
+	}
+	defer out.Close() // the child has its own copy
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = redisSysProcAttr()
 	if err := cmd.Start(); err != nil {
@@ -70,13 +76,13 @@ func (r *Redis) launch() (*redisProc, error) {
 		p.waitErr = cmd.Wait()
 		close(p.exited)
 	}()
-	if err := p.waitReady(r.Addr); err != nil {
+	if err := p.waitReady(addr); err != nil {
 		_ = p.kill()
-		tail := logTail(r.dir)
+		tail := logTail(dir)
 		if strings.Contains(tail, "Address already in use") {
 			err = fmt.Errorf("%w: %w", errAddrInUse, err)
 		}
-		return nil, fmt.Errorf("redistest: redis-server on %s: %w\n%s", r.Addr, err, tail)
+		return nil, fmt.Errorf("redistest: redis-server on %s: %w\n%s", addr, err, tail)
 	}
 	return p, nil
 }

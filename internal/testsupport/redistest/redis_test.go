@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -29,23 +30,35 @@ func TestRedisStopStartKill(t *testing.T) {
 		return r.Client().Get(ctx, key).Result()
 	}
 
+	// downAndUp takes the server down with stop (named how), checks that
+	// it no longer answers, and starts it again.
+	downAndUp := func(how string, stop func() error) {
+		t.Helper()
+		if err := stop(); err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if err := r.Client().Ping(ctx).Err(); err == nil {
+			t.Fatalf("Ping after %s succeeded", how)
+		}
+		if err := r.Start(); err != nil {
+			t.Fatalf("Start after %s: %v", how, err)
+		}
+	}
+
 	mustSet("saved")
 	if v, err := get("saved"); err != nil || v != "v-saved" {
 		t.Fatalf("get saved = %q, %v; want v-saved", v, err)
 	}
 
-	if err := r.Stop(); err != nil {
-		t.Fatalf("Stop: %v", err)
-	}
-	if err := r.Stop(); err != nil {
-		t.Fatalf("second Stop: %v", err)
-	}
-	if err := r.Client().Ping(ctx).Err(); err == nil {
-		t.Fatal("Ping after Stop succeeded")
-	}
-	if err := r.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	downAndUp("Stop", func() error {
+		if err := r.Stop(); err != nil {
+			return err
+		}
+		if err := r.Stop(); err != nil {
+			return fmt.Errorf("second Stop: %w", err)
+		}
+		return nil
+	})
 	if err := r.Start(); err == nil && r.Real {
 		t.Fatal("Start on a running server succeeded")
 	}
@@ -54,15 +67,7 @@ func TestRedisStopStartKill(t *testing.T) {
 	}
 
 	mustSet("unsaved")
-	if err := r.Kill(); err != nil {
-		t.Fatalf("Kill: %v", err)
-	}
-	if err := r.Client().Ping(ctx).Err(); err == nil {
-		t.Fatal("Ping after Kill succeeded")
-	}
-	if err := r.Start(); err != nil {
-		t.Fatalf("Start after Kill: %v", err)
-	}
+	downAndUp("Kill", r.Kill)
 	if v, err := get("unsaved"); !errors.Is(err, redis.Nil) {
 		t.Fatalf("after Kill/Start: get unsaved = %q, %v; want redis.Nil", v, err)
 	}
