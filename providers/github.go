@@ -27,7 +27,6 @@ type GitHub struct {
 	APIURL string `json:"api_url,omitempty"`
 
 	login *githubaccess.Login
-	info  Login
 }
 
 // CaddyModule returns the Caddy module information.
@@ -36,9 +35,9 @@ func (GitHub) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *GitHub) Provision(caddy.Context) (err error) {
+func (p *GitHub) Provision(caddy.Context) error {
 	var base, api string
-	p.info, err = p.provision(gitHubBlock.spec, "GitHub", func(r *resolved) {
+	return p.provision(gitHubBlock.spec, "GitHub", func(r *resolved) {
 		base, api = r.get("base_url", p.BaseURL), r.get("api_url", p.APIURL)
 	}, func(r *resolved) (provider.Provider, error) {
 		endpoints, err := github.ParseEndpoints(base, api)
@@ -48,11 +47,7 @@ func (p *GitHub) Provision(caddy.Context) (err error) {
 		p.login = githubaccess.NewLogin(r.clientID, r.clientSecret, endpoints, r.scopes, r.timeout)
 		return p.login, nil
 	})
-	return err
 }
-
-// Login implements Provider.
-func (p *GitHub) Login() Login { return p.info }
 
 // UnmarshalCaddyfile reads `github [<name>] { client_id ... client_secret ... }`.
 func (p *GitHub) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {

@@ -25,8 +25,6 @@ type Google struct {
 	// form is accepted as Google's accounts.google.com is. Default:
 	// https://accounts.google.com.
 	Issuer string `json:"issuer,omitempty"`
-
-	login Login
 }
 
 // CaddyModule returns the Caddy module information.
@@ -35,9 +33,9 @@ func (Google) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *Google) Provision(caddy.Context) (err error) {
+func (p *Google) Provision(caddy.Context) error {
 	var hostedDomain, issuer string
-	p.login, err = p.provision(googleBlock.spec, "Google", func(r *resolved) {
+	return p.provision(googleBlock.spec, "Google", func(r *resolved) {
 		hostedDomain, issuer = r.get("hosted_domain", p.HostedDomain), r.get("issuer", p.Issuer)
 	}, func(r *resolved) (provider.Provider, error) {
 		cfg := oidc.Google(r.name, r.clientID, r.clientSecret, hostedDomain, r.scopes)
@@ -48,11 +46,7 @@ func (p *Google) Provision(caddy.Context) (err error) {
 		cfg.Timeout = r.timeout
 		return oidc.New(cfg)
 	})
-	return err
 }
-
-// Login implements Provider.
-func (p *Google) Login() Login { return p.login }
 
 // UnmarshalCaddyfile reads `google [<name>] { client_id ... client_secret ... }`.
 func (p *Google) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {

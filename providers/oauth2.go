@@ -30,8 +30,6 @@ type OAuth2 struct {
 	// Where the identity is in the userinfo response. Default: see
 	// Claims.
 	Claims *Claims `json:"claims,omitempty"`
-
-	login Login
 }
 
 // Claims maps a userinfo response to the identity: each field is a
@@ -58,9 +56,9 @@ func (OAuth2) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *OAuth2) Provision(caddy.Context) (err error) {
+func (p *OAuth2) Provision(caddy.Context) error {
 	var authURL, tokenURL, userinfoURL string
-	p.login, err = p.provision(oauth2Block.spec, "", func(r *resolved) {
+	return p.provision(oauth2Block.spec, "", func(r *resolved) {
 		authURL, tokenURL = r.get("auth_url", p.AuthURL), r.get("token_url", p.TokenURL)
 		userinfoURL = r.get("userinfo_url", p.UserinfoURL)
 	}, func(r *resolved) (provider.Provider, error) {
@@ -78,11 +76,7 @@ func (p *OAuth2) Provision(caddy.Context) (err error) {
 			EmailVerified: c.EmailVerified,
 		})
 	})
-	return err
 }
-
-// Login implements Provider.
-func (p *OAuth2) Login() Login { return p.login }
 
 // UnmarshalCaddyfile reads `oauth2 <name> { auth_url ... token_url ...
 // userinfo_url ... client_id ... claims { ... } }`.

@@ -19,8 +19,6 @@ type OIDC struct {
 	// Issuer URL; discovery is read from
 	// {issuer}/.well-known/openid-configuration. Required.
 	Issuer string `json:"issuer,omitempty"`
-
-	login Login
 }
 
 // CaddyModule returns the Caddy module information.
@@ -30,20 +28,16 @@ func (OIDC) CaddyModule() caddy.ModuleInfo {
 
 // Provision resolves the configuration and builds the provider; it makes
 // no call to the issuer (discovery happens at the first sign-in).
-func (p *OIDC) Provision(caddy.Context) (err error) {
+func (p *OIDC) Provision(caddy.Context) error {
 	var issuer string
-	p.login, err = p.provision(oidcBlock.spec, "", func(r *resolved) { issuer = r.get("issuer", p.Issuer) },
+	return p.provision(oidcBlock.spec, "", func(r *resolved) { issuer = r.get("issuer", p.Issuer) },
 		func(r *resolved) (provider.Provider, error) {
 			return oidc.New(oidc.Config{
 				Name: r.name, Issuer: issuer, ClientID: r.clientID, ClientSecret: r.clientSecret,
 				Scopes: r.scopes, Timeout: r.timeout,
 			})
 		})
-	return err
 }
-
-// Login implements Provider.
-func (p *OIDC) Login() Login { return p.login }
 
 // UnmarshalCaddyfile reads `oidc [<name>] { issuer ... client_id ... }`.
 func (p *OIDC) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {

@@ -70,8 +70,7 @@ type Preset struct {
 	// a tenant id or domain. microsoft only. Default: common.
 	Tenant string `json:"tenant,omitempty"`
 
-	kind  string
-	login Login
+	kind string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -81,9 +80,9 @@ func (p Preset) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves the configuration and builds the provider.
-func (p *Preset) Provision(caddy.Context) (err error) {
+func (p *Preset) Provision(caddy.Context) error {
 	var base, tenant string
-	p.login, err = p.provision(presetBlocks[p.kind].spec, presets[p.kind].label, func(r *resolved) {
+	return p.provision(presetBlocks[p.kind].spec, presets[p.kind].label, func(r *resolved) {
 		base, tenant = r.get("base_url", p.BaseURL), r.get("tenant", p.Tenant)
 	}, func(r *resolved) (provider.Provider, error) {
 		cfg, err := oauth2login.Preset(p.kind, r.name, oauth2login.PresetParams{
@@ -95,11 +94,7 @@ func (p *Preset) Provision(caddy.Context) (err error) {
 		cfg.Timeout = r.timeout
 		return oauth2login.New(cfg)
 	})
-	return err
 }
-
-// Login implements Provider.
-func (p *Preset) Login() Login { return p.login }
 
 // UnmarshalCaddyfile reads `<type> [<name>] { client_id ... client_secret ... }`.
 func (p *Preset) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {

@@ -85,6 +85,9 @@ type Common struct {
 	// reach the provider gets 502 provider_unavailable. Must not be
 	// negative. Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// login is what provision built.
+	login Login
 }
 
 // resolved is Common with its placeholders resolved and its defaults
@@ -162,29 +165,33 @@ func (r *resolved) require(fields []string) error {
 // resolves the common values, then the type's own (fields, through
 // r.get), refuses a value that resolved to nothing or a required one
 // missing, and builds the sign-in.
-func (c *Common) provision(s spec, label string, fields func(r *resolved), build func(r *resolved) (provider.Provider, error)) (Login, error) {
+func (c *Common) provision(s spec, label string, fields func(r *resolved), build func(r *resolved) (provider.Provider, error)) error {
 	r, err := c.resolve(s.typ, label)
 	if err != nil {
-		return Login{}, err
+		return err
 	}
 	if fields != nil {
 		fields(r)
 	}
 	if r.res.Err != nil {
-		return Login{}, r.res.Err
+		return r.res.Err
 	}
 	if err := r.require(s.required); err != nil {
-		return Login{}, err
+		return err
 	}
 	auth, err := build(r)
 	switch {
 	case err == nil:
-		return r.login(auth), nil
+		c.login = r.login(auth)
+		return nil
 	case strings.HasPrefix(err.Error(), "gatehouse: "):
-		return Login{}, err
+		return err
 	}
-	return Login{}, r.errorf("%w", err)
+	return r.errorf("%w", err)
 }
+
+// Login implements Provider: what provision built.
+func (c *Common) Login() Login { return c.login }
 
 // login is the Login of r signing in with auth.
 func (r *resolved) login(auth provider.Provider) Login {
