@@ -26,9 +26,12 @@ var allowKinds = []allowKind{
 	{name: "user", example: "alice", viaAccess: true},
 	{name: "email", example: "*@example.com", check: checkAllowEmail, viaAccess: true},
 	{name: "domain", example: "example.com", check: checkAllowDomain, viaAccess: true},
-	{name: "org", example: "acme", check: checkAllowOrg},
-	{name: "team", example: "acme/backend", check: checkAllowTeam},
-	{name: "repo", example: "acme/app", check: checkAllowRepo},
+	{name: "org", example: "acme", check: gitHubName{"org", "organization", false,
+		"must be an organization name such as acme, without /; for a team write allow team org/team, for a repository allow repo owner/name"}.check},
+	{name: "team", example: "acme/backend", check: gitHubName{"team", "team", true,
+		"must be org/team with exactly one /, e.g. allow team acme/backend (the team's slug, as in github.com/orgs/acme/teams/backend)"}.check},
+	{name: "repo", example: "acme/app", check: gitHubName{"repo", "repository", true,
+		"must be owner/name with exactly one /, e.g. allow repo acme/app (not a URL)"}.check},
 }
 
 func allowKindNames() string {
@@ -112,14 +115,24 @@ func checkAllowDomain(c *cfparse.Cursor, v string) error {
 	return nil
 }
 
-// checkGitHubName checks what the org, team and repo kinds share: a
-// non-empty name without white space or wildcards. noun names one value.
-func checkGitHubName(c *cfparse.Cursor, kind, noun, v string) error {
+// gitHubName checks a value of the org, team or repo kind: a non-empty
+// name without white space or wildcards, an owner/name pair for team and
+// repo, a bare name for org.
+type gitHubName struct {
+	kind, noun string // noun names one value
+	pair       bool
+	shape      string // what the value must be, when it is not
+}
+
+func (g gitHubName) check(c *cfparse.Cursor, v string) error {
 	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return c.Errorf("allow %s %q must be a non-empty name without white space", kind, v)
+		return c.Errorf("allow %s %q must be a non-empty name without white space", g.kind, v)
 	}
 	if strings.Contains(v, "*") {
-		return c.Errorf("allow %s %q: wildcards are not supported; list each %s", kind, v, noun)
+		return c.Errorf("allow %s %q: wildcards are not supported; list each %s", g.kind, v, g.noun)
+	}
+	if g.pair && !isPair(v) || !g.pair && strings.Contains(v, "/") {
+		return c.Errorf("allow %s %q %s", g.kind, v, g.shape)
 	}
 	return nil
 }
@@ -128,36 +141,4 @@ func checkGitHubName(c *cfparse.Cursor, kind, noun, v string) error {
 func isPair(v string) bool {
 	a, b, ok := strings.Cut(v, "/")
 	return ok && a != "" && b != "" && !strings.Contains(b, "/")
-}
-
-func checkAllowOrg(c *cfparse.Cursor, v string) error {
-	if err := checkGitHubName(c, "org", "organization", v); err != nil {
-		return err
-	}
-	if strings.Contains(v, "/") {
-		return c.Errorf("allow org %q must be an organization name such as acme, without /; "+
-			"for a team write allow team org/team, for a repository allow repo owner/name", v)
-	}
-	return nil
-}
-
-func checkAllowTeam(c *cfparse.Cursor, v string) error {
-	if err := checkGitHubName(c, "team", "team", v); err != nil {
-		return err
-	}
-	if !isPair(v) {
-		return c.Errorf("allow team %q must be org/team with exactly one /, e.g. allow team acme/backend "+
-			"(the team's slug, as in github.com/orgs/acme/teams/backend)", v)
-	}
-	return nil
-}
-
-func checkAllowRepo(c *cfparse.Cursor, v string) error {
-	if err := checkGitHubName(c, "repo", "repository", v); err != nil {
-		return err
-	}
-	if !isPair(v) {
-		return c.Errorf("allow repo %q must be owner/name with exactly one /, e.g. allow repo acme/app (not a URL)", v)
-	}
-	return nil
 }

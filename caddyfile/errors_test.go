@@ -314,6 +314,8 @@ var errorCases = []struct {
 		"allow org needs at least one value, e.g. allow org acme", 3},
 	{"allow org with slash", inSite("allow org acme acme/backend"),
 		`allow org "acme/backend" must be an organization name such as acme, without /; for a team write allow team org/team, for a repository allow repo owner/name`, 3},
+	{"allow org with two slashes", inSite("allow org acme/backend/x"),
+		`allow org "acme/backend/x" must be an organization name such as acme, without /`, 3},
 	{"allow org wildcard", inSite("allow org acme-*"),
 		`allow org "acme-*": wildcards are not supported; list each organization`, 3},
 	{"allow org empty", inSite(`allow org ""`),
