@@ -129,15 +129,9 @@ var topLevel = newTable("",
 		return err
 	}},
 	cfparse.Sub[state]{Name: "previous_assertion_keys", Parse: func(c *cfparse.Cursor, s *state) error {
-		args, err := c.Values()
-		if err != nil {
-			return err
-		}
-		if len(args) == 0 {
-			return c.Errorf("previous_assertion_keys needs at least one PEM file, e.g. previous_assertion_keys /etc/gatehouse/assertion-2025.pem")
-		}
+		args, err := c.SomeValues("PEM file", "/etc/gatehouse/assertion-2025.pem")
 		s.h.PreviousAssertionKeys = args
-		return nil
+		return err
 	}},
 	cfparse.Sub[state]{Name: "store", Parse: parseStore},
 	cfparse.Sub[state]{Name: "prefix", Parse: func(c *cfparse.Cursor, s *state) error {
@@ -157,12 +151,9 @@ var topLevel = newTable("",
 	cfparse.Sub[state]{Name: "provider", Repeat: true, Parse: parseProvider},
 	cfparse.Sub[state]{Name: "allow", Repeat: true, Parse: parseAllow},
 	cfparse.Sub[state]{Name: "public", Repeat: true, Parse: func(c *cfparse.Cursor, s *state) error {
-		args, err := c.Values()
+		args, err := c.SomeValues("path", "/healthz /static/*")
 		if err != nil {
 			return err
-		}
-		if len(args) == 0 {
-			return c.Errorf("public needs at least one path, e.g. public /healthz /static/*")
 		}
 		for _, p := range args {
 			if err := c.NoPlaceholder(p, "/healthz"); err != nil {
@@ -255,13 +246,9 @@ var topLevel = newTable("",
 		return nil
 	}},
 	cfparse.Sub[state]{Name: "redirect_domains", Repeat: true, Parse: func(c *cfparse.Cursor, s *state) error {
-		args, err := c.Values()
+		args, err := c.SomeValues("host", "app.example.com .example.com")
 		if err != nil {
 			return err
-		}
-		if len(args) == 0 {
-			return c.Errorf("redirect_domains needs at least one host, " +
-				"e.g. redirect_domains app.example.com .example.com")
 		}
 		for _, h := range args {
 			if err := checkRedirectDomain(c, h); err != nil {

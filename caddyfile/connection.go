@@ -117,15 +117,9 @@ var connectionBlock = newTable("connection",
 	connectionString("client_id", func(x *module.ConnectionConfig) *string { return &x.ClientID }),
 	connectionSecret("client_secret", func(x *module.ConnectionConfig) *string { return &x.ClientSecret }),
 	cfparse.Sub[module.ConnectionConfig]{Name: "scopes", Parse: func(c *cfparse.Cursor, conn *module.ConnectionConfig) error {
-		args, err := c.Values()
-		if err != nil {
-			return err
-		}
-		if len(args) == 0 {
-			return c.Errorf("connection scopes needs at least one scope, e.g. scopes %s", connectionExamples["scopes"])
-		}
+		args, err := c.SomeValues("scope", connectionExamples["scopes"])
 		conn.Scopes = args
-		return nil
+		return err
 	}},
 	cfparse.Sub[module.ConnectionConfig]{Name: "auth_style", Parse: func(c *cfparse.Cursor, conn *module.ConnectionConfig) error {
 		v, err := c.OneValue("post")

@@ -92,12 +92,9 @@ var nangoBlock = newTable("nango",
 	integrationField("login_integration", func(n *module.NangoConfig) *string { return &n.LoginIntegration }),
 	integrationField("repo_integration", func(n *module.NangoConfig) *string { return &n.RepoIntegration }),
 	cfparse.Sub[module.NangoConfig]{Name: "syncs", Parse: func(c *cfparse.Cursor, n *module.NangoConfig) error {
-		args, err := c.Values()
+		args, err := c.SomeValues("sync name", "repos")
 		if err != nil {
 			return err
-		}
-		if len(args) == 0 {
-			return c.Errorf("syncs needs at least one sync name, e.g. syncs repos")
 		}
 		for _, a := range args {
 			if !cfparse.HasPlaceholder(a) && !isIntegrationID(a) {

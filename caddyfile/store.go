@@ -80,12 +80,9 @@ var redisBlock = newTable("store redis",
 		return nil
 	}},
 	cfparse.Sub[module.StoreConfig]{Name: "address", Repeat: true, Parse: func(c *cfparse.Cursor, st *module.StoreConfig) error {
-		args, err := c.Values()
+		args, err := c.SomeValues("host:port", "127.0.0.1:6379")
 		if err != nil {
 			return err
-		}
-		if len(args) == 0 {
-			return c.Errorf("store redis address needs at least one host:port, e.g. address 127.0.0.1:6379")
 		}
 		if st.URL != "" {
 			return c.Errorf("store redis takes url or address, not both; " +

@@ -115,15 +115,9 @@ func commonSubs[T any, P withCommon[T]](s spec) []cfparse.Sub[T] {
 		cfparse.String("client_id", s.example("client_id"), func(v *T) *string { return &c(v).ClientID }),
 		cfparse.Secret("client_secret", s.example("client_secret"), func(v *T) *string { return &c(v).ClientSecret }),
 		{Name: "scopes", Parse: func(cur *cfparse.Cursor, v *T) error {
-			args, err := cur.Values()
-			if err != nil {
-				return err
-			}
-			if len(args) == 0 {
-				return cur.Errorf("provider scopes needs at least one scope, e.g. scopes %s", s.example("scopes"))
-			}
+			args, err := cur.SomeValues("scope", s.example("scopes"))
 			c(v).Scopes = args
-			return nil
+			return err
 		}},
 		httpURL("redirect_url", "a full http(s) URL", s.example("redirect_url"), func(v *T) *string { return &c(v).RedirectURL }),
 		cfparse.String("label", s.example("label"), func(v *T) *string { return &c(v).Label }),

@@ -110,6 +110,17 @@ func (c *Cursor) Values() ([]string, error) {
 	return args, c.NoBlock()
 }
 
+// SomeValues reads one value or more; none is an error naming what one
+// value is (noun) with an example of the values ("... needs at least one
+// host:port, e.g. address 127.0.0.1:6379").
+func (c *Cursor) SomeValues(noun, example string) ([]string, error) {
+	args, err := c.Values()
+	if err == nil && len(args) == 0 {
+		err = c.Errorf("%s needs at least one %s, e.g. %s %s", c.What(), noun, c.Tok.Text, example)
+	}
+	return args, err
+}
+
 // OneValue reads exactly one non-empty value. example is a sample value
 // shown in the error, e.g. "{env.GATEHOUSE_SECRET}".
 func (c *Cursor) OneValue(example string) (string, error) {
