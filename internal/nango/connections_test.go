@@ -267,31 +267,19 @@ func TestPatchConnection(t *testing.T) {
 }
 
 func TestDeleteConnection(t *testing.T) {
-	tests := []struct {
-		name         string
-		status       int
-		answer       string
-		wantErr      bool
-		wantNotFound bool
-	}{
-		{name: "deleted", status: 200, answer: `{"success":true}`},
-		{name: "unknown connection", status: 400, answer: `{"error":{"code":"unknown_connection"}}`, wantErr: true, wantNotFound: true},
-		{name: "not found", status: 404, answer: `{"error":{"code":"not_found","message":"Connection not found"}}`, wantErr: true, wantNotFound: true},
-		{name: "unknown integration", status: 400, answer: `{"error":{"code":"unknown_provider_config","message":"There is no Provider Configuration matching this key."}}`, wantErr: true},
-		{name: "success false", status: 200, answer: `{"success":false}`, wantErr: true},
-		{name: "empty 200", status: 200, answer: ``, wantErr: true},
-	}
-	for _, tt := range tests {
+	for _, tt := range []answer{
+		{name: "deleted", status: 200, body: `{"success":true}`},
+		{name: "unknown connection", status: 400, body: `{"error":{"code":"unknown_connection"}}`, wantErr: true, wantNotFound: true},
+		{name: "not found", status: 404, body: `{"error":{"code":"not_found","message":"Connection not found"}}`, wantErr: true, wantNotFound: true},
+		{name: "unknown integration", status: 400, body: `{"error":{"code":"unknown_provider_config","message":"There is no Provider Configuration matching this key."}}`, wantErr: true},
+		{name: "success false", status: 200, body: `{"success":false}`, wantErr: true},
+		{name: "empty 200", status: 200, body: ``, wantErr: true},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, tt.status, tt.answer)
+			f := tt.fake(t)
 			err := f.client().DeleteConnection(context.Background(), "conn-1", "github")
 			checkRequest(t, f.only(t), "DELETE", "/connections/conn-1?provider_config_key=github", "")
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
-			}
-			if IsNotFound(err) != tt.wantNotFound {
-				t.Errorf("IsNotFound(%v) = %v, want %v", err, !tt.wantNotFound, tt.wantNotFound)
-			}
+			tt.check(t, err)
 			checkNoSecrets(t, err)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // testKey is the fake environment API key; no error may contain it.
@@ -118,5 +119,31 @@ func checkNoSecrets(t *testing.T, err error, secrets ...string) {
 	}
 	if !strings.HasPrefix(msg, "nango: ") {
 		t.Errorf("error %q does not start with \"nango: \"", msg)
+	}
+}
+
+// answer is one answer of Nango's API to a call, and what the client must
+// make of it.
+type answer struct {
+	name         string
+	status       int
+	body         string
+	wantErr      bool
+	wantNotFound bool
+	// wantExp is a connect session's expiry.
+	wantExp time.Time
+}
+
+// fake serves a as Nango would.
+func (a answer) fake(t *testing.T) *fakeNango { return newFake(t, a.status, a.body) }
+
+// check compares err with what a wants.
+func (a answer) check(t *testing.T, err error) {
+	t.Helper()
+	if (err != nil) != a.wantErr {
+		t.Fatalf("err = %v, wantErr %v", err, a.wantErr)
+	}
+	if IsNotFound(err) != a.wantNotFound {
+		t.Errorf("IsNotFound(%v) = %v, want %v", err, !a.wantNotFound, a.wantNotFound)
 	}
 }

@@ -60,13 +60,7 @@ func TestCreateConnectSession(t *testing.T) {
 }
 
 func TestCreateConnectSessionAnswers(t *testing.T) {
-	tests := []struct {
-		name    string
-		status  int
-		body    string
-		wantErr bool
-		wantExp time.Time
-	}{
+	for _, tt := range []answer{
 		{name: "null expiry", status: 201, body: `{"data":{"token":"t","connect_link":"l","expires_at":null}}`},
 		{name: "absent expiry", status: 201, body: `{"data":{"token":"t","connect_link":"l"}}`},
 		{name: "offset expiry", status: 201, body: `{"data":{"token":"t","connect_link":"l","expires_at":"2026-08-21T12:00:00+02:00"}}`,
@@ -79,14 +73,11 @@ func TestCreateConnectSessionAnswers(t *testing.T) {
 		{name: "not JSON", status: 201, body: `<html></html>`, wantErr: true},
 		{name: "resource capped", status: 400, body: `{"error":{"code":"resource_capped","message":"Reached maximum number of connections"}}`, wantErr: true},
 		{name: "server error", status: 500, body: `{"error":{"code":"server_error","message":"An unexpected error occurred"}}`, wantErr: true},
-	}
-	for _, tt := range tests {
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, tt.status, tt.body)
+			f := tt.fake(t)
 			got, err := f.client().CreateConnectSession(context.Background(), SessionRequest{Tags: map[string]string{"end_user_id": "u_1"}})
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
-			}
+			tt.check(t, err)
 			checkNoSecrets(t, err, sessionToken)
 			if err == nil && !got.ExpiresAt.Equal(tt.wantExp) {
 				t.Errorf("ExpiresAt = %v, want %v", got.ExpiresAt, tt.wantExp)
