@@ -79,13 +79,7 @@ func (e *endpoints) serveConnect(w http.ResponseWriter, r *http.Request, rest st
 		e.callback(w, r, sess, name, origin)
 	case sub == "session" && e.s.Kind(name) == KindNango:
 		cs, err := e.s.NangoSession(r.Context(), name, sess.UserID)
-		if err != nil {
-			e.k.Log(r).Warn("cannot create a Nango connect session", zap.Error(err))
-			e.k.Fail(w, r, kit.Problem{Status: http.StatusBadGateway, Code: "nango_unavailable", Heading: "Nango unavailable",
-				Message: "Nango could not be reached. Please try again in a moment.", Retry: e.k.Prefix() + "/login"})
-			return
-		}
-		e.k.JSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
+		nango.AnswerConnectSession(e.k, w, r, cs, err)
 	case strings.HasPrefix(sub, "status/") && e.s.Kind(name) == KindNango:
 		id := strings.TrimPrefix(sub, "status/")
 		if !nango.ValidConnectionID(id) {

@@ -129,7 +129,7 @@ func (e *endpoints) loginSession(w http.ResponseWriter, r *http.Request, _ strin
 	if err == nil {
 		e.k.SetBinding(w, binding)
 	}
-	e.connectSession(w, r, cs, err)
+	nango.AnswerConnectSession(e.k, w, r, cs, err)
 }
 
 // loginStatus answers a login's poll; once Nango's webhook has been
@@ -200,7 +200,7 @@ func (e *endpoints) reposSession(w http.ResponseWriter, r *http.Request, _ strin
 		return
 	}
 	cs, err := e.s.BeginRepos(r.Context(), s)
-	e.connectSession(w, r, cs, err)
+	nango.AnswerConnectSession(e.k, w, r, cs, err)
 }
 
 // reposStatus answers the poll of a repository connection.
@@ -239,16 +239,4 @@ func (e *endpoints) poll(w http.ResponseWriter, r *http.Request, connectionID st
 		return false
 	}
 	return true
-}
-
-// connectSession answers with the connect session cs for the Connect UI,
-// or for the Nango API call that failed to create it.
-func (e *endpoints) connectSession(w http.ResponseWriter, r *http.Request, cs *ConnectSession, err error) {
-	if err != nil {
-		e.k.Log(r).Warn("cannot create a Nango connect session", zap.Error(err))
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusBadGateway, Code: "nango_unavailable", Heading: "Nango unavailable",
-			Message: "Nango could not be reached. Please try again in a moment.", Retry: e.k.Prefix() + "/login"})
-		return
-	}
-	e.k.JSON(w, http.StatusOK, map[string]any{"token": cs.Token, "expires_at": cs.ExpiresAt})
 }

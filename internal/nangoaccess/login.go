@@ -48,7 +48,7 @@ func UserID(githubID int64) string { return "github:" + strconv.FormatInt(github
 // BeginLogin records the login under a fresh
 // temporary end-user id, bound to the browser, and creates a connect
 // session for the login integration tagged with that id.
-func (s *Service) BeginLogin(ctx context.Context, binding string, l Login) (*ConnectSession, error) {
+func (s *Service) BeginLogin(ctx context.Context, binding string, l Login) (*nango.ConnectSession, error) {
 	temp := tempPrefix + loginstate.Random(24)
 	rec := loginRecord{Owner: loginstate.Owner{Flow: loginFlow}, Login: l}
 	if err := s.logins().Put(ctx, temp, binding, &rec); err != nil {
@@ -57,15 +57,11 @@ func (s *Service) BeginLogin(ctx context.Context, binding string, l Login) (*Con
 	if err := s.opts.Store.Set(ctx, s.browserKey(binding), []byte(temp), loginstate.TTL); err != nil {
 		return nil, fmt.Errorf("recording the login: %w", err)
 	}
-	cs, err := s.opts.Client.CreateConnectSession(ctx, nango.SessionRequest{
+	return s.opts.Client.CreateConnectSession(ctx, nango.SessionRequest{
 		Tags:                map[string]string{"end_user_id": temp},
 		EndUser:             &nango.EndUser{ID: temp},
 		AllowedIntegrations: []string{s.opts.LoginIntegration},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
 }
 
 // FinishLogin returns the login of the browser holding binding that

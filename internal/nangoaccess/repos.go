@@ -14,19 +14,15 @@ import (
 
 // BeginRepos creates a connect session for the repository
 // integration, tagged with the signed-in user's id.
-func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*ConnectSession, error) {
+func (s *Service) BeginRepos(ctx context.Context, sess *session.Session) (*nango.ConnectSession, error) {
 	tags := map[string]string{"end_user_id": sess.UserID}
 	end := &nango.EndUser{ID: sess.UserID, DisplayName: sess.Login}
 	if sess.Email != "" {
 		tags["end_user_email"], end.Email = sess.Email, sess.Email
 	}
-	cs, err := s.opts.Client.CreateConnectSession(ctx, nango.SessionRequest{
+	return s.opts.Client.CreateConnectSession(ctx, nango.SessionRequest{
 		Tags: tags, EndUser: end, AllowedIntegrations: []string{s.opts.RepoIntegration},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ConnectSession{Token: cs.Token, ExpiresAt: cs.ExpiresAt}, nil
 }
 
 // RepoStatus reports whether connection connectionID of the user has been

@@ -23,12 +23,6 @@ import (
 // appears in {prefix}/login/nango and X-Auth-Provider.
 const Provider = "nango"
 
-// ConnectSession is a Nango connect session for the Connect UI.
-type ConnectSession struct {
-	Token     string
-	ExpiresAt time.Time
-}
-
 // Login is a login through Nango: where it goes afterwards and, once
 // Nango reported the connection, who signed in or why it failed.
 type Login struct {
