@@ -179,17 +179,12 @@ var topLevel = newTable("",
 		s.h.Title = v
 		return err
 	}},
-	cfparse.Sub[state]{Name: "logo", Parse: func(c *cfparse.Cursor, s *state) error {
-		v, err := c.OneValue("/static/logo.svg")
-		if err != nil {
-			return err
-		}
+	cfparse.Checked("logo", "/static/logo.svg", func(c *cfparse.Cursor, v string) error {
 		if !cfparse.HasPlaceholder(v) && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "data:image/") {
 			return c.Errorf("logo must be a path on the site (/static/logo.svg), an https URL or a data:image/ URL; got %q", v)
 		}
-		s.h.Logo = v
 		return nil
-	}},
+	}, func(s *state) *string { return &s.h.Logo }),
 	cfparse.Sub[state]{Name: "pass_access_token", Parse: func(c *cfparse.Cursor, s *state) error {
 		if args := c.RemainingArgs(); len(args) > 0 {
 			return c.Errorf("pass_access_token takes no value; the header is named in headers { access_token X-Token }; unexpected %q", args[0])

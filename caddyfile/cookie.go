@@ -38,11 +38,7 @@ var sameSiteValues = []string{"lax", "strict", "none"}
 
 // cookieBlock is `cookie { ... }`.
 var cookieBlock = newTable("cookie",
-	cfparse.Sub[module.CookieConfig]{Name: "name", Parse: func(c *cfparse.Cursor, cc *module.CookieConfig) error {
-		v, err := c.OneValue("__Host-gatehouse")
-		if err != nil {
-			return err
-		}
+	cfparse.Checked("name", "__Host-gatehouse", func(c *cfparse.Cursor, v string) error {
 		if err := c.NoPlaceholder(v, "__Host-gatehouse"); err != nil {
 			return err
 		}
@@ -50,21 +46,15 @@ var cookieBlock = newTable("cookie",
 			return c.Errorf("cookie name %q is not a valid cookie name; use letters, digits, - and _, "+
 				"e.g. name __Host-gatehouse", v)
 		}
-		cc.Name = v
 		return nil
-	}},
-	cfparse.Sub[module.CookieConfig]{Name: "domain", Parse: func(c *cfparse.Cursor, cc *module.CookieConfig) error {
-		v, err := c.OneValue("example.com")
-		if err != nil {
-			return err
-		}
+	}, func(cc *module.CookieConfig) *string { return &cc.Name }),
+	cfparse.Checked("domain", "example.com", func(c *cfparse.Cursor, v string) error {
 		if !cfparse.HasPlaceholder(v) && (strings.ContainsAny(v, "/:@* ") || !strings.Contains(strings.TrimPrefix(v, "."), ".")) {
 			return c.Errorf("cookie domain %q must be a registrable domain such as example.com "+
 				"(no scheme, port, path or wildcard)", v)
 		}
-		cc.Domain = v
 		return nil
-	}},
+	}, func(cc *module.CookieConfig) *string { return &cc.Domain }),
 	cfparse.Duration("lifetime", "168h", time.Minute, func(cc *module.CookieConfig) *caddy.Duration { return &cc.Lifetime }),
 	cfparse.Duration("idle_timeout", "24h", time.Minute, func(cc *module.CookieConfig) *caddy.Duration { return &cc.IdleTimeout }),
 	cfparse.Sub[module.CookieConfig]{Name: "same_site", Parse: func(c *cfparse.Cursor, cc *module.CookieConfig) error {

@@ -31,6 +31,18 @@ func URL[T any](name, example string, field func(*T) *string) Sub[T] {
 	})
 }
 
+// Checked is a subdirective taking one string that check accepts (check
+// gives the error, at the subdirective's line, otherwise).
+func Checked[T any](name, example string, check func(c *Cursor, val string) error, field func(*T) *string) Sub[T] {
+	return value(name, field, func(c *Cursor) (string, error) {
+		val, err := c.OneValue(example)
+		if err == nil {
+			err = check(c, val)
+		}
+		return val, err
+	})
+}
+
 // value is a subdirective whose value read sets one string field.
 func value[T any](name string, field func(*T) *string, read func(c *Cursor) (string, error)) Sub[T] {
 	return Sub[T]{Name: name, Parse: func(c *Cursor, v *T) error {
