@@ -180,10 +180,7 @@ func (m *Memory) Claim(ctx context.Context, stream, group, consumer string, n in
 
 // Extend implements Queue.
 func (m *Memory) Extend(ctx context.Context, stream, group, consumer string, ids ...string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: memory extend: %w", err)
-	}
-	seqs, err := parseMemoryIDs("memory extend", ids)
+	seqs, err := parseMemoryIDs(ctx, "memory extend", ids)
 	if err != nil {
 		return err
 	}
@@ -218,10 +215,7 @@ func (m *Memory) Extend(ctx context.Context, stream, group, consumer string, ids
 // Ack implements Queue. It removes the messages from the stream and from
 // every group's claims, as XACK and XDEL do together.
 func (m *Memory) Ack(ctx context.Context, stream, _ string, ids ...string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: memory ack: %w", err)
-	}
-	seqs, err := parseMemoryIDs("memory ack", ids)
+	seqs, err := parseMemoryIDs(ctx, "memory ack", ids)
 	if err != nil {
 		return err
 	}
@@ -259,8 +253,12 @@ func (m *Memory) Depth(ctx context.Context, stream string) (int64, error) {
 
 func formatMemoryID(seq uint64) string { return strconv.FormatUint(seq, 10) }
 
-// parseMemoryIDs parses message ids, refusing malformed ones as Redis does.
-func parseMemoryIDs(op string, ids []string) ([]uint64, error) {
+// parseMemoryIDs parses the message ids of op, refusing malformed ones as
+// Redis does, unless ctx is done already.
+func parseMemoryIDs(ctx context.Context, op string, ids []string) ([]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
 	seqs := make([]uint64, len(ids))
 	for i, id := range ids {
 		seq, err := strconv.ParseUint(id, 10, 64)
