@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -87,10 +88,20 @@ const (
 	tooLarge
 )
 
-// authenticate loads the request's session. A store failure is reported
-// as storeDown and never as a missing session, so an outage does not log
-// users out.
+// authenticate loads the request's session, the caller's own to modify.
+// A store failure is reported as storeDown and never as a missing
+// session, so an outage does not log users out.
 func (g *Gate) authenticate(r *http.Request) (*session.Session, string, bool, outcome) {
+	return g.loadSession(r, g.Sessions.Load)
+}
+
+// peekSession is authenticate for the request path: the session may be
+// the cache's own, to read only (see mutable).
+func (g *Gate) peekSession(r *http.Request) (*session.Session, string, bool, outcome) {
+	return g.loadSession(r, g.Sessions.Peek)
+}
+
+func (g *Gate) loadSession(r *http.Request, load func(context.Context, string) (*session.Session, error)) (*session.Session, string, bool, outcome) {
 	tok, bearer, err := g.credential(r)
 	if err != nil {
 		return nil, "", false, tooLarge
@@ -98,7 +109,7 @@ func (g *Gate) authenticate(r *http.Request) (*session.Session, string, bool, ou
 	if tok == "" {
 		return nil, "", false, noSession
 	}
-	s, err := g.Sessions.Load(r.Context(), tok)
+	s, err := load(r.Context(), tok)
 	switch {
 	case err == nil:
 	case errors.Is(err, session.ErrMalformed), errors.Is(err, session.ErrNoSession):

@@ -14,7 +14,7 @@ import (
 // -Host and -Uri, and validated like any rd) as the return target. Add
 // ?redirect=false for proxies that only understand 401 (nginx).
 func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
-	s, tok, _, out := g.authenticate(r)
+	s, tok, _, out := g.peekSession(r)
 	switch out {
 	case storeDown:
 		g.fail(w, r, errStoreDown)
@@ -42,6 +42,7 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": login})
 		return
 	}
+	s = g.mutable(s)
 	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
 		return

@@ -15,15 +15,31 @@ import (
 
 var recheckGroup singleflight.Group
 
+// mutable returns s, or a copy of it when a re-check or a token refresh
+// is due and will change it: a session from peekSession is the cache's
+// own and shared by concurrent requests.
+func (g *Gate) mutable(s *session.Session) *session.Session {
+	if g.refreshDue(s) || g.recheckDue(s) {
+		return s.Clone()
+	}
+	return s
+}
+
+// recheckDue reports whether a feature wants s confirmed.
+func (g *Gate) recheckDue(s *session.Session) bool {
+	for _, rc := range g.recheckers {
+		if rc.Due(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // recheck has the features confirm s (GitHub's organizations, teams and
 // repositories) when one of them finds it due, once per session at a
 // time. It reports false when the session must end.
 func (g *Gate) recheck(r *http.Request, tok string, s *session.Session) bool {
-	due := false
-	for _, rc := range g.recheckers {
-		due = due || rc.Due(s)
-	}
-	if !due {
+	if !g.recheckDue(s) {
 		return true
 	}
 	v, _, _ := recheckGroup.Do(tok, func() (any, error) {

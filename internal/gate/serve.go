@@ -49,7 +49,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return next.ServeHTTP(w, r)
 	}
 
-	s, tok, bearer, out := g.authenticate(r)
+	s, tok, bearer, out := g.peekSession(r)
 	switch out {
 	case tooLarge:
 		writeJSON(w, http.StatusRequestHeaderFieldsTooLarge, map[string]string{"error": "cookie_too_large"})
@@ -65,6 +65,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.unauthenticated(w, r)
 		return nil
 	}
+	s = g.mutable(s)
 	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) {
 		http.SetCookie(w, g.sessionCookie("", 0))
 		g.unauthenticated(w, r)

@@ -33,7 +33,7 @@ type cache struct {
 }
 
 type cached struct {
-	s       Session
+	s       *Session // never modified once cached
 	key     string
 	fetched time.Time
 }
@@ -46,7 +46,8 @@ func newCache(ttl time.Duration, bus store.Notifier, channel string) *cache {
 	return c
 }
 
-// get returns a copy of the cached session for tok when it is fresh.
+// get returns the cached session for tok when it is fresh. It is shared:
+// the caller must not modify it.
 func (c *cache) get(tok string, now time.Time) (*Session, bool) {
 	c.mu.RLock()
 	e, ok := c.m[tok]
@@ -54,8 +55,7 @@ func (c *cache) get(tok string, now time.Time) (*Session, bool) {
 	if !ok || now.Sub(e.fetched) >= c.ttl || !now.Before(e.s.ExpiresAt) {
 		return nil, false
 	}
-	s := e.s
-	return &s, true
+	return e.s, true
 }
 
 // owner returns the user id of the cached session for tok, fresh or not
@@ -64,7 +64,10 @@ func (c *cache) owner(tok string) (string, bool) {
 	c.mu.RLock()
 	e, ok := c.m[tok]
 	c.mu.RUnlock()
-	return e.s.UserID, ok
+	if !ok {
+		return "", false
+	}
+	return e.s.UserID, true
 }
 
 // put caches s (which then shares the entry's Memo).
@@ -80,7 +83,8 @@ func (c *cache) put(tok, key string, s *Session, now time.Time) {
 		}
 	}
 	s.memo = new(Memo) // s and the copies served from this entry share it
-	c.m[tok] = cached{s: *s, key: key, fetched: now}
+	cp := *s
+	c.m[tok] = cached{s: &cp, key: key, fetched: now}
 	c.byKey[key] = tok
 	c.mu.Unlock()
 }

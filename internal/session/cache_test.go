@@ -146,3 +146,33 @@ func TestCacheServesWithoutStore(t *testing.T) {
 		t.Fatal("a caller's change leaked into the cache")
 	}
 }
+
+// Load hands out the caller's own copy of a cached session; Peek the
+// cache's, which the cache never changes: a caller modifying what Load
+// gave (as the re-check does) leaves what the next Peek sees intact.
+func TestLoadCopiesPeekShares(t *testing.T) {
+	m := cachedManager(t, time.Minute)
+	ctx := context.Background()
+	tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1", Groups: []string{"a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := m.Peek(ctx, tok) // from the store, now cached
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, _ := m.Peek(ctx, tok)
+	p3, _ := m.Peek(ctx, tok)
+	if p2 != p3 {
+		t.Fatal("Peek copied a cached session")
+	}
+	own, _ := m.Load(ctx, tok)
+	if own == p2 {
+		t.Fatal("Load returned the cache's own session")
+	}
+	own.Groups = []string{"changed"}
+	own.UserID = "other"
+	if again, _ := m.Peek(ctx, tok); again.UserID != "corp:1" || again.Groups[0] != "a" || p1.UserID != "corp:1" {
+		t.Fatalf("the cached session changed: %+v", again)
+	}
+}

@@ -163,12 +163,29 @@ func (m *Manager) replaceKey(ctx context.Context, key string, s *Session, ttl ti
 // ErrNoSession when the session is gone, and any other error when the
 // store could not answer.
 func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
+	s, cached, err := m.peek(ctx, tok)
+	if cached {
+		cp := *s
+		return &cp, nil
+	}
+	return s, err
+}
+
+// Peek is Load for a caller that only reads the session (the request
+// path): a session served from the cache is the cache's own, not a copy,
+// so it must not be modified (Clone it first).
+func (m *Manager) Peek(ctx context.Context, tok string) (*Session, error) {
+	s, _, err := m.peek(ctx, tok)
+	return s, err
+}
+
+func (m *Manager) peek(ctx context.Context, tok string) (*Session, bool, error) {
 	var now time.Time
 	if m.cache != nil {
 		now = m.now()
 		if s, ok := m.cache.get(tok, now); ok {
 			metrics.LookupCache.Inc()
-			return s, nil
+			return s, true, nil
 		}
 	}
 	s, err := m.loadStored(ctx, tok, now)
@@ -180,7 +197,7 @@ func (m *Manager) Load(ctx context.Context, tok string) (*Session, error) {
 	default:
 		metrics.LookupError.Inc()
 	}
-	return s, err
+	return s, false, err
 }
 
 // Reload reads the session for tok from the store, bypassing and then

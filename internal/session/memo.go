@@ -29,6 +29,13 @@ func (s *Session) Memo() *Memo {
 	return s.memo
 }
 
+// Clone returns a copy of s to modify (of a session from Peek, say); it
+// shares s's Memo until Changed.
+func (s *Session) Clone() *Session {
+	cp := *s
+	return &cp
+}
+
 // Changed drops what was derived from s: call it after changing the
 // identity of a session that is then used further.
 func (s *Session) Changed() { s.memo = nil }
