@@ -117,6 +117,19 @@ func BenchmarkServeHTTP(b *testing.B) {
 	})
 }
 
+// BenchmarkWithoutGatehouse is BenchmarkServeHTTP's loop with the request
+// handed straight to the next handler: what BenchmarkServeHTTP costs
+// beyond it is Gatehouse's own.
+func BenchmarkWithoutGatehouse(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		w := httptest.NewRecorder()
+		if err := okNext.ServeHTTP(w, request("x")); err != nil || w.Code != http.StatusNoContent {
+			b.Fatal(fmt.Sprint(err, w.Code))
+		}
+	}
+}
+
 // BenchmarkRequestSetup is the cost of building the test request alone, to
 // subtract from BenchmarkServeHTTP.
 func BenchmarkRequestSetup(b *testing.B) {
