@@ -47,6 +47,9 @@ type target struct {
 	host   string // Host header: localhost:PORT, which the site address matches
 	dial   string // where to connect: 127.0.0.1:PORT
 	cookie string // "__Host-gatehouse=…" for a Gatehouse site, else ""
+	// authPort is, for forward_auth, the port of the Gatehouse site its
+	// forward_auth asks.
+	authPort int
 }
 
 // url is the address clients use: the site's own name, dialled on 127.0.0.1.
@@ -77,6 +80,11 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 			return nil, err
 		}
 		t := &target{name: name, port: port, host: fmt.Sprintf("localhost:%d", port), dial: fmt.Sprintf("127.0.0.1:%d", port)}
+		if name == targetForwardAuth {
+			if t.authPort, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
 		env.targets = append(env.targets, t)
 		env.byName[name] = t
 		needRedis = needRedis || name == targetRedis || name == targetRedisCache
@@ -189,6 +197,10 @@ func (env *benchEnv) makeCaddyfile(secret, clientSecret string) string {
 	}
 	fmt.Fprintf(&b, "{\n\tadmin %s\n\tpersist_config off\n\tauto_https off\n\tlog default {\n\t\tlevel ERROR\n\t}\n}\n", admin)
 	for _, t := range env.targets {
+		if t.name == targetForwardAuth {
+			env.forwardAuthSites(&b, t, secret, clientSecret)
+			continue
+		}
 		fmt.Fprintf(&b, "\n# %s\nhttp://%s {\n\tbind 127.0.0.1\n", t.name, t.host)
 		if t.name != targetBaseline {
 			fmt.Fprintf(&b, "\tgatehouse {\n\t\tsecret %s\n", secret)
@@ -204,6 +216,23 @@ func (env *benchEnv) makeCaddyfile(secret, clientSecret string) string {
 		fmt.Fprintf(&b, "\treverse_proxy %s\n}\n", env.upstream.addr)
 	}
 	return b.String()
+}
+
+// forwardAuthSites writes the forward_auth target: a plain proxy whose
+// forward_auth asks a Gatehouse site (memory store) at /.gatehouse/auth,
+// with Gatehouse's own paths (login, callback) proxied to that site, as a
+// deployment in front of nginx or Traefik has it.
+func (env *benchEnv) forwardAuthSites(b *strings.Builder, t *target, secret, clientSecret string) {
+	auth := fmt.Sprintf("127.0.0.1:%d", t.authPort)
+	fmt.Fprintf(b, "\n# %s\nhttp://%s {\n\tbind 127.0.0.1\n", t.name, t.host)
+	fmt.Fprintf(b, "\thandle /.gatehouse/* {\n\t\treverse_proxy %s\n\t}\n", auth)
+	fmt.Fprintf(b, "\thandle {\n\t\tforward_auth %s {\n\t\t\turi /.gatehouse/auth\n"+
+		"\t\t\tcopy_headers X-Auth-User-Id X-Auth-User X-Auth-Email X-Auth-Name X-Auth-Provider X-Auth-Groups\n\t\t}\n"+
+		"\t\treverse_proxy %s\n\t}\n}\n", auth, env.upstream.addr)
+	fmt.Fprintf(b, "\n# %s: the Gatehouse site it asks\nhttp://localhost:%d {\n\tbind 127.0.0.1\n", t.name, t.authPort)
+	fmt.Fprintf(b, "\tgatehouse {\n\t\tsecret %s\n\t\texternal_url http://%s\n", secret, t.host)
+	fmt.Fprintf(b, "\t\tprovider oidc %s {\n\t\t\tissuer %s\n\t\t\tclient_id %s\n\t\t\tclient_secret %s\n\t\t}\n\t}\n}\n",
+		providerName, env.idp.URL, clientID, clientSecret)
 }
 
 // startCaddy runs the built binary on the Caddyfile and waits until every

@@ -62,9 +62,13 @@ const (
 	targetMemory     = "memory"
 	targetRedis      = "redis"
 	targetRedisCache = "redis+cache"
+	// targetForwardAuth is the plain proxy asking Gatehouse's /auth
+	// endpoint first (Caddy's forward_auth, as nginx's auth_request or
+	// Traefik's ForwardAuth would).
+	targetForwardAuth = "forward_auth"
 )
 
-var allTargets = []string{targetBaseline, targetMemory, targetRedis, targetRedisCache}
+var allTargets = []string{targetBaseline, targetMemory, targetRedis, targetRedisCache, targetForwardAuth}
 
 // options are the command-line flags of the benchmark.
 type options struct {
