@@ -10,11 +10,12 @@ import (
 
 // The targets from the spec's "Performance" section.
 const (
-	specMemoryRatio = 0.90
-	specRedisRatio  = 0.85
-	specAddedP99    = time.Millisecond
-	specRoundTrips  = 1.0
-	specWarmCache   = 0.01 // "0" Redis round trips per request with a warm cache, allowing for reloads
+	specMemoryRatio  = 0.95 // the memory store, and Redis with a warm session cache
+	specRedisRatio   = 0.95
+	specNoCacheRatio = 0.75 // Redis with session_cache off
+	specAddedP99     = 500 * time.Microsecond
+	specRoundTrips   = 1.0
+	specWarmCache    = 0.01 // "0" Redis round trips per request with a warm cache, allowing for reloads
 )
 
 // summary is one target's figures over all rounds.
@@ -173,11 +174,11 @@ func formatReport(o *options, info *runInfo, res *results) string {
 	}
 	for _, n := range []string{targetRedisCache, targetRedis} {
 		if s := by[n]; s != nil && !math.IsNaN(s.ratio) {
-			what := "Redis with the session cache (default)"
+			what, want := "Redis with the session cache (default)", specRedisRatio
 			if n == targetRedis {
-				what = "Redis with session_cache off"
+				what, want = "Redis with session_cache off", specNoCacheRatio
 			}
-			check(s.ratio >= specRedisRatio, "%s throughput >= %.2f x baseline: %.2f", what, specRedisRatio, s.ratio)
+			check(s.ratio >= want, "%s throughput >= %.2f x baseline: %.2f", what, want, s.ratio)
 		}
 	}
 	for _, n := range []string{targetMemory, targetRedis, targetRedisCache} {
