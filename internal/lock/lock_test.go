@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,11 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-// testRedis is the server shared by this package's tests; each test uses
-// keys named after itself.
-var testRedis *redistest.Redis
-
-func TestMain(m *testing.M) { os.Exit(redistest.RedisMain(m, &testRedis)) }
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // keySeq tells apart the keys of runs of one test (go test -count).
 var keySeq atomic.Int64
@@ -32,7 +27,7 @@ var keySeq atomic.Int64
 const lease = 1500 * time.Millisecond
 
 // forEachStore runs fn as a parallel subtest against a memory store and
-// against testRedis, with a key of the subtest's own.
+// against redistest.Shared, with a key of the subtest's own.
 func forEachStore(t *testing.T, fn func(t *testing.T, st store.Store, key string)) {
 	t.Helper()
 	backends := []struct {
@@ -40,7 +35,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, st store.Store, key string
 		open func(t *testing.T) store.Store
 	}{
 		{"memory", func(t *testing.T) store.Store { return storetest.NewMemory(t) }},
-		{"redis", func(t *testing.T) store.Store { return storetest.OpenRedis(t, testRedis.Addr) }},
+		{"redis", func(t *testing.T) store.Store { return storetest.OpenRedis(t, redistest.Shared.Addr) }},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
