@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
@@ -72,7 +73,7 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 	env := &benchEnv{byName: map[string]*target{}}
 	needRedis := false
 	for _, name := range o.targets {
-		port, err := freePort()
+		port, err := testsupport.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +148,7 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 	}
 
 	if o.keep {
-		port, err := freePort()
+		port, err := testsupport.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -402,15 +403,6 @@ func (u *upstream) close() {
 	if err := u.srv.Shutdown(ctx); err != nil {
 		_ = u.srv.Close()
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(n int) string {
