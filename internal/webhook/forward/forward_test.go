@@ -611,8 +611,7 @@ func TestRedisOutage(t *testing.T) {
 func TestEnqueueGeneratesID(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, nil)
-	q := storetest.NewMemory(t)
-	f, _ := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL})
+	f, _ := newForwarder(t, forward.Options{Queue: storetest.NewMemory(t), Stream: "s", URL: up.URL})
 	for range 2 {
 		if err := f.Enqueue(t.Context(), forward.Delivery{Body: []byte("{}")}); err != nil {
 			t.Fatal(err)
