@@ -57,6 +57,14 @@ func mustAcquire(t *testing.T, st store.Store, key string, ttl time.Duration) *l
 	return l
 }
 
+// mustRelease releases l, failing the test with what if that fails.
+func mustRelease(t *testing.T, l *lock.Lock, what string) {
+	t.Helper()
+	if err := l.Release(t.Context()); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
 // wantNotAcquired fails t unless key stays taken for wait.
 func wantNotAcquired(t *testing.T, st store.Store, key string, wait time.Duration) {
 	t.Helper()
@@ -142,9 +150,7 @@ func TestRenewalOutlivesTTL(t *testing.T) {
 			t.Fatalf("held for %v only", held)
 		}
 		wantNotLost(t, l)
-		if err := l.Release(t.Context()); err != nil {
-			t.Fatalf("Release: %v", err)
-		}
+		mustRelease(t, l, "Release")
 		// Released, it is free at once (no lease to wait out: far less
 		// than the lease).
 		ctx, cancel := context.WithTimeout(t.Context(), ttl/2)
@@ -153,9 +159,7 @@ func TestRenewalOutlivesTTL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Acquire after Release: %v", err)
 		}
-		if err := next.Release(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		mustRelease(t, next, "Release")
 	})
 }
 
@@ -175,9 +179,7 @@ func TestReleaseAfterTakeover(t *testing.T) {
 		// The second holder's lock is still there, and still renewed.
 		wantNotAcquired(t, st, key, 2*ttl)
 		wantNotLost(t, second)
-		if err := second.Release(t.Context()); err != nil {
-			t.Fatalf("Release by the new holder: %v", err)
-		}
+		mustRelease(t, second, "Release by the new holder")
 		if _, err := st.Get(t.Context(), key, 0); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Get after the new holder's Release: %v, want ErrNotFound", err)
 		}
@@ -301,13 +303,9 @@ func TestReleaseTwice(t *testing.T) {
 		wantNotLost(t, l)
 		// A second Release does not delete a lock taken since.
 		next := mustAcquire(t, st, key, time.Second)
-		if err := l.Release(t.Context()); err != nil {
-			t.Fatalf("third Release: %v", err)
-		}
+		mustRelease(t, l, "third Release")
 		wantNotAcquired(t, st, key, 50*time.Millisecond)
-		if err := next.Release(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		mustRelease(t, next, "Release")
 	})
 }
 
@@ -322,9 +320,7 @@ func TestRenewalSurvivesAFailure(t *testing.T) {
 		if n := flaky.expireFailures.Load(); n != 0 {
 			t.Fatalf("renewal never failed (%d failures left)", n)
 		}
-		if err := l.Release(t.Context()); err != nil {
-			t.Fatalf("Release: %v", err)
-		}
+		mustRelease(t, l, "Release")
 	})
 }
 
@@ -337,9 +333,7 @@ func TestReleaseStoreError(t *testing.T) {
 		t.Fatalf("Release with a cancelled context = %v, want a store error", err)
 	}
 	// Renewal has stopped, but the Release may be retried.
-	if err := l.Release(t.Context()); err != nil {
-		t.Fatalf("retried Release: %v", err)
-	}
+	mustRelease(t, l, "retried Release")
 	if _, err := st.Get(t.Context(), "k", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get after the retried Release: %v, want ErrNotFound", err)
 	}
