@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -17,11 +16,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-var benchRedis *redistest.Redis
-
-func TestMain(m *testing.M) {
-	os.Exit(redistest.RedisMain(m, &benchRedis))
-}
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // provisioned returns a handler provisioned with store, and a valid session
 // token for it.
@@ -71,7 +66,7 @@ var okNext = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) 
 func TestHandlerPassesAuthenticatedRequest(t *testing.T) {
 	for name, st := range map[string]*StoreConfig{
 		"memory": nil,
-		"redis":  {Type: "redis", Addresses: []string{benchRedis.Addr}},
+		"redis":  {Type: "redis", Addresses: []string{redistest.Shared.Addr}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h, tok := provisioned(t, st)
@@ -107,12 +102,12 @@ func benchmarkHandler(b *testing.B, st *StoreConfig, with ...func(*Handler)) {
 func BenchmarkServeHTTP(b *testing.B) {
 	b.Run("memory", func(b *testing.B) { benchmarkHandler(b, nil) })
 	b.Run("redis", func(b *testing.B) {
-		benchmarkHandler(b, &StoreConfig{Type: "redis", Addresses: []string{benchRedis.Addr}})
+		benchmarkHandler(b, &StoreConfig{Type: "redis", Addresses: []string{redistest.Shared.Addr}})
 	})
 	// Every request reads the session from Redis: one round trip, the
 	// decryption and the decoding.
 	b.Run("redis-cache-off", func(b *testing.B) {
-		benchmarkHandler(b, &StoreConfig{Type: "redis", Addresses: []string{benchRedis.Addr}},
+		benchmarkHandler(b, &StoreConfig{Type: "redis", Addresses: []string{redistest.Shared.Addr}},
 			func(h *Handler) { h.SessionCache = caddy.Duration(-1) })
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakenango"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 // secretFile writes value and a trailing newline, as editors and
@@ -251,21 +252,21 @@ func TestProvisionNangoSecretsFromFiles(t *testing.T) {
 // The store's password, and a Redis URL carrying one, can come from files:
 // a user whose password is the file's content (newline excluded) signs in.
 func TestProvisionRedisPasswordFromFile(t *testing.T) {
-	if !benchRedis.Real {
+	if !redistest.Shared.Real {
 		t.Skip("needs redis-server for ACL users")
 	}
 	const user, password = "gatehouse-file-test", "redis-file-password"
 	ctx := context.Background()
-	c := benchRedis.Client()
+	c := redistest.Shared.Client()
 	if err := c.Do(ctx, "ACL", "SETUSER", user, "on", ">"+password, "~*", "&*", "+@all").Err(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Do(ctx, "ACL", "DELUSER", user).Err() })
 	dir := t.TempDir()
 	for name, st := range map[string]*StoreConfig{
-		"password": {Type: "redis", Addresses: []string{benchRedis.Addr}, Username: user,
+		"password": {Type: "redis", Addresses: []string{redistest.Shared.Addr}, Username: user,
 			Password: secretFile(t, dir, "password", password), KeyPrefix: "gatehouse-file-test:"},
-		"url": {Type: "redis", URL: secretFile(t, dir, "url", "redis://"+user+":"+password+"@"+benchRedis.Addr+"/0"),
+		"url": {Type: "redis", URL: secretFile(t, dir, "url", "redis://"+user+":"+password+"@"+redistest.Shared.Addr+"/0"),
 			KeyPrefix: "gatehouse-file-test:"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
@@ -75,13 +76,13 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 	env := &benchEnv{byName: map[string]*target{}}
 	needRedis := false
 	for _, name := range o.targets {
-		port, err := freePort()
+		port, err := testsupport.FreePort()
 		if err != nil {
 			return nil, err
 		}
 		t := &target{name: name, port: port, host: fmt.Sprintf("localhost:%d", port), dial: fmt.Sprintf("127.0.0.1:%d", port)}
 		if name == targetForwardAuth {
-			if t.authPort, err = freePort(); err != nil {
+			if t.authPort, err = testsupport.FreePort(); err != nil {
 				return nil, err
 			}
 		}
@@ -155,7 +156,7 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 	}
 
 	if o.keep {
-		port, err := freePort()
+		port, err := testsupport.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -431,15 +432,6 @@ func (u *upstream) close() {
 	if err := u.srv.Shutdown(ctx); err != nil {
 		_ = u.srv.Close()
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(n int) string {

@@ -14,47 +14,38 @@ func mustPolicy(t *testing.T, rules ...Rule) *Policy {
 }
 
 func TestNew(t *testing.T) {
-	tests := []struct {
-		name    string
-		rules   []Rule
-		wantErr string // "" means success; otherwise a substring of the error
-	}{
-		{"none", nil, ""},
-		{"user", []Rule{{Kind: "user", Values: []string{"octocat", "12345"}}}, ""},
-		{"email", []Rule{{Kind: "email", Values: []string{"a@corp.com", "*@Corp.COM", "b.c+d@sub.corp.com"}}}, ""},
-		{"domain", []Rule{{Kind: "domain", Values: []string{"corp.com", ".corp.com", "xn--bcher-kva.example"}}}, ""},
-		{"unknown kind", []Rule{{Kind: "group", Values: []string{"acme"}}}, `rule 1 (group): unknown kind "group" (known kinds: user, email, domain, org, team, repo)`},
-		{"kind is case-sensitive", []Rule{{Kind: "User", Values: []string{"x"}}}, `unknown kind "User"`},
-		{"empty kind", []Rule{{Values: []string{"x"}}}, `unknown kind ""`},
-		{"no values", []Rule{{Kind: "user"}}, `rule 1 (user): no values`},
-		{"second rule named", []Rule{{Kind: "user", Values: []string{"a"}}, {Kind: "email", Values: []string{"bad"}}}, `rule 2 (email): value "bad"`},
-		{"empty user", []Rule{{Kind: "user", Values: []string{""}}}, `value ""`},
-		{"user with space", []Rule{{Kind: "user", Values: []string{"octo cat"}}}, `value "octo cat"`},
-		{"email without at", []Rule{{Kind: "email", Values: []string{"corp.com"}}}, `value "corp.com": has 0 "@"`},
-		{"email two ats", []Rule{{Kind: "email", Values: []string{"a@evil.com@corp.com"}}}, `has 2 "@"`},
-		{"email empty local", []Rule{{Kind: "email", Values: []string{"@corp.com"}}}, `empty local part`},
-		{"email empty domain", []Rule{{Kind: "email", Values: []string{"a@"}}}, `empty local part or domain`},
-		{"email trailing dot", []Rule{{Kind: "email", Values: []string{"a@corp.com."}}}, `trailing dot`},
-		{"email space", []Rule{{Kind: "email", Values: []string{"a @corp.com"}}}, `white space`},
-		{"email star in local", []Rule{{Kind: "email", Values: []string{"a*@corp.com"}}}, `"*" is only allowed as the whole local part`},
-		{"email star domain", []Rule{{Kind: "email", Values: []string{"*@*.corp.com"}}}, `wildcards are not supported`},
-		{"email star empty domain", []Rule{{Kind: "email", Values: []string{"*@"}}}, `empty domain`},
-		{"email star leading dot", []Rule{{Kind: "email", Values: []string{"*@.corp.com"}}}, `leading or trailing dot`},
-		{"email star alone", []Rule{{Kind: "email", Values: []string{"*"}}}, `value "*"`},
-		{"email unicode domain", []Rule{{Kind: "email", Values: []string{"a@bücher.example"}}}, `use punycode`},
-		{"domain empty", []Rule{{Kind: "domain", Values: []string{""}}}, `empty domain`},
-		{"domain dot only", []Rule{{Kind: "domain", Values: []string{"."}}}, `value "."`},
-		{"domain trailing dot", []Rule{{Kind: "domain", Values: []string{"corp.com."}}}, `trailing dot`},
-		{"domain double dot", []Rule{{Kind: "domain", Values: []string{"corp..com"}}}, `empty label`},
-		{"domain wildcard", []Rule{{Kind: "domain", Values: []string{"*.corp.com"}}}, `wildcards`},
-		{"domain with at", []Rule{{Kind: "domain", Values: []string{"@corp.com"}}}, `value "@corp.com"`},
-		{"domain with slash", []Rule{{Kind: "domain", Values: []string{"corp.com/x"}}}, `ASCII letters`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			testcheck.New(t, New, tt.rules, tt.wantErr)
-		})
-	}
+	testcheck.NewCases(t, New, []testcheck.NewCase[[]Rule]{
+		{Name: "none"},
+		{Name: "user", In: []Rule{{Kind: "user", Values: []string{"octocat", "12345"}}}},
+		{Name: "email", In: []Rule{{Kind: "email", Values: []string{"a@corp.com", "*@Corp.COM", "b.c+d@sub.corp.com"}}}},
+		{Name: "domain", In: []Rule{{Kind: "domain", Values: []string{"corp.com", ".corp.com", "xn--bcher-kva.example"}}}},
+		{Name: "unknown kind", In: []Rule{{Kind: "group", Values: []string{"acme"}}}, WantErr: `rule 1 (group): unknown kind "group" (known kinds: user, email, domain, org, team, repo)`},
+		{Name: "kind is case-sensitive", In: []Rule{{Kind: "User", Values: []string{"x"}}}, WantErr: `unknown kind "User"`},
+		{Name: "empty kind", In: []Rule{{Values: []string{"x"}}}, WantErr: `unknown kind ""`},
+		{Name: "no values", In: []Rule{{Kind: "user"}}, WantErr: `rule 1 (user): no values`},
+		{Name: "second rule named", In: []Rule{{Kind: "user", Values: []string{"a"}}, {Kind: "email", Values: []string{"bad"}}}, WantErr: `rule 2 (email): value "bad"`},
+		{Name: "empty user", In: []Rule{{Kind: "user", Values: []string{""}}}, WantErr: `value ""`},
+		{Name: "user with space", In: []Rule{{Kind: "user", Values: []string{"octo cat"}}}, WantErr: `value "octo cat"`},
+		{Name: "email without at", In: []Rule{{Kind: "email", Values: []string{"corp.com"}}}, WantErr: `value "corp.com": has 0 "@"`},
+		{Name: "email two ats", In: []Rule{{Kind: "email", Values: []string{"a@evil.com@corp.com"}}}, WantErr: `has 2 "@"`},
+		{Name: "email empty local", In: []Rule{{Kind: "email", Values: []string{"@corp.com"}}}, WantErr: `empty local part`},
+		{Name: "email empty domain", In: []Rule{{Kind: "email", Values: []string{"a@"}}}, WantErr: `empty local part or domain`},
+		{Name: "email trailing dot", In: []Rule{{Kind: "email", Values: []string{"a@corp.com."}}}, WantErr: `trailing dot`},
+		{Name: "email space", In: []Rule{{Kind: "email", Values: []string{"a @corp.com"}}}, WantErr: `white space`},
+		{Name: "email star in local", In: []Rule{{Kind: "email", Values: []string{"a*@corp.com"}}}, WantErr: `"*" is only allowed as the whole local part`},
+		{Name: "email star domain", In: []Rule{{Kind: "email", Values: []string{"*@*.corp.com"}}}, WantErr: `wildcards are not supported`},
+		{Name: "email star empty domain", In: []Rule{{Kind: "email", Values: []string{"*@"}}}, WantErr: `empty domain`},
+		{Name: "email star leading dot", In: []Rule{{Kind: "email", Values: []string{"*@.corp.com"}}}, WantErr: `leading or trailing dot`},
+		{Name: "email star alone", In: []Rule{{Kind: "email", Values: []string{"*"}}}, WantErr: `value "*"`},
+		{Name: "email unicode domain", In: []Rule{{Kind: "email", Values: []string{"a@bücher.example"}}}, WantErr: `use punycode`},
+		{Name: "domain empty", In: []Rule{{Kind: "domain", Values: []string{""}}}, WantErr: `empty domain`},
+		{Name: "domain dot only", In: []Rule{{Kind: "domain", Values: []string{"."}}}, WantErr: `value "."`},
+		{Name: "domain trailing dot", In: []Rule{{Kind: "domain", Values: []string{"corp.com."}}}, WantErr: `trailing dot`},
+		{Name: "domain double dot", In: []Rule{{Kind: "domain", Values: []string{"corp..com"}}}, WantErr: `empty label`},
+		{Name: "domain wildcard", In: []Rule{{Kind: "domain", Values: []string{"*.corp.com"}}}, WantErr: `wildcards`},
+		{Name: "domain with at", In: []Rule{{Kind: "domain", Values: []string{"@corp.com"}}}, WantErr: `value "@corp.com"`},
+		{Name: "domain with slash", In: []Rule{{Kind: "domain", Values: []string{"corp.com/x"}}}, WantErr: `ASCII letters`},
+	})
 }
 
 func TestAllows(t *testing.T) {

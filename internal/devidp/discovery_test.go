@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 func TestDiscovery(t *testing.T) {
@@ -19,7 +21,7 @@ func TestDiscovery(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	m := decode(t, resp)
-	wantStrings := map[string]string{
+	wantStrings := map[string]any{
 		"issuer":                 srv.URL,
 		"authorization_endpoint": srv.URL + "/authorize",
 		"token_endpoint":         srv.URL + "/token",
@@ -28,11 +30,7 @@ func TestDiscovery(t *testing.T) {
 		"end_session_endpoint":   srv.URL + "/logout",
 		"revocation_endpoint":    srv.URL + "/revoke",
 	}
-	for k, want := range wantStrings {
-		if m[k] != want {
-			t.Errorf("%s = %v, want %s", k, m[k], want)
-		}
-	}
+	testsupport.WantEach(t, "discovery", wantStrings, func(k string) any { return m[k] })
 	wantLists := map[string][]string{
 		"response_types_supported":              {"code"},
 		"subject_types_supported":               {"public"},

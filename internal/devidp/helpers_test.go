@@ -3,8 +3,6 @@ package devidp
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +15,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // Registered clients used throughout the tests. The redirect URIs are never
@@ -29,23 +29,9 @@ const (
 	spaRedirect = "http://localhost:1/spa/callback"
 )
 
-var (
-	sharedKeyOnce sync.Once
-	sharedKey     *rsa.PrivateKey
-)
-
 // testKey returns an RSA key shared by the tests, so that each provider does
 // not generate its own.
-func testKey(t testing.TB) crypto.Signer {
-	sharedKeyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		sharedKey = k
-	})
-	return sharedKey
-}
+func testKey(testing.TB) crypto.Signer { return testsupport.RSAKey() }
 
 // testClients are the clients every test provider registers.
 func testClients() []Client {

@@ -105,17 +105,12 @@ func TestLoginHeadersReachUpstream(t *testing.T) {
 			t.Fatalf("landed on %q, want the original URL", echo.URI)
 		}
 		h := http.Header(echo.Headers)
-		want := map[string]string{
+		wantHeaders(t, h, map[string]string{
 			"X-Auth-User":     "alice",
 			"X-Auth-Email":    "alice@example.com",
 			"X-Auth-Provider": "corp",
 			"X-Auth-Name":     "Alice",
-		}
-		for k, v := range want {
-			if got := h.Get(k); got != v {
-				t.Errorf("%s = %q, want %q", k, got, v)
-			}
-		}
+		})
 		if id := h.Get("X-Auth-User-Id"); !strings.HasPrefix(id, "corp:") || len(id) <= len("corp:") {
 			t.Errorf("X-Auth-User-Id = %q", id)
 		}

@@ -165,11 +165,7 @@ func nangoLogin(t *testing.T, w *nangoWorld, b *browsertest.Browser) string {
 // wantHeaders checks the identity headers the upstream got.
 func wantHeaders(t *testing.T, h http.Header, want map[string]string) {
 	t.Helper()
-	for k, v := range want {
-		if got := h.Get(k); got != v {
-			t.Errorf("%s = %q, want %q", k, got, v)
-		}
-	}
+	testsupport.WantEach(t, "header", want, h.Get)
 }
 
 // upstreamHeaders requests path with b and returns what the upstream saw.

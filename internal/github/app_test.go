@@ -8,31 +8,17 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
-var (
-	testKeyOnce sync.Once
-	testKey     *rsa.PrivateKey
-)
-
-// appKey returns a 2048-bit RSA key shared by this package's tests.
-func appKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	testKeyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		testKey = k
-	})
-	return testKey
-}
+// appKey returns the RSA key shared by the tests.
+func appKey(testing.TB) *rsa.PrivateKey { return testsupport.RSAKey() }
 
 func pemBlock(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})

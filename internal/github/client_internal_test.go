@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 func TestNextLink(t *testing.T) {
@@ -63,11 +65,7 @@ func TestClientSendsGitHubHeaders(t *testing.T) {
 		"X-Github-Api-Version": "2022-11-28",
 		"User-Agent":           "gatehouse",
 	}
-	for k, v := range want {
-		if got.Get(k) != v {
-			t.Errorf("%s = %q, want %q", k, got.Get(k), v)
-		}
-	}
+	testsupport.WantEach(t, "header", want, got.Get)
 	if gotQuery.Get("per_page") != "100" {
 		t.Errorf("per_page = %q, want 100", gotQuery.Get("per_page"))
 	}

@@ -1,16 +1,15 @@
 package github_test
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/internal/github"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 )
 
@@ -25,23 +24,9 @@ const (
 	installationID = int64(555)
 )
 
-var (
-	keyOnce sync.Once
-	key     *rsa.PrivateKey
-)
-
-// appKey returns the GitHub App's private key, generated once.
-func appKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		key = k
-	})
-	return key
-}
+// appKey returns the GitHub App's private key, the RSA key shared by the
+// tests.
+func appKey(testing.TB) *rsa.PrivateKey { return testsupport.RSAKey() }
 
 // appKeyPEM is appKey in the PKCS#1 PEM form GitHub issues.
 func appKeyPEM(t testing.TB) []byte {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 // BenchmarkWebhookIngest measures GitHub webhook deliveries verified
@@ -25,7 +26,7 @@ func BenchmarkWebhookIngest(b *testing.B) {
 	}{
 		{"memory", func(*testing.B) store.Store { return store.NewMemory() }},
 		{"redis", func(b *testing.B) store.Store {
-			r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
+			r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{redistest.Shared.Addr}})
 			if err != nil {
 				b.Fatal(err)
 			}

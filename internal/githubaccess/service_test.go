@@ -25,11 +25,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-var testRedis *redistest.Redis
-
-func TestMain(m *testing.M) {
-	os.Exit(redistest.RedisMain(m, &testRedis))
-}
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 const hookSecret = "hook-secret"
 
@@ -54,8 +50,8 @@ func instance(t *testing.T, st store.Store, gh *fakegithub.GitHub, app *github.A
 
 func redisStore(t *testing.T) store.Store {
 	t.Helper()
-	testRedis.FlushAll(t)
-	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{testRedis.Addr}})
+	redistest.Shared.FlushAll(t)
+	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{redistest.Shared.Addr}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,11 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-// testRedis is the server shared by this package's tests; each test uses
-// keys named after itself.
-var testRedis *redistest.Redis
-
-func TestMain(m *testing.M) { os.Exit(redistest.RedisMain(m, &testRedis)) }
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // keySeq tells apart the keys of runs of one test (go test -count).
 var keySeq atomic.Int64
@@ -32,7 +27,7 @@ var keySeq atomic.Int64
 const lease = 1500 * time.Millisecond
 
 // forEachStore runs fn as a parallel subtest against a memory store and
-// against testRedis, with a key of the subtest's own.
+// against redistest.Shared, with a key of the subtest's own.
 func forEachStore(t *testing.T, fn func(t *testing.T, st store.Store, key string)) {
 	t.Helper()
 	backends := []struct {
@@ -40,7 +35,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, st store.Store, key string
 		open func(t *testing.T) store.Store
 	}{
 		{"memory", func(t *testing.T) store.Store { return storetest.NewMemory(t) }},
-		{"redis", func(t *testing.T) store.Store { return storetest.OpenRedis(t, testRedis.Addr) }},
+		{"redis", func(t *testing.T) store.Store { return storetest.OpenRedis(t, redistest.Shared.Addr) }},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -60,6 +55,14 @@ func mustAcquire(t *testing.T, st store.Store, key string, ttl time.Duration) *l
 		t.Fatalf("Acquire: %v", err)
 	}
 	return l
+}
+
+// mustRelease releases l, failing the test with what if that fails.
+func mustRelease(t *testing.T, l *lock.Lock, what string) {
+	t.Helper()
+	if err := l.Release(t.Context()); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
 }
 
 // wantNotAcquired fails t unless key stays taken for wait.
@@ -147,9 +150,7 @@ func TestRenewalOutlivesTTL(t *testing.T) {
 			t.Fatalf("held for %v only", held)
 		}
 		wantNotLost(t, l)
-		if err := l.Release(t.Context()); err != nil {
-			t.Fatalf("Release: %v", err)
-		}
+		mustRelease(t, l, "Release")
 		// Released, it is free at once (no lease to wait out: far less
 		// than the lease).
 		ctx, cancel := context.WithTimeout(t.Context(), ttl/2)
@@ -158,9 +159,7 @@ func TestRenewalOutlivesTTL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Acquire after Release: %v", err)
 		}
-		if err := next.Release(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		mustRelease(t, next, "Release")
 	})
 }
 
@@ -180,9 +179,7 @@ func TestReleaseAfterTakeover(t *testing.T) {
 		// The second holder's lock is still there, and still renewed.
 		wantNotAcquired(t, st, key, 2*ttl)
 		wantNotLost(t, second)
-		if err := second.Release(t.Context()); err != nil {
-			t.Fatalf("Release by the new holder: %v", err)
-		}
+		mustRelease(t, second, "Release by the new holder")
 		if _, err := st.Get(t.Context(), key, 0); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Get after the new holder's Release: %v, want ErrNotFound", err)
 		}
@@ -306,13 +303,9 @@ func TestReleaseTwice(t *testing.T) {
 		wantNotLost(t, l)
 		// A second Release does not delete a lock taken since.
 		next := mustAcquire(t, st, key, time.Second)
-		if err := l.Release(t.Context()); err != nil {
-			t.Fatalf("third Release: %v", err)
-		}
+		mustRelease(t, l, "third Release")
 		wantNotAcquired(t, st, key, 50*time.Millisecond)
-		if err := next.Release(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		mustRelease(t, next, "Release")
 	})
 }
 
@@ -327,9 +320,7 @@ func TestRenewalSurvivesAFailure(t *testing.T) {
 		if n := flaky.expireFailures.Load(); n != 0 {
 			t.Fatalf("renewal never failed (%d failures left)", n)
 		}
-		if err := l.Release(t.Context()); err != nil {
-			t.Fatalf("Release: %v", err)
-		}
+		mustRelease(t, l, "Release")
 	})
 }
 
@@ -342,9 +333,7 @@ func TestReleaseStoreError(t *testing.T) {
 		t.Fatalf("Release with a cancelled context = %v, want a store error", err)
 	}
 	// Renewal has stopped, but the Release may be retried.
-	if err := l.Release(t.Context()); err != nil {
-		t.Fatalf("retried Release: %v", err)
-	}
+	mustRelease(t, l, "retried Release")
 	if _, err := st.Get(t.Context(), "k", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get after the retried Release: %v, want ErrNotFound", err)
 	}

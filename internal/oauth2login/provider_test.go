@@ -20,6 +20,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/oauth2login"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // stubProvider is a provider whose token and userinfo answers a test
@@ -151,11 +152,7 @@ func TestAuthURL(t *testing.T) {
 		"state": "st", "prompt": "login", "code_challenge": oauth2.S256ChallengeFromVerifier(verifier),
 		"code_challenge_method": "S256", "nonce": "",
 	}
-	for k, v := range want {
-		if q.Get(k) != v {
-			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
-		}
-	}
+	testsupport.WantEach(t, "query", want, q.Get)
 	if _, err := p.AuthURL(context.Background(), redirectURI, "st", "nn", ""); err == nil {
 		t.Error("AuthURL without a verifier succeeded: PKCE must not be skipped silently")
 	}

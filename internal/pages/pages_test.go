@@ -73,18 +73,9 @@ func TestSignedOutPageCleansItsAddress(t *testing.T) {
 	rec := httptest.NewRecorder()
 	pages.RenderLogout(rec, pages.Logout{Home: "/after?x=1", Redirect: "/after?x=1"})
 	body, csp := rec.Body.String(), rec.Header().Get("Content-Security-Policy")
-	scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(body, -1)
-	if len(scripts) != 1 || !strings.Contains(scripts[0][1], "history.replaceState(null, \"\", location.pathname)") {
-		t.Fatalf("signed-out page scripts %q, want the one that drops the query", scripts)
-	}
-	sum := sha256.Sum256([]byte(scripts[0][1]))
-	if want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"; !strings.Contains(csp, want) {
-		t.Errorf("policy %q does not allow the page's script (%s)", csp, want)
-	}
-	for _, want := range []string{"default-src 'none'", "img-src 'self' data:", "form-action 'self'", "frame-ancestors 'none'"} {
-		if !strings.Contains(csp, want) {
-			t.Errorf("policy %q lacks %q", csp, want)
-		}
+	script := pageScript(t, body, csp, "default-src 'none'", "img-src 'self' data:", "form-action 'self'", "frame-ancestors 'none'")
+	if !strings.Contains(script, "history.replaceState(null, \"\", location.pathname)") {
+		t.Fatalf("signed-out page script %q, want the one that drops the query", script)
 	}
 	if !strings.Contains(body, `href="/after?x=1"`) {
 		t.Errorf("the Continue link lost the target:\n%s", body)
@@ -99,4 +90,25 @@ func TestSignedOutPageCleansItsAddress(t *testing.T) {
 	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://idp.example;") {
 		t.Errorf("confirmation page policy %q does not let its form reach the provider", csp)
 	}
+}
+
+// pageScript checks that body runs exactly one inline script, that csp's
+// script-src allows it by its hash and nothing else, and that csp has each
+// of directives. It returns the script.
+func pageScript(t *testing.T, body, csp string, directives ...string) string {
+	t.Helper()
+	scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(body, -1)
+	if len(scripts) != 1 {
+		t.Fatalf("%d executable scripts %q, want 1", len(scripts), scripts)
+	}
+	sum := sha256.Sum256([]byte(scripts[0][1]))
+	if want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"; !strings.Contains(csp, want) {
+		t.Errorf("policy %q does not allow the page's script (%s)", csp, want)
+	}
+	for _, want := range directives {
+		if !strings.Contains(csp, want) {
+			t.Errorf("policy %q lacks %q", csp, want)
+		}
+	}
+	return scripts[0][1]
 }

@@ -16,51 +16,38 @@ func mustMatcher(t testing.TB, patterns ...string) *Matcher {
 // requestURL parses a request target the way net/http's server does.
 func requestURL(t testing.TB, target string) *url.URL {
 	t.Helper()
-	u, err := url.ParseRequestURI(target)
-	if err != nil {
-		t.Fatalf("url.ParseRequestURI(%q): %v", target, err)
-	}
-	return u
+	return testcheck.Must(t, url.ParseRequestURI, target)
 }
 
 func TestNew(t *testing.T) {
-	tests := []struct {
-		name     string
-		patterns []string
-		wantErr  string // "" means success; otherwise a substring of the error
-	}{
-		{"none", nil, ""},
-		{"exact", []string{"/healthz"}, ""},
-		{"exact with trailing slash", []string{"/docs/"}, ""},
-		{"prefix", []string{"/public/*"}, ""},
-		{"root prefix", []string{"/*"}, ""},
-		{"root exact", []string{"/"}, ""},
-		{"semicolon", []string{"/a;b"}, ""},
-		{"several", []string{"/healthz", "/static/*", "/favicon.ico"}, ""},
-		{"empty", []string{""}, `public path "": empty pattern`},
-		{"star alone", []string{"*"}, `public path "*": "*" alone`},
-		{"relative", []string{"public/*"}, `public path "public/*": must start with "/"`},
-		{"dot dot", []string{"/public/../admin"}, `must not contain ".."`},
-		{"dot dot suffix", []string{"/public/..;/*"}, `must not contain ".."`},
-		{"double slash", []string{"//public/*"}, `must not contain "//"`},
-		{"backslash", []string{`/public\*`}, `backslash`},
-		{"percent", []string{"/public%2F*"}, `must not contain "%"`},
-		{"NUL", []string{"/public\x00"}, `NUL`},
-		{"tab", []string{"/pub\tlic"}, `control characters or white space`},
-		{"space", []string{"/pub lic"}, `white space`},
-		{"star mid", []string{"/pub*/x"}, `"*" is only allowed as the last character`},
-		{"star without slash", []string{"/public*"}, `"*" is only allowed as the last character`},
-		{"double star", []string{"/public/**"}, `"*" is only allowed`},
-		{"dot segment", []string{"/public/./x"}, `must be a clean path`},
-		{"trailing dot segment", []string{"/public/."}, `must be a clean path`},
-		{"message says what is allowed", []string{"x"}, `patterns are "/exact"`},
-		{"second pattern named", []string{"/ok", "/bad/*/x"}, `public path "/bad/*/x"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			testcheck.New(t, New, tt.patterns, tt.wantErr)
-		})
-	}
+	testcheck.NewCases(t, New, []testcheck.NewCase[[]string]{
+		{Name: "none"},
+		{Name: "exact", In: []string{"/healthz"}},
+		{Name: "exact with trailing slash", In: []string{"/docs/"}},
+		{Name: "prefix", In: []string{"/public/*"}},
+		{Name: "root prefix", In: []string{"/*"}},
+		{Name: "root exact", In: []string{"/"}},
+		{Name: "semicolon", In: []string{"/a;b"}},
+		{Name: "several", In: []string{"/healthz", "/static/*", "/favicon.ico"}},
+		{Name: "empty", In: []string{""}, WantErr: `public path "": empty pattern`},
+		{Name: "star alone", In: []string{"*"}, WantErr: `public path "*": "*" alone`},
+		{Name: "relative", In: []string{"public/*"}, WantErr: `public path "public/*": must start with "/"`},
+		{Name: "dot dot", In: []string{"/public/../admin"}, WantErr: `must not contain ".."`},
+		{Name: "dot dot suffix", In: []string{"/public/..;/*"}, WantErr: `must not contain ".."`},
+		{Name: "double slash", In: []string{"//public/*"}, WantErr: `must not contain "//"`},
+		{Name: "backslash", In: []string{`/public\*`}, WantErr: `backslash`},
+		{Name: "percent", In: []string{"/public%2F*"}, WantErr: `must not contain "%"`},
+		{Name: "NUL", In: []string{"/public\x00"}, WantErr: `NUL`},
+		{Name: "tab", In: []string{"/pub\tlic"}, WantErr: `control characters or white space`},
+		{Name: "space", In: []string{"/pub lic"}, WantErr: `white space`},
+		{Name: "star mid", In: []string{"/pub*/x"}, WantErr: `"*" is only allowed as the last character`},
+		{Name: "star without slash", In: []string{"/public*"}, WantErr: `"*" is only allowed as the last character`},
+		{Name: "double star", In: []string{"/public/**"}, WantErr: `"*" is only allowed`},
+		{Name: "dot segment", In: []string{"/public/./x"}, WantErr: `must be a clean path`},
+		{Name: "trailing dot segment", In: []string{"/public/."}, WantErr: `must be a clean path`},
+		{Name: "message says what is allowed", In: []string{"x"}, WantErr: `patterns are "/exact"`},
+		{Name: "second pattern named", In: []string{"/ok", "/bad/*/x"}, WantErr: `public path "/bad/*/x"`},
+	})
 }
 
 // TestMatch_PathNormalizationMatrix is the security.md row 4 matrix:

@@ -11,11 +11,7 @@ import (
 // mustURL parses s or fails the test.
 func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatalf("url.Parse(%q): %v", s, err)
-	}
-	return u
+	return testcheck.Must(t, url.Parse, s)
 }
 
 // mustNew builds a validator or fails the test.

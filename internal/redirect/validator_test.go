@@ -7,42 +7,33 @@ import (
 )
 
 func TestNew(t *testing.T) {
-	tests := []struct {
-		name    string
-		hosts   []string
-		wantErr string // "" means success; otherwise a substring of the error
-	}{
-		{"none", nil, ""},
-		{"exact and suffix", []string{"app.example.com", ".example.com"}, ""},
-		{"upper case and trailing dot", []string{"App.Example.COM.", ".Example.com."}, ""},
-		{"ip literal", []string{"127.0.0.1"}, ""},
-		{"underscore", []string{"my_app.internal"}, ""},
-		{"empty", []string{""}, `"": empty entry`},
-		{"scheme", []string{"https://app.example.com"}, `"https://app.example.com": must be a bare host name`},
-		{"path", []string{"app.example.com/x"}, `"app.example.com/x": must be a bare host name`},
-		{"port", []string{"app.example.com:443"}, `"app.example.com:443"`},
-		{"userinfo", []string{"u@app.example.com"}, `"u@app.example.com"`},
-		{"backslash", []string{`app.example.com\`}, `must be a bare host name`},
-		{"wildcard", []string{"*.example.com"}, `"*.example.com": wildcards are not supported`},
-		{"bare star", []string{"*"}, `wildcards`},
-		{"space", []string{"app example.com"}, `"app example.com": contains whitespace`},
-		{"leading space", []string{" app.example.com"}, `whitespace`},
-		{"tab", []string{"app.example.com\t"}, `whitespace`},
-		{"control", []string{"app\x00.example.com"}, `control`},
-		{"unicode space", []string{"app\u3000example.com"}, `whitespace`},
-		{"lone dot", []string{"."}, `not a valid ASCII host name`},
-		{"double dot", []string{"app..example.com"}, `not a valid ASCII host name`},
-		{"suffix double dot", []string{"..example.com"}, `not a valid ASCII host name`},
-		{"IDN", []string{"äpp.example.com"}, `use punycode`},
-		{"ideographic dot", []string{"app.example。com"}, `not a valid ASCII host name`},
-		{"hyphen edge", []string{"-app.example.com"}, `not a valid ASCII host name`},
-		{"second entry named", []string{"ok.example.com", "bad/entry"}, `"bad/entry"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			testcheck.New(t, New, tt.hosts, tt.wantErr)
-		})
-	}
+	testcheck.NewCases(t, New, []testcheck.NewCase[[]string]{
+		{Name: "none"},
+		{Name: "exact and suffix", In: []string{"app.example.com", ".example.com"}},
+		{Name: "upper case and trailing dot", In: []string{"App.Example.COM.", ".Example.com."}},
+		{Name: "ip literal", In: []string{"127.0.0.1"}},
+		{Name: "underscore", In: []string{"my_app.internal"}},
+		{Name: "empty", In: []string{""}, WantErr: `"": empty entry`},
+		{Name: "scheme", In: []string{"https://app.example.com"}, WantErr: `"https://app.example.com": must be a bare host name`},
+		{Name: "path", In: []string{"app.example.com/x"}, WantErr: `"app.example.com/x": must be a bare host name`},
+		{Name: "port", In: []string{"app.example.com:443"}, WantErr: `"app.example.com:443"`},
+		{Name: "userinfo", In: []string{"u@app.example.com"}, WantErr: `"u@app.example.com"`},
+		{Name: "backslash", In: []string{`app.example.com\`}, WantErr: `must be a bare host name`},
+		{Name: "wildcard", In: []string{"*.example.com"}, WantErr: `"*.example.com": wildcards are not supported`},
+		{Name: "bare star", In: []string{"*"}, WantErr: `wildcards`},
+		{Name: "space", In: []string{"app example.com"}, WantErr: `"app example.com": contains whitespace`},
+		{Name: "leading space", In: []string{" app.example.com"}, WantErr: `whitespace`},
+		{Name: "tab", In: []string{"app.example.com\t"}, WantErr: `whitespace`},
+		{Name: "control", In: []string{"app\x00.example.com"}, WantErr: `control`},
+		{Name: "unicode space", In: []string{"app\u3000example.com"}, WantErr: `whitespace`},
+		{Name: "lone dot", In: []string{"."}, WantErr: `not a valid ASCII host name`},
+		{Name: "double dot", In: []string{"app..example.com"}, WantErr: `not a valid ASCII host name`},
+		{Name: "suffix double dot", In: []string{"..example.com"}, WantErr: `not a valid ASCII host name`},
+		{Name: "IDN", In: []string{"äpp.example.com"}, WantErr: `use punycode`},
+		{Name: "ideographic dot", In: []string{"app.example。com"}, WantErr: `not a valid ASCII host name`},
+		{Name: "hyphen edge", In: []string{"-app.example.com"}, WantErr: `not a valid ASCII host name`},
+		{Name: "second entry named", In: []string{"ok.example.com", "bad/entry"}, WantErr: `"bad/entry"`},
+	})
 }
 
 func TestAllowed(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
 // sample is a session of typical size.
@@ -65,7 +66,7 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 func redisStore(b *testing.B) store.Store {
-	return storetest.OpenRedis(b, testRedis.Addr)
+	return storetest.OpenRedis(b, redistest.Shared.Addr)
 }
 
 // BenchmarkRedisBytesPerSession reports what one session costs in Redis
@@ -82,7 +83,7 @@ func BenchmarkRedisBytesPerSession(b *testing.B) {
 			b.Fatal(err)
 		}
 		t, _ := parseToken(ring, tok)
-		n, err := testRedis.Client().MemoryUsage(ctx, m.key(t)).Result()
+		n, err := redistest.Shared.Client().MemoryUsage(ctx, m.key(t)).Result()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -99,7 +100,7 @@ func BenchmarkRedisLoadAmong1MSessions(b *testing.B) {
 		count = v
 	}
 	ctx := context.Background()
-	c := testRedis.Client()
+	c := redistest.Shared.Client()
 	ring, _ := keys.Derive(secret)
 	m := NewManager(Options{Store: redisStore(b), Ring: ring, KeyPrefix: "million:"})
 	if n, _ := c.DBSize(ctx).Result(); n < int64(count) {

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -14,11 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
-var testRedis *redistest.Redis
-
-func TestMain(m *testing.M) {
-	os.Exit(redistest.RedisMain(m, &testRedis))
-}
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // instances returns two managers with long-lived caches over one Redis,
 // like two Gatehouse instances.
@@ -26,7 +21,7 @@ func instances(t *testing.T) (*Manager, *Manager) {
 	t.Helper()
 	ring := testRing(t, secret)
 	mk := func() *Manager {
-		st := storetest.OpenRedis(t, testRedis.Addr)
+		st := storetest.OpenRedis(t, redistest.Shared.Addr)
 		m := NewManager(Options{Store: st, Ring: ring, KeyPrefix: t.Name() + ":", CacheTTL: time.Hour})
 		t.Cleanup(m.Close)
 		return m

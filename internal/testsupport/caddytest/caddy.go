@@ -3,7 +3,6 @@ package caddytest
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	// The caddyfile adapter and the standard modules (reverse_proxy, ...).
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -26,12 +27,11 @@ import (
 // that binds it with LoadFresh, which tries again with new ports.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testsupport.FreePort()
 	if err != nil {
-		tb.Fatalf("free port: %v", err)
+		tb.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // IsolateCaddy points Caddy's data and config directories at a temporary

@@ -525,11 +525,7 @@ func TestGitHubWebhookDelivery(t *testing.T) {
 		"X-Github-Hook-Installation-Target-Type": "integration",
 		"Content-Type":                           "application/json",
 	}
-	for k, v := range want {
-		if d.header.Get(k) != v {
-			t.Errorf("%s = %q, want %q", k, d.header.Get(k), v)
-		}
-	}
+	testsupport.WantEach(t, "header", want, d.header.Get)
 	if !strings.HasPrefix(d.header.Get("User-Agent"), "GitHub-Hookshot/") {
 		t.Errorf("User-Agent %q", d.header.Get("User-Agent"))
 	}

@@ -154,7 +154,7 @@ func TestGoogleDiscoveryAndJWKS(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{
+	want := map[string]any{
 		"issuer":                 g.URL,
 		"authorization_endpoint": g.URL + "/o/oauth2/v2/auth",
 		"token_endpoint":         g.URL + "/token",
@@ -162,11 +162,7 @@ func TestGoogleDiscoveryAndJWKS(t *testing.T) {
 		"revocation_endpoint":    g.URL + "/revoke",
 		"jwks_uri":               g.URL + "/oauth2/v3/certs",
 	}
-	for k, v := range want {
-		if d[k] != v {
-			t.Errorf("discovery %s = %v, want %s", k, d[k], v)
-		}
-	}
+	testsupport.WantEach(t, "discovery", want, func(k string) any { return d[k] })
 	if _, ok := d["end_session_endpoint"]; ok {
 		t.Error("Google has no end_session_endpoint")
 	}
@@ -236,11 +232,7 @@ func TestGoogleCodeFlowAndTokenShape(t *testing.T) {
 		"family_name": "Liddell", "picture": gAlice.Picture, "nonce": "n-1",
 		"at_hash": base64.RawURLEncoding.EncodeToString(sum[:16]),
 	}
-	for k, v := range want {
-		if c[k] != v {
-			t.Errorf("claim %s = %v, want %v", k, c[k], v)
-		}
-	}
+	testsupport.WantEach(t, "claim", want, func(k string) any { return c[k] })
 	if exp, iat := c["exp"].(float64), c["iat"].(float64); exp-iat != 3600 || time.Since(time.Unix(int64(iat), 0)) > time.Minute {
 		t.Errorf("iat %v exp %v", iat, exp)
 	}

@@ -520,6 +520,18 @@ func TestOAuth1FakeBadSignature(t *testing.T) {
 	userCall := func() o1Call {
 		return o1Call{method: http.MethodGet, path: OAuth1FakeUserIDPath + "?a=1", oauth: url.Values{"oauth_token": {at}}, tokenSecret: as}
 	}
+	// misencodedUserCall requests path as userCall does but signs a base
+	// string in which the encoding from stands replaced by to.
+	misencodedUserCall := func(path, from, to string) func() o1Call {
+		return func() o1Call {
+			c := userCall()
+			c.path = path
+			c.sign = func(base string) string {
+				return o1TestSign(strings.Replace(base, from, to, 1), o1TestSecret, as)
+			}
+			return c
+		}
+	}
 	cases := map[string]func() o1Call{
 		"wrong consumer secret": func() o1Call { c := rtCall(); c.consumerSecret = "wrong"; return c },
 		"consumer secret not percent-encoded in the key": func() o1Call {
@@ -565,22 +577,8 @@ func TestOAuth1FakeBadSignature(t *testing.T) {
 		"wrong request token secret": func() o1Call {
 			return o1Call{path: OAuth1FakeAccessTokenPath, oauth: url.Values{"oauth_token": {rt}, "oauth_verifier": {verifier}}, tokenSecret: rs + "x"}
 		},
-		"space encoded as +": func() o1Call {
-			c := userCall()
-			c.path = OAuth1FakeUserIDPath + "?a=b%20c"
-			c.sign = func(base string) string {
-				return o1TestSign(strings.Replace(base, "b%2520c", "b%252Bc", 1), o1TestSecret, as)
-			}
-			return c
-		},
-		"pairs sorted as joined strings": func() o1Call {
-			c := userCall()
-			c.path = OAuth1FakeUserIDPath + "?a=1&a2=2"
-			c.sign = func(base string) string {
-				return o1TestSign(strings.Replace(base, "a%3D1%26a2%3D2", "a2%3D2%26a%3D1", 1), o1TestSecret, as)
-			}
-			return c
-		},
+		"space encoded as +":             misencodedUserCall(OAuth1FakeUserIDPath+"?a=b%20c", "b%2520c", "b%252Bc"),
+		"pairs sorted as joined strings": misencodedUserCall(OAuth1FakeUserIDPath+"?a=1&a2=2", "a%3D1%26a2%3D2", "a2%3D2%26a%3D1"),
 		"signature not base64": func() o1Call {
 			c := userCall()
 			c.sign = func(string) string { return "%%%" }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // RequireRedisEnv names the environment variable that, set to "1", makes
@@ -65,10 +67,10 @@ func StartRedis() (*Redis, error) {
 	}
 	r := &Redis{Real: true, bin: bin, dir: dir}
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := testsupport.FreePort()
 		if err != nil {
 			_ = os.RemoveAll(dir)
-			return nil, err
+			return nil, fmt.Errorf("redistest: %w", err)
 		}
 		r.port = port
 		r.Addr = fmt.Sprintf("127.0.0.1:%d", port)

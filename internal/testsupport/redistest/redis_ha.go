@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
 // High-availability setups for tests: a Sentinel group (master, replica,
@@ -89,7 +91,7 @@ func startHANode(tb testing.TB, bin, root, name, conf string, sentinel bool) *ha
 	n := &haNode{dir: dir}
 	tb.Cleanup(n.kill)
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := testsupport.FreePort()
 		if err != nil {
 			tb.Fatal(err)
 		}

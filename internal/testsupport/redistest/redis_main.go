@@ -8,15 +8,20 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 )
 
+// Shared is the server a package's tests share once Main has started it.
+// Each test uses keys named after itself; a test that stops or flushes a
+// server starts its own with StartRedisT.
+var Shared *Redis
+
+// Main starts Shared, runs a package's tests, closes it and exits with the
+// tests' code. It is the whole of a TestMain:
+//
+//	func TestMain(m *testing.M) { redistest.Main(m) }
+func Main(m *testing.M) { os.Exit(RedisMain(m, &Shared)) }
+
 // RedisMain starts a Redis for a package's tests, stores it in *out, runs
-// the tests (under Main) and closes it, returning the exit code. Use it
-// from TestMain:
-//
-//	var testRedis *redistest.Redis
-//
-//	func TestMain(m *testing.M) { os.Exit(redistest.RedisMain(m, &testRedis)) }
-//
-// If the server cannot start, no test runs and the code is 1.
+// the tests (under testsupport.Main) and closes it, returning the exit
+// code. If the server cannot start, no test runs and the code is 1.
 func RedisMain(m *testing.M, out **Redis) int {
 	closeErr := false
 	code := testsupport.Main(m, func() (func(), error) {

@@ -194,16 +194,6 @@ func (p *redisProc) kill() error {
 	return nil
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("redistest: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // logTail returns the last redisLogTail bytes of the server's log and
 // output in dir, labelled, for error messages.
 func logTail(dir string) string {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,11 +25,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/webhook/forward"
 )
 
-// testRedis is the server shared by this package's Redis tests; tests that
-// stop it start their own with redistest.StartRedisT.
-var testRedis *redistest.Redis
-
-func TestMain(m *testing.M) { os.Exit(redistest.RedisMain(m, &testRedis)) }
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 const (
 	// bound is how long a test waits for something that should happen
@@ -49,7 +44,7 @@ type backend struct {
 
 var backends = []backend{
 	{"memory", func(t *testing.T) store.Queue { return storetest.NewMemory(t) }},
-	{"redis", func(t *testing.T) store.Queue { return storetest.OpenRedis(t, testRedis.Addr) }},
+	{"redis", func(t *testing.T) store.Queue { return storetest.OpenRedis(t, redistest.Shared.Addr) }},
 }
 
 // forEachBackend runs fn as a parallel subtest per backend.
@@ -616,8 +611,7 @@ func TestRedisOutage(t *testing.T) {
 func TestEnqueueGeneratesID(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, nil)
-	q := storetest.NewMemory(t)
-	f, _ := newForwarder(t, forward.Options{Queue: q, Stream: "s", URL: up.URL})
+	f, _ := newForwarder(t, forward.Options{Queue: storetest.NewMemory(t), Stream: "s", URL: up.URL})
 	for range 2 {
 		if err := f.Enqueue(t.Context(), forward.Delivery{Body: []byte("{}")}); err != nil {
 			t.Fatal(err)
