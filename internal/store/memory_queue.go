@@ -180,61 +180,51 @@ func (m *Memory) Claim(ctx context.Context, stream, group, consumer string, n in
 
 // Extend implements Queue.
 func (m *Memory) Extend(ctx context.Context, stream, group, consumer string, ids ...string) error {
-	seqs, err := parseMemoryIDs(ctx, "memory extend", ids)
-	if err != nil {
-		return err
-	}
-	q := &m.queues
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var g *memoryGroup
-	if s := q.streams[stream]; s != nil {
-		g = s.groups[group]
-	}
-	now := time.Now()
-	var missing []string
-	for i, seq := range seqs {
-		var c memoryClaim
-		ok := false
-		if g != nil {
-			c, ok = g.pending[seq]
+	return m.onMessages(ctx, "memory extend", ids, func(q *memoryQueues, seqs []uint64) error {
+		var g *memoryGroup
+		if s := q.streams[stream]; s != nil {
+			g = s.groups[group]
 		}
-		if !ok || c.consumer != consumer {
-			missing = append(missing, ids[i])
-			continue
+		now := time.Now()
+		var missing []string
+		for i, seq := range seqs {
+			var c memoryClaim
+			ok := false
+			if g != nil {
+				c, ok = g.pending[seq]
+			}
+			if !ok || c.consumer != consumer {
+				missing = append(missing, ids[i])
+				continue
+			}
+			c.at = now
+			g.pending[seq] = c
 		}
-		c.at = now
-		g.pending[seq] = c
-	}
-	if len(missing) > 0 {
-		return &NotClaimedError{IDs: missing}
-	}
-	return nil
+		if len(missing) > 0 {
+			return &NotClaimedError{IDs: missing}
+		}
+		return nil
+	})
 }
 
 // Ack implements Queue. It removes the messages from the stream and from
 // every group's claims, as XACK and XDEL do together.
 func (m *Memory) Ack(ctx context.Context, stream, _ string, ids ...string) error {
-	seqs, err := parseMemoryIDs(ctx, "memory ack", ids)
-	if err != nil {
-		return err
-	}
-	q := &m.queues
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	s := q.streams[stream]
-	if s == nil {
+	return m.onMessages(ctx, "memory ack", ids, func(q *memoryQueues, seqs []uint64) error {
+		s := q.streams[stream]
+		if s == nil {
+			return nil
+		}
+		for _, seq := range seqs {
+			if i, ok := s.find(seq); ok {
+				s.msgs = slices.Delete(s.msgs, i, i+1)
+			}
+			for _, g := range s.groups {
+				delete(g.pending, seq)
+			}
+		}
 		return nil
-	}
-	for _, seq := range seqs {
-		if i, ok := s.find(seq); ok {
-			s.msgs = slices.Delete(s.msgs, i, i+1)
-		}
-		for _, g := range s.groups {
-			delete(g.pending, seq)
-		}
-	}
-	return nil
+	})
 }
 
 // Depth implements Queue.
@@ -253,12 +243,25 @@ func (m *Memory) Depth(ctx context.Context, stream string) (int64, error) {
 
 func formatMemoryID(seq uint64) string { return strconv.FormatUint(seq, 10) }
 
-// parseMemoryIDs parses the message ids of op, refusing malformed ones as
-// Redis does, unless ctx is done already.
-func parseMemoryIDs(ctx context.Context, op string, ids []string) ([]uint64, error) {
+// onMessages runs fn on the message ids of op, parsed, under the queues'
+// lock, unless ctx is done already or an id is malformed (refused as Redis
+// does).
+func (m *Memory) onMessages(ctx context.Context, op string, ids []string, fn func(q *memoryQueues, seqs []uint64) error) error {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", op, err)
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
+	seqs, err := parseMemoryIDs(op, ids)
+	if err != nil {
+		return err
+	}
+	q := &m.queues
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return fn(q, seqs)
+}
+
+// parseMemoryIDs parses message ids, refusing malformed ones as Redis does.
+func parseMemoryIDs(op string, ids []string) ([]uint64, error) {
 	seqs := make([]uint64, len(ids))
 	for i, id := range ids {
 		seq, err := strconv.ParseUint(id, 10, 64)
