@@ -109,5 +109,14 @@ func gitHubApp(g *fakegithub.GitHub) *github.OAuth {
 	return &github.OAuth{ClientID: appClientID, ClientSecret: appSecret, Endpoints: g.Endpoints()}
 }
 
+// appSignIn signs user in on a fresh fake through the GitHub App and
+// returns the fake, the App's OAuth, an API client and the user's tokens.
+func appSignIn(t *testing.T, user string) (*fakegithub.GitHub, *github.OAuth, *github.Client, *github.Token) {
+	t.Helper()
+	g := newFake(t)
+	o := gitHubApp(g)
+	return g, o, &github.Client{Endpoints: g.Endpoints()}, login(t, g, o, user)
+}
+
 // testFake wraps the fake for table tests.
 type testFake struct{ *fakegithub.GitHub }

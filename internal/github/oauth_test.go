@@ -193,10 +193,7 @@ func TestExchangeHTTPFailure(t *testing.T) {
 }
 
 func TestRefreshRotation(t *testing.T) {
-	g := newFake(t)
-	o := gitHubApp(g)
-	c := &github.Client{Endpoints: g.Endpoints()}
-	first := login(t, g, o, "octocat")
+	_, o, c, first := appSignIn(t, "octocat")
 
 	second, err := o.Refresh(t.Context(), first.RefreshToken)
 	if err != nil {
@@ -228,10 +225,7 @@ func TestRefreshRotation(t *testing.T) {
 }
 
 func TestRefreshAfterExpiryAndRevocation(t *testing.T) {
-	g := newFake(t)
-	o := gitHubApp(g)
-	c := &github.Client{Endpoints: g.Endpoints()}
-	tok := login(t, g, o, "octocat")
+	g, o, c, tok := appSignIn(t, "octocat")
 
 	g.ExpireUserTokens("octocat")
 	if _, err := c.User(t.Context(), tok.AccessToken); !github.IsUnauthorized(err) {
