@@ -75,16 +75,17 @@ type benchEnv struct {
 func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*benchEnv, error) {
 	env := &benchEnv{byName: map[string]*target{}}
 	needRedis := false
-	for _, name := range o.targets {
-		port, err := testsupport.FreePort()
-		if err != nil {
-			return nil, err
-		}
+	// A port per target and one more for forward_auth's Gatehouse site,
+	// all distinct.
+	ports, err := testsupport.FreePorts(len(o.targets) + 1)
+	if err != nil {
+		return nil, err
+	}
+	for i, name := range o.targets {
+		port := ports[i]
 		t := &target{name: name, port: port, host: fmt.Sprintf("localhost:%d", port), dial: fmt.Sprintf("127.0.0.1:%d", port)}
 		if name == targetForwardAuth {
-			if t.authPort, err = testsupport.FreePort(); err != nil {
-				return nil, err
-			}
+			t.authPort = ports[len(o.targets)]
 		}
 		env.targets = append(env.targets, t)
 		env.byName[name] = t
