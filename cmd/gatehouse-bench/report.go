@@ -152,9 +152,9 @@ func formatReport(o *options, info *runInfo, res *results) string {
 	}
 	if lag := median(lags); lag > float64(specAddedP99/time.Microsecond) {
 		p("\nThe fixed rate was not held cleanly: in the baseline's fixed-rate phase the generator's own send lag\n")
-		p("p99 was %s (median over rounds), more than the 1 ms budget being measured, so the machine (CPU\n", fmtUs(lag))
-		p("saturation, steal, other processes) dominates the fixed-rate p99s. On a quiet machine, or with\n")
-		p("-rate-fraction 0.25, they measure Gatehouse.\n")
+		p("p99 was %s (median over rounds), more than the %s budget being measured, so the machine (CPU\n", fmtUs(lag), fmtDur(specAddedP99))
+		p("saturation, steal, other processes) dominates the fixed-rate p99s. On a quiet machine, or at a lower\n")
+		p("-rate-fraction, they measure Gatehouse.\n")
 	}
 
 	p("\nSPEC targets (\"Performance\"):\n")
