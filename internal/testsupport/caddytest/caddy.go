@@ -92,17 +92,6 @@ func AddrInUse(err error) bool {
 	return err != nil && (errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use"))
 }
 
-// LoadCaddyfile adapts a Caddyfile and runs it in this process's Caddy
-// (replacing any running config), then waits until addr answers. The
-// Caddyfile should start with a global block containing "admin off".
-func LoadCaddyfile(tb testing.TB, caddyfile, addr string) {
-	tb.Helper()
-	if err := TryLoadCaddyfile(caddyfile); err != nil {
-		tb.Fatal(err)
-	}
-	WaitHTTP(tb, "http://"+addr+"/")
-}
-
 // TryLoadCaddyfile adapts and loads a Caddyfile, returning the error Caddy
 // reports (for tests of configuration errors).
 func TryLoadCaddyfile(caddyfile string) error {

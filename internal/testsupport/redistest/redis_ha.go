@@ -459,9 +459,3 @@ func StartCluster(tb testing.TB) *Cluster {
 	})
 	return c
 }
-
-// Client returns a go-redis cluster client for assertions; the caller
-// closes it.
-func (c *Cluster) Client() *redis.ClusterClient {
-	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, DialerRetries: 1})
-}
