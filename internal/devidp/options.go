@@ -84,6 +84,10 @@ type Options struct {
 	// RefreshTTL is the lifetime of each refresh token.
 	// Default: DefaultRefreshTTL (24 hours).
 	RefreshTTL time.Duration
+	// RefreshOnlyOffline issues a refresh token only when the grant
+	// includes the offline_access scope, as Ory Hydra does. Default: off (a
+	// refresh token with every grant).
+	RefreshOnlyOffline bool
 
 	// Now is the provider's clock. Default: time.Now. Tests can move it to
 	// expire codes and tokens without sleeping.

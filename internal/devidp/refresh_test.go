@@ -147,3 +147,23 @@ func TestRefreshPicksUpUserChanges(t *testing.T) {
 		t.Errorf("email = %q after AddUser", c.Email)
 	}
 }
+
+// With RefreshOnlyOffline the provider behaves as Ory Hydra: a refresh
+// token only for a grant that includes offline_access.
+func TestRefreshOnlyOffline(t *testing.T) {
+	t.Parallel()
+	srv := startIdP(t, func(o *Options) { o.RefreshOnlyOffline = true })
+	_ = srv.Provider.SetAutoLogin("alice")
+	r := appRP(t, srv)
+	if tok := r.login(t, srv, newFlow()); tok.RefreshToken != "" || tok.AccessToken == "" {
+		t.Fatalf("without offline_access: access %t, refresh %q", tok.AccessToken != "", tok.RefreshToken)
+	}
+	r.config.Scopes = append(r.config.Scopes, "offline_access")
+	tok := r.login(t, srv, newFlow())
+	if tok.RefreshToken == "" {
+		t.Fatal("no refresh token with offline_access")
+	}
+	if resp := refresh(t, srv, tok.RefreshToken, nil); resp.StatusCode != 200 {
+		t.Fatalf("refresh: %d %v", resp.StatusCode, decode(t, resp))
+	}
+}

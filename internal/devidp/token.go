@@ -113,6 +113,9 @@ func (p *Provider) redeemCode(client Client, r *http.Request) (*tokenResponse, *
 	g := c.Grant
 	access, refresh := p.issueTokens(g, g.scopes, now)
 	p.mu.Unlock()
+	if p.opts.RefreshOnlyOffline && !slices.Contains(g.scopes, "offline_access") {
+		refresh = "" // never handed out, so never redeemable
+	}
 
 	return p.tokenResponse(g, g.user, g.scopes, access, refresh, g.nonce, now)
 }

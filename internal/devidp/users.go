@@ -41,7 +41,7 @@ type User struct {
 
 // Scope values that release claims; "openid" is required in every
 // authorization request and "offline_access" is accepted (refresh tokens are
-// always issued).
+// issued with every grant unless Options.RefreshOnlyOffline asks for it).
 const (
 	// ScopeProfile releases name, preferred_username and picture.
 	ScopeProfile = "profile"

@@ -17,10 +17,15 @@ import (
 )
 
 // shortIdP is a provider whose access tokens live tokenTTL, signed in as
-// provider "short", with the access token passed upstream.
-func shortIdP(t *testing.T, tokenTTL time.Duration, store, extra string) *devidp.Server {
+// provider "short", with the access token passed upstream; edit changes
+// its options.
+func shortIdP(t *testing.T, tokenTTL time.Duration, store, extra string, edit ...func(*devidp.Options)) *devidp.Server {
 	t.Helper()
-	p, err := devidp.Listen("127.0.0.1:0", devidp.Options{TokenTTL: tokenTTL})
+	opts := devidp.Options{TokenTTL: tokenTTL}
+	for _, f := range edit {
+		f(&opts)
+	}
+	p, err := devidp.Listen("127.0.0.1:0", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,13 +104,15 @@ func TestRefreshOnceUnderConcurrency(t *testing.T) {
 	}
 }
 
-// A provider that fails for a while does not end the session.
+// A provider that fails for a while does not end the session. (The token
+// lives 9 s and is due for refresh in its last third, so the current one
+// is still valid for about 2 s after the failed attempts.)
 func TestRefreshTransientFailureKeepsSession(t *testing.T) {
-	p := shortIdP(t, 3*time.Second, "", "")
+	p := shortIdP(t, 9*time.Second, "", "")
 	b := browsertest.NewBrowser(t)
 	echo, _ := login(t, b, "/.gatehouse/login/short?rd=/")
 	old := http.Header(echo.Headers).Get("X-Auth-Access-Token")
-	time.Sleep(2100 * time.Millisecond)
+	time.Sleep(6100 * time.Millisecond)
 	for range 3 {
 		p.Provider.FailNext(devidp.EndpointToken, http.StatusServiceUnavailable)
 	}
@@ -204,4 +211,31 @@ func signOut(t *testing.T, b *browsertest.Browser, rd string) (*http.Response, *
 	}
 	resp.Body.Close()
 	return resp, page
+}
+
+// An expired access token never reaches the upstream. A provider that
+// issues no refresh token (Ory Hydra without offline_access) cannot renew
+// it: once it expires the session ends and the user is sent to sign in
+// again, as without a session.
+func TestExpiredAccessTokenNeverUpstream(t *testing.T) {
+	shortIdP(t, 2*time.Second, "redis", "", func(o *devidp.Options) { o.RefreshOnlyOffline = true })
+	b := browsertest.NewBrowser(t)
+	echo, _ := login(t, b, "/.gatehouse/login/short?rd=/")
+	if http.Header(echo.Headers).Get("X-Auth-Access-Token") == "" {
+		t.Fatal("pass_access_token sent no access token")
+	}
+	time.Sleep(2100 * time.Millisecond)
+	before := upstream.Hits()
+	resp := b.Get(site + "/")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/.gatehouse/login") {
+		t.Fatalf("request with an expired token: %d to %q, want 302 to the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if upstream.Hits() != before {
+		t.Fatal("the request with an expired access token reached the upstream")
+	}
+	// The session is gone, not just refused once.
+	if resp := b.Get(site + "/.gatehouse/userinfo"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("userinfo after the expiry: %d, want 401", resp.StatusCode)
+	}
 }

@@ -43,7 +43,7 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s = g.mutable(s)
-	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) {
+	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) || !g.tokenUsable(r, tok, s) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
 		return
 	}

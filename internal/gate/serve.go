@@ -66,7 +66,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return nil
 	}
 	s = g.mutable(s)
-	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) {
+	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) || !g.tokenUsable(r, tok, s) {
 		http.SetCookie(w, g.sessionCookie("", 0))
 		g.unauthenticated(w, r)
 		return nil

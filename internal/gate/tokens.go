@@ -54,6 +54,28 @@ func (g *Gate) refreshTokens(r *http.Request, tok string, s *session.Session) bo
 	return true
 }
 
+// tokenUsable reports whether s may go upstream as far as its provider
+// access token goes: with pass_access_token on, an expired token never
+// does. A session whose expired token nothing can renew (the provider
+// issued no refresh token: Ory Hydra without offline_access, say) ends; one
+// whose refresh failed for a transient reason stays, and its user is sent
+// to sign in again as well (a new login replaces it).
+func (g *Gate) tokenUsable(r *http.Request, tok string, s *session.Session) bool {
+	if !g.Headers.SendsAccessToken() || s.AccessToken == "" || s.TokenExpiry.IsZero() || time.Now().Before(s.TokenExpiry) {
+		return true
+	}
+	log := g.log(r).With(zap.String("session", g.Sessions.ID(tok)[:12]), zap.String("provider", s.Provider))
+	if s.RefreshToken == "" {
+		log.Info("access token expired and the provider gave no refresh token; ending the session")
+		if err := g.Sessions.Delete(r.Context(), tok); err != nil {
+			log.Warn("cannot end the session", zap.Error(err))
+		}
+		return false
+	}
+	log.Warn("access token expired and not refreshed yet; the request does not go upstream")
+	return false
+}
+
 // refreshDue reports whether s holds a refresh token and an access token
 // that expires within refreshMargin, and no recent failure asks to wait.
 func (g *Gate) refreshDue(s *session.Session) bool {
