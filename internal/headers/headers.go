@@ -271,14 +271,6 @@ func (b *trailerStripper) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Apply sets the headers of u, its signed assertion jwt and the access
-// token (each "" for none) on h. Empty values are not sent. Strip must
-// have run first. It builds u's Values each time: the engine keeps them
-// per cached session and calls ApplyValues.
-func (s *Set) Apply(h http.Header, u *identity.User, jwt, accessToken string) {
-	s.ApplyValues(h, s.Values(u), jwt, accessToken)
-}
-
 // Values are the header values of one identity, built once (sanitized,
 // lists joined and capped at MaxListBytes) and set on any number of
 // requests. They are never modified after Values returns them.
@@ -286,9 +278,11 @@ type Values struct {
 	names, vals []string
 }
 
-// Values builds u's header values under the configured names; the
-// assertion and the access token, which change on their own schedule,
-// are added by ApplyValues.
+// Values builds u's header values under the configured names (empty
+// values are not sent); the assertion and the access token, which change
+// on their own schedule, are added by ApplyValues. Strip must have run on
+// a request before its values are applied. The engine keeps the values
+// per cached session.
 func (s *Set) Values(u *identity.User) *Values {
 	n := len(identity.Fields) + 2
 	v := &Values{names: make([]string, 0, n), vals: make([]string, 0, n)}

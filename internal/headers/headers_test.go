@@ -50,7 +50,8 @@ func TestApplyEveryField(t *testing.T) {
 	h := http.Header{}
 	n := Defaults()
 	n.AccessToken = DefaultAccessToken
-	New(n).Apply(h, u, "jwt.jwt.jwt", "at")
+	set := New(n)
+	set.ApplyValues(h, set.Values(u), "jwt.jwt.jwt", "at")
 	want := http.Header{
 		"X-Auth-User-Id": {"corp:1"}, "X-Auth-User": {"alice"}, "X-Auth-Email": {"a@example.com"}, "X-Auth-Name": {"Alice"},
 		"X-Auth-Avatar": {"https://a/1"}, "X-Auth-Provider": {"corp"}, "X-Auth-Groups": {"g1,g2"}, "X-Auth-Repos": {"o/r"},
@@ -67,7 +68,7 @@ func TestApplyEveryField(t *testing.T) {
 func TestApply(t *testing.T) {
 	s := New(names(map[string]string{"user_id": "X-Auth-User-Id", "user": "X-Auth-User", "groups": "X-Auth-Groups", "name": "X-Auth-Name"}))
 	h := http.Header{}
-	s.Apply(h, &identity.User{UserID: "corp:1", Login: "alice", Email: "a@example.com", Groups: []string{"a", "b"}, Name: "Al\r\nX-Evil: 1"}, "", "")
+	s.ApplyValues(h, s.Values(&identity.User{UserID: "corp:1", Login: "alice", Email: "a@example.com", Groups: []string{"a", "b"}, Name: "Al\r\nX-Evil: 1"}), "", "")
 	want := http.Header{
 		"X-Auth-User-Id": {"corp:1"}, "X-Auth-User": {"alice"}, "X-Auth-Groups": {"a,b"},
 		"X-Auth-Name": {"AlX-Evil: 1"},
@@ -122,7 +123,7 @@ func TestListsAreCapped(t *testing.T) {
 		repos = append(repos, "some-organization/repository-number-"+strings.Repeat("x", i%7)+string(rune('a'+i%26)))
 	}
 	h := http.Header{}
-	s.Apply(h, &identity.User{Repos: repos, Groups: []string{"acme", "acme/team"}}, "", "")
+	s.ApplyValues(h, s.Values(&identity.User{Repos: repos, Groups: []string{"acme", "acme/team"}}), "", "")
 	got := h.Get("X-Auth-Repos")
 	if len(got) > MaxListBytes || len(got) < MaxListBytes-100 {
 		t.Fatalf("X-Auth-Repos is %d bytes", len(got))
