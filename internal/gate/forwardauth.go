@@ -42,8 +42,8 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": login})
 		return
 	}
-	s = g.mutable(s)
-	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) || !g.tokenUsable(r, tok, s) {
+	s, ok := g.keep(r, tok, s)
+	if !ok {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
 		return
 	}

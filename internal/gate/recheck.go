@@ -15,14 +15,19 @@ import (
 
 var recheckGroup singleflight.Group
 
-// mutable returns s, or a copy of it when a re-check or a token refresh
-// is due and will change it: a session from peekSession is the cache's
-// own and shared by concurrent requests.
-func (g *Gate) mutable(s *session.Session) *session.Session {
-	if g.refreshDue(s) || g.recheckDue(s) {
-		return s.Clone()
+// keep brings a session from peekSession up to date before it goes
+// upstream: the features' re-check and the token refresh when due (on a
+// copy, as the cache's own session is shared by concurrent requests), then
+// the access token's expiry. It reports false when the request must sign
+// in again.
+func (g *Gate) keep(r *http.Request, tok string, s *session.Session) (*session.Session, bool) {
+	if recheck, refresh := g.recheckDue(s), g.refreshDue(s); recheck || refresh {
+		s = s.Clone()
+		if recheck && !g.recheck(r, tok, s) || refresh && !g.refreshTokens(r, tok, s) {
+			return s, false
+		}
 	}
-	return s
+	return s, g.tokenUsable(r, tok, s)
 }
 
 // recheckDue reports whether a feature wants s confirmed.
@@ -36,12 +41,9 @@ func (g *Gate) recheckDue(s *session.Session) bool {
 }
 
 // recheck has the features confirm s (GitHub's organizations, teams and
-// repositories) when one of them finds it due, once per session at a
-// time. It reports false when the session must end.
+// repositories), once per session at a time; keep calls it when one of
+// them finds it due. It reports false when the session must end.
 func (g *Gate) recheck(r *http.Request, tok string, s *session.Session) bool {
-	if !g.recheckDue(s) {
-		return true
-	}
 	v, _, _ := recheckGroup.Do(tok, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 		defer cancel()

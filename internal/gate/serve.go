@@ -65,8 +65,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.unauthenticated(w, r)
 		return nil
 	}
-	s = g.mutable(s)
-	if !g.recheck(r, tok, s) || !g.refreshTokens(r, tok, s) || !g.tokenUsable(r, tok, s) {
+	s, ok := g.keep(r, tok, s)
+	if !ok {
 		http.SetCookie(w, g.sessionCookie("", 0))
 		g.unauthenticated(w, r)
 		return nil

@@ -25,11 +25,8 @@ const refreshTimeout = 15 * time.Second
 // it, and a rotated refresh token works only once). A transient failure
 // keeps the session and tries again later; a refused refresh token
 // (invalid_grant) ends it. It reports false when the session ended, and
-// updates *s in place otherwise.
+// updates *s in place otherwise. keep calls it when refreshDue.
 func (g *Gate) refreshTokens(r *http.Request, tok string, s *session.Session) bool {
-	if !g.refreshDue(s) {
-		return true
-	}
 	p := g.providers[s.Provider]
 	rf, ok := p.Auth.(provider.Refresher)
 	if !ok {
