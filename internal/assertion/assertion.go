@@ -147,16 +147,11 @@ func (s *Signer) KeyID() string { return s.kid }
 func (s *Signer) JWKS() ([]byte, string) { return s.jwks, s.etag }
 
 // Token returns an assertion of u (its id in sub, every other field that
-// is set as a claim) for audience (the request host), issued by issuer. cacheKey identifies the session; an assertion is
-// signed once, reused for a minute, and signed again at once when the
-// identity changes.
-func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (string, error) {
-	tok, _, err := s.Issue(cacheKey, issuer, audience, u)
-	return tok, err
-}
-
-// Issue is Token, with the assertion's expiry.
-func (s *Signer) Issue(cacheKey, issuer, audience string, u *identity.User) (string, time.Time, error) {
+// is set as a claim) for audience (the request host), issued by issuer,
+// and its expiry. cacheKey identifies the session; an assertion is signed
+// once, reused for a minute, and signed again at once when the identity
+// changes.
+func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (string, time.Time, error) {
 	now := s.now()
 	s.mu.Lock()
 	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > ReuseMargin && e.same(issuer, audience, u) {

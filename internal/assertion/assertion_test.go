@@ -58,7 +58,7 @@ func TestTokenVerifiesWithJWKS(t *testing.T) {
 	}
 	now := time.Unix(1_800_000_000, 0)
 	s.now = func() time.Time { return now }
-	tok, err := s.Token("session-a", "https://app.example.com", "app.example.com", &identity.User{UserID: "github:1", Login: "alice", Repos: []string{"acme/api"}})
+	tok, _, err := s.Token("session-a", "https://app.example.com", "app.example.com", &identity.User{UserID: "github:1", Login: "alice", Repos: []string{"acme/api"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestSameSecretSameKeyOnEveryInstance(t *testing.T) {
 	if a.KeyID() == c.KeyID() {
 		t.Fatal("different secrets share a key")
 	}
-	tok, _ := a.Token("s", "i", "aud", &identity.User{UserID: "sub"})
+	tok, _, _ := a.Token("s", "i", "aud", &identity.User{UserID: "sub"})
 	verify(t, b, tok) // b's JWKS verifies a's assertion
 	ja, ea := a.JWKS()
 	if jb, eb := b.JWKS(); string(ja) != string(jb) || ea != eb {
@@ -108,19 +108,19 @@ func TestTokenReusedThenRenewed(t *testing.T) {
 	s, _ := New(secret)
 	now := time.Unix(1_800_000_000, 0)
 	s.now = func() time.Time { return now }
-	first, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"})
+	first, _, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"})
 	now = now.Add(30 * time.Second)
-	if again, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); again != first {
+	if again, _, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); again != first {
 		t.Fatal("not reused within the window")
 	}
-	if other, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice", Repos: []string{"x/y"}}); other == first {
+	if other, _, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice", Repos: []string{"x/y"}}); other == first {
 		t.Fatal("a changed identity reused the old assertion")
 	}
-	if other, _ := s.Token("s2", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); other == first {
+	if other, _, _ := s.Token("s2", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); other == first {
 		t.Fatal("another session got the same assertion")
 	}
 	now = now.Add(61 * time.Second) // under four minutes left
-	if later, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); later == first {
+	if later, _, _ := s.Token("s1", "i", "aud", &identity.User{UserID: "u", Login: "alice"}); later == first {
 		t.Fatal("an assertion with under four minutes left was reused")
 	}
 }
@@ -133,7 +133,7 @@ func BenchmarkToken(b *testing.B) {
 	b.Run("sign", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := s.Token(string(rune(i)), "https://app.example.com", "app.example.com", c); err != nil {
+			if _, _, err := s.Token(string(rune(i)), "https://app.example.com", "app.example.com", c); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -141,7 +141,7 @@ func BenchmarkToken(b *testing.B) {
 	b.Run("cached", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := s.Token("one-session", "https://app.example.com", "app.example.com", c); err != nil {
+			if _, _, err := s.Token("one-session", "https://app.example.com", "app.example.com", c); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -155,7 +155,7 @@ func TestEveryFieldIsAClaim(t *testing.T) {
 	u := &identity.User{UserID: "oidc:1", Login: "alice", Email: "alice@example.com", Name: "Alice",
 		Avatar: "https://a.example/p.png", Provider: "oidc", Groups: []string{"g1", "g2"},
 		Repos: []string{"acme/api"}, Connections: []string{"jira", "slack"}}
-	tok, err := s.Token("s", "i", "aud", u)
+	tok, _, err := s.Token("s", "i", "aud", u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestEveryFieldIsAClaim(t *testing.T) {
 	// A changed connection list is a new identity: a new assertion.
 	v := *u
 	v.Connections = []string{"jira"}
-	if again, _ := s.Token("s", "i", "aud", &v); again == tok {
+	if again, _, _ := s.Token("s", "i", "aud", &v); again == tok {
 		t.Error("the cached assertion was reused after the connections changed")
 	}
 }

@@ -47,7 +47,7 @@ func TestRotationKeepsThePreviousKeyPublished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inFlight, err := before.Token("s", "https://app", "app", &identity.User{UserID: "u", Login: "alice"})
+	inFlight, _, err := before.Token("s", "https://app", "app", &identity.User{UserID: "u", Login: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestRotationKeepsThePreviousKeyPublished(t *testing.T) {
 	if _, oldTag := before.JWKS(); oldTag == etag {
 		t.Fatal("the JWKS changed but its ETag did not")
 	}
-	fresh, err := after.Token("s", "https://app", "app", &identity.User{UserID: "u", Login: "alice"})
+	fresh, _, err := after.Token("s", "https://app", "app", &identity.User{UserID: "u", Login: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,6 +120,8 @@ type Gate struct {
 	background sync.WaitGroup
 	// flows limits flows started per client.
 	flows flowLimiter
+	// signs is set when requests carry X-Auth-Jwt.
+	signs bool
 }
 
 // Wait blocks until background work started by requests (token
@@ -138,6 +140,7 @@ func New(opts Options) (*Gate, error) {
 		opts.Logger = zap.NewNop()
 	}
 	g := &Gate{Options: opts, providers: map[string]*Provider{}}
+	g.signs = opts.Assertion != nil && opts.Headers.Names().JWT != ""
 	g.refreshes = &lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:refresh:"}
 	g.endpoints = g.routes()
 	g.prefixRoutes = g.prefixes()

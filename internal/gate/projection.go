@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -23,10 +24,28 @@ type projection struct {
 	// placeholders serves {http.auth.user.*}: Caddy's own authentication
 	// handler's names, so they reach the access log and header_up.
 	placeholders caddy.ReplacerFunc
-	// jwt is the assertion for requests to jwtHost, until jwtExpires
+	// jwt is the assertion for requests from jwtFor, until jwtExpires
 	// comes within assertion.ReuseMargin.
-	jwt, jwtHost string
-	jwtExpires   time.Time
+	jwt        string
+	jwtFor     site
+	jwtExpires time.Time
+}
+
+// site is what an assertion depends on besides the identity: the
+// request's host (its audience) and what the issuer, the site's origin,
+// is derived from (scheme and listening port).
+type site struct {
+	host string
+	tls  bool
+	port int
+}
+
+func siteOf(r *http.Request) site {
+	st := site{host: r.Host, tls: r.TLS != nil}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		st.port = a.Port
+	}
+	return st
 }
 
 // project returns the projection of s for r, building it (or signing a
@@ -34,23 +53,24 @@ type projection struct {
 func (g *Gate) project(r *http.Request, tok string, s *session.Session) *projection {
 	m := s.Memo()
 	p, _ := m.Load().(*projection)
+	var st site
+	if g.signs {
+		st = siteOf(r)
+	}
 	if p == nil {
 		p = &projection{headers: g.Headers.Values(&s.User), placeholders: placeholders(&s.User)}
-	} else if !g.signs() || p.jwtHost == r.Host && time.Until(p.jwtExpires) > assertion.ReuseMargin {
+	} else if !g.signs || p.jwtFor == st && time.Until(p.jwtExpires) > assertion.ReuseMargin {
 		return p
 	}
-	if g.signs() {
+	if g.signs {
 		next := *p
 		next.jwt, next.jwtExpires = g.assertionFor(r, tok, s)
-		next.jwtHost = r.Host
+		next.jwtFor = st
 		p = &next
 	}
 	m.Store(p)
 	return p
 }
-
-// signs reports whether requests carry X-Auth-Jwt.
-func (g *Gate) signs() bool { return g.Assertion != nil && g.Headers.Names().JWT != "" }
 
 // placeholders returns the {http.auth.user.*} values of u, each made
 // once.
@@ -84,7 +104,7 @@ func (g *Gate) assertionFor(r *http.Request, tok string, s *session.Session) (st
 	if origin, ok := g.origin(r); ok {
 		issuer = origin.Scheme + "://" + origin.Host
 	}
-	jwt, exp, err := g.Assertion.Issue(tok, issuer, strings.ToLower(r.Host), &s.User)
+	jwt, exp, err := g.Assertion.Token(tok, issuer, strings.ToLower(r.Host), &s.User)
 	if err != nil {
 		g.log(r).Error("cannot sign the identity assertion", zap.Error(err))
 		return "", time.Time{}

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"testing"
 	"time"
@@ -48,5 +49,44 @@ func TestProjectionFollowsTheIdentity(t *testing.T) {
 	claims := assertionClaims(t, jwt3)
 	if gs, _ := claims["groups"].([]any); len(gs) != 2 {
 		t.Fatalf("assertion after the change: %v", claims)
+	}
+}
+
+// The assertion kept with a session is reused only for requests it was
+// made for: the same host over the same scheme and port. Without an
+// external_url the issuer is the origin the request came in on, so a
+// request over https gets its own, with that issuer.
+func TestProjectionAssertionFollowsTheOrigin(t *testing.T) {
+	g, _ := newTestGate(t, nil, func(o *Options) {
+		ring, _ := keys.Derive(testSecret)
+		o.Sessions = session.NewManager(session.Options{Store: o.Store, Ring: ring, CacheTTL: time.Minute})
+		o.ExternalURL = nil
+		o.SiteHosts = func(*http.Request) []string { return []string{"app.example.com"} }
+	})
+	tok, err := g.Sessions.Create(context.Background(), &session.Session{User: identity.User{UserID: "corp:1", Provider: "corp"}, Host: "app.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := func(secure bool) string {
+		t.Helper()
+		r := newRequest("GET", "/app", false, &http.Cookie{Name: testCookie, Value: tok})
+		r.TLS = nil // httptest sets it for the https test origin
+		if secure {
+			r.TLS = &tls.ConnectionState{}
+		}
+		var jwt string
+		if w := serve(t, g, r, upstreamFunc(func(r *http.Request) { jwt = r.Header.Get("X-Auth-Jwt") })); w.Code != http.StatusNoContent {
+			t.Fatalf("status %d", w.Code)
+		}
+		iss, _ := assertionClaims(t, jwt)["iss"].(string)
+		return iss
+	}
+	for range 2 { // the second time from the session's memo
+		if iss := issuer(false); iss != "http://app.example.com" {
+			t.Fatalf("over http: iss %q", iss)
+		}
+		if iss := issuer(true); iss != "https://app.example.com" {
+			t.Fatalf("over https: iss %q", iss)
+		}
 	}
 }
