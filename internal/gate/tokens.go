@@ -53,23 +53,18 @@ func (g *Gate) refreshTokens(r *http.Request, tok string, s *session.Session) bo
 
 // tokenUsable reports whether s may go upstream as far as its provider
 // access token goes: with pass_access_token on, an expired token never
-// does. A session whose expired token nothing can renew (the provider
-// issued no refresh token: Ory Hydra without offline_access, say) ends; one
-// whose refresh failed for a transient reason stays, and its user is sent
-// to sign in again as well (a new login replaces it).
+// does. Such a session ends (its cookie is dropped by the caller) and the
+// user signs in again, whether the provider issued no refresh token (Ory
+// Hydra without offline_access) or its refresh keeps failing.
 func (g *Gate) tokenUsable(r *http.Request, tok string, s *session.Session) bool {
 	if !g.Headers.SendsAccessToken() || s.AccessToken == "" || s.TokenExpiry.IsZero() || time.Now().Before(s.TokenExpiry) {
 		return true
 	}
 	log := g.log(r).With(zap.String("session", g.Sessions.ID(tok)[:12]), zap.String("provider", s.Provider))
-	if s.RefreshToken == "" {
-		log.Info("access token expired and the provider gave no refresh token; ending the session")
-		if err := g.Sessions.Delete(r.Context(), tok); err != nil {
-			log.Warn("cannot end the session", zap.Error(err))
-		}
-		return false
+	log.Info("access token expired and not renewed; ending the session", zap.Bool("refresh_token", s.RefreshToken != ""))
+	if err := g.Sessions.Delete(r.Context(), tok); err != nil {
+		log.Warn("cannot end the session", zap.Error(err))
 	}
-	log.Warn("access token expired and not refreshed yet; the request does not go upstream")
 	return false
 }
 
