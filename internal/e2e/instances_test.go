@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
@@ -170,9 +171,13 @@ func TestTwoInstancesBehindABalancer(t *testing.T) {
 	// instance B in another; each port is tried again if taken meanwhile.
 	var portA, portB int
 	for attempt := 0; ; attempt++ {
-		usePort(t, caddytest.FreePort(t))
-		portA, portB = caddytest.FreePort(t), caddytest.FreePort(t)
-		err := startChildCaddy(t, "{\n\t"+caddytest.GlobalOptions("")+"}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
+		ports, err := testsupport.FreePorts(3) // distinct: one port twice is not "in use" but a config error
+		if err != nil {
+			t.Fatal(err)
+		}
+		usePort(t, ports[0])
+		portA, portB = ports[1], ports[2]
+		err = startChildCaddy(t, "{\n\t"+caddytest.GlobalOptions("")+"}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
 		if err == nil {
 			err = caddytest.TryLoadCaddyfile(fmt.Sprintf(`{
 	%s

@@ -59,15 +59,12 @@ func newFake(t *testing.T) *fakegithub.GitHub {
 	return g
 }
 
-// noRedirects is an HTTP client that stops at the first redirect.
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 // authorize runs the authorize step as login (auto-login) and returns the
 // code GitHub redirects back with.
 func authorize(t *testing.T, g *fakegithub.GitHub, o *github.OAuth, login, state, challenge string) string {
 	t.Helper()
 	g.SetAutoLogin(login)
-	resp, err := noRedirects.Get(o.AuthURL(redirectURI, state, challenge, []string{"read:org", "user:email"}))
+	resp, err := testsupport.NoFollow.Get(o.AuthURL(redirectURI, state, challenge, []string{"read:org", "user:email"}))
 	if err != nil {
 		t.Fatal(err)
 	}

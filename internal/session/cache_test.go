@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
@@ -34,17 +35,6 @@ func instances(t *testing.T) (*Manager, *Manager) {
 // cache (an hour here) never decides it.
 const revocationBound = time.Second
 
-// eventually polls f for up to within.
-func eventually(t *testing.T, within time.Duration, what string, f func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(within); !f(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestLogoutReachesOtherInstancesCache(t *testing.T) {
 	a, b := instances(t)
 	ctx := context.Background()
@@ -58,7 +48,7 @@ func TestLogoutReachesOtherInstancesCache(t *testing.T) {
 	if err := a.Delete(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, revocationBound, "logout on a ending the session cached on b", func() bool {
+	testsupport.WaitFor(t, revocationBound, "logout on a ending the session cached on b did not happen", func() bool {
 		_, err := b.Load(ctx, tok)
 		return errors.Is(err, ErrNoSession)
 	})
@@ -74,14 +64,14 @@ func TestUpdatesAndEndAllReachOtherInstances(t *testing.T) {
 	if err := a.UpdateAll(ctx, "u2", func(s *Session) { s.Repos = nil }); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, revocationBound, "a webhook's change reaching b's cache", func() bool {
+	testsupport.WaitFor(t, revocationBound, "a webhook's change reaching b's cache did not happen", func() bool {
 		s, err := b.Load(ctx, tok)
 		return err == nil && len(s.Repos) == 0
 	})
 	if _, err := a.EndAll(ctx, "u2"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, revocationBound, "revocation reaching b's cache", func() bool {
+	testsupport.WaitFor(t, revocationBound, "revocation reaching b's cache did not happen", func() bool {
 		_, err := b.Load(ctx, tok)
 		return errors.Is(err, ErrNoSession)
 	})
@@ -113,7 +103,7 @@ func TestCacheClearedAfterRedisOutage(t *testing.T) {
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Second, "the cache being dropped after the outage", func() bool {
+	testsupport.WaitFor(t, 2*time.Second, "the cache being dropped after the outage did not happen", func() bool {
 		_, err := m.Load(ctx, tok)
 		return errors.Is(err, ErrNoSession)
 	})
