@@ -215,6 +215,14 @@ func TestLinkCallbackBoundAndSingleUse(t *testing.T) {
 	if h := upstreamHeaders(t, attacker, "/"); h.Get("X-Auth-Connections") != "" {
 		t.Errorf("a refused callback linked an account: %q", h.Get("X-Auth-Connections"))
 	}
+	// The victim's own session without the browser binding cookie (the
+	// callback opened elsewhere, or cookies blocked) is refused the same way.
+	req, _ := http.NewRequest(http.MethodGet, callback.String(), nil)
+	req.Header.Set("Accept", "application/json")
+	req.AddCookie(&http.Cookie{Name: cookieName, Value: victim.Cookie(site, cookieName)})
+	if resp, body := testsupport.Do(t, req); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "foreign_link") {
+		t.Errorf("callback without the binding cookie: %d\n%s", resp.StatusCode, body)
+	}
 	// That did not use it up: the victim's own callback links, once.
 	resp = victim.Get(callback.String())
 	resp.Body.Close()
