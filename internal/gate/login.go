@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-auth/gatehouse/internal/clientip"
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/loginstate"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
@@ -236,6 +237,7 @@ func (g *Gate) serveCallback(w http.ResponseWriter, r *http.Request, name string
 		IDToken:      tokens.IDToken,
 		TokenExpiry:  tokens.Expiry,
 		TokenIssued:  time.Now(),
+		IdPSession:   id.Session,
 	}
 	if _, ok := g.startSession(w, r, s); !ok {
 		return
@@ -256,6 +258,7 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, s *session.S
 	}
 	s.Host = strings.ToLower(r.Host)
 	s.CheckedAt = time.Now()
+	s.IP, s.UserAgent = clientip.Of(r), userAgent(r)
 	for _, h := range g.loginHooks {
 		h.OnLogin(r.Context(), s)
 	}
@@ -269,6 +272,19 @@ func (g *Gate) startSession(w http.ResponseWriter, r *http.Request, s *session.S
 	metrics.Logins.WithLabelValues(s.Provider, "success").Inc()
 	http.SetCookie(w, g.sessionCookie(tok, g.Sessions.Lifetime()))
 	return tok, true
+}
+
+// maxUserAgent bounds the User-Agent kept with a session, in bytes.
+const maxUserAgent = 256
+
+// userAgent is r's User-Agent as a session keeps it: at most maxUserAgent
+// bytes of valid UTF-8.
+func userAgent(r *http.Request) string {
+	ua := r.Header.Get("User-Agent")
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	return strings.ToValidUTF8(ua, "")
 }
 
 // providerResult bounds the result label of a provider-sent error code:

@@ -27,7 +27,11 @@ func (g *Gate) keep(r *http.Request, tok string, s *session.Session) (*session.S
 			return s, false
 		}
 	}
-	return s, g.tokenUsable(r, tok, s)
+	if !g.tokenUsable(r, tok, s) {
+		return s, false
+	}
+	g.Sessions.Seen(r.Context(), tok, s)
+	return s, true
 }
 
 // recheckDue reports whether a feature wants s confirmed.

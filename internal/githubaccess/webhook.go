@@ -98,8 +98,8 @@ func (s *Service) apply(ctx context.Context, event any) error {
 		if err := s.forgetAccess(ctx, u.ID); err != nil {
 			return err
 		}
-		n, err := s.opts.Sessions.EndAll(ctx, u.ID)
-		s.opts.Logger.Info("github app authorization revoked: sessions ended", zap.String("user_id", u.ID), zap.Int("sessions", n))
+		ended, err := s.opts.Sessions.EndAll(ctx, u.ID)
+		s.opts.Logger.Info("github app authorization revoked: sessions ended", zap.String("user_id", u.ID), zap.Int("sessions", len(ended)))
 		return err
 	}
 	return nil

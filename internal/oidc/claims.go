@@ -17,6 +17,9 @@ type claims struct {
 	HostedDomain string `json:"hd"`
 	// AuthorizedParty is azp, the client the token was issued to.
 	AuthorizedParty string `json:"azp"`
+	// SessionID is sid, the provider's session, which its back-channel
+	// logout names.
+	SessionID string `json:"sid"`
 }
 
 func (c *claims) identity(sub string) *provider.Identity {
@@ -25,6 +28,7 @@ func (c *claims) identity(sub string) *provider.Identity {
 		Name:    c.Name,
 		Picture: c.Picture,
 		Groups:  provider.Strings(c.Groups),
+		Session: c.SessionID,
 	}
 	id.Username = c.PreferredUsername
 	if id.Username == "" {

@@ -33,6 +33,9 @@ type Identity struct {
 	Picture       string
 	// Groups, e.g. OIDC groups, or GitHub "org" and "org/team".
 	Groups []string
+	// Session is the provider's own session id (an OIDC id_token's sid),
+	// "" when it sends none.
+	Session string
 }
 
 // Tokens are the provider's tokens from the code exchange.

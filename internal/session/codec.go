@@ -8,8 +8,16 @@ import (
 
 // codecVersion starts a session encoded by MarshalBinary; a stored JSON
 // session (written before it, or by an older instance) starts with '{'
-// and is still read (see sealed.Store).
-const codecVersion = 1
+// and is still read (see sealed.Store), and so is version 1 (before the
+// fields of the user's list of sessions were added at the end of their
+// kinds).
+const codecVersion = 2
+
+// v1Strings and v1Times are how many strings and times version 1 held.
+const (
+	v1Strings = 10
+	v1Times   = 6
+)
 
 // errCodec is any session encoding that does not decode.
 var errCodec = errors.New("session: malformed binary encoding")
@@ -55,12 +63,17 @@ func (s *Session) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes what MarshalBinary encoded into s.
 func (s *Session) UnmarshalBinary(b []byte) error {
-	if len(b) == 0 || b[0] != codecVersion {
+	if len(b) == 0 || b[0] < 1 || b[0] > codecVersion {
 		return errCodec
+	}
+	strs, times := s.strings(), s.times()
+	if b[0] == 1 {
+		*s = Session{}
+		strs, times = strs[:v1Strings], times[:v1Times]
 	}
 	// One string for all: every field is a substring of it.
 	d := decoder{b: string(b[1:])}
-	for _, v := range s.strings() {
+	for _, v := range strs {
 		*v = d.string()
 	}
 	for _, l := range s.lists() {
@@ -76,7 +89,7 @@ func (s *Session) UnmarshalBinary(b []byte) error {
 			}
 		}
 	}
-	for _, t := range s.times() {
+	for _, t := range times {
 		*t = d.time()
 	}
 	if d.err || d.b != "" {
@@ -86,17 +99,20 @@ func (s *Session) UnmarshalBinary(b []byte) error {
 }
 
 // The fields of a Session by kind, in their encoding order. A field added
-// to Session or identity.User must be added here (TestCodecEncodesEveryField
-// fails until it is).
-func (s *Session) strings() [10]*string {
-	return [10]*string{&s.UserID, &s.Login, &s.Email, &s.Name, &s.Avatar, &s.Provider, &s.Host,
-		&s.AccessToken, &s.RefreshToken, &s.IDToken}
+// to Session or identity.User must be added at the end of its kind, with
+// a new codecVersion whose decoding still reads the previous one
+// (TestCodecEncodesEveryField fails until it is encoded).
+func (s *Session) strings() []*string {
+	return []*string{&s.UserID, &s.Login, &s.Email, &s.Name, &s.Avatar, &s.Provider, &s.Host,
+		&s.AccessToken, &s.RefreshToken, &s.IDToken,
+		&s.IP, &s.UserAgent, &s.IdPSession}
 }
 
 func (s *Session) lists() [3]*[]string { return [3]*[]string{&s.Groups, &s.Repos, &s.Connections} }
 
-func (s *Session) times() [6]*time.Time {
-	return [6]*time.Time{&s.CheckedAt, &s.CreatedAt, &s.ExpiresAt, &s.TokenExpiry, &s.TokenIssued, &s.TokenRetryAt}
+func (s *Session) times() []*time.Time {
+	return []*time.Time{&s.CheckedAt, &s.CreatedAt, &s.ExpiresAt, &s.TokenExpiry, &s.TokenIssued, &s.TokenRetryAt,
+		&s.LastSeenAt}
 }
 
 // decoder reads MarshalBinary's encoding; err records the first problem.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -21,6 +22,8 @@ func full(t testing.TB) *Session {
 		AccessToken: "at", RefreshToken: "rt", IDToken: "idt",
 		TokenExpiry: time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC), TokenIssued: time.Date(1960, 1, 1, 0, 0, 0, 999999999, time.UTC),
 		TokenRetryAt: time.Date(2300, 1, 1, 0, 0, 0, 1, time.UTC),
+		IP:           "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", IdPSession: "sid-1",
+		LastSeenAt: time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC),
 	}
 	// Every exported field, the identity's included, must be set, so that
 	// a field the codec forgets shows in the round trip below.
@@ -63,7 +66,8 @@ func TestCodecEncodesEveryField(t *testing.T) {
 func TestCodecRefusesMalformed(t *testing.T) {
 	b, _ := full(t).MarshalBinary()
 	for name, in := range map[string][]byte{
-		"empty": nil, "JSON": []byte(`{"uid":"x"}`), "other version": append([]byte{2}, b[1:]...),
+		"empty": nil, "JSON": []byte(`{"uid":"x"}`), "other version": append([]byte{codecVersion + 1}, b[1:]...),
+		"version 0":     append([]byte{0}, b[1:]...),
 		"trailing byte": append(append([]byte{}, b...), 0), "huge list": {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x7f},
 		"overlong varint": append([]byte{1}, []byte(strings.Repeat("\xff", 11))...),
 	} {
@@ -75,6 +79,37 @@ func TestCodecRefusesMalformed(t *testing.T) {
 		if err := new(Session).UnmarshalBinary(b[:i]); err == nil {
 			t.Errorf("cut at %d of %d: accepted", i, len(b))
 		}
+	}
+}
+
+// A session encoded by version 1 (before IP, UserAgent, IdPSession and
+// LastSeenAt) still decodes, into a session without them.
+func TestCodecReadsVersion1(t *testing.T) {
+	want := full(t)
+	want.IP, want.UserAgent, want.IdPSession, want.LastSeenAt = "", "", "", time.Time{}
+	v1 := []byte{1}
+	for _, v := range want.strings()[:v1Strings] {
+		v1 = binary.AppendUvarint(v1, uint64(len(*v)))
+		v1 = append(v1, *v...)
+	}
+	for _, l := range want.lists() {
+		v1 = binary.AppendUvarint(v1, uint64(len(*l)))
+		for _, v := range *l {
+			v1 = binary.AppendUvarint(v1, uint64(len(v)))
+			v1 = append(v1, v...)
+		}
+	}
+	for _, tm := range want.times()[:v1Times] {
+		v1 = append(v1, 1)
+		v1 = binary.AppendVarint(v1, tm.Unix())
+		v1 = binary.AppendUvarint(v1, uint64(tm.Nanosecond()))
+	}
+	got := full(t) // decoding must not keep what was there
+	if err := got.UnmarshalBinary(v1); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 1:\n got %+v\nwant %+v", got, want)
 	}
 }
 

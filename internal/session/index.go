@@ -63,21 +63,19 @@ func (m *Manager) Keys(ctx context.Context, userID string) ([]string, error) {
 	return keys, nil
 }
 
-// EndAll ends every session of the user and reports how many were live.
-func (m *Manager) EndAll(ctx context.Context, userID string) (int, error) {
-	keys, err := m.Keys(ctx, userID)
+// EndAll ends every session of the user and returns those that were
+// live.
+func (m *Manager) EndAll(ctx context.Context, userID string) ([]*Session, error) {
+	list, err := m.List(ctx, userID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	ended := 0
-	for _, k := range keys {
-		if _, err := m.store.Get(ctx, k, 0); err == nil {
-			ended++
+	ended := make([]*Session, 0, len(list))
+	for _, l := range list {
+		if err := m.endKey(ctx, userID, l.key); err != nil {
+			return ended, err
 		}
-		if err := m.store.Delete(ctx, k); err != nil {
-			return ended, fmt.Errorf("session: ending: %w", err)
-		}
-		m.invalidate(ctx, k)
+		ended = append(ended, l.Session)
 	}
 	if err := m.store.Delete(ctx, m.indexKey(userID)); err != nil {
 		return ended, fmt.Errorf("session: clearing index: %w", err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/sealed"
@@ -26,6 +28,7 @@ type Manager struct {
 	idle     time.Duration
 	now      func() time.Time
 	cache    *cache
+	seen     singleflight.Group
 }
 
 // Options configures a Manager.
@@ -110,12 +113,18 @@ func (m *Manager) Create(ctx context.Context, s *Session) (string, error) {
 	now := m.now()
 	s.CreatedAt = now.UTC().Truncate(time.Second)
 	s.ExpiresAt = now.Add(m.lifetime).UTC().Truncate(time.Second)
+	s.LastSeenAt = s.CreatedAt
 	t, str := newToken(m.ring)
 	if err := m.save(ctx, t, s, m.idle); err != nil {
 		return "", err
 	}
 	if err := m.index(ctx, s.UserID, m.key(t)); err != nil {
 		return "", err
+	}
+	if s.IdPSession != "" {
+		if err := m.store.SetAdd(ctx, m.idpSessionKey(s.Provider, s.IdPSession), m.lifetime, m.key(t)); err != nil {
+			return "", fmt.Errorf("session: indexing the provider's session: %w", err)
+		}
 	}
 	m.pruneIndex(ctx, s.UserID, m.key(t))
 	return str, nil

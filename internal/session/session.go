@@ -42,6 +42,16 @@ type Session struct {
 	// (the provider unreachable) may be tried again.
 	TokenRetryAt time.Time `json:"tretry,omitzero"`
 
+	// IP and UserAgent are the client's address and User-Agent when the
+	// session started, shown in the user's list of sessions.
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"ua,omitempty"`
+	// IdPSession is the provider's own session id (the id_token's sid),
+	// which an OIDC back-channel logout names.
+	IdPSession string `json:"sid,omitempty"`
+	// LastSeenAt is when the session was last used, to within SeenEvery.
+	LastSeenAt time.Time `json:"seen,omitzero"`
+
 	// memo is what the engine derived from this session (see Memo).
 	memo *Memo
 }

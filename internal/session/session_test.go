@@ -18,6 +18,13 @@ import (
 type countingStore struct {
 	store.Store
 	calls atomic.Int64
+	// sets counts writes over an existing key.
+	sets atomic.Int64
+}
+
+func (c *countingStore) SetXX(ctx context.Context, k string, v []byte, ttl time.Duration) (bool, error) {
+	c.sets.Add(1)
+	return c.Store.SetXX(ctx, k, v, ttl)
 }
 
 func (c *countingStore) Get(ctx context.Context, k string, t time.Duration) ([]byte, error) {
