@@ -123,6 +123,20 @@ var topLevel = newTable("",
 		s.h.Secret = v
 		return nil
 	}},
+	cfparse.Sub[state]{Name: "previous_secrets", Parse: func(c *cfparse.Cursor, s *state) error {
+		args, err := c.SomeValues("secret", "{env.GATEHOUSE_PREVIOUS_SECRET}")
+		if err != nil {
+			return err
+		}
+		for _, v := range args {
+			cfparse.WarnLiteralSecret(c.Tok, c.What(), v, "{env.GATEHOUSE_PREVIOUS_SECRET}", false)
+			if err := checkSecret(c, v); err != nil {
+				return err
+			}
+		}
+		s.h.PreviousSecrets = args
+		return nil
+	}},
 	cfparse.Sub[state]{Name: "assertion_key", Parse: func(c *cfparse.Cursor, s *state) error {
 		v, err := c.OneValue("/etc/gatehouse/assertion.pem")
 		s.h.AssertionKey = v

@@ -99,7 +99,7 @@ func TestGoldenCoverage(t *testing.T) {
 func TestSubdirectives(t *testing.T) {
 	got := gcf.Subdirectives()
 	want := map[string][]string{
-		"": {"secret", "assertion_key", "previous_assertion_keys", "store", "prefix", "provider", "allow", "public", "github_app", "nango", "connection", "connections_secret",
+		"": {"secret", "previous_secrets", "assertion_key", "previous_assertion_keys", "store", "prefix", "provider", "allow", "public", "github_app", "nango", "connection", "connections_secret",
 			"title", "logo", "pass_access_token", "session_cache", "logins_per_minute", "cookie", "headers", "external_url", "redirect_domains"},
 		"connection": {"type", "request_token_url", "authorize_url", "access_token_url", "consumer_key", "consumer_secret",
 			"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes", "auth_style", "integration"},

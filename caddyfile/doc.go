@@ -8,6 +8,7 @@
 //
 //	gatehouse [<matcher>] {
 //		secret <value>
+//		previous_secrets <value...>
 //		assertion_key <pem-file>
 //		previous_assertion_keys <pem-file...>
 //		store memory

@@ -41,7 +41,7 @@ var errorCases = []struct {
 	{"github_app without provider", inSite("secret {env.GATEHOUSE_SECRET}\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}"),
 		"gatehouse needs at least one provider to sign users in; github_app and nango with login_integration off only connect their repositories. Add e.g. provider github { client_id ... client_secret ... }", 2},
 	{"unknown subdirective", inSite("secret {env.GATEHOUSE_SECRET}\nsessions {\nlifetime 1h\n}"),
-		`unknown gatehouse subdirective "sessions"; valid ones are: secret, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, logins_per_minute, cookie, headers, external_url, redirect_domains`, 4},
+		`unknown gatehouse subdirective "sessions"; valid ones are: secret, previous_secrets, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, logins_per_minute, cookie, headers, external_url, redirect_domains`, 4},
 
 	// Single values.
 	{"secret without value", inSite("secret"),
@@ -56,6 +56,10 @@ var errorCases = []struct {
 		"secret is 6 bytes; it must be at least 32: generate one with openssl rand -base64 48 and pass it as secret {env.GATEHOUSE_SECRET}", 3},
 	{"secret too short, further down", inSite("store memory\n\nsecret 0123456789abcdef0123456789abcde\n" + okProvider),
 		"secret is 31 bytes; it must be at least 32", 5},
+	{"previous secret too short", inSite("secret {env.GATEHOUSE_SECRET}\nprevious_secrets {env.OLD} 0123456789\n" + okProvider),
+		"previous_secrets is 10 bytes; it must be at least 32", 4},
+	{"previous_secrets without value", inSite("previous_secrets"),
+		"previous_secrets needs at least one secret, e.g. previous_secrets {env.GATEHOUSE_PREVIOUS_SECRET}", 3},
 	{"secret twice", inSite("secret {env.A}\nstore memory\nsecret {env.B}"),
 		"secret is already set at line 3; set it only once", 5},
 	{"prefix twice", inSite("prefix /a\nprefix /b"),

@@ -134,8 +134,8 @@ func checkSecret(c *cfparse.Cursor, v string) error {
 	if cfparse.HasPlaceholder(v) || len(v) >= keys.MinSecretLen {
 		return nil
 	}
-	return c.Errorf("secret is %d bytes; it must be at least %d: generate one with openssl rand -base64 48 "+
-		"and pass it as secret {env.GATEHOUSE_SECRET}", len(v), keys.MinSecretLen)
+	return c.Errorf("%s is %d bytes; it must be at least %d: generate one with openssl rand -base64 48 "+
+		"and pass it as secret {env.GATEHOUSE_SECRET}", c.What(), len(v), keys.MinSecretLen)
 }
 
 // urlPassword returns the password in the user info of a URL such as

@@ -48,6 +48,19 @@ func TestProvisionAssertionKeys(t *testing.T) {
 	if len(derived.Keys) != 1 || len(withPrevious.Keys) != 2 || withPrevious.Keys[0].KeyID != derived.Keys[0].KeyID {
 		t.Fatalf("derived key: %+v; with a previous key: %+v", derived.Keys, withPrevious.Keys)
 	}
+
+	// Rotating the secret keeps the previous secret's derived key in the
+	// JWKS (assertions already upstream keep verifying); with assertion_key
+	// the secrets sign nothing, so they add no key.
+	newSecret := strings.Repeat("n", 40)
+	rotated := jwksOf(&Handler{Secret: newSecret, PreviousSecrets: []string{secret}, ProvidersRaw: oidcProvider()})
+	fresh := jwksOf(&Handler{Secret: newSecret, ProvidersRaw: oidcProvider()})
+	if len(rotated.Keys) != 2 || rotated.Keys[0].KeyID != fresh.Keys[0].KeyID || rotated.Keys[1].KeyID != derived.Keys[0].KeyID {
+		t.Fatalf("after rotating the secret: %+v; want the new key, then the previous secret's", rotated.Keys)
+	}
+	if k := jwksOf(&Handler{Secret: newSecret, PreviousSecrets: []string{secret}, AssertionKey: current, ProvidersRaw: oidcProvider()}); len(k.Keys) != 1 {
+		t.Fatalf("with assertion_key, previous secrets added keys: %+v", k.Keys)
+	}
 }
 
 func TestProvisionAssertionKeyErrors(t *testing.T) {

@@ -30,6 +30,14 @@ type Handler struct {
 	// least 32 bytes. Instances sharing a store must share it. Required.
 	Secret string `json:"secret,omitempty"`
 
+	// Secrets used before the last rotation of Secret: session tokens,
+	// flows in progress, stored records and CSRF tokens made under them
+	// keep working (records are sealed again under Secret when next
+	// written), and, without assertion_key, their X-Auth-Jwt keys stay in
+	// /jwks.json. Drop them once the sessions made before the rotation may
+	// end. Default: none.
+	PreviousSecrets []string `json:"previous_secrets,omitempty"`
+
 	// PEM file with the ECDSA P-256 private key that signs X-Auth-Jwt
 	// (PKCS #8 or SEC 1); instances behind one site must be given the
 	// same file. Default: a key derived from Secret.

@@ -49,14 +49,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 
 	secret := repl.ReplaceKnown(h.Secret, "")
-	if err := checkSecret(h.Secret, secret); err != nil {
+	if err := checkSecret("secret", h.Secret, secret); err != nil {
 		return err
 	}
-	ring, err := keys.Derive(secret)
+	previousSecrets, err := h.previousSecrets(repl, secret)
+	if err != nil {
+		return err
+	}
+	ring, err := keys.Derive(secret, previousSecrets...)
 	if err != nil {
 		return fmt.Errorf("gatehouse: secret: %w", err)
 	}
-	signer, err := h.assertionSigner(secret, repl)
+	signer, err := h.assertionSigner(secret, previousSecrets, repl)
 	if err != nil {
 		return err
 	}
@@ -174,18 +178,19 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 }
 
 // checkSecret checks the secret, configured as raw and resolved to
-// secret, without ever showing it.
-func checkSecret(raw, secret string) error {
+// secret, without ever showing it; what names it in errors ("secret", or
+// one of previous_secrets).
+func checkSecret(what, raw, secret string) error {
 	const gen = "openssl rand -base64 48"
 	switch {
 	case raw == "":
-		return fmt.Errorf("gatehouse: secret is required: at least %d bytes, e.g. secret {env.GATEHOUSE_SECRET} "+
-			"with GATEHOUSE_SECRET set to the output of %s", keys.MinSecretLen, gen)
+		return fmt.Errorf("gatehouse: %s is required: at least %d bytes, e.g. secret {env.GATEHOUSE_SECRET} "+
+			"with GATEHOUSE_SECRET set to the output of %s", what, keys.MinSecretLen, gen)
 	case len(secret) >= keys.MinSecretLen:
 		return nil
 	case len(placeholder.List(raw)) == 0:
-		return fmt.Errorf("gatehouse: secret is %d bytes; it must be at least %d (generate one with %s "+
-			"and pass it as secret {env.GATEHOUSE_SECRET})", len(secret), keys.MinSecretLen, gen)
+		return fmt.Errorf("gatehouse: %s is %d bytes; it must be at least %d (generate one with %s "+
+			"and pass it as secret {env.GATEHOUSE_SECRET})", what, len(secret), keys.MinSecretLen, gen)
 	}
 	var fix []string
 	for _, p := range placeholder.List(raw) {
@@ -199,10 +204,10 @@ func checkSecret(raw, secret string) error {
 	}
 	if secret == "" {
 		return fmt.Errorf("gatehouse: %w; it must be at least %d bytes (%s, e.g. %s)",
-			placeholder.ErrEmpty("secret", raw), keys.MinSecretLen, strings.Join(fix, ", "), gen)
+			placeholder.ErrEmpty(what, raw), keys.MinSecretLen, strings.Join(fix, ", "), gen)
 	}
-	return fmt.Errorf("gatehouse: secret is %d bytes after placeholders are resolved; it must be at least %d (%s, e.g. %s)",
-		len(secret), keys.MinSecretLen, strings.Join(fix, ", "), gen)
+	return fmt.Errorf("gatehouse: %s is %d bytes after placeholders are resolved; it must be at least %d (%s, e.g. %s)",
+		what, len(secret), keys.MinSecretLen, strings.Join(fix, ", "), gen)
 }
 
 // parseOrigin accepts scheme://host[:port] with nothing after it.
@@ -328,9 +333,28 @@ func (h *Handler) Cleanup() error {
 	return nil
 }
 
+// previousSecrets resolves previous_secrets, each held to what secret is.
+func (h *Handler) previousSecrets(repl *caddy.Replacer, secret string) ([]string, error) {
+	out := make([]string, 0, len(h.PreviousSecrets))
+	for i, raw := range h.PreviousSecrets {
+		v := repl.ReplaceKnown(raw, "")
+		if err := checkSecret(fmt.Sprintf("previous_secrets (value %d)", i+1), raw, v); err != nil {
+			return nil, err
+		}
+		if v == secret {
+			return nil, fmt.Errorf("gatehouse: previous_secrets (value %d) is the current secret; "+
+				"after a rotation, secret is the new value and previous_secrets the old one", i+1)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // assertionSigner signs X-Auth-Jwt with the configured key, or one
-// derived from secret, and publishes the previous keys besides it.
-func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*assertion.Signer, error) {
+// derived from secret, and publishes the previous keys besides it: those
+// configured, and without assertion_key those derived from the previous
+// secrets.
+func (h *Handler) assertionSigner(secret string, previousSecrets []string, repl *caddy.Replacer) (*assertion.Signer, error) {
 	const genKey = "create one with openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out assertion.pem"
 	key, err := assertion.DeriveKey(secret)
 	if h.AssertionKey != "" {
@@ -343,6 +367,15 @@ func (h *Handler) assertionSigner(secret string, repl *caddy.Replacer) (*asserti
 		return nil, fmt.Errorf("gatehouse: %w", err)
 	}
 	var previous []*ecdsa.PublicKey
+	if h.AssertionKey == "" {
+		for _, ps := range previousSecrets {
+			k, err := assertion.DeriveKey(ps)
+			if err != nil {
+				return nil, fmt.Errorf("gatehouse: previous_secrets: %w", err)
+			}
+			previous = append(previous, &k.PublicKey)
+		}
+	}
 	for _, p := range h.PreviousAssertionKeys {
 		pub, err := readPEM(repl, "previous_assertion_keys", p, "", assertion.ParsePublicKey)
 		if err == nil && pub.Curve != elliptic.P256() {

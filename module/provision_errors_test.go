@@ -61,6 +61,13 @@ func TestProvisionErrorsNamePlaceholders(t *testing.T) {
 		"secret file missing": {with(func(h *Handler) { h.Secret = "{file." + filepath.Join(dir, "none") + "}" }),
 			[]string{"secret is empty after placeholders are resolved ({file." + filepath.Join(dir, "none") + "} missing or empty?)"}},
 
+		"previous secret short": {with(func(h *Handler) { h.PreviousSecrets = []string{strings.Repeat("p", 40), "sh0rt-s3cret"} }),
+			[]string{"previous_secrets (value 2) is 12 bytes; it must be at least 32"}},
+		"previous secret unset": {with(func(h *Handler) { h.PreviousSecrets = []string{unset} }),
+			[]string{"previous_secrets (value 1) is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},
+		"previous secret is the secret": {with(func(h *Handler) { h.PreviousSecrets = []string{secret} }),
+			[]string{"previous_secrets (value 1) is the current secret; after a rotation, secret is the new value and previous_secrets the old one"}},
+
 		// Providers.
 		"provider client_id unset": {with(func(h *Handler) { h.ProvidersRaw = providersJSON(corp("client_id", unset)) }),
 			[]string{"provider corp: client_id is empty after placeholders are resolved ({env.GATEHOUSE_TEST_UNSET} unset?)"}},

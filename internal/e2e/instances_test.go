@@ -128,11 +128,16 @@ func startChildCaddy(t *testing.T, caddyfile, addr string) error {
 // instanceSite is one Gatehouse instance's site: its own port, the
 // balancer's public origin, the shared Redis and secret.
 func instanceSite(name string, port int) string {
+	return instanceSiteWith(name, port, "secret "+secret)
+}
+
+// instanceSiteWith is instanceSite with its own secret lines.
+func instanceSiteWith(name string, port int, secrets string) string {
 	return fmt.Sprintf(`
 http://localhost:%d {
 	header X-Instance %s
 	gatehouse {
-		secret %s
+		%s
 		store redis redis://%s/0
 		external_url %s
 		%s
@@ -140,7 +145,7 @@ http://localhost:%d {
 	}
 	reverse_proxy %s
 }
-`, port, name, secret, redisSrv.Addr, site, config{}.oidc(), upstream.Addr())
+`, port, name, secrets, redisSrv.Addr, site, config{}.oidc(), upstream.Addr())
 }
 
 // instanceRequest sends GET path with the session straight to one

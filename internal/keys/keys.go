@@ -3,6 +3,10 @@
 // Every instance configured with the same secret derives the same keys, so
 // sessions, login state and CSRF tokens made by one instance are accepted by
 // all the others that share a store.
+//
+// A ring may also hold the keys of previous secrets (secret rotation):
+// what it makes, it makes with the current secret's keys, and what it
+// checks or opens, it accepts from any of them.
 package keys
 
 import (
@@ -21,49 +25,106 @@ import (
 // MinSecretLen is the shortest secret Gatehouse accepts, in bytes.
 const MinSecretLen = 32
 
-// Ring holds the keys derived from one secret. It is safe for concurrent use.
+// Ring holds the keys derived from the current secret and from any
+// previous ones. It is safe for concurrent use.
 type Ring struct {
+	generation
+	previous []generation
+}
+
+// generation is the keys derived from one secret.
+type generation struct {
 	tokenMAC []byte
 	csrfMAC  []byte
 	aead     cipher.AEAD
 }
 
-// Derive expands secret into a key ring with HKDF-SHA256, one key per purpose.
-func Derive(secret string) (*Ring, error) {
-	if len(secret) < MinSecretLen {
-		return nil, fmt.Errorf("secret is %d bytes; it must be at least %d (generate one with: openssl rand -base64 48)", len(secret), MinSecretLen)
+// Derive expands secret into a key ring with HKDF-SHA256, one key per
+// purpose, that also accepts what the previous secrets made.
+func Derive(secret string, previous ...string) (*Ring, error) {
+	g, err := derive(secret)
+	if err != nil {
+		return nil, err
 	}
-	derive := func(purpose string) ([]byte, error) {
+	r := &Ring{generation: g}
+	for i, p := range previous {
+		if p == secret {
+			return nil, fmt.Errorf("previous secret %d is the current secret", i+1)
+		}
+		pg, err := derive(p)
+		if err != nil {
+			return nil, fmt.Errorf("previous secret %d: %w", i+1, err)
+		}
+		r.previous = append(r.previous, pg)
+	}
+	return r, nil
+}
+
+func derive(secret string) (generation, error) {
+	if len(secret) < MinSecretLen {
+		return generation{}, fmt.Errorf("secret is %d bytes; it must be at least %d (generate one with: openssl rand -base64 48)", len(secret), MinSecretLen)
+	}
+	key := func(purpose string) ([]byte, error) {
 		return hkdf.Key(sha256.New, []byte(secret), []byte("gatehouse/v1"), purpose, 32)
 	}
-	tokenKey, err := derive("session-token-mac")
+	tokenKey, err := key("session-token-mac")
 	if err != nil {
-		return nil, fmt.Errorf("deriving token key: %w", err)
+		return generation{}, fmt.Errorf("deriving token key: %w", err)
 	}
-	csrfKey, err := derive("csrf-mac")
+	csrfKey, err := key("csrf-mac")
 	if err != nil {
-		return nil, fmt.Errorf("deriving csrf key: %w", err)
+		return generation{}, fmt.Errorf("deriving csrf key: %w", err)
 	}
-	encKey, err := derive("store-encryption")
+	encKey, err := key("store-encryption")
 	if err != nil {
-		return nil, fmt.Errorf("deriving encryption key: %w", err)
+		return generation{}, fmt.Errorf("deriving encryption key: %w", err)
 	}
 	block, err := aes.NewCipher(encKey)
 	if err != nil {
-		return nil, fmt.Errorf("creating cipher: %w", err)
+		return generation{}, fmt.Errorf("creating cipher: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("creating AEAD: %w", err)
+		return generation{}, fmt.Errorf("creating AEAD: %w", err)
 	}
-	return &Ring{tokenMAC: tokenKey, csrfMAC: csrfKey, aead: aead}, nil
+	return generation{tokenMAC: tokenKey, csrfMAC: csrfKey, aead: aead}, nil
 }
 
-// TokenMAC returns HMAC-SHA256 of data under the session-token key.
+// TokenMAC returns HMAC-SHA256 of data under the current session-token key.
 func (r *Ring) TokenMAC(data []byte) []byte { return mac(r.tokenMAC, data) }
 
-// CSRFMAC returns HMAC-SHA256 of data under the CSRF key.
+// CheckTokenMAC reports, in constant time for each key, whether got is
+// (a prefix of at least 16 bytes of) the session-token MAC of data under
+// the current key or a previous one.
+func (r *Ring) CheckTokenMAC(data, got []byte) bool {
+	return r.check(data, got, func(g generation) []byte { return g.tokenMAC })
+}
+
+// CSRFMAC returns HMAC-SHA256 of data under the current CSRF key.
 func (r *Ring) CSRFMAC(data []byte) []byte { return mac(r.csrfMAC, data) }
+
+// CheckCSRFMAC is CheckTokenMAC for the CSRF keys.
+func (r *Ring) CheckCSRFMAC(data, got []byte) bool {
+	return r.check(data, got, func(g generation) []byte { return g.csrfMAC })
+}
+
+// minMAC is the shortest MAC prefix check accepts, in bytes.
+const minMAC = 16
+
+func (r *Ring) check(data, got []byte, key func(generation) []byte) bool {
+	if len(got) < minMAC || len(got) > sha256.Size {
+		return false
+	}
+	if hmac.Equal(mac(key(r.generation), data)[:len(got)], got) {
+		return true
+	}
+	for _, g := range r.previous {
+		if hmac.Equal(mac(key(g), data)[:len(got)], got) {
+			return true
+		}
+	}
+	return false
+}
 
 func mac(key, data []byte) []byte {
 	var h hash.Hash = hmac.New(sha256.New, key)
@@ -83,14 +144,27 @@ func (r *Ring) Seal(plaintext, additionalData []byte) []byte {
 	return r.aead.Seal(nonce, nonce, plaintext, additionalData)
 }
 
-// Open reverses Seal. It returns ErrDecrypt for anything not sealed by this
-// ring under the same additional data.
+// Open reverses Seal, under the current secret's key or a previous one's.
+// It returns ErrDecrypt for anything not sealed by this ring under the
+// same additional data.
 func (r *Ring) Open(sealed, additionalData []byte) ([]byte, error) {
-	ns := r.aead.NonceSize()
-	if len(sealed) < ns+r.aead.Overhead() {
+	if out, err := r.generation.open(sealed, additionalData); err == nil {
+		return out, nil
+	}
+	for _, g := range r.previous {
+		if out, err := g.open(sealed, additionalData); err == nil {
+			return out, nil
+		}
+	}
+	return nil, ErrDecrypt
+}
+
+func (g generation) open(sealed, additionalData []byte) ([]byte, error) {
+	ns := g.aead.NonceSize()
+	if len(sealed) < ns+g.aead.Overhead() {
 		return nil, ErrDecrypt
 	}
-	out, err := r.aead.Open(nil, sealed[:ns], sealed[ns:], additionalData)
+	out, err := g.aead.Open(nil, sealed[:ns], sealed[ns:], additionalData)
 	if err != nil {
 		return nil, ErrDecrypt
 	}

@@ -47,3 +47,50 @@ func TestSameSecretSameKeys(t *testing.T) {
 		}
 	}
 }
+
+// A ring made with previous secrets makes with the current secret and
+// accepts what the previous ones made; without them, it does not.
+func TestRotation(t *testing.T) {
+	oldS, newS := strings.Repeat("o", 40), strings.Repeat("n", 40)
+	old, _ := Derive(oldS)
+	rotated, err := Derive(newS, oldS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped, _ := Derive(newS)
+	data := []byte("id")
+	sealedOld := old.Seal([]byte("v"), []byte("k"))
+	if got, err := rotated.Open(sealedOld, []byte("k")); err != nil || string(got) != "v" {
+		t.Fatalf("rotated ring cannot open the previous secret's record: %v", err)
+	}
+	if _, err := dropped.Open(sealedOld, []byte("k")); err != ErrDecrypt {
+		t.Fatal("the previous secret's record opens after the secret was dropped")
+	}
+	if _, err := rotated.Open(sealedOld, []byte("j")); err != ErrDecrypt {
+		t.Fatal("a previous secret's record opens under another aad")
+	}
+	if _, err := old.Open(rotated.Seal([]byte("v"), []byte("k")), []byte("k")); err != ErrDecrypt {
+		t.Fatal("the rotated ring seals with the previous secret")
+	}
+	for name, c := range map[string]struct {
+		mac   func(*Ring, []byte) []byte
+		check func(*Ring, []byte, []byte) bool
+	}{
+		"token": {(*Ring).TokenMAC, (*Ring).CheckTokenMAC},
+		"csrf":  {(*Ring).CSRFMAC, (*Ring).CheckCSRFMAC},
+	} {
+		m := c.mac(old, data)[:16]
+		if !c.check(rotated, data, m) || !c.check(rotated, data, c.mac(rotated, data)[:16]) {
+			t.Fatalf("%s: rotated ring refuses a MAC of the current or previous secret", name)
+		}
+		if c.check(dropped, data, m) || c.check(rotated, []byte("other"), m) || c.check(rotated, data, m[:8]) {
+			t.Fatalf("%s: accepted what it must not", name)
+		}
+	}
+	if _, err := Derive(newS, newS); err == nil {
+		t.Fatal("the current secret accepted as a previous one")
+	}
+	if _, err := Derive(newS, "short"); err == nil || !strings.Contains(err.Error(), "previous secret 1") {
+		t.Fatalf("short previous secret: %v", err)
+	}
+}

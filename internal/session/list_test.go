@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
 )
 
 // A user's sessions are listed by handle, newest use first; one can be
@@ -112,5 +113,44 @@ func TestSeen(t *testing.T) {
 	got, _ := m.Load(ctx, tok)
 	if !got.LastSeenAt.After(created) || s.LastSeenAt != created {
 		t.Fatalf("LastSeenAt %v (was %v); the caller's copy %v must stay", got.LastSeenAt, created, s.LastSeenAt)
+	}
+}
+
+// After a rotation a session made under the previous secret loads, its
+// CSRF token checks, and its record is sealed under the new secret when
+// next written; without the previous secret the token is refused.
+func TestSessionAcrossRotation(t *testing.T) {
+	const newSecret = "a-new-secret-0123456789abcdef0123456789"
+	old, _, mem := newManager(t, secret)
+	ctx := context.Background()
+	tok, err := old.Create(ctx, &Session{User: identity.User{UserID: "corp:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrf := old.CSRFToken(tok)
+	ring, err := keys.Derive(newSecret, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:", Lifetime: time.Hour, IdleTimeout: 10 * time.Minute})
+	s, err := rotated.Load(ctx, tok)
+	if err != nil || !rotated.CheckCSRF(tok, csrf) {
+		t.Fatalf("after the rotation: %v, CSRF ok %v", err, rotated.CheckCSRF(tok, csrf))
+	}
+	if rotated.CSRFToken(tok) == csrf {
+		t.Fatal("new CSRF tokens are still made under the previous secret")
+	}
+	if err := rotated.Update(ctx, tok, s); err != nil {
+		t.Fatal(err)
+	}
+	pt, _ := parseToken(ring, tok)
+	raw, _ := mem.Get(ctx, rotated.key(pt), 0)
+	onlyNew := testRing(t, newSecret)
+	if _, err := onlyNew.Open(raw, []byte(rotated.key(pt))); err != nil {
+		t.Fatal("the record written after the rotation is not sealed under the new secret")
+	}
+	dropped := NewManager(Options{Store: mem, Ring: onlyNew, KeyPrefix: "t:"})
+	if _, err := dropped.Load(ctx, tok); err != ErrMalformed || dropped.CheckCSRF(tok, csrf) {
+		t.Fatalf("once the previous secret is dropped: %v", err)
 	}
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/hmac"
 	"errors"
 	"fmt"
 	"time"
@@ -295,10 +294,15 @@ func (m *Manager) CSRFToken(tok string) string {
 	return b64.EncodeToString(m.ring.CSRFMAC(append([]byte("logout:"), t.id[:]...))[:24])
 }
 
-// CheckCSRF reports, in constant time, whether csrf belongs to session tok.
+// CheckCSRF reports, in constant time, whether csrf belongs to session tok
+// (made under the current secret or a previous one).
 func (m *Manager) CheckCSRF(tok, csrf string) bool {
-	want := m.CSRFToken(tok)
-	return want != "" && hmac.Equal([]byte(want), []byte(csrf))
+	t, err := parseToken(m.ring, tok)
+	if err != nil {
+		return false
+	}
+	got, err := b64.DecodeString(csrf)
+	return err == nil && len(got) == 24 && m.ring.CheckCSRFMAC(append([]byte("logout:"), t.id[:]...), got)
 }
 
 // records is the sealed store the sessions are kept in.

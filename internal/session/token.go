@@ -1,7 +1,6 @@
 package session
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -56,7 +55,7 @@ func parseToken(ring *keys.Ring, s string) (token, error) {
 	if err != nil || n != rawLen {
 		return t, ErrMalformed
 	}
-	if !hmac.Equal(raw[idLen:], ring.TokenMAC(raw[:idLen])[:macLen]) {
+	if !ring.CheckTokenMAC(raw[:idLen], raw[idLen:]) {
 		return t, ErrMalformed
 	}
 	copy(t.id[:], raw[:idLen])
