@@ -134,8 +134,10 @@ type Handler struct {
 	gate          *gate.Gate
 	releaseStore  func() error
 	closeSessions func()
-	stopForward   func()
-	sites         *siteHosts
+	// unregister removes the handler from the admin API's registry.
+	unregister  func()
+	stopForward func()
+	sites       *siteHosts
 }
 
 // CaddyModule returns the Caddy module information.

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/placeholder"
 	"github.com/gatehouse-auth/gatehouse/internal/publicpath"
 	"github.com/gatehouse-auth/gatehouse/internal/redirect"
+	"github.com/gatehouse-auth/gatehouse/internal/registry"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
@@ -174,6 +175,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)
 	}
+	h.unregister = registry.Add(h.gate)
 	return nil
 }
 
@@ -318,6 +320,9 @@ func (h *Handler) githubApp(repl *caddy.Replacer) (*githubaccess.AppConfig, erro
 
 // Cleanup releases the store.
 func (h *Handler) Cleanup() error {
+	if h.unregister != nil {
+		h.unregister()
+	}
 	if h.gate != nil {
 		h.gate.Wait() // revocations in flight (each bounded by a timeout)
 	}

@@ -6,6 +6,10 @@
 //
 //	v2.11.9 h1:…
 //	Gatehouse v1.2.0
+//
+// and that "gatehouse sessions …" is short for Caddy's "gatehouse
+// gatehouse sessions …" (the command a caddy built with the plugin runs as
+// "caddy gatehouse sessions …").
 package main
 
 import (
@@ -21,6 +25,7 @@ import (
 )
 
 func main() {
+	os.Args = expandShorthand(os.Args)
 	caddycmd.Main() // exits on error; returns after a command that ends
 	printGatehouseVersion(os.Stdout, os.Args[1:])
 }
@@ -32,4 +37,13 @@ func printGatehouseVersion(w io.Writer, args []string) {
 	if len(args) == 1 && (args[0] == "version" || args[0] == "--version") {
 		fmt.Fprintln(w, "Gatehouse "+gatehouse.Version())
 	}
+}
+
+// expandShorthand turns "gatehouse sessions …" into the registered
+// command "gatehouse gatehouse sessions …".
+func expandShorthand(args []string) []string {
+	if len(args) > 1 && args[1] == "sessions" {
+		return append([]string{args[0], "gatehouse"}, args[1:]...)
+	}
+	return args
 }

@@ -66,7 +66,7 @@ func runMain(t *testing.T, args ...string) string {
 // that it lists the handler and every provider type's module.
 func TestListModules(t *testing.T) {
 	out := runMain(t, "gatehouse", "list-modules")
-	want := []string{"http.handlers.gatehouse"}
+	want := []string{"http.handlers.gatehouse", "admin.api.gatehouse"}
 	for _, typ := range providers.Types() {
 		want = append(want, providers.Namespace+"."+typ)
 	}
@@ -78,5 +78,23 @@ func TestListModules(t *testing.T) {
 		if !slices.Contains(lines, id) {
 			t.Errorf("gatehouse list-modules does not list %s; it printed:\n%s", id, out)
 		}
+	}
+}
+
+// "gatehouse sessions …" is short for the registered "gatehouse gatehouse
+// sessions …"; nothing else changes.
+func TestSessionsShorthand(t *testing.T) {
+	got := expandShorthand([]string{"gatehouse", "sessions", "list", "--user", "u"})
+	if strings.Join(got, " ") != "gatehouse gatehouse sessions list --user u" {
+		t.Fatalf("expanded to %q", got)
+	}
+	for _, args := range [][]string{{"gatehouse"}, {"gatehouse", "run"}, {"gatehouse", "gatehouse", "sessions"}} {
+		if got := expandShorthand(args); !slices.Equal(got, args) {
+			t.Fatalf("%q changed to %q", args, got)
+		}
+	}
+	out := runMain(t, "gatehouse", "sessions", "list", "--help")
+	if !strings.Contains(out, "gatehouse sessions list --user <id>") {
+		t.Fatalf("gatehouse sessions list --help printed:\n%s", out)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
@@ -23,6 +25,17 @@ import (
 // childCaddyfileEnv names the Caddyfile a re-executed test binary runs
 // as a separate Caddy process (see startChildCaddy).
 const childCaddyfileEnv = "GATEHOUSE_E2E_CHILD_CADDYFILE"
+
+// caddyCLIEnv, set, makes a re-executed test binary Caddy's command line
+// with Gatehouse in it, as the gatehouse binary is (see runCaddyCLI).
+const caddyCLIEnv = "GATEHOUSE_E2E_CADDY_CLI"
+
+// runCaddyCLI is the whole life of the test binary run as Caddy's
+// command line.
+func runCaddyCLI() {
+	caddycmd.Main() // exits on error
+	os.Exit(0)
+}
 
 // runChildCaddy is the whole life of a child Caddy: run the Caddyfile
 // until SIGTERM or SIGINT.
@@ -61,6 +74,32 @@ func startChildCaddy(t *testing.T, caddyfile, addr string) error {
 	if err := os.WriteFile(path, []byte(caddyfile), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return startChild(t, dir, addr, []string{childCaddyfileEnv + "=" + path})
+}
+
+// startCaddyCLI is startChildCaddy through Caddy's command line, as an
+// operator runs it: "caddy run --config Caddyfile" (this test binary,
+// re-executed as the gatehouse binary, see runCaddyCLI).
+func startCaddyCLI(t *testing.T, caddyfile, addr string) error {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startChild(t, dir, addr, cliEnv(dir), "run", "--config", path, "--adapter", "caddyfile")
+}
+
+// cliEnv is the environment of this test binary run as Caddy's command
+// line, with Caddy's data and config directories in dir.
+func cliEnv(dir string) []string {
+	return []string{caddyCLIEnv + "=1", "XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
+}
+
+// startChild runs this test binary again with env and args, its output
+// in dir, and waits until addr answers (see startChildCaddy).
+func startChild(t *testing.T, dir, addr string, env []string, args ...string) error {
+	t.Helper()
 	out, err := os.Create(filepath.Join(dir, "output"))
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +108,8 @@ func startChildCaddy(t *testing.T, caddyfile, addr string) error {
 		b, _ := os.ReadFile(out.Name())
 		return string(b)
 	}
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childCaddyfileEnv+"="+path)
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	if f := os.Getenv(childCaddyfileEnv); f != "" {
 		os.Exit(runChildCaddy(f))
 	}
+	if os.Getenv(caddyCLIEnv) != "" {
+		runCaddyCLI()
+	}
 	os.Exit(testsupport.Main(m, setup))
 }
 
