@@ -74,6 +74,7 @@ type state struct {
 	// only useful with connections of type nango.
 	nangoBothOff cf.Token
 	connections  map[string]cf.Token // connection name → where declared
+	jwtIssuers   map[string]cf.Token // jwt_issuer name → where declared
 	// connectionsSecret is where connections_secret was set.
 	connectionsSecret cf.Token
 	providers         map[string]cf.Token // provider name → where it was declared
@@ -97,6 +98,8 @@ func (s *state) place(err error) error {
 		at, entries = s.headers, s.headerFields
 	case "connections":
 		entries = s.connections
+	case "jwt_issuers":
+		entries = s.jwtIssuers
 	case "connections_secret":
 		at = s.connectionsSecret
 	case "nango":
@@ -183,6 +186,7 @@ var topLevel = newTable("",
 	cfparse.Sub[state]{Name: "github_app", Parse: parseGitHubApp},
 	cfparse.Sub[state]{Name: "nango", Parse: parseNango},
 	cfparse.Sub[state]{Name: "connection", Repeat: true, Parse: parseConnection},
+	cfparse.Sub[state]{Name: "jwt_issuer", Repeat: true, Parse: parseJWTIssuer},
 	cfparse.Sub[state]{Name: "connections_secret", Parse: func(c *cfparse.Cursor, s *state) error {
 		v, err := c.SecretValue("{env.GATEHOUSE_CONNECTIONS_SECRET}")
 		s.h.ConnectionsSecret, s.connectionsSecret = v, c.Tok

@@ -120,6 +120,16 @@
 //			auth_style basic|post
 //			integration <id>
 //		}
+//		jwt_issuer <name> {
+//			issuer <url>
+//			audience <aud...>
+//			jwks_url <url>
+//			base_url <url>
+//			timeout <duration>
+//			claims {
+//				id|login|email|name|groups|repos <claim.path>
+//			}
+//		}
 //		connections_secret <secret>
 //		title <text>
 //		logo <url>

@@ -41,7 +41,7 @@ var errorCases = []struct {
 	{"github_app without provider", inSite("secret {env.GATEHOUSE_SECRET}\ngithub_app {\nclient_id c\nclient_secret s\nwebhook_secret w\n}"),
 		"gatehouse needs at least one provider to sign users in; github_app and nango with login_integration off only connect their repositories. Add e.g. provider github { client_id ... client_secret ... }", 2},
 	{"unknown subdirective", inSite("secret {env.GATEHOUSE_SECRET}\nsessions {\nlifetime 1h\n}"),
-		`unknown gatehouse subdirective "sessions"; valid ones are: secret, previous_secrets, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, connections_secret, title, logo, pass_access_token, session_cache, logins_per_minute, cookie, headers, external_url, redirect_domains`, 4},
+		`unknown gatehouse subdirective "sessions"; valid ones are: secret, previous_secrets, assertion_key, previous_assertion_keys, store, prefix, provider, allow, public, github_app, nango, connection, jwt_issuer, connections_secret, title, logo, pass_access_token, session_cache, logins_per_minute, cookie, headers, external_url, redirect_domains`, 4},
 
 	// Single values.
 	{"secret without value", inSite("secret"),
@@ -60,6 +60,14 @@ var errorCases = []struct {
 		"previous_secrets is 10 bytes; it must be at least 32", 4},
 	{"previous_secrets without value", inSite("previous_secrets"),
 		"previous_secrets needs at least one secret, e.g. previous_secrets {env.GATEHOUSE_PREVIOUS_SECRET}", 3},
+	{"jwt_issuer without audience", inSite("secret {env.GATEHOUSE_SECRET}\njwt_issuer ci {\nissuer https://ci.example.com\n}\n" + okProvider),
+		"jwt_issuer ci needs audience in its block, e.g. audience https://app.example.com", 4},
+	{"jwt_issuer base_url outside the preset", inSite("secret {env.GATEHOUSE_SECRET}\njwt_issuer ci {\nissuer https://ci.example.com\naudience a\nbase_url https://github.example.com\n}\n" + okProvider),
+		"jwt_issuer ci: base_url is for the github_actions preset only", 7},
+	{"jwt_issuer claim unknown", inSite("secret {env.GATEHOUSE_SECRET}\njwt_issuer ci {\nissuer https://ci.example.com\naudience a\nclaims {\nrole x\n}\n}\n" + okProvider),
+		`unknown jwt_issuer claims subdirective "role"; valid ones are: id, login, email, name, groups, repos`, 8},
+	{"jwt_issuer named like a provider", inSite("secret {env.GATEHOUSE_SECRET}\njwt_issuer oidc {\nissuer https://ci.example.com\naudience a\n}\n" + okProvider),
+		`jwt_issuer "oidc" has the name of a provider`, 4},
 	{"secret twice", inSite("secret {env.A}\nstore memory\nsecret {env.B}"),
 		"secret is already set at line 3; set it only once", 5},
 	{"prefix twice", inSite("prefix /a\nprefix /b"),

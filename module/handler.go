@@ -94,6 +94,11 @@ type Handler struct {
 	// Accounts signed-in users can link. Default: none.
 	Connections []ConnectionConfig `json:"connections,omitempty"`
 
+	// Issuers whose JWTs, sent as "Authorization: Bearer", identify
+	// machines and scripts (CI jobs, GitHub Actions) without a session.
+	// Default: none.
+	JWTIssuers []JWTIssuerConfig `json:"jwt_issuers,omitempty"`
+
 	// Shared secret the upstream sends in X-Gatehouse-Secret to fetch
 	// linked-account tokens from {prefix}/connections/{name}/token.
 	// Default: none (that endpoint is off).
@@ -157,7 +162,11 @@ func (h *Handler) Validate() error {
 	if _, err := h.headerNames(); err != nil {
 		return err
 	}
-	if _, err := h.providerNames(); err != nil {
+	names, err := h.providerNames()
+	if err != nil {
+		return err
+	}
+	if err := h.checkJWTIssuers(names); err != nil {
 		return err
 	}
 	return h.checkFeatures()

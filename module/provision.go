@@ -152,6 +152,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	issuers, err := h.jwtIssuers(res)
+	if err != nil {
+		return err
+	}
+	var bearer gate.BearerAuthenticator
+	if issuers != nil {
+		bearer = issuers
+	}
 	h.gate, err = gate.New(gate.Options{
 		Prefix:         prefix,
 		KeyPrefix:      keyPrefix,
@@ -171,6 +179,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		SiteHosts:      func(r *http.Request) []string { return h.sites.lookup(h, r) },
 		Logger:         h.logger,
 		FlowsPerMinute: h.LoginsPerMinute,
+		Bearer:         bearer,
 	})
 	if err != nil {
 		return fmt.Errorf("gatehouse: %w", err)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
@@ -47,7 +48,10 @@ type target struct {
 	port   int
 	host   string // Host header: localhost:PORT, which the site address matches
 	dial   string // where to connect: 127.0.0.1:PORT
-	cookie string // "__Host-gatehouse=…" for a Gatehouse site, else ""
+	// header is the credential every request carries: "Cookie:
+	// __Host-gatehouse=…" for a Gatehouse site, "Authorization: Bearer …"
+	// for the jwt target, else "".
+	header string
 	// authPort is, for forward_auth, the port of the Gatehouse site its
 	// forward_auth asks.
 	authPort int
@@ -68,7 +72,13 @@ type benchEnv struct {
 	caddyLog  string // path
 	adminAddr string // with -keep
 	caddy     *exec.Cmd
+	// actions issues the jwt target's tokens (GitHub Actions' token
+	// service, faked).
+	actions *fakegithub.Actions
 }
+
+// jwtAudience is the audience of the jwt target's tokens.
+const jwtAudience = "gatehouse-bench"
 
 // setup starts the upstream, Redis, the dev IdP and Caddy, and logs in to
 // every Gatehouse site. Everything it starts is stopped by cl.
@@ -134,6 +144,11 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 		logf("redis-server on %s", r.Addr)
 	}
 
+	if _, ok := env.byName[targetJWT]; ok {
+		env.actions = fakegithub.NewActions()
+		cl.add(env.actions.Close)
+	}
+
 	clientSecret := randomHex(16)
 	var redirects []string
 	for _, t := range env.targets {
@@ -175,11 +190,16 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 		if t.name == targetBaseline {
 			continue
 		}
+		if t.name == targetJWT {
+			// Valid for longer than any run.
+			t.header = "Authorization: Bearer " + env.actions.Token(jwtAudience, map[string]any{"exp": time.Now().Add(24 * time.Hour).Unix()})
+			continue
+		}
 		c, err := env.login(ctx, t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: login through the dev IdP: %w", t.name, err)
 		}
-		t.cookie = sessionCookie + "=" + c
+		t.header = "Cookie: " + sessionCookie + "=" + c
 	}
 	for _, t := range env.targets {
 		if err := env.check(ctx, t); err != nil {
@@ -211,6 +231,8 @@ func (env *benchEnv) makeCaddyfile(secret, clientSecret string) string {
 				fmt.Fprintf(&b, "\t\tstore redis redis://%s/0\n\t\tsession_cache off\n", env.redis.Addr)
 			case targetRedisCache:
 				fmt.Fprintf(&b, "\t\tstore redis redis://%s/0\n", env.redis.Addr)
+			case targetJWT:
+				fmt.Fprintf(&b, "\t\tjwt_issuer github_actions {\n\t\t\taudience %s\n\t\t\tbase_url %s\n\t\t}\n", jwtAudience, env.actions.BaseURL())
 			}
 			fmt.Fprintf(&b, "\t\tprovider oidc %s {\n\t\t\tissuer %s\n\t\t\tclient_id %s\n\t\t\tclient_secret %s\n\t\t}\n\t}\n",
 				providerName, env.idp.URL, clientID, clientSecret)
@@ -329,7 +351,7 @@ func (env *benchEnv) login(ctx context.Context, t *target) (string, error) {
 	return "", fmt.Errorf("no %s cookie after the login (ended on %s)", sessionCookie, resp.Request.URL)
 }
 
-// check sends the benchmark's request once (with the cookie alone, no jar,
+// check sends the benchmark's request once (with its credential alone, no jar,
 // no redirects) and requires a 200 from the upstream, with an identity for
 // a Gatehouse site.
 func (env *benchEnv) check(ctx context.Context, t *target) error {
@@ -337,8 +359,8 @@ func (env *benchEnv) check(ctx context.Context, t *target) error {
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	before := env.upstream.authed.Load()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.url(), nil)
-	if t.cookie != "" {
-		req.Header.Set("Cookie", t.cookie)
+	if k, v, ok := strings.Cut(t.header, ": "); ok {
+		req.Header.Set(k, v)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -349,7 +371,7 @@ func (env *benchEnv) check(ctx context.Context, t *target) error {
 	if resp.StatusCode != http.StatusOK || len(body) != upstreamBodySize {
 		return fmt.Errorf("the benchmark request got %d (%d bytes), want 200 from the upstream", resp.StatusCode, len(body))
 	}
-	if t.cookie != "" && env.upstream.authed.Load() == before {
+	if t.header != "" && env.upstream.authed.Load() == before {
 		return errors.New("the upstream got the request without X-Auth-User-Id")
 	}
 	return nil
@@ -362,8 +384,8 @@ func (env *benchEnv) printKeep() {
 	fmt.Printf("  pprof:      go tool pprof 'http://%s/debug/pprof/profile?seconds=10'\n", env.adminAddr)
 	for _, t := range env.targets {
 		h := ""
-		if t.cookie != "" {
-			h = fmt.Sprintf(" -H '%s'", "Cookie: "+t.cookie)
+		if t.header != "" {
+			h = fmt.Sprintf(" -H '%s'", t.header)
 		}
 		fmt.Printf("  %-12s wrk -t2 -c32 -d10s --latency -H 'Host: %s'%s http://%s/\n", t.name, t.host, h, t.dial)
 	}

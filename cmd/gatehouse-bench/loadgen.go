@@ -481,8 +481,8 @@ func runLoadgen(ctx context.Context, t *target, rate float64, d time.Duration) (
 		return nil, err
 	}
 	args := []string{"loadgen", "-url", t.url(), "-rate", strconv.FormatFloat(rate, 'f', 0, 64), "-duration", d.String()}
-	if t.cookie != "" {
-		args = append(args, "-header", "Cookie: "+t.cookie)
+	if t.header != "" {
+		args = append(args, "-header", t.header)
 	}
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()

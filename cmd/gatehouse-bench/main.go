@@ -66,9 +66,13 @@ const (
 	// endpoint first (Caddy's forward_auth, as nginx's auth_request or
 	// Traefik's ForwardAuth would).
 	targetForwardAuth = "forward_auth"
+	// targetJWT is the memory site called by a machine with a trusted
+	// issuer's JWT (GitHub Actions' shape) instead of a session cookie:
+	// the verification is remembered, so it measures the bearer path.
+	targetJWT = "jwt"
 )
 
-var allTargets = []string{targetBaseline, targetMemory, targetRedis, targetRedisCache, targetForwardAuth}
+var allTargets = []string{targetBaseline, targetMemory, targetRedis, targetRedisCache, targetForwardAuth, targetJWT}
 
 // options are the command-line flags of the benchmark.
 type options struct {

@@ -73,8 +73,8 @@ func runWrk(ctx context.Context, bin string, t *target, threads, conns int, d ti
 		"--latency", "--timeout", "5s",
 		"-H", "Host: " + t.host,
 	}
-	if t.cookie != "" {
-		args = append(args, "-H", "Cookie: "+t.cookie)
+	if t.header != "" {
+		args = append(args, "-H", t.header)
 	}
 	args = append(args, "http://"+t.dial+"/")
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+20*time.Second)

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,12 +53,17 @@ type cachedJWT struct {
 	expires          time.Time
 	issuer, audience string
 	user             identity.User
+	extra            []string
 }
 
 // same reports whether e was signed for exactly this identity.
-func (e *cachedJWT) same(issuer, audience string, u *identity.User) bool {
-	return e.issuer == issuer && e.audience == audience && e.user.Equal(u)
+func (e *cachedJWT) same(issuer, audience string, u *identity.User, extra []string) bool {
+	return e.issuer == issuer && e.audience == audience && e.user.Equal(u) && slices.Equal(e.extra, extra)
 }
+
+// registered are the assertion's own claims, which extra claims never
+// replace.
+var registered = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 
 // maxCached bounds the per-session assertion cache.
 const maxCached = 100_000
@@ -148,13 +154,14 @@ func (s *Signer) JWKS() ([]byte, string) { return s.jwks, s.etag }
 
 // Token returns an assertion of u (its id in sub, every other field that
 // is set as a claim) for audience (the request host), issued by issuer,
-// and its expiry. cacheKey identifies the session; an assertion is signed
-// once, reused for a minute, and signed again at once when the identity
-// changes.
-func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (string, time.Time, error) {
+// and its expiry; extra ("name=value", a trusted issuer's claims passed
+// on) adds claims that take no name of the assertion's own. cacheKey
+// identifies the session; an assertion is signed once, reused for a
+// minute, and signed again at once when the identity changes.
+func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User, extra ...string) (string, time.Time, error) {
 	now := s.now()
 	s.mu.Lock()
-	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > ReuseMargin && e.same(issuer, audience, u) {
+	if e, ok := s.cache[cacheKey]; ok && e.expires.Sub(now) > ReuseMargin && e.same(issuer, audience, u, extra) {
 		s.mu.Unlock()
 		return e.token, e.expires, nil
 	}
@@ -171,7 +178,14 @@ func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (str
 		Expiry:   jwt.NewNumericDate(exp),
 		ID:       base64.RawURLEncoding.EncodeToString(jti),
 	}
-	tok, err := jwt.Signed(s.signer).Claims(std).Claims(u.Claims()).Serialize()
+	claims := u.Claims()
+	for _, kv := range extra {
+		name, v, _ := strings.Cut(kv, "=")
+		if _, taken := claims[name]; !taken && !slices.Contains(registered, name) {
+			claims[name] = v
+		}
+	}
+	tok, err := jwt.Signed(s.signer).Claims(std).Claims(claims).Serialize()
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("assertion: signing: %w", err)
 	}
@@ -184,7 +198,7 @@ func (s *Signer) Token(cacheKey, issuer, audience string, u *identity.User) (str
 			delete(s.cache, key)
 		}
 	}
-	s.cache[cacheKey] = cachedJWT{token: tok, expires: exp, issuer: issuer, audience: audience, user: *u}
+	s.cache[cacheKey] = cachedJWT{token: tok, expires: exp, issuer: issuer, audience: audience, user: *u, extra: extra}
 	s.mu.Unlock()
 	return tok, exp, nil
 }

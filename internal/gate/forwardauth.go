@@ -15,6 +15,16 @@ import (
 // ?redirect=false for proxies that only understand 401 (nginx).
 func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	s, tok, _, out := g.peekSession(r)
+	machine := false
+	if out == noSession && tok == "" {
+		var answered bool
+		if s, tok, answered = g.bearerIdentity(w, r); answered {
+			return
+		}
+		if s != nil {
+			out, machine = haveSession, true
+		}
+	}
 	switch out {
 	case storeDown:
 		g.fail(w, r, errStoreDown)
@@ -42,10 +52,12 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": login})
 		return
 	}
-	s, ok := g.keep(r, tok, s)
-	if !ok {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
-		return
+	if !machine {
+		var ok bool
+		if s, ok = g.keep(r, tok, s); !ok {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
+			return
+		}
 	}
 	if !g.Policy.Allows(&s.User) {
 		g.forbidden(w, r, s)

@@ -4,6 +4,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -94,6 +95,19 @@ type Options struct {
 	// started per minute over every instance sharing Store; 0 means
 	// DefaultFlowsPerMinute.
 	FlowsPerMinute int
+	// Bearer verifies the bearer tokens of trusted issuers (JWTs of CI
+	// jobs and other machines); nil when none is configured.
+	Bearer BearerAuthenticator
+}
+
+// BearerAuthenticator verifies bearer tokens Gatehouse did not issue.
+type BearerAuthenticator interface {
+	// Authenticate returns the identity raw proves, as a session that is
+	// never stored and must not be modified; ok is false when raw is not
+	// for it (another kind of token, the upstream's business), err set
+	// when it is and does not verify (a *provider.Error from
+	// provider.Unavailable when its issuer could not be reached).
+	Authenticate(ctx context.Context, raw string) (s *session.Session, ok bool, err error)
 }
 
 // Gate serves one configured Gatehouse handler. It is safe for concurrent

@@ -58,7 +58,7 @@ func (g *Gate) project(r *http.Request, tok string, s *session.Session) *project
 		st = siteOf(r)
 	}
 	if p == nil {
-		p = &projection{headers: g.Headers.Values(&s.User), placeholders: placeholders(&s.User)}
+		p = &projection{headers: g.Headers.Values(&s.User), placeholders: placeholders(&s.User, s.Claims)}
 	} else if !g.signs || p.jwtFor == st && time.Until(p.jwtExpires) > assertion.ReuseMargin {
 		return p
 	}
@@ -74,7 +74,11 @@ func (g *Gate) project(r *http.Request, tok string, s *session.Session) *project
 
 // placeholders returns the {http.auth.user.*} values of u, each made
 // once.
-func placeholders(u *identity.User) caddy.ReplacerFunc {
+//
+// A trusted issuer's claims passed on ("name=value") are served as
+// {http.auth.user.claim.<name>}, and as {http.auth.user.<name>} where
+// name is not a field's.
+func placeholders(u *identity.User, claims []string) caddy.ReplacerFunc {
 	vals := make([]any, len(identity.Fields))
 	for i := range identity.Fields {
 		if f := &identity.Fields[i]; f.Value != nil {
@@ -88,11 +92,16 @@ func placeholders(u *identity.User) caddy.ReplacerFunc {
 		if !ok {
 			return nil, false
 		}
-		i, ok := identity.ByPlaceholder(name)
-		if !ok {
-			return nil, false
+		if i, ok := identity.ByPlaceholder(name); ok {
+			return vals[i], true
 		}
-		return vals[i], true
+		name = strings.TrimPrefix(name, "claim.")
+		for _, kv := range claims {
+			if k, v, _ := strings.Cut(kv, "="); k == name {
+				return v, true
+			}
+		}
+		return nil, false
 	}
 }
 
@@ -104,7 +113,7 @@ func (g *Gate) assertionFor(r *http.Request, tok string, s *session.Session) (st
 	if origin, ok := g.origin(r); ok {
 		issuer = origin.Scheme + "://" + origin.Host
 	}
-	jwt, exp, err := g.Assertion.Token(tok, issuer, strings.ToLower(r.Host), &s.User)
+	jwt, exp, err := g.Assertion.Token(tok, issuer, strings.ToLower(r.Host), &s.User, s.Claims...)
 	if err != nil {
 		g.log(r).Error("cannot sign the identity assertion", zap.Error(err))
 		return "", time.Time{}

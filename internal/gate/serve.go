@@ -50,6 +50,16 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 
 	s, tok, bearer, out := g.peekSession(r)
+	machine := false // a trusted issuer's JWT: no session, no cookie
+	if out == noSession && tok == "" {
+		var answered bool
+		if s, tok, answered = g.bearerIdentity(w, r); answered {
+			return deferredError(r)
+		}
+		if s != nil {
+			out, bearer, machine = haveSession, true, true
+		}
+	}
 	switch out {
 	case tooLarge:
 		writeJSON(w, http.StatusRequestHeaderFieldsTooLarge, map[string]string{"error": "cookie_too_large"})
@@ -65,11 +75,13 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.unauthenticated(w, r)
 		return nil
 	}
-	s, ok := g.keep(r, tok, s)
-	if !ok {
-		http.SetCookie(w, g.sessionCookie("", 0))
-		g.unauthenticated(w, r)
-		return nil
+	if !machine {
+		var ok bool
+		if s, ok = g.keep(r, tok, s); !ok {
+			http.SetCookie(w, g.sessionCookie("", 0))
+			g.unauthenticated(w, r)
+			return nil
+		}
 	}
 	if !g.Policy.Allows(&s.User) {
 		g.forbidden(w, r, s)

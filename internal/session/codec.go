@@ -16,6 +16,7 @@ const codecVersion = 2
 // v1Strings and v1Times are how many strings and times version 1 held.
 const (
 	v1Strings = 10
+	v1Lists   = 3
 	v1Times   = 6
 )
 
@@ -66,17 +67,17 @@ func (s *Session) UnmarshalBinary(b []byte) error {
 	if len(b) == 0 || b[0] < 1 || b[0] > codecVersion {
 		return errCodec
 	}
-	strs, times := s.strings(), s.times()
+	strs, lists, times := s.strings(), s.lists(), s.times()
 	if b[0] == 1 {
 		*s = Session{}
-		strs, times = strs[:v1Strings], times[:v1Times]
+		strs, lists, times = strs[:v1Strings], lists[:v1Lists], times[:v1Times]
 	}
 	// One string for all: every field is a substring of it.
 	d := decoder{b: string(b[1:])}
 	for _, v := range strs {
 		*v = d.string()
 	}
-	for _, l := range s.lists() {
+	for _, l := range lists {
 		n := d.uvarint()
 		if n > uint64(len(d.b)) { // each entry takes a byte at least
 			return errCodec
@@ -108,7 +109,9 @@ func (s *Session) strings() []*string {
 		&s.IP, &s.UserAgent, &s.IdPSession}
 }
 
-func (s *Session) lists() [3]*[]string { return [3]*[]string{&s.Groups, &s.Repos, &s.Connections} }
+func (s *Session) lists() []*[]string {
+	return []*[]string{&s.Groups, &s.Repos, &s.Connections, &s.Claims}
+}
 
 func (s *Session) times() []*time.Time {
 	return []*time.Time{&s.CheckedAt, &s.CreatedAt, &s.ExpiresAt, &s.TokenExpiry, &s.TokenIssued, &s.TokenRetryAt,

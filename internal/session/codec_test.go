@@ -23,7 +23,7 @@ func full(t testing.TB) *Session {
 		TokenExpiry: time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC), TokenIssued: time.Date(1960, 1, 1, 0, 0, 0, 999999999, time.UTC),
 		TokenRetryAt: time.Date(2300, 1, 1, 0, 0, 0, 1, time.UTC),
 		IP:           "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", IdPSession: "sid-1",
-		LastSeenAt: time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC),
+		LastSeenAt: time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC), Claims: []string{"ref=refs/heads/main"},
 	}
 	// Every exported field, the identity's included, must be set, so that
 	// a field the codec forgets shows in the round trip below.
@@ -86,13 +86,13 @@ func TestCodecRefusesMalformed(t *testing.T) {
 // LastSeenAt) still decodes, into a session without them.
 func TestCodecReadsVersion1(t *testing.T) {
 	want := full(t)
-	want.IP, want.UserAgent, want.IdPSession, want.LastSeenAt = "", "", "", time.Time{}
+	want.IP, want.UserAgent, want.IdPSession, want.LastSeenAt, want.Claims = "", "", "", time.Time{}, nil
 	v1 := []byte{1}
 	for _, v := range want.strings()[:v1Strings] {
 		v1 = binary.AppendUvarint(v1, uint64(len(*v)))
 		v1 = append(v1, *v...)
 	}
-	for _, l := range want.lists() {
+	for _, l := range want.lists()[:v1Lists] {
 		v1 = binary.AppendUvarint(v1, uint64(len(*l)))
 		for _, v := range *l {
 			v1 = binary.AppendUvarint(v1, uint64(len(v)))

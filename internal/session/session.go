@@ -51,6 +51,10 @@ type Session struct {
 	IdPSession string `json:"sid,omitempty"`
 	// LastSeenAt is when the session was last used, to within SeenEvery.
 	LastSeenAt time.Time `json:"seen,omitzero"`
+	// Claims are "name=value" claims of a trusted issuer's token passed on
+	// as they are (GitHub Actions' ref, workflow, environment); only the
+	// never-stored sessions of bearer JWTs have them.
+	Claims []string `json:"claims,omitempty"`
 
 	// memo is what the engine derived from this session (see Memo).
 	memo *Memo
