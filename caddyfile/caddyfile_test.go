@@ -115,7 +115,7 @@ func TestSubdirectives(t *testing.T) {
 		"jwt_issuer":        {"issuer", "audience", "jwks_url", "base_url", "timeout", "claims"},
 		"jwt_issuer claims": {"id", "login", "email", "name", "groups", "repos"},
 		"cookie":            {"name", "domain", "lifetime", "idle_timeout", "same_site"},
-		"headers": {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "connections", "jwt", "access_token"},
+		"headers":           {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "connections", "jwt", "access_token"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("Subdirectives() has blocks %v, want %v", keys(got), keys(want))

@@ -44,10 +44,10 @@ const (
 
 // target is one site of the Caddyfile.
 type target struct {
-	name   string
-	port   int
-	host   string // Host header: localhost:PORT, which the site address matches
-	dial   string // where to connect: 127.0.0.1:PORT
+	name string
+	port int
+	host string // Host header: localhost:PORT, which the site address matches
+	dial string // where to connect: 127.0.0.1:PORT
 	// header is the credential every request carries: "Cookie:
 	// __Host-gatehouse=…" for a Gatehouse site, "Authorization: Bearer …"
 	// for the jwt target, else "".

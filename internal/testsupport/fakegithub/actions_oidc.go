@@ -29,9 +29,9 @@ const ActionsPath = "/_services/token"
 // tokens shaped like the example in GitHub's documentation (RS256, typ
 // JWT, kid and x5t, the job's claims).
 type Actions struct {
-	srv *httptest.Server
-	key *rsa.PrivateKey
-	kid string
+	srv         *httptest.Server
+	key         *rsa.PrivateKey
+	kid         string
 	jwksFetches atomic.Int64
 }
 
