@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/usersessions"
 )
 
 // featureDeps is what every feature is built on.
@@ -26,12 +27,13 @@ type featureDeps struct {
 }
 
 // features builds the parts of Gatehouse that serve endpoints of their
-// own and hook into sessions, each once and complete: linked accounts,
-// then Nango's broker, GitHub (which uses the broker), then Nango (which
-// uses GitHub and the linked accounts).
+// own and hook into sessions, each once and complete: the user's own
+// sessions (always on), linked accounts, then Nango's broker, GitHub
+// (which uses the broker), then Nango (which uses GitHub and the linked
+// accounts).
 func (h *Handler) features(repl *caddy.Replacer, githubLogins map[string]*githubaccess.Login, app *githubaccess.AppConfig,
 	nangoCfg *nangoSettings, d featureDeps) ([]kit.Feature, error) {
-	var features []kit.Feature
+	features := []kit.Feature{usersessions.New(usersessions.Options{Sessions: d.sessions})}
 	links, err := h.linkService(repl, d.store, d.ring, d.keyPrefix, d.connectionsSecret, nangoCfg)
 	if err != nil {
 		return nil, err

@@ -3,11 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
 
@@ -95,6 +98,49 @@ func TestPagesInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//h1[text()="Access denied"]`),
 	)
 	check("access-denied", 1000, "Access denied · Acme")
+
+	// The user's sessions, two of them signed in elsewhere, one with a
+	// long User-Agent that must not widen the page. An End button and
+	// "Sign out all other sessions" post from the page as Chromium sends
+	// forms (Origin, Sec-Fetch-Site), and come back to the page.
+	var elsewhere []string
+	for _, agent := range []string{"Mozilla/5.0 " + strings.Repeat("AVeryLongProductToken/1.0;", 12), "Tablet/1.0"} {
+		b := browsertest.NewBrowser(t)
+		b.Transport = agentTransport{agent, b.Transport}
+		resp, _ := b.Follow(site + "/.gatehouse/login/corp?rd=/")
+		resp.Body.Close()
+		elsewhere = append(elsewhere, b.Cookie(site, cookieName))
+	}
+	for _, width := range []int64{1000, 375} {
+		browsertest.ChromeRun(t, ctx, chromedp.EmulateViewport(width, 800), chromedp.Navigate(site+"/.gatehouse/sessions"))
+		check("sessions", width, "Your sessions · Acme")
+	}
+	browsertest.ChromeRun(t, ctx, chromedp.EmulateViewport(1000, 800))
+	var before int
+	browsertest.ChromeRun(t, ctx, chromedp.Evaluate(`document.querySelectorAll("li.session").length`, &before))
+	if before < 3 {
+		t.Fatalf("%d sessions on the page, want at least 3", before)
+	}
+	// Each post comes back to the page (a new document) with one session
+	// fewer, then with this browser's only.
+	shows := func(cond string) {
+		t.Helper()
+		testsupport.WaitFor(t, 10*time.Second, "the sessions page did not come back with "+cond, func() bool {
+			var ok bool
+			sub, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			return chromedp.Run(sub, chromedp.Evaluate(cond, &ok)) == nil && ok
+		})
+	}
+	browsertest.ChromeRun(t, ctx, chromedp.Click(`li.session form button`, chromedp.ByQuery))
+	shows(fmt.Sprintf(`document.querySelectorAll("li.session").length === %d`, before-1))
+	browsertest.ChromeRun(t, ctx, chromedp.Click(`//button[text()="Sign out all other sessions"]`))
+	shows(`document.querySelectorAll("li.session").length === 1 && !!document.querySelector("li.session .tag")`)
+	for _, tok := range elsewhere {
+		if code := status(t, request(t, "GET", "/.gatehouse/userinfo", tok, nil, "")); code != http.StatusUnauthorized {
+			t.Errorf("a session signed in elsewhere still works after ending the others: %d", code)
+		}
+	}
 	browsertest.ChromeRun(t, ctx,
 		browsertest.ChromeNavigate(site+"/.gatehouse/logout?rd=/after"),
 		chromedp.WaitVisible(`//button[text()="Sign out"]`),

@@ -49,6 +49,17 @@ func (k gateKit) UpdateSessions(ctx context.Context, userID string, fn func(*ses
 	return k.g.Sessions.UpdateAll(ctx, userID, fn)
 }
 
+func (k gateKit) Bearer(r *http.Request) bool {
+	_, bearer, _ := k.g.credential(r)
+	return bearer
+}
+
+func (k gateKit) RevokeTokens(s *session.Session) { k.g.revokeTokens(s) }
+
+func (k gateKit) ClearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, k.g.sessionCookie("", 0))
+}
+
 func (k gateKit) Origin(w http.ResponseWriter, r *http.Request) (*url.URL, bool) {
 	origin, ok := k.g.origin(r)
 	if !ok {

@@ -16,8 +16,9 @@ import (
 // maxFormBytes bounds the body of a logout POST.
 const maxFormBytes = 8 << 10
 
-// serveLogout shows a confirmation page (GET) or ends the session (POST).
-// A GET never signs anyone out, so a cross-site link or image cannot.
+// serveLogout shows a confirmation page (GET) or ends the session (POST;
+// with the form field everywhere=1, every session of the user). A GET
+// never signs anyone out, so a cross-site link or image cannot.
 func (g *Gate) serveLogout(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -51,6 +52,7 @@ func (g *Gate) serveLogoutPage(w http.ResponseWriter, r *http.Request) {
 	case haveSession:
 		page.User = displayName(s)
 		page.CSRF = g.Sessions.CSRFToken(tok)
+		page.Sessions = g.Prefix + "/sessions"
 		// The form's redirect chain may end at the provider's end-session
 		// endpoint; the page's form-action must allow it.
 		if u, ok := g.endSessionURL(r, s, "/"); ok {
@@ -134,6 +136,28 @@ func (g *Gate) sameOrigin(r *http.Request) bool {
 	return false
 }
 
+// endEverywhere ends every session of cur's user ("Sign out everywhere"),
+// on every instance, and revokes their provider tokens once each. It
+// reports whether cur's own tokens were among those revoked, and how many
+// sessions ended, cur included (which the caller deletes in any case);
+// false when the store failed.
+func (g *Gate) endEverywhere(r *http.Request, cur *session.Session) (revokedCur bool, n int, ok bool) {
+	all, err := g.Sessions.EndAll(r.Context(), cur.UserID)
+	for _, s := range all {
+		g.revokeTokens(s)
+		revokedCur = revokedCur || s.AccessToken == cur.AccessToken && s.RefreshToken == cur.RefreshToken
+	}
+	if err != nil {
+		g.log(r).Warn("cannot end the user's sessions", zap.Int("ended", len(all)), zap.Error(err))
+		return revokedCur, len(all), false
+	}
+	g.log(r).Info("signed out everywhere", zap.String("user_id", cur.UserID), zap.Int("ended", len(all)))
+	if !revokedCur {
+		return false, len(all) + 1, true
+	}
+	return true, len(all), true
+}
+
 func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
 	if !g.sameOrigin(r) {
 		g.fail(w, r, problem{status: http.StatusForbidden, code: "cross_origin", heading: "Sign-out refused",
@@ -152,11 +176,21 @@ func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
 			message: "The sign-out form has expired. Please try again.", retry: g.Prefix + "/logout"})
 		return
 	}
+	everywhere := r.PostForm.Get("everywhere") == "1"
 	var ended *session.Session
+	revoked := false
+	count := 0
 	if tok != "" {
 		s, err := g.Sessions.Load(r.Context(), tok)
 		if err == nil {
-			ended = s
+			ended, count = s, 1
+		}
+		if everywhere && ended != nil {
+			var ok bool
+			if revoked, count, ok = g.endEverywhere(r, ended); !ok {
+				g.fail(w, r, errStoreDown)
+				return
+			}
 		}
 		if err := g.Sessions.Delete(r.Context(), tok); err != nil {
 			g.log(r).Warn("cannot end session", zap.Error(err))
@@ -165,12 +199,16 @@ func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
 		}
 		g.log(r).Info("signed out")
 	}
-	if ended != nil {
+	if ended != nil && !revoked {
 		g.revokeTokens(ended)
 	}
 	http.SetCookie(w, g.sessionCookie("", 0))
 	if bearer || !(wantsHTML(r) || r.Header.Get("Content-Type") == "application/x-www-form-urlencoded") {
-		writeJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
+		body := map[string]any{"signed_out": true}
+		if everywhere {
+			body["ended"] = count
+		}
+		writeJSON(w, http.StatusOK, body)
 		return
 	}
 	target := "/"

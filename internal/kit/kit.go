@@ -2,7 +2,8 @@
 // the features that serve their own endpoints under the prefix: the
 // signed-in session, answers (an error page for browsers, JSON for
 // others), the site's origin and where a redirect may go, flows bound to
-// the browser, and the user's sessions. A feature registers its Routes
+// the browser, and the user's sessions (updating them; revoking the
+// provider tokens of those that ended). A feature registers its Routes
 // with the engine and is handed a Kit; it never imports the engine.
 package kit
 
@@ -101,6 +102,17 @@ type Kit interface {
 	Unauthenticated(w http.ResponseWriter, r *http.Request)
 	// UpdateSessions applies fn to every session of the user.
 	UpdateSessions(ctx context.Context, userID string, fn func(*session.Session)) error
+	// Bearer reports whether r's session token came in an
+	// "Authorization: Bearer" header rather than the cookie: such a
+	// client is an API or CLI client, answered in JSON, and needs no CSRF
+	// token (a browser never sends the header by itself).
+	Bearer(r *http.Request) bool
+	// RevokeTokens revokes, in the background, the provider tokens of a
+	// session that has ended, where its provider can (as at sign-out).
+	RevokeTokens(s *session.Session)
+	// ClearSessionCookie expires the browser's session cookie, once its
+	// session has ended.
+	ClearSessionCookie(w http.ResponseWriter)
 
 	// Origin is the site's origin for r; without one it answers 421 and
 	// reports false.

@@ -1,5 +1,5 @@
 // Package pages renders Gatehouse's HTML pages: the provider chooser, the
-// logout confirmation, and error pages. The pages load nothing from
+// logout confirmation, the user's sessions, and error pages. The pages load nothing from
 // elsewhere; their only style sheet is inline and allowed by hash in the
 // Content-Security-Policy sent with them.
 package pages
@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 //go:embed style.css
@@ -31,7 +32,14 @@ var connectScript string
 // and the target it carries is already in the page's Continue link.
 const cleanURLScript = `if (location.search || location.hash) history.replaceState(null, "", location.pathname);`
 
-var tmpl = template.Must(template.New("pages").Parse(source))
+var tmpl = template.Must(template.New("pages").Funcs(template.FuncMap{"when": when, "stamp": stamp}).Parse(source))
+
+// when shows a time on a page, in UTC to the minute: "7 Dec 2026, 22:57
+// UTC".
+func when(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 MST") }
+
+// stamp is a time as a <time> element's datetime (RFC 3339).
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -113,6 +121,46 @@ type Logout struct {
 	Redirect string
 	User     string // empty when not signed in
 	Home     string
+	// Sessions is the page listing the user's sessions; empty for no
+	// link.
+	Sessions string
+}
+
+// Sessions is the data of the page that lists the signed-in user's
+// sessions.
+type Sessions struct {
+	Brand
+	// User is who is signed in, as the sign-out page names them.
+	User string
+	// Sessions are the user's live sessions, the most recently used
+	// first.
+	Sessions []Session
+	// Others is set when there is a session besides the current one.
+	Others bool
+	// Base is the sessions page's own path ({prefix}/sessions): a session
+	// is ended by a POST to Base/{id}/end, the others by one to
+	// Base/end-others.
+	Base string
+	// CSRF is the token the page's forms echo.
+	CSRF string
+	// Logout is the sign-out page, where the current session ends.
+	Logout string
+	// Home is where the page's last link goes.
+	Home string
+}
+
+// Session is one row of the sessions page.
+type Session struct {
+	// ID is the session's public handle.
+	ID string
+	// Current marks the session of the browser showing the page.
+	Current bool
+	// Provider is the provider signed in with (its label where known).
+	Provider string
+	// IP and UserAgent are the client's when it signed in.
+	IP, UserAgent string
+	// Created and LastSeen are when it signed in and was last used.
+	Created, LastSeen time.Time
 }
 
 // Error is the data of an error page.
@@ -158,6 +206,7 @@ const (
 	titleChooser   = "Sign in"
 	titleLogout    = "Sign out"
 	titleSignedOut = "Signed out"
+	titleSessions  = "Your sessions"
 )
 
 // title is a page's title followed by the brand, if any: "Sign out ·
@@ -236,6 +285,11 @@ func RenderLogout(w http.ResponseWriter, l Logout) {
 		return
 	}
 	renderCSP(w, http.StatusOK, "logout", titleLogout, l.Brand, l, csp, "")
+}
+
+// RenderSessions writes the page listing the user's sessions.
+func RenderSessions(w http.ResponseWriter, s Sessions) {
+	render(w, http.StatusOK, "sessions", titleSessions, s.Brand, s)
 }
 
 // RenderError writes an error page with e.Status, titled by its heading

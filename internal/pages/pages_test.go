@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/pages"
 )
@@ -35,6 +36,9 @@ func TestPageTitles(t *testing.T) {
 		},
 		"Signed out": func(w http.ResponseWriter, b pages.Brand) {
 			pages.RenderLogout(w, pages.Logout{Brand: b, Home: "/"})
+		},
+		"Your sessions": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderSessions(w, pages.Sessions{Brand: b, User: "alice", Base: "/.gatehouse/sessions", Home: "/"})
 		},
 		"Access denied": func(w http.ResponseWriter, b pages.Brand) {
 			pages.RenderError(w, pages.Error{Brand: b, Status: 403, Heading: "Access denied", Code: "access_denied"})
@@ -111,4 +115,38 @@ func pageScript(t *testing.T, body, csp string, directives ...string) string {
 		}
 	}
 	return scripts[0][1]
+}
+
+// The sessions page shows what a client sent at its login (its
+// User-Agent) as text, whoever chose it; it runs no script, and each
+// other session has a form that ends it with the page's CSRF token.
+func TestSessionsPage(t *testing.T) {
+	at := time.Date(2026, 12, 7, 22, 57, 40, 0, time.FixedZone("CET", 3600))
+	rec := httptest.NewRecorder()
+	pages.RenderSessions(rec, pages.Sessions{
+		User: "alice", Base: "/.gatehouse/sessions", CSRF: "tok&en", Logout: "/.gatehouse/logout", Home: "/", Others: true,
+		Sessions: []pages.Session{
+			{ID: "current0123456789abcde", Current: true, Provider: "corp", IP: "192.0.2.1", UserAgent: "Firefox", Created: at, LastSeen: at},
+			{ID: "other-0123456789abcdef", Provider: "corp", IP: "192.0.2.2", UserAgent: `"><script>alert(1)</script>`, Created: at, LastSeen: at},
+		},
+	})
+	body := rec.Body.String()
+	if strings.Contains(body, "<script") || strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src") {
+		t.Errorf("the sessions page carries a script or allows one:\n%s", body)
+	}
+	for _, want := range []string{
+		"&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;",
+		`<form method="post" action="/.gatehouse/sessions/other-0123456789abcdef/end">`,
+		`<form method="post" action="/.gatehouse/sessions/end-others">`,
+		`name="csrf" value="tok&amp;en"`,
+		`<time datetime="2026-12-07T21:57:40Z">7 Dec 2026, 21:57 UTC</time>`,
+		`this browser`, `href="/.gatehouse/logout"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("sessions page lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "current0123456789abcde/end") {
+		t.Error("the current session has an End form; it is signed out from the sign-out page")
+	}
 }
