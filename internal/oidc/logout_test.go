@@ -1,11 +1,14 @@
 package oidc
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
@@ -103,5 +106,79 @@ func TestCheckLogoutClaims(t *testing.T) {
 	}
 	if _, err := checkLogoutClaims([]byte(`["not","an","object"]`), now); err == nil {
 		t.Fatal("a JSON list accepted as claims")
+	}
+}
+
+// VerifyLogoutToken accepts the devidp's logout tokens in both forms, and
+// an issuer alias, and refuses what another key, another algorithm, another
+// issuer or audience, or another type of token signs.
+func TestVerifyLogoutToken(t *testing.T) {
+	idp := startDevIdP(t)
+	p, err := New(Config{Issuer: idp.URL, ClientID: devClientID, ClientSecret: devClientSecret, IssuerAliases: []string{"idp-alias"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dp := idp.Provider
+	claims := func(edit func(map[string]any)) map[string]any {
+		c := dp.LogoutTokenClaims(devClientID, "sid-1", "sub-1")
+		if edit != nil {
+			edit(c)
+		}
+		return c
+	}
+	sign := func(c map[string]any, typ string) string {
+		raw, err := dp.SignLogoutToken(c, typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	for name, raw := range map[string]string{
+		"spec form":    sign(claims(nil), devidp.TypLogoutJWT),
+		"typ in full":  sign(claims(nil), "application/logout+jwt"),
+		"no typ":       sign(claims(nil), ""),
+		"issuer alias": sign(claims(func(c map[string]any) { c["iss"] = "idp-alias" }), devidp.TypJWT),
+		"hydra form": func() string {
+			dp.SetHydraLogoutTokens(true)
+			defer dp.SetHydraLogoutTokens(false)
+			return sign(dp.LogoutTokenClaims(devClientID, "sid-1", ""), dp.LogoutTokenType())
+		}(),
+	} {
+		c, err := p.VerifyLogoutToken(ctx, raw)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if c.Session != "sid-1" || c.ID == "" {
+			t.Errorf("%s: claims %+v", name, c)
+		}
+	}
+
+	forge := func(f devidp.SignerFunc) string {
+		raw, err := f(claims(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	for name, raw := range map[string]string{
+		"another key":          forge(dp.SignUnknownKid),
+		"alg none":             forge(dp.SignNone),
+		"HS256 with the key":   forge(dp.SignHS256WithPublicKey),
+		"another issuer":       sign(claims(func(c map[string]any) { c["iss"] = "https://elsewhere.example" }), devidp.TypLogoutJWT),
+		"another audience":     sign(claims(func(c map[string]any) { c["aud"] = "someone-else" }), devidp.TypLogoutJWT),
+		"an access token type": sign(claims(nil), "at+jwt"),
+		"an id_token":          sign(claims(func(c map[string]any) { delete(c, "events"); c["nonce"] = "n" }), devidp.TypJWT),
+		"not a JWT":            "not.a.jwt",
+		"empty":                "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := p.VerifyLogoutToken(ctx, raw)
+			wantCode(t, err, provider.ErrCodeInvalidLogoutToken, http.StatusBadRequest)
+			if raw != "" && strings.Contains(err.Error(), raw) {
+				t.Error("the error holds the token")
+			}
+		})
 	}
 }
