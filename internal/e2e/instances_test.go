@@ -158,18 +158,12 @@ func instanceRequest(t *testing.T, instPort int, tok string) *http.Response {
 	return resp
 }
 
-// TestTwoInstancesBehindABalancer runs two Gatehouse instances — one in
-// this process, one in a separate Caddy process — with one secret and one
-// Redis behind a round-robin reverse proxy. A login may start on one and
-// end on the other, a session works on both, and a logout on either ends
-// it on both, cached copies included.
-func TestTwoInstancesBehindABalancer(t *testing.T) {
-	if err := idp.Provider.SetAutoLogin("alice"); err != nil {
-		t.Fatal(err)
-	}
-	// The balancer (what users see) and instance A in this process,
-	// instance B in another; each port is tried again if taken meanwhile.
-	var portA, portB int
+// startInstances runs two Gatehouse instances with one secret and one
+// Redis — A in this process, B in a separate Caddy process — behind a
+// round-robin balancer that answers at site, and returns the instances'
+// ports. Each port is tried again if taken meanwhile.
+func startInstances(t *testing.T) (portA, portB int) {
+	t.Helper()
 	for attempt := 0; ; attempt++ {
 		ports, err := testsupport.FreePorts(3) // distinct: one port twice is not "in use" but a config error
 		if err != nil {
@@ -202,6 +196,19 @@ http://localhost:%d {
 	}
 	caddytest.WaitHTTP(t, fmt.Sprintf("http://localhost:%d/", port))
 	upstream.Reset()
+	return portA, portB
+}
+
+// TestTwoInstancesBehindABalancer runs two Gatehouse instances — one in
+// this process, one in a separate Caddy process — with one secret and one
+// Redis behind a round-robin reverse proxy. A login may start on one and
+// end on the other, a session works on both, and a logout on either ends
+// it on both, cached copies included.
+func TestTwoInstancesBehindABalancer(t *testing.T) {
+	if err := idp.Provider.SetAutoLogin("alice"); err != nil {
+		t.Fatal(err)
+	}
+	portA, portB := startInstances(t)
 
 	// Logins through the balancer: record which instance began each and
 	// which finished it.
