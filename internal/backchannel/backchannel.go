@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -73,8 +72,8 @@ func (s *Service) Routes(k kit.Kit) []kit.Route {
 // valid — nothing changes then — and 200 once the sessions it names have
 // ended (none may have).
 func (s *Service) serve(k kit.Kit, w http.ResponseWriter, r *http.Request, name string) {
-	v, ok := s.o.Verifiers[name]
-	if !ok || strings.Contains(name, "/") {
+	v, ok := s.o.Verifiers[name] // "corp/x" or "" names no provider
+	if !ok {
 		k.NotFound(w, r)
 		return
 	}
