@@ -5,12 +5,15 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/gatehouse-auth/gatehouse/internal/backchannel"
+	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
 	"github.com/gatehouse-auth/gatehouse/internal/githubaccess"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/nangoaccess"
+	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/usersessions"
@@ -24,13 +27,14 @@ type featureDeps struct {
 	connectionsSecret string
 	dir               *directory.Directory
 	sessions          *session.Manager
+	providers         []gate.Provider
 }
 
 // features builds the parts of Gatehouse that serve endpoints of their
 // own and hook into sessions, each once and complete: the user's own
 // sessions (always on), linked accounts, then Nango's broker, GitHub
 // (which uses the broker), then Nango (which uses GitHub and the linked
-// accounts).
+// accounts), and the back-channel logout of the OpenID Connect providers.
 func (h *Handler) features(repl *caddy.Replacer, githubLogins map[string]*githubaccess.Login, app *githubaccess.AppConfig,
 	nangoCfg *nangoSettings, d featureDeps) ([]kit.Feature, error) {
 	features := []kit.Feature{usersessions.New(usersessions.Options{Sessions: d.sessions})}
@@ -75,7 +79,27 @@ func (h *Handler) features(repl *caddy.Replacer, githubLogins map[string]*github
 	if links != nil {
 		features = append(features, links)
 	}
+	if bc := backchannelLogout(d); bc != nil {
+		features = append(features, bc)
+	}
 	return features, nil
+}
+
+// backchannelLogout is the back-channel logout endpoint of the providers
+// that can verify logout tokens (OpenID Connect's), nil without one.
+func backchannelLogout(d featureDeps) *backchannel.Service {
+	verifiers := map[string]provider.LogoutVerifier{}
+	for _, p := range d.providers {
+		if v, ok := p.Auth.(provider.LogoutVerifier); ok {
+			verifiers[p.Name] = v
+		}
+	}
+	if len(verifiers) == 0 {
+		return nil
+	}
+	return backchannel.New(backchannel.Options{
+		Verifiers: verifiers, Sessions: d.sessions, Store: d.store, KeyPrefix: d.keyPrefix,
+	})
 }
 
 // checkFeatures checks what the features' settings require of each other

@@ -148,6 +148,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	dir := directory.New(st, ring, keyPrefix)
 	features, err := h.features(repl, githubLogins, app, nangoCfg, featureDeps{
 		store: st, ring: ring, keyPrefix: keyPrefix, connectionsSecret: connectionsSecret, dir: dir, sessions: sessions,
+		providers: providers,
 	})
 	if err != nil {
 		return err

@@ -66,6 +66,9 @@ func Start(opts Options) (*Demo, error) {
 			Secret:       clientSecret,
 			Name:         "the Gatehouse demo",
 			RedirectURIs: []string{"http://" + site + "/.gatehouse/callback/dev"},
+			// Ending a session on the provider's own page signs the user
+			// out of the demo site at once.
+			BackchannelLogoutURI: "http://" + site + "/.gatehouse/backchannel-logout/dev",
 		}},
 	})
 	if err != nil {

@@ -6,12 +6,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
@@ -169,3 +171,44 @@ func startOnFreePort(t *testing.T, opts Options) (*Demo, int) {
 }
 
 func TestMain(m *testing.M) { os.Exit(testsupport.Main(m, caddytest.IsolateCaddy)) }
+
+// TestDemoBackchannelLogout signs in to the demo, then ends the session on
+// the identity provider's own page: the provider sends its back-channel
+// logout to the demo site, which answers 200 and ends the session, so
+// the next request asks for a sign-in again.
+func TestDemoBackchannelLogout(t *testing.T) {
+	d, _ := startOnFreePort(t, Options{})
+	if err := d.IdP.Provider.SetAutoLogin("alice"); err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.NewBrowser(t)
+	resp, visited := b.Follow(d.SiteURL + "/")
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Hello, alice") {
+		t.Fatalf("sign-in ended with %d after %v:\n%s", resp.StatusCode, visited, page)
+	}
+	sessions := d.IdP.Provider.Sessions()
+	if len(sessions) != 1 {
+		t.Fatalf("%d sessions at the provider, want 1", len(sessions))
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, d.IdP.URL+"/sessions/end", strings.NewReader(url.Values{"sid": {sessions[0].ID}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", d.IdP.URL)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Back-channel logout sent to gatehouse-demo, which answered 200.") {
+		t.Fatalf("ending the session at the provider: %d\n%s", resp.StatusCode, page)
+	}
+
+	resp = b.Get(d.SiteURL + "/")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/.gatehouse/login") {
+		t.Fatalf("after the back-channel logout: %d %s, want a redirect to the sign-in", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -229,9 +229,10 @@ func (p *Provider) signIn(w http.ResponseWriter, r *http.Request, req authReques
 	now := p.opts.Now()
 	p.mu.Lock()
 	user := p.resolveUser(username)
-	code := p.issueCode(req, user, now)
+	sid := p.startSession(user, req.client.ID, now)
+	code := p.issueCode(req, user, sid, now)
 	p.mu.Unlock()
-	p.log.Info("devidp: signed in", "user", user.Username, "sub", user.Subject, "client_id", req.client.ID)
+	p.log.Info("devidp: signed in", "user", user.Username, "sub", user.Subject, "client_id", req.client.ID, "sid", sid)
 	p.authResponse(w, r, req.redirectURI, url.Values{"code": {code}, "state": {req.state}})
 }
 

@@ -23,8 +23,15 @@
 //	/userinfo                          UserInfo endpoint
 //	/revoke                            token revocation (RFC 7009)
 //	/logout                            RP-initiated logout (end_session_endpoint)
+//	/sessions/end                      ends a session from the index page (POST)
 //
-// The provider keeps everything in memory and has no sign-in session of its
-// own: every authorization request shows the sign-in page (or logs in the
-// auto-login user). It must never be exposed as a real identity provider.
+// The provider keeps everything in memory and has no sign-in cookie: every
+// authorization request shows the sign-in page (or logs in the auto-login
+// user), and every sign-in starts a session of its own, the sid of its ID
+// tokens. When a session ends (RP-initiated logout with an id_token_hint,
+// the index page, [Provider.EndSession]) the client's
+// [Client].BackchannelLogoutURI, if any, gets a logout token (OpenID
+// Connect Back-Channel Logout 1.0; in Ory Hydra's form with
+// [Options].HydraLogoutTokens). It must never be exposed as a real
+// identity provider.
 package devidp

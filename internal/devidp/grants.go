@@ -23,6 +23,9 @@ type grant struct {
 	nonce    string
 	authTime time.Time
 	revoked  bool
+	// sid is the session at the provider in which the user signed in,
+	// sent as the ID tokens' sid.
+	sid string
 }
 
 // authRequest is a validated authorization request.
@@ -63,6 +66,7 @@ func (p *Provider) sweep(now time.Time) {
 		}
 	}
 	p.refresh.Sweep(now)
+	p.sweepSessions(now)
 }
 
 // revokeGrant invalidates g and every token issued from it; p.mu must be
@@ -83,8 +87,8 @@ func (p *Provider) revokeGrant(g *grant) {
 }
 
 // issueCode stores a new authorization code for user's sign-in through req
-// and returns it; p.mu must be held.
-func (p *Provider) issueCode(req authRequest, user User, now time.Time) string {
+// in the provider's session sid and returns it; p.mu must be held.
+func (p *Provider) issueCode(req authRequest, user User, sid string, now time.Time) string {
 	p.sweep(now)
 	code := authserver.RandomToken(prefixCode)
 	p.codes.Issue(code, &authserver.Code[*grant]{
@@ -99,6 +103,7 @@ func (p *Provider) issueCode(req authRequest, user User, now time.Time) string {
 			scopes:   req.scopes,
 			nonce:    req.nonce,
 			authTime: now,
+			sid:      sid,
 		},
 	}, now)
 	return code

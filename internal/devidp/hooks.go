@@ -11,13 +11,14 @@ import (
 
 // Endpoint names, as used by [Provider.FailNext] and [Provider.Requests].
 const (
-	EndpointDiscovery = "discovery" // /.well-known/openid-configuration
-	EndpointJWKS      = "jwks"      // /jwks
-	EndpointAuthorize = "authorize" // /authorize
-	EndpointToken     = "token"     // /token
-	EndpointUserinfo  = "userinfo"  // /userinfo
-	EndpointRevoke    = "revoke"    // /revoke
-	EndpointLogout    = "logout"    // /logout
+	EndpointDiscovery = "discovery"   // /.well-known/openid-configuration
+	EndpointJWKS      = "jwks"        // /jwks
+	EndpointAuthorize = "authorize"   // /authorize
+	EndpointToken     = "token"       // /token
+	EndpointUserinfo  = "userinfo"    // /userinfo
+	EndpointRevoke    = "revoke"      // /revoke
+	EndpointLogout    = "logout"      // /logout
+	EndpointEndSess   = "end-session" // /sessions/end, the index page's "End" buttons
 )
 
 // countAuthorizeRequests is the key under which authorization requests
@@ -37,6 +38,7 @@ type hooks struct {
 	mutateNext     []ClaimsFunc
 	mutateUserinfo ClaimsFunc
 	signer         SignerFunc
+	hydraLogout    bool // logout tokens in Ory Hydra's form
 }
 
 // SetAutoLogin makes every valid authorization request skip the sign-in page
@@ -157,7 +159,7 @@ func (p *Provider) record(endpoint string, r *http.Request) (status int, fail bo
 func (p *Provider) writeInjectedFailure(w http.ResponseWriter, endpoint string, status int) {
 	const desc = "failure injected by devidp FailNext"
 	switch endpoint {
-	case EndpointAuthorize, EndpointLogout:
+	case EndpointAuthorize, EndpointLogout, EndpointEndSess:
 		p.renderError(w, status, "Something went wrong", "The identity provider failed on purpose, as a test asked it to.", desc)
 	default:
 		code := "server_error"

@@ -16,6 +16,9 @@ func (p *Provider) idTokenClaims(g *grant, user User, scopes []string, access, n
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(p.opts.TokenTTL).Unix()
 	claims["auth_time"] = g.authTime.Unix()
+	if g.sid != "" {
+		claims["sid"] = g.sid
+	}
 	if nonce != "" {
 		claims["nonce"] = nonce
 	} else {

@@ -15,12 +15,14 @@ import (
 const logoutLead = "The identity provider refused to sign you out through this link and did not send you back to the application."
 
 // serveLogout handles RP-initiated logout (OpenID Connect RP-Initiated
-// Logout 1.0). The provider has no sign-in session to end and leaves
-// issued tokens alone (revoke them at /revoke); it shows a "signed out"
-// page, or redirects to post_logout_redirect_uri (adding state) when that
-// URI's origin is the origin of one of the client's redirect URIs. The
-// client is named by client_id or by the audience of id_token_hint, which
-// must be an ID token this provider signed (expired ones are accepted).
+// Logout 1.0). With an id_token_hint it ends the session the ID token was
+// issued in (its sid), sending the client's back-channel logout before it
+// answers; it leaves issued tokens alone (revoke them at /revoke). It
+// shows a "signed out" page, or redirects to post_logout_redirect_uri
+// (adding state) when that URI's origin is the origin of one of the
+// client's redirect URIs. The client is named by client_id or by the
+// audience of id_token_hint, which must be an ID token this provider
+// signed (expired ones are accepted).
 func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodGet, http.MethodPost) {
 		return
@@ -31,8 +33,9 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clientID := r.Form.Get("client_id")
+	var sid string
 	if hint := r.Form.Get("id_token_hint"); hint != "" {
-		aud, err := p.hintAudience(hint)
+		aud, hintSID, err := p.hintAudience(hint)
 		if err != nil {
 			p.log.Info("devidp: rejected logout", "reason", err)
 			p.renderError(w, http.StatusBadRequest, "This sign-out link is not valid", logoutLead, "The id_token_hint was not issued by this provider: "+err.Error())
@@ -42,7 +45,12 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 			p.renderError(w, http.StatusBadRequest, "This sign-out link is not valid", logoutLead, fmt.Sprintf("client_id %q does not match the id_token_hint audience %q.", clientID, aud))
 			return
 		}
-		clientID = aud
+		clientID, sid = aud, hintSID
+	}
+	if sid != "" {
+		if _, err := p.EndSession(r.Context(), sid); err != nil && !errors.Is(err, ErrUnknownSession) {
+			p.log.Info("devidp: ending the session", "sid", sid, "error", err)
+		}
 	}
 
 	var note string
@@ -85,45 +93,45 @@ func logoutTargetAllowed(c Client, target string) bool {
 }
 
 // hintAudience verifies that hint is an ID token signed by one of the
-// published keys for this issuer and returns its single audience. The
-// expiry is not checked.
-func (p *Provider) hintAudience(hint string) (string, error) {
+// published keys for this issuer and returns its single audience and its
+// sid ("" without one). The expiry is not checked.
+func (p *Provider) hintAudience(hint string) (aud, sid string, err error) {
 	jws, err := jose.ParseSigned(hint, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(p.opts.SigningAlg)})
 	if err != nil {
-		return "", fmt.Errorf("parsing: %w", err)
+		return "", "", fmt.Errorf("parsing: %w", err)
 	}
 	if len(jws.Signatures) != 1 {
-		return "", errors.New("not exactly one signature")
+		return "", "", errors.New("not exactly one signature")
 	}
 	kid := jws.Signatures[0].Header.KeyID
 	var payload []byte
 	for _, k := range p.keys.all() {
 		if k.kid == kid {
 			if payload, err = jws.Verify(k.priv.Public()); err != nil {
-				return "", fmt.Errorf("verifying: %w", err)
+				return "", "", fmt.Errorf("verifying: %w", err)
 			}
 		}
 	}
 	if payload == nil {
-		return "", fmt.Errorf("no published key has kid %q", kid)
+		return "", "", fmt.Errorf("no published key has kid %q", kid)
 	}
 	var claims struct {
 		Iss string          `json:"iss"`
 		Aud json.RawMessage `json:"aud"`
+		Sid string          `json:"sid"`
 	}
 	if err := json.Unmarshal(payload, &claims); err != nil {
-		return "", fmt.Errorf("decoding claims: %w", err)
+		return "", "", fmt.Errorf("decoding claims: %w", err)
 	}
 	if claims.Iss != p.issuer {
-		return "", fmt.Errorf("issuer %q is not %q", claims.Iss, p.issuer)
+		return "", "", fmt.Errorf("issuer %q is not %q", claims.Iss, p.issuer)
 	}
-	var aud string
 	if err := json.Unmarshal(claims.Aud, &aud); err != nil {
 		var auds []string
 		if err := json.Unmarshal(claims.Aud, &auds); err != nil || len(auds) != 1 {
-			return "", errors.New("aud is not a single client ID")
+			return "", "", errors.New("aud is not a single client ID")
 		}
 		aud = auds[0]
 	}
-	return aud, nil
+	return aud, claims.Sid, nil
 }

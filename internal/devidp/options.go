@@ -45,6 +45,12 @@ type Client struct {
 	RedirectURIs []string
 	// Name is shown on the sign-in page ("Sign in to Name"). Default: ID.
 	Name string
+	// BackchannelLogoutURI, when set, receives a logout token (OpenID
+	// Connect Back-Channel Logout 1.0) whenever a session in which a user
+	// signed in to this client ends: at the end-session endpoint, or
+	// through [Provider.EndSession]. An absolute http(s) URL without a
+	// fragment. Default: none, no back-channel logout.
+	BackchannelLogoutURI string
 }
 
 // Options configures a [Provider].
@@ -88,6 +94,13 @@ type Options struct {
 	// includes the offline_access scope, as Ory Hydra does. Default: off (a
 	// refresh token with every grant).
 	RefreshOnlyOffline bool
+
+	// HydraLogoutTokens sends back-channel logout tokens as Ory Hydra
+	// does: JOSE header typ JWT, and only the claims iss, aud (a list),
+	// iat, jti, events and sid — no sub, no exp. Default: the form of
+	// Back-Channel Logout 1.0 with its 2023 errata, typ logout+jwt with
+	// sub and exp too. [Provider.SetHydraLogoutTokens] changes it later.
+	HydraLogoutTokens bool
 
 	// Now is the provider's clock. Default: time.Now. Tests can move it to
 	// expire codes and tokens without sleeping.
@@ -202,6 +215,12 @@ func (c Client) validate() error {
 		}
 		if u.Fragment != "" || strings.Contains(r, "#") {
 			return fmt.Errorf("client %q: redirect URI %q must not have a fragment", c.ID, r)
+		}
+	}
+	if b := c.BackchannelLogoutURI; b != "" {
+		u, err := url.Parse(b)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" || strings.Contains(b, "#") {
+			return fmt.Errorf("client %q: backchannel logout URI %q must be an absolute http(s) URL without a fragment", c.ID, b)
 		}
 	}
 	return nil

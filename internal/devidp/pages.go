@@ -156,8 +156,15 @@ const pageTemplates = `
 <p class="note">Any other username typed on the sign-in page signs in as a new user with a verified email.</p>
 {{if .Clients}}<h2>Applications</h2>
 <ul class="list">
-{{range .Clients}}<li><span class="who"><span class="name">{{.Name}}</span>{{range .RedirectURIs}}<span class="email">{{.}}</span>{{end}}</span></li>
+{{range .Clients}}<li><span class="who"><span class="name">{{.Name}}</span>{{range .RedirectURIs}}<span class="email">{{.}}</span>{{end}}{{if .Backchannel}}<span class="email">back-channel logout: {{.Backchannel}}</span>{{end}}</span></li>
 {{end}}</ul>{{end}}
+<h2>Sessions</h2>
+{{if .Notice}}<p class="detail" role="status">{{.Notice}}</p>{{end}}
+{{if .Sessions}}<ul class="list">
+{{range .Sessions}}<li><span class="who"><span class="name">{{.User}}</span><span class="email">signed in to {{.Client}} at {{.Started}}</span></span>
+<form method="post" action="{{$.EndAction}}"><input type="hidden" name="sid" value="{{.ID}}"><button class="deny" type="submit">End</button></form></li>
+{{end}}</ul>
+<p class="note">Ending a session signs the user out here and sends the application's back-channel logout, if it registered one: the application ends its own session at once.</p>{{else}}<p class="lead">Nobody is signed in.</p>{{end}}
 {{template "foot"}}{{end}}
 
 {{define "signedout"}}{{template "head" .}}
@@ -242,14 +249,30 @@ func signInUsers(list []User) []signInUser {
 type indexClient struct {
 	Name         string
 	RedirectURIs []string
+	Backchannel  string
+}
+
+// indexSession is a session as shown on the index page.
+type indexSession struct {
+	ID, User, Client, Started string
 }
 
 // serveIndex serves the page at the issuer URL itself: what this server
-// is, its discovery URL, its users and its clients, for a person who opens
-// the address the demo prints.
+// is, its discovery URL, its users, its clients and its sessions, for a
+// person who opens the address the demo prints.
 func (p *Provider) serveIndex(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
 		return
+	}
+	p.renderIndex(w, "")
+}
+
+// renderIndex renders the index page with notice, the outcome of what the
+// person just did.
+func (p *Provider) renderIndex(w http.ResponseWriter, notice string) {
+	var sessions []indexSession
+	for _, s := range p.Sessions() {
+		sessions = append(sessions, indexSession{ID: s.ID, User: s.Username, Client: s.ClientID, Started: s.Started.Format("15:04:05")})
 	}
 	users := signInUsers(p.Users())
 	anyUnverified := false
@@ -263,7 +286,7 @@ func (p *Provider) serveIndex(w http.ResponseWriter, r *http.Request) {
 		if name == "" {
 			name = c.ID
 		}
-		clients = append(clients, indexClient{Name: name, RedirectURIs: slices.Clone(c.RedirectURIs)})
+		clients = append(clients, indexClient{Name: name, RedirectURIs: slices.Clone(c.RedirectURIs), Backchannel: c.BackchannelLogoutURI})
 	}
 	p.mu.Unlock()
 	slices.SortFunc(clients, func(a, b indexClient) int { return strings.Compare(a.Name, b.Name) })
@@ -273,6 +296,8 @@ func (p *Provider) serveIndex(w http.ResponseWriter, r *http.Request) {
 		Users             []signInUser
 		AnyUnverified     bool
 		Clients           []indexClient
+		Sessions          []indexSession
+		Notice, EndAction string
 	}{
 		page:          page{Title: "Development identity provider", CSS: template.CSS(pageCSS)},
 		Issuer:        p.issuer,
@@ -280,6 +305,9 @@ func (p *Provider) serveIndex(w http.ResponseWriter, r *http.Request) {
 		Users:         users,
 		AnyUnverified: anyUnverified,
 		Clients:       clients,
+		Sessions:      sessions,
+		Notice:        notice,
+		EndAction:     p.basePath + pathEndSess,
 	}, "")
 }
 

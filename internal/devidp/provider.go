@@ -39,6 +39,9 @@ type Provider struct {
 	hooks    hooks
 	counts   map[string]int
 	lastAuth url.Values
+
+	sessions   map[string]*Session // by id; see backchannel.go
+	sessionSeq int
 }
 
 // New returns a provider configured by opts, with defaults applied to its
@@ -69,6 +72,7 @@ func New(opts Options) (*Provider, error) {
 		counts:   map[string]int{},
 	}
 	p.opts.Clients, p.opts.Users, p.opts.Key = nil, nil, nil // live copies are in the maps
+	p.hooks.hydraLogout = opts.HydraLogoutTokens
 	for _, c := range opts.Clients {
 		p.clients[c.ID] = c.clone()
 	}
@@ -176,6 +180,7 @@ const (
 	pathUserinfo  = "/userinfo"
 	pathRevoke    = "/revoke"
 	pathLogout    = "/logout"
+	pathEndSess   = "/sessions/end"
 )
 
 // endpointPaths maps endpoint names to their paths.
@@ -187,6 +192,7 @@ var endpointPaths = map[string]string{
 	EndpointUserinfo:  pathUserinfo,
 	EndpointRevoke:    pathRevoke,
 	EndpointLogout:    pathLogout,
+	EndpointEndSess:   pathEndSess,
 }
 
 // ServeHTTP routes r to the endpoint named by its path under the issuer.
@@ -235,6 +241,7 @@ func (p *Provider) handler(name string) http.HandlerFunc {
 		EndpointUserinfo:  p.serveUserinfo,
 		EndpointRevoke:    p.serveRevoke,
 		EndpointLogout:    p.serveLogout,
+		EndpointEndSess:   p.serveEndSession,
 	}[name]
 }
 

@@ -35,7 +35,8 @@ type User struct {
 	Groups []string
 	// Extra holds additional claims added, whatever the scopes, to ID tokens
 	// and UserInfo responses as they are. They can override the claims
-	// above but never iss, aud, azp, exp, iat, auth_time, nonce or at_hash.
+	// above but never iss, aud, azp, exp, iat, auth_time, nonce, at_hash or
+	// sid.
 	Extra map[string]any
 }
 
@@ -56,7 +57,7 @@ var supportedScopes = []string{"openid", ScopeProfile, ScopeEmail, ScopeGroups, 
 
 // supportedClaims is claims_supported in the discovery document.
 var supportedClaims = []string{
-	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash",
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid",
 	"name", "preferred_username", "picture", "email", "email_verified", "groups",
 }
 

@@ -139,6 +139,8 @@ type Provider struct {
 	mu       sync.Mutex
 	disc     *gooidc.Provider
 	verifier *gooidc.IDTokenVerifier
+	logout   *gooidc.IDTokenVerifier // of back-channel logout tokens
+	algs     []string                // accepted signing algorithms
 	meta     metadata
 	failedAt time.Time
 	lastErr  error
@@ -191,17 +193,21 @@ func New(cfg Config) (*Provider, error) {
 func (p *Provider) Name() string { return p.cfg.Name }
 
 var (
-	_ provider.Provider     = (*Provider)(nil)
-	_ provider.Refresher    = (*Provider)(nil)
-	_ provider.Revoker      = (*Provider)(nil)
-	_ provider.EndSessioner = (*Provider)(nil)
+	_ provider.Provider       = (*Provider)(nil)
+	_ provider.Refresher      = (*Provider)(nil)
+	_ provider.Revoker        = (*Provider)(nil)
+	_ provider.EndSessioner   = (*Provider)(nil)
+	_ provider.LogoutVerifier = (*Provider)(nil)
 )
 
-// discovered is what discovery gave: the provider, its id_token verifier
-// and the extra metadata.
+// discovered is what discovery gave: the provider, its id_token and
+// logout token verifiers, the signing algorithms accepted and the extra
+// metadata.
 type discovered struct {
 	disc *gooidc.Provider
 	idv  *gooidc.IDTokenVerifier
+	lv   *gooidc.IDTokenVerifier
+	algs []string
 	meta metadata
 }
 
@@ -209,7 +215,7 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.disc != nil {
-		return &discovered{p.disc, p.verifier, p.meta}, nil
+		return &discovered{p.disc, p.verifier, p.logout, p.algs, p.meta}, nil
 	}
 	if !p.failedAt.IsZero() && time.Since(p.failedAt) < retryAfterFailure {
 		return nil, p.lastErr
@@ -255,7 +261,17 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 		SupportedSigningAlgs: algs,
 		SkipIssuerCheck:      true,
 	})
-	return &discovered{p.disc, p.verifier, p.meta}, nil
+	// Logout tokens are signed with the same keys and algorithms, but
+	// need not carry an exp (Ory Hydra sends none): verifyLogoutToken
+	// checks their times itself.
+	p.logout = gooidc.NewVerifier(p.cfg.Issuer, keySet{keys}, &gooidc.Config{
+		ClientID:             p.cfg.ClientID,
+		SupportedSigningAlgs: algs,
+		SkipIssuerCheck:      true,
+		SkipExpiryCheck:      true,
+	})
+	p.algs = algs
+	return &discovered{p.disc, p.verifier, p.logout, p.algs, p.meta}, nil
 }
 
 // authStyle is how the client authenticates to an endpoint that supports

@@ -142,6 +142,14 @@ func (m *Manager) idpSessionKey(provider, sid string) string {
 // EndIdPSession ends every session that provider's session sid started
 // and returns them.
 func (m *Manager) EndIdPSession(ctx context.Context, provider, sid string) ([]*Session, error) {
+	return m.EndIdPSessionOf(ctx, provider, sid, "")
+}
+
+// EndIdPSessionOf ends the sessions that provider's session sid started
+// for the user userID ("": for whichever user) and returns them. The
+// provider's session index is cleared of them, and of the sessions that
+// have ended; a session of another user stays, and stays indexed.
+func (m *Manager) EndIdPSessionOf(ctx context.Context, provider, sid, userID string) ([]*Session, error) {
 	if sid == "" {
 		return nil, nil
 	}
@@ -151,23 +159,35 @@ func (m *Manager) EndIdPSession(ctx context.Context, provider, sid string) ([]*S
 		return nil, fmt.Errorf("session: reading the provider's session index: %w", err)
 	}
 	var ended []*Session
+	var gone []string // keys to drop from the index
 	for _, k := range keys {
 		s, err := m.loadKey(ctx, k, 0)
 		if errors.Is(err, ErrNoSession) {
+			gone = append(gone, k)
 			continue
 		}
 		if err != nil {
 			return ended, err
 		}
 		if s.Provider != provider || s.IdPSession != sid {
+			gone = append(gone, k) // not this provider session's (a stale entry)
+			continue
+		}
+		if userID != "" && s.UserID != userID {
 			continue
 		}
 		if err := m.endKey(ctx, s.UserID, k); err != nil {
 			return ended, err
 		}
 		ended = append(ended, s)
+		gone = append(gone, k)
 	}
-	if err := m.store.Delete(ctx, ix); err != nil {
+	if len(gone) == len(keys) {
+		err = m.store.Delete(ctx, ix)
+	} else if len(gone) > 0 {
+		err = m.store.SetRemove(ctx, ix, gone...)
+	}
+	if err != nil {
 		return ended, fmt.Errorf("session: clearing the provider's session index: %w", err)
 	}
 	return ended, nil

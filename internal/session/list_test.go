@@ -93,6 +93,35 @@ func TestEndIdPSession(t *testing.T) {
 	}
 }
 
+// With a user, the provider's session id ends only that user's sessions;
+// the others stay indexed under it and a later logout naming them still
+// finds them.
+func TestEndIdPSessionOf(t *testing.T) {
+	m, _, _ := newManager(t, secret)
+	ctx := context.Background()
+	mine, _ := m.Create(ctx, &Session{User: identity.User{UserID: "corp:1", Provider: "corp"}, IdPSession: "sid-a"})
+	theirs, _ := m.Create(ctx, &Session{User: identity.User{UserID: "corp:2", Provider: "corp"}, IdPSession: "sid-a"})
+	ended, err := m.EndIdPSessionOf(ctx, "corp", "sid-a", "corp:1")
+	if err != nil || len(ended) != 1 || ended[0].UserID != "corp:1" {
+		t.Fatalf("EndIdPSessionOf = %v, %v; want corp:1's session", ended, err)
+	}
+	if _, err := m.Load(ctx, mine); err != ErrNoSession {
+		t.Fatalf("corp:1's session: %v", err)
+	}
+	if _, err := m.Load(ctx, theirs); err != nil {
+		t.Fatalf("corp:2's session ended: %v", err)
+	}
+	if ended, err := m.EndIdPSessionOf(ctx, "corp", "sid-a", "corp:3"); len(ended) != 0 || err != nil {
+		t.Fatalf("a user with no session of sid-a: %d, %v", len(ended), err)
+	}
+	if ended, err := m.EndIdPSession(ctx, "corp", "sid-a"); len(ended) != 1 || err != nil {
+		t.Fatalf("EndIdPSession after: %d, %v; want corp:2's session", len(ended), err)
+	}
+	if _, err := m.Load(ctx, theirs); err != ErrNoSession {
+		t.Fatalf("corp:2's session: %v", err)
+	}
+}
+
 // Seen writes LastSeenAt at most every SeenEvery.
 func TestSeen(t *testing.T) {
 	m, cs, _ := newManager(t, secret)
