@@ -14,6 +14,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
+	"github.com/gatehouse-auth/gatehouse/internal/jwks"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
@@ -73,7 +74,7 @@ func (i *Issuer) verifierFor(ctx context.Context) (*gooidc.IDTokenVerifier, erro
 		}
 		jwksURL = meta.JWKSURI
 	}
-	i.verifier = gooidc.NewVerifier(i.cfg.Issuer, newKeySet(i.cfg.HTTPClient, jwksURL, i.cfg.Algorithms), &gooidc.Config{
+	i.verifier = gooidc.NewVerifier(i.cfg.Issuer, jwks.New(i.cfg.HTTPClient, jwksURL, i.cfg.Algorithms), &gooidc.Config{
 		SkipClientIDCheck:    true, // aud is checked against every configured audience below
 		SupportedSigningAlgs: i.cfg.Algorithms,
 	})
@@ -170,7 +171,7 @@ func (i *Issuer) identity(claims map[string]any, iat, exp time.Time) (*session.S
 // go-oidc keeps the key set's error only as text ("failed to verify
 // signature: fetching keys: …").
 func keyFetchFailed(err error) bool {
-	var fe errFetch
+	var fe *jwks.FetchError
 	return errors.As(err, &fe) || strings.Contains(err.Error(), "fetching keys: ")
 }
 

@@ -3,21 +3,18 @@ package oidc
 import (
 	"context"
 	"errors"
-	"net/url"
-	"strings"
 
-	gooidc "github.com/coreos/go-oidc/v3/oidc"
-
+	"github.com/gatehouse-auth/gatehouse/internal/jwks"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
-// keySet is go-oidc's remote key set that also tells the verification's
+// keySet is the provider's key set that also tells the verification's
 // caller when the keys could not be fetched. go-oidc's verifier turns
 // every key set error into text ("failed to verify signature: …"), which
 // would make a provider whose jwks_uri is down or slow look like a forged
 // token; the failure is recorded in the context's keyFetch instead.
 type keySet struct {
-	remote *gooidc.RemoteKeySet
+	remote *jwks.KeySet
 }
 
 // keyFetchKey is the context key of a *keyFetch.
@@ -39,12 +36,11 @@ func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error)
 	return payload, err
 }
 
-// keyFetchFailed reports whether err, from RemoteKeySet.VerifySignature,
-// is a failure to get the keys (no answer, a timeout, an error status or
-// an unreadable document) rather than a token that does not verify.
-// go-oidc wraps every fetch failure as "fetching keys %w".
+// keyFetchFailed reports whether err, from the key set's
+// VerifySignature, is a failure to get the keys (no answer, a timeout, an
+// error status or an unreadable document) rather than a token that does
+// not verify.
 func keyFetchFailed(err error) bool {
-	var ue *url.Error
-	return errors.As(err, &ue) || provider.IsTimeout(err) || errors.Is(err, context.Canceled) ||
-		strings.HasPrefix(err.Error(), "fetching keys")
+	var fe *jwks.FetchError
+	return errors.As(err, &fe) || provider.IsTimeout(err) || errors.Is(err, context.Canceled)
 }

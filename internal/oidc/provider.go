@@ -22,6 +22,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jwks"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
@@ -251,11 +252,12 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	}
 	p.disc, p.meta = disc, meta
 	// The issuer is checked by verifyIDToken against Issuer and its
-	// aliases; go-oidc checks the rest (signature by a key of the JWKS,
-	// re-fetched on an unknown kid; algorithm; audience; expiry). The key
-	// set fetches with p.client (so within its timeout), in the
-	// background of the first verification that needs it.
-	keys := gooidc.NewRemoteKeySet(gooidc.ClientContext(context.Background(), p.client), meta.JWKSURI)
+	// aliases; go-oidc checks the rest (signature by a key of the JWKS;
+	// algorithm; audience; expiry). The key set fetches with p.client
+	// (so within its timeout) during the first verification that needs
+	// it, and again on a token no key verifies, at most once per
+	// jwks.RefetchEvery (the logout endpoint takes tokens from anyone).
+	keys := jwks.New(p.client, meta.JWKSURI, algs)
 	p.verifier = gooidc.NewVerifier(p.cfg.Issuer, keySet{keys}, &gooidc.Config{
 		ClientID:             p.cfg.ClientID,
 		SupportedSigningAlgs: algs,
