@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,9 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/admin"
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // gatehouseCLI runs "gatehouse <args>" (this test binary as Caddy's
@@ -65,43 +62,8 @@ func adminCall(t *testing.T, method, addr, path string) (int, string) {
 // person's session is untouched; an unknown user or a wrong method gets a
 // clear error and changes nothing.
 func TestAdminOffboarding(t *testing.T) {
-	var portA, portB int
-	var adminA, adminB string
-	for attempt := 0; ; attempt++ {
-		ports, err := testsupport.FreePorts(5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		usePort(t, ports[0])
-		portA, portB = ports[1], ports[2]
-		adminA, adminB = fmt.Sprintf("127.0.0.1:%d", ports[3]), fmt.Sprintf("127.0.0.1:%d", ports[4])
-		err = startCaddyCLI(t, "{\n\t"+caddytest.GlobalOptions(adminA)+"}\n"+instanceSite("A", portA), fmt.Sprintf("127.0.0.1:%d", portA))
-		if err == nil {
-			err = startCaddyCLI(t, "{\n\t"+caddytest.GlobalOptions(adminB)+"}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
-		}
-		if err == nil {
-			err = caddytest.TryLoadCaddyfile(fmt.Sprintf(`{
-	%s
-	log default {
-		level ERROR
-	}
-}
-
-http://localhost:%d {
-	reverse_proxy 127.0.0.1:%d 127.0.0.1:%d {
-		lb_policy round_robin
-	}
-}`, caddytest.GlobalOptions(""), port, portA, portB))
-		}
-		if err == nil {
-			break
-		}
-		if !caddytest.AddrInUse(err) || attempt == 4 {
-			t.Fatal(err)
-		}
-	}
-	caddytest.WaitHTTP(t, site+"/public/ready")
-	upstream.Reset()
+	in := startInstances(t, instanceOptions{admin: true, separate: true})
+	portA, portB, adminA, adminB := in.portA, in.portB, in.adminA, in.adminB
 
 	signIn := func(user string) (string, string) {
 		if err := idp.Provider.SetAutoLogin(user); err != nil {

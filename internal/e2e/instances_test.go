@@ -187,14 +187,25 @@ http://localhost:%d {
 `, port, name, secrets, redisSrv.Addr, site, config{}.oidc(), upstream.Addr())
 }
 
-// instanceRequest sends GET path with the session straight to one
-// instance, with the Host the balancer passes on.
+// instanceRequest sends GET /direct with the session straight to one
+// instance, asking for JSON.
 func instanceRequest(t *testing.T, instPort int, tok string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/direct", instPort), nil)
+	return instanceDo(t, instPort, http.MethodGet, "/direct", tok, map[string]string{"Accept": "application/json"}, "")
+}
+
+// instanceDo sends method path with the session cookie tok straight to
+// one instance, as the balancer passes it on.
+func instanceDo(t *testing.T, instPort int, method, path, tok string, hdr map[string]string, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", instPort, path), strings.NewReader(body))
 	req.Host = strings.TrimPrefix(site, "http://")
-	req.Header.Set("Accept", "application/json")
-	req.AddCookie(&http.Cookie{Name: cookieName, Value: tok})
+	if tok != "" {
+		req.AddCookie(&http.Cookie{Name: cookieName, Value: tok})
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
@@ -208,18 +219,86 @@ func instanceRequest(t *testing.T, instPort int, tok string) *http.Response {
 // B's ports. B is stopped when the test ends.
 func startTwoInstances(t *testing.T) (portA, portB int) {
 	t.Helper()
-	// The balancer (what users see) and instance A in this process,
-	// instance B in another; each port is tried again if taken meanwhile.
+	in := startInstances(t, instanceOptions{})
+	return in.portA, in.portB
+}
+
+// instanceOptions say how startInstances runs the two instances.
+type instanceOptions struct {
+	// secrets are the gatehouse block's secret lines; default "secret "
+	// and the tests' secret.
+	secrets string
+	// admin gives each instance an admin endpoint (A's also serves the
+	// balancer when A runs in this process).
+	admin bool
+	// separate runs A in a separate process too, both started as an
+	// operator does ("caddy run"), the balancer alone in this process.
+	separate bool
+}
+
+// instances are two Gatehouse instances sharing the test Redis behind a
+// round-robin balancer at site.
+type instances struct {
+	instanceOptions
+	portA, portB   int
+	adminA, adminB string // "" without admin endpoints
+}
+
+// startInstances starts two instances as o says; each port is tried
+// again if taken meanwhile. Separate processes are stopped when the test
+// ends.
+func startInstances(t *testing.T, o instanceOptions) *instances {
+	t.Helper()
+	if o.secrets == "" {
+		o.secrets = "secret " + secret
+	}
+	in := &instances{instanceOptions: o}
 	for attempt := 0; ; attempt++ {
-		ports, err := testsupport.FreePorts(3) // distinct: one port twice is not "in use" but a config error
+		ports, err := testsupport.FreePorts(5) // distinct: one port twice is not "in use" but a config error
 		if err != nil {
 			t.Fatal(err)
 		}
 		usePort(t, ports[0])
-		portA, portB = ports[1], ports[2]
-		err = startChildCaddy(t, "{\n\t"+caddytest.GlobalOptions("")+"}\n"+instanceSite("B", portB), fmt.Sprintf("127.0.0.1:%d", portB))
+		in.portA, in.portB = ports[1], ports[2]
+		if o.admin {
+			in.adminA, in.adminB = fmt.Sprintf("127.0.0.1:%d", ports[3]), fmt.Sprintf("127.0.0.1:%d", ports[4])
+		}
+		start := startChildCaddy
+		if o.separate {
+			start = startCaddyCLI
+		}
+		err = start(t, in.child("B", in.portB, in.adminB, o.secrets), fmt.Sprintf("127.0.0.1:%d", in.portB))
+		if err == nil && o.separate {
+			err = start(t, in.child("A", in.portA, in.adminA, o.secrets), fmt.Sprintf("127.0.0.1:%d", in.portA))
+		}
 		if err == nil {
-			err = caddytest.TryLoadCaddyfile(fmt.Sprintf(`{
+			err = caddytest.TryLoadCaddyfile(in.parent(o.secrets))
+		}
+		if err == nil {
+			break
+		}
+		if !caddytest.AddrInUse(err) || attempt == 4 {
+			t.Fatal(err)
+		}
+	}
+	caddytest.WaitHTTP(t, site+"/public/ready")
+	upstream.Reset()
+	return in
+}
+
+// child is the Caddyfile of an instance in a process of its own.
+func (in *instances) child(name string, port int, admin, secrets string) string {
+	return "{\n\t" + caddytest.GlobalOptions(admin) + "}\n" + instanceSiteWith(name, port, secrets)
+}
+
+// parent is this process's Caddyfile: the balancer, and A unless it runs
+// separately.
+func (in *instances) parent(secrets string) string {
+	admin, a := "", ""
+	if !in.separate {
+		admin, a = in.adminA, instanceSiteWith("A", in.portA, secrets)
+	}
+	return fmt.Sprintf(`{
 	%s
 	log default {
 		level ERROR
@@ -231,18 +310,19 @@ http://localhost:%d {
 		lb_policy round_robin
 	}
 }
-%s`, caddytest.GlobalOptions(""), port, portA, portB, instanceSite("A", portA)))
-		}
-		if err == nil {
-			break
-		}
-		if !caddytest.AddrInUse(err) || attempt == 4 {
-			t.Fatal(err)
-		}
+%s`, caddytest.GlobalOptions(admin), port, in.portA, in.portB, a)
+}
+
+// reload gives both instances the secret lines secrets, as `caddy reload`
+// does: B first, then A.
+func (in *instances) reload(t *testing.T, secrets string) {
+	t.Helper()
+	caddyReload(t, in.adminB, in.child("B", in.portB, in.adminB, secrets))
+	if in.separate {
+		caddyReload(t, in.adminA, in.child("A", in.portA, in.adminA, secrets))
+	} else {
+		caddyReload(t, in.adminA, in.parent(secrets))
 	}
-	caddytest.WaitHTTP(t, fmt.Sprintf("http://localhost:%d/", port))
-	upstream.Reset()
-	return portA, portB
 }
 
 // TestTwoInstancesBehindABalancer runs two Gatehouse instances — one in

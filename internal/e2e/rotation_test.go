@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
-	"github.com/gatehouse-auth/gatehouse/internal/testsupport/caddytest"
 )
 
 // TestSecretRotationUnderLoad rotates the secret of two instances sharing
@@ -25,48 +24,8 @@ import (
 // under it end on both instances.
 func TestSecretRotationUnderLoad(t *testing.T) {
 	newSecret := "rotated-e2e-secret-" + strings.Repeat("n", 32)
-	var portA, portB int
-	var adminA, adminB string
-	child := func(secrets string) string {
-		return "{\n\t" + caddytest.GlobalOptions(adminB) + "}\n" + instanceSiteWith("B", portB, secrets)
-	}
-	parent := func(secrets string) string {
-		return fmt.Sprintf(`{
-	%s
-	log default {
-		level ERROR
-	}
-}
-
-http://localhost:%d {
-	reverse_proxy 127.0.0.1:%d 127.0.0.1:%d {
-		lb_policy round_robin
-	}
-}
-%s`, caddytest.GlobalOptions(adminA), port, portA, portB, instanceSiteWith("A", portA, secrets))
-	}
-	oldOnly := "secret " + secret
-	for attempt := 0; ; attempt++ {
-		ports, err := testsupport.FreePorts(5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		usePort(t, ports[0])
-		portA, portB = ports[1], ports[2]
-		adminA, adminB = fmt.Sprintf("127.0.0.1:%d", ports[3]), fmt.Sprintf("127.0.0.1:%d", ports[4])
-		err = startChildCaddy(t, child(oldOnly), fmt.Sprintf("127.0.0.1:%d", portB))
-		if err == nil {
-			err = caddytest.TryLoadCaddyfile(parent(oldOnly))
-		}
-		if err == nil {
-			break
-		}
-		if !caddytest.AddrInUse(err) || attempt == 4 {
-			t.Fatal(err)
-		}
-	}
-	caddytest.WaitHTTP(t, site+"/public/ready")
-	upstream.Reset()
+	in := startInstances(t, instanceOptions{admin: true})
+	portA, portB := in.portA, in.portB
 	if err := idp.Provider.SetAutoLogin("alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +56,7 @@ http://localhost:%d {
 	load := startLoad(t, toks[0], user, 2, 1)
 	load.warmUp(t, 30, "the rotation")
 	rotated := "secret " + newSecret + "\n\t\tprevious_secrets " + secret
-	caddyReload(t, adminB, child(rotated))
-	caddyReload(t, adminA, parent(rotated))
+	in.reload(t, rotated)
 	before := load.counts().ok
 	load.warmUp(t, before+50, "the end of the rotation")
 	load.halt()
@@ -139,8 +97,7 @@ http://localhost:%d {
 	}
 
 	// Drop the old secret: what was made under it ends, on both.
-	caddyReload(t, adminB, child("secret "+newSecret))
-	caddyReload(t, adminA, parent("secret "+newSecret))
+	in.reload(t, "secret "+newSecret)
 	for _, p := range []int{portA, portB} {
 		testsupport.WaitFor(t, 5*time.Second, fmt.Sprintf("old sessions refused on the instance at %d once the old secret is dropped", p), func() bool {
 			return status(t, instanceRequest(t, p, toks[0])) == http.StatusUnauthorized &&

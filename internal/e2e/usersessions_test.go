@@ -531,25 +531,6 @@ func TestLogoutEverywhere(t *testing.T) {
 	})
 }
 
-// instanceDo sends method path with the session cookie tok straight to
-// one instance, as the balancer passes it on.
-func instanceDo(t *testing.T, instPort int, method, path, tok string, hdr map[string]string, body string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", instPort, path), strings.NewReader(body))
-	req.Host = strings.TrimPrefix(site, "http://")
-	if tok != "" {
-		req.AddCookie(&http.Cookie{Name: cookieName, Value: tok})
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
 // Every way of ending sessions — one, the others, everywhere — is seen by
 // every instance sharing the Redis within a second, though each had the
 // session in its cache (kept 5 s).

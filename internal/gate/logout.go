@@ -50,7 +50,7 @@ func (g *Gate) serveLogoutPage(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, errStoreDown)
 		return
 	case haveSession:
-		page.User = displayName(s)
+		page.User = s.DisplayName()
 		page.CSRF = g.Sessions.CSRFToken(tok)
 		page.Sessions = g.Prefix + "/sessions"
 		// The form's redirect chain may end at the provider's end-session

@@ -139,20 +139,11 @@ func (g *Gate) forbidden(w http.ResponseWriter, r *http.Request, s *session.Sess
 	g.fail(w, r, problem{
 		status: http.StatusForbidden, code: "access_denied",
 		heading: "Access denied",
-		message: "You are signed in as " + displayName(s) + ", but this account is not allowed here. Sign out to use another account.",
+		message: "You are signed in as " + s.DisplayName() + ", but this account is not allowed here. Sign out to use another account.",
 		retry:   g.Prefix + "/logout",
 	})
 }
 
-func displayName(s *session.Session) string {
-	switch {
-	case s.Login != "":
-		return s.Login
-	case s.Email != "":
-		return s.Email
-	}
-	return s.UserID
-}
 
 // accessToken is the provider's access token for the upstream, "" unless
 // pass_access_token is on.

@@ -38,6 +38,18 @@ func (u *User) Equal(o *User) bool {
 		slices.Equal(u.Repos, o.Repos) && slices.Equal(u.Connections, o.Connections)
 }
 
+// DisplayName is who the user is, as pages name them: the login, else
+// the email, else the id.
+func (u *User) DisplayName() string {
+	switch {
+	case u.Login != "":
+		return u.Login
+	case u.Email != "":
+		return u.Email
+	}
+	return u.UserID
+}
+
 // Field is one field of an identity and its name in every projection.
 type Field struct {
 	// Key names the field in headers { } and in {prefix}/userinfo.

@@ -61,7 +61,7 @@ func (e *endpoints) serveList(w http.ResponseWriter, r *http.Request, _ string) 
 	current := e.m.Handle(tok)
 	if e.wantsPage(r) {
 		page := pages.Sessions{
-			Brand: e.k.Brand(), User: displayName(sess), Base: e.k.Prefix() + "/sessions",
+			Brand: e.k.Brand(), User: sess.DisplayName(), Base: e.k.Prefix() + "/sessions",
 			CSRF: e.m.CSRFToken(tok), Logout: e.k.Prefix() + "/logout", Home: "/",
 		}
 		for _, l := range list {
@@ -213,13 +213,3 @@ func lastSeen(s *session.Session) time.Time {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// displayName is who the user is, as the sign-out page names them.
-func displayName(s *session.Session) string {
-	switch {
-	case s.Login != "":
-		return s.Login
-	case s.Email != "":
-		return s.Email
-	}
-	return s.UserID
-}
