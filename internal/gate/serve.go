@@ -144,7 +144,6 @@ func (g *Gate) forbidden(w http.ResponseWriter, r *http.Request, s *session.Sess
 	})
 }
 
-
 // accessToken is the provider's access token for the upstream, "" unless
 // pass_access_token is on.
 func (g *Gate) accessToken(s *session.Session) string {

@@ -212,4 +212,3 @@ func lastSeen(s *session.Session) time.Time {
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
