@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -23,6 +24,9 @@ const maxCached = 100_000
 // token only ever enters the cache after its MAC was checked. byKey maps
 // store keys (what invalidations name) back to tokens.
 type cache struct {
+	// live is set while the cache hears every invalidation (its
+	// subscription is confirmed); it serves and keeps nothing otherwise.
+	live  atomic.Bool
 	ttl   time.Duration
 	mu    sync.RWMutex
 	m     map[string]cached // by token
@@ -41,7 +45,9 @@ type cached struct {
 func newCache(ttl time.Duration, bus store.Notifier, channel string) *cache {
 	c := &cache{ttl: ttl, m: make(map[string]cached), byKey: make(map[string]string), bus: bus, chn: channel}
 	if bus != nil {
-		c.stop = bus.Subscribe(channel, c.drop, c.clear)
+		c.stop = bus.Subscribe(channel, c.drop, c.setLive)
+	} else {
+		c.live.Store(true) // nothing to hear: the ttl alone bounds staleness
 	}
 	return c
 }
@@ -49,6 +55,9 @@ func newCache(ttl time.Duration, bus store.Notifier, channel string) *cache {
 // get returns the cached session for tok when it is fresh. It is shared:
 // the caller must not modify it.
 func (c *cache) get(tok string, now time.Time) (*Session, bool) {
+	if !c.live.Load() {
+		return nil, false
+	}
 	c.mu.RLock()
 	e, ok := c.m[tok]
 	c.mu.RUnlock()
@@ -72,6 +81,9 @@ func (c *cache) owner(tok string) (string, bool) {
 
 // put caches s (which then shares the entry's Memo).
 func (c *cache) put(tok, key string, s *Session, now time.Time) {
+	if !c.live.Load() {
+		return
+	}
 	c.mu.Lock()
 	if len(c.m) >= maxCached {
 		for t, e := range c.m { // map order is arbitrary: a cheap random eviction
@@ -97,6 +109,18 @@ func (c *cache) drop(key string) {
 		delete(c.byKey, key)
 	}
 	c.mu.Unlock()
+}
+
+// setLive drops every entry (an invalidation may have been missed) and
+// lets the cache serve only while live.
+func (c *cache) setLive(live bool) {
+	if !live {
+		c.live.Store(false)
+	}
+	c.clear()
+	if live {
+		c.live.Store(true)
+	}
 }
 
 func (c *cache) clear() {

@@ -166,3 +166,52 @@ func TestLoadCopiesPeekShares(t *testing.T) {
 		t.Fatalf("the cached session changed: %+v", again)
 	}
 }
+
+// heldBus is a store whose subscriptions become live only when the test
+// says, as a Redis subscription does once Redis confirms it.
+type heldBus struct {
+	*countingStore
+	live func(bool)
+}
+
+func (h *heldBus) Publish(context.Context, string, string) error { return nil }
+
+func (h *heldBus) Subscribe(_ string, _ func(string), live func(bool)) func() {
+	h.live = live
+	return func() {}
+}
+
+// The cache serves and keeps sessions only while its subscription is
+// live: before Redis confirmed it, or while the connection is broken, an
+// invalidation could be missed, so every lookup reads the store.
+func TestCacheOnlyWhileSubscribed(t *testing.T) {
+	mem := storetest.NewMemory(t)
+	bus := &heldBus{countingStore: &countingStore{Store: mem}}
+	m := NewManager(Options{Store: bus, Ring: testRing(t, secret), KeyPrefix: "t:", CacheTTL: time.Hour})
+	defer m.Close()
+	ctx := context.Background()
+	tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "u1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func() int64 {
+		before := bus.calls.Load()
+		for range 3 {
+			if _, err := m.Peek(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return bus.calls.Load() - before
+	}
+	if n := reads(); n != 3 {
+		t.Fatalf("before the subscription is live: %d store reads for 3 lookups, want 3", n)
+	}
+	bus.live(true)
+	if n := reads(); n != 1 {
+		t.Fatalf("once live: %d store reads for 3 lookups, want 1", n)
+	}
+	bus.live(false)
+	if n := reads(); n != 3 {
+		t.Fatalf("with the subscription broken: %d store reads for 3 lookups, want 3", n)
+	}
+}

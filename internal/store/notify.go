@@ -17,10 +17,12 @@ type Notifier interface {
 	// Publish sends message to the channel's subscribers.
 	Publish(ctx context.Context, channel, message string) error
 	// Subscribe calls fn for each message on channel until stop is called.
-	// resync is called whenever messages may have been missed (the
-	// subscription was re-established), so the subscriber can drop what it
-	// cached.
-	Subscribe(channel string, fn func(message string), resync func()) (stop func())
+	// live is called with true once the subscription is in place (and
+	// again each time it is re-established), and with false whenever
+	// messages may be being missed (the connection broke): a subscriber
+	// that caches should drop what it holds at both, and cache only while
+	// live.
+	Subscribe(channel string, fn func(message string), live func(bool)) (stop func())
 }
 
 var (
@@ -46,11 +48,12 @@ func (m *Memory) Publish(_ context.Context, channel, message string) error {
 }
 
 // Subscribe implements Notifier for the memory store; nothing is ever
-// missed, so resync is never called.
-func (m *Memory) Subscribe(channel string, fn func(string), _ func()) func() {
+// missed, so the subscription is live at once, for good.
+func (m *Memory) Subscribe(channel string, fn func(string), live func(bool)) func() {
 	b := &m.bus
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer live(true)
 	if b.subs == nil {
 		b.subs = map[string]map[int]func(string){}
 	}
@@ -76,17 +79,17 @@ func (r *Redis) Publish(ctx context.Context, channel, message string) error {
 	return nil
 }
 
-// Subscribe implements Notifier with SUBSCRIBE. go-redis re-establishes a
-// broken subscription by itself; every (re)subscription confirmation
-// after the first calls resync, since messages published while the
+// Subscribe implements Notifier with SUBSCRIBE. The subscription is live
+// once Redis confirms it (a message published before is not heard);
+// go-redis re-establishes a broken subscription by itself, and every
+// confirmation makes it live again, since messages published while the
 // connection was down are lost.
-func (r *Redis) Subscribe(channel string, fn func(string), resync func()) func() {
+func (r *Redis) Subscribe(channel string, fn func(string), live func(bool)) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	ps := r.c.Subscribe(ctx, channel)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		first := true
 		for {
 			msg, err := ps.Receive(ctx)
 			if ctx.Err() != nil {
@@ -94,7 +97,7 @@ func (r *Redis) Subscribe(channel string, fn func(string), resync func()) func()
 			}
 			if err != nil {
 				// Connection trouble: anything cached may be stale by now.
-				resync()
+				live(false)
 				select {
 				case <-ctx.Done():
 					return
@@ -104,10 +107,7 @@ func (r *Redis) Subscribe(channel string, fn func(string), resync func()) func()
 			}
 			switch m := msg.(type) {
 			case *redis.Subscription:
-				if !first {
-					resync()
-				}
-				first = false
+				live(true)
 			case *redis.Message:
 				fn(m.Payload)
 			}

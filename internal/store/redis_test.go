@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
 )
 
@@ -400,4 +402,54 @@ func BenchmarkRedisGet(b *testing.B) {
 			})
 		})
 	}
+}
+
+// A subscription is live only once Redis confirmed it (so every message
+// published after that is heard), goes not live when the connection
+// breaks, and live again when go-redis has re-established it.
+func TestRedisSubscribeLive(t *testing.T) {
+	srv := redistest.StartRedisT(t)
+	r, err := store.OpenRedis(store.RedisOptions{Addrs: []string{srv.Addr}, Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var mu sync.Mutex
+	var states []bool
+	got := make(chan string, 10)
+	stop := r.Subscribe("chan", func(m string) { got <- m }, func(live bool) {
+		mu.Lock()
+		states = append(states, live)
+		mu.Unlock()
+	})
+	defer stop()
+	lastState := func() (bool, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(states) == 0 {
+			return false, 0
+		}
+		return states[len(states)-1], len(states)
+	}
+	testsupport.WaitFor(t, 5*time.Second, "the subscription to be confirmed", func() bool { live, _ := lastState(); return live })
+	// Live means subscribed: the very next message is heard.
+	if err := r.Publish(context.Background(), "chan", "m1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m != "m1" {
+			t.Fatalf("got %q", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a message published once live was not heard")
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	testsupport.WaitFor(t, 5*time.Second, "the subscription to go not live when Redis is down", func() bool { live, _ := lastState(); return !live })
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	testsupport.WaitFor(t, 10*time.Second, "the subscription to be live again", func() bool { live, _ := lastState(); return live })
 }
