@@ -20,7 +20,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/assertion"
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
+	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/fakegithub"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/redistest"
@@ -152,7 +154,7 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 	clientSecret := randomHex(16)
 	var redirects []string
 	for _, t := range env.targets {
-		if t.name != targetBaseline {
+		if t.name != targetBaseline && t.name != targetHeaders {
 			redirects = append(redirects, "http://"+t.host+"/.gatehouse/callback/"+providerName)
 		}
 	}
@@ -187,7 +189,7 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 	}
 
 	for _, t := range env.targets {
-		if t.name == targetBaseline {
+		if t.name == targetBaseline || t.name == targetHeaders {
 			continue
 		}
 		if t.name == targetJWT {
@@ -201,10 +203,13 @@ func setup(ctx context.Context, o *options, repo, tmp string, cl *cleanups) (*be
 		}
 		t.header = "Cookie: " + sessionCookie + "=" + c
 	}
-	// The baseline gets the same request: a session cookie of the same
-	// size (a bare proxy passes it on; Gatehouse strips it).
-	if t := env.byName[targetBaseline]; t != nil {
-		t.header = "Cookie: " + sessionCookie + "=" + randomHex(32)
+	// The baseline (and the headers target) get the same request: a
+	// session cookie of the same size (a bare proxy passes it on;
+	// Gatehouse strips it).
+	for _, name := range []string{targetBaseline, targetHeaders} {
+		if t := env.byName[name]; t != nil {
+			t.header = "Cookie: " + sessionCookie + "=" + randomHex(32)
+		}
 	}
 	for _, t := range env.targets {
 		if err := env.check(ctx, t); err != nil {
@@ -229,7 +234,15 @@ func (env *benchEnv) makeCaddyfile(secret, clientSecret string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n# %s\nhttp://%s {\n\tbind 127.0.0.1\n", t.name, t.host)
-		if t.name != targetBaseline {
+		if t.name == targetHeaders {
+			fmt.Fprintf(&b, "\treverse_proxy %s {\n", env.upstream.addr)
+			for _, h := range identityHeaders(t.host) {
+				fmt.Fprintf(&b, "\t\theader_up %s %q\n", h[0], h[1])
+			}
+			b.WriteString("\t}\n}\n")
+			continue
+		}
+		if t.name != targetBaseline && t.name != targetHeaders {
 			fmt.Fprintf(&b, "\tgatehouse {\n\t\tsecret %s\n", secret)
 			switch t.name {
 			case targetRedis:
@@ -245,6 +258,26 @@ func (env *benchEnv) makeCaddyfile(secret, clientSecret string) string {
 		fmt.Fprintf(&b, "\treverse_proxy %s\n}\n", env.upstream.addr)
 	}
 	return b.String()
+}
+
+// identityHeaders are the headers the upstream gets from the memory site
+// for the bench's user (alice at the development provider), with an
+// X-Auth-Jwt signed as Gatehouse signs it: the headers target sends them.
+func identityHeaders(host string) [][2]string {
+	u := identity.User{UserID: providerName + ":" + devidp.SubjectFor("alice"), Login: "alice", Email: "alice@example.com",
+		Name: "Alice", Provider: providerName, Groups: []string{"admins", "staff"}}
+	signer, err := assertion.New(randomHex(32))
+	if err != nil {
+		panic(err)
+	}
+	jwt, _, err := signer.Token("bench", "http://"+host, host, &u)
+	if err != nil {
+		panic(err)
+	}
+	return [][2]string{
+		{"X-Auth-User-Id", u.UserID}, {"X-Auth-User", u.Login}, {"X-Auth-Email", u.Email}, {"X-Auth-Name", u.Name},
+		{"X-Auth-Provider", u.Provider}, {"X-Auth-Groups", strings.Join(u.Groups, ",")}, {"X-Auth-Jwt", jwt},
+	}
 }
 
 // forwardAuthSites writes the forward_auth target: a plain proxy whose
@@ -376,7 +409,7 @@ func (env *benchEnv) check(ctx context.Context, t *target) error {
 	if resp.StatusCode != http.StatusOK || len(body) != upstreamBodySize {
 		return fmt.Errorf("the benchmark request got %d (%d bytes), want 200 from the upstream", resp.StatusCode, len(body))
 	}
-	if t.name != targetBaseline && env.upstream.authed.Load() == before {
+	if t.name != targetBaseline && t.name != targetHeaders && env.upstream.authed.Load() == before {
 		return errors.New("the upstream got the request without X-Auth-User-Id")
 	}
 	return nil

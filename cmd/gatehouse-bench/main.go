@@ -70,9 +70,14 @@ const (
 	// issuer's JWT (GitHub Actions' shape) instead of a session cookie:
 	// the verification is remembered, so it measures the bearer path.
 	targetJWT = "jwt"
+	// targetHeaders is the baseline sending the upstream the identity
+	// headers a memory session gets (the same names and sizes, static
+	// header_up values, X-Auth-Jwt included): what those bytes cost
+	// through Caddy's proxy, without Gatehouse.
+	targetHeaders = "headers"
 )
 
-var allTargets = []string{targetBaseline, targetMemory, targetRedis, targetRedisCache, targetForwardAuth, targetJWT}
+var allTargets = []string{targetBaseline, targetHeaders, targetMemory, targetRedis, targetRedisCache, targetForwardAuth, targetJWT}
 
 // options are the command-line flags of the benchmark.
 type options struct {
