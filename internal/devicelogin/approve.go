@@ -16,9 +16,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
-// Pending is a device's request as GET {prefix}/device?user_code=…
+// Lookup is a device's request as GET {prefix}/device?user_code=…
 // answers it in JSON.
-type Pending struct {
+type Lookup struct {
 	// UserCode is the code, as XXXX-XXXX.
 	UserCode string `json:"user_code"`
 	// ClientName is the name the device gave ("" for none).
@@ -86,7 +86,7 @@ func (e *endpoints) serveLookup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !e.wantsPage(r) {
-		e.k.JSON(w, http.StatusOK, Pending{
+		e.k.JSON(w, http.StatusOK, Lookup{
 			UserCode: FormatUserCode(code), ClientName: req.Client, IP: req.IP,
 			RequestedAt: req.Created.UTC().Format(time.RFC3339),
 		})
