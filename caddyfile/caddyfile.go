@@ -75,6 +75,8 @@ type state struct {
 	nangoBothOff cf.Token
 	connections  map[string]cf.Token // connection name → where declared
 	jwtIssuers   map[string]cf.Token // jwt_issuer name → where declared
+	// deviceLogin is where device_login was set.
+	deviceLogin cf.Token
 	// connectionsSecret is where connections_secret was set.
 	connectionsSecret cf.Token
 	providers         map[string]cf.Token // provider name → where it was declared
@@ -102,6 +104,8 @@ func (s *state) place(err error) error {
 		entries = s.jwtIssuers
 	case "connections_secret":
 		at = s.connectionsSecret
+	case "device_login":
+		at = s.deviceLogin
 	case "nango":
 		at, entries = s.nango, map[string]cf.Token{"integrations": s.nangoBothOff}
 	}
@@ -187,6 +191,7 @@ var topLevel = newTable("",
 	cfparse.Sub[state]{Name: "nango", Parse: parseNango},
 	cfparse.Sub[state]{Name: "connection", Repeat: true, Parse: parseConnection},
 	cfparse.Sub[state]{Name: "jwt_issuer", Repeat: true, Parse: parseJWTIssuer},
+	cfparse.Sub[state]{Name: "device_login", Parse: parseDeviceLogin},
 	cfparse.Sub[state]{Name: "connections_secret", Parse: func(c *cfparse.Cursor, s *state) error {
 		v, err := c.SecretValue("{env.GATEHOUSE_CONNECTIONS_SECRET}")
 		s.h.ConnectionsSecret, s.connectionsSecret = v, c.Tok

@@ -99,7 +99,7 @@ func TestGoldenCoverage(t *testing.T) {
 func TestSubdirectives(t *testing.T) {
 	got := gcf.Subdirectives()
 	want := map[string][]string{
-		"": {"secret", "previous_secrets", "assertion_key", "previous_assertion_keys", "store", "prefix", "provider", "allow", "public", "github_app", "nango", "connection", "jwt_issuer", "connections_secret",
+		"": {"secret", "previous_secrets", "assertion_key", "previous_assertion_keys", "store", "prefix", "provider", "allow", "public", "github_app", "nango", "connection", "jwt_issuer", "device_login", "connections_secret",
 			"title", "logo", "pass_access_token", "session_cache", "logins_per_minute", "cookie", "headers", "external_url", "redirect_domains"},
 		"connection": {"type", "request_token_url", "authorize_url", "access_token_url", "consumer_key", "consumer_secret",
 			"auth_url", "token_url", "revoke_url", "client_id", "client_secret", "scopes", "auth_style", "integration"},
@@ -115,6 +115,7 @@ func TestSubdirectives(t *testing.T) {
 		"jwt_issuer":        {"issuer", "audience", "jwks_url", "base_url", "timeout", "claims"},
 		"jwt_issuer claims": {"id", "login", "email", "name", "groups", "repos"},
 		"cookie":            {"name", "domain", "lifetime", "idle_timeout", "same_site"},
+		"device_login":      {"lifetime"},
 		"headers":           {"user_id", "user", "email", "name", "avatar", "provider", "groups", "repos", "connections", "jwt", "access_token"},
 	}
 	if len(got) != len(want) {

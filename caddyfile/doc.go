@@ -130,6 +130,9 @@
 //				id|login|email|name|groups|repos <claim.path>
 //			}
 //		}
+//		device_login [{
+//			lifetime <duration>
+//		}]
 //		connections_secret <secret>
 //		title <text>
 //		logo <url>
@@ -333,6 +336,17 @@
 //
 // connections_secret: the shared secret of that token endpoint; without it
 // the endpoint is off.
+//
+// device_login: device login for CLIs and other devices without a browser
+// of their own, the OAuth 2.0 Device Authorization Grant (RFC 8628). A
+// device asks for a code at <prefix>/device/code, a signed-in person
+// approves it at <prefix>/device, and the device, polling
+// <prefix>/device/token, gets a session token to send as
+// "Authorization: Bearer", listed among the person's sessions. Written
+// alone, it takes the defaults. Off unless set.
+//
+//   - lifetime: how long a device code and its user code are valid (the
+//     person must approve within it), from 1s to 30m. Default: 10m.
 //
 // title, logo: the name of the site, shown after each page's own title
 // in the browser tab of Gatehouse's pages ("Sign out · Acme"; default:

@@ -27,7 +27,8 @@ func newTable[T any](label string, subs ...cfparse.Sub[T]) cfparse.Table[T] {
 // names of the subdirectives it accepts, in the order the documentation
 // lists them. The key "" is the gatehouse block itself; the others are
 // "store redis", "provider", "claims", "github_app", "nango",
-// "connection", "cookie" and "headers"; "provider" and "claims" are the
+// "connection", "jwt_issuer", "jwt_issuer claims", "device_login",
+// "cookie" and "headers"; "provider" and "claims" are the
 // blocks of the provider modules (every subdirective of any type). The
 // result is a fresh copy built from the parsers' own tables.
 func Subdirectives() map[string][]string {

@@ -215,3 +215,15 @@ type ConnectionConfig struct {
 	// needs the nango block.
 	Integration string `json:"integration,omitempty"`
 }
+
+// DeviceLoginConfig turns on device login for CLIs and other devices
+// without a browser of their own (OAuth 2.0 Device Authorization Grant,
+// RFC 8628): a device asks for a code at {prefix}/device/code, a
+// signed-in person approves it at {prefix}/device, and the device, which
+// polls {prefix}/device/token, gets a session token to send as
+// "Authorization: Bearer".
+type DeviceLoginConfig struct {
+	// How long a device code and its user code are valid: the person
+	// must approve within it. At least 1s, at most 30m. Default: 10m.
+	Lifetime caddy.Duration `json:"lifetime,omitempty"`
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/backchannel"
+	"github.com/gatehouse-auth/gatehouse/internal/devicelogin"
 	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/github"
 	"github.com/gatehouse-auth/gatehouse/internal/github/directory"
@@ -34,7 +35,8 @@ type featureDeps struct {
 // own and hook into sessions, each once and complete: the user's own
 // sessions (always on), linked accounts, then Nango's broker, GitHub
 // (which uses the broker), then Nango (which uses GitHub and the linked
-// accounts), and the back-channel logout of the OpenID Connect providers.
+// accounts), the back-channel logout of the OpenID Connect providers, and
+// device login when it is configured.
 func (h *Handler) features(repl *caddy.Replacer, githubLogins map[string]*githubaccess.Login, app *githubaccess.AppConfig,
 	nangoCfg *nangoSettings, d featureDeps) ([]kit.Feature, error) {
 	features := []kit.Feature{usersessions.New(usersessions.Options{Sessions: d.sessions})}
@@ -82,6 +84,12 @@ func (h *Handler) features(repl *caddy.Replacer, githubLogins map[string]*github
 	if bc := backchannelLogout(d); bc != nil {
 		features = append(features, bc)
 	}
+	if h.DeviceLogin != nil {
+		features = append(features, devicelogin.New(devicelogin.Options{
+			Sessions: d.sessions, Store: d.store, Ring: d.ring, KeyPrefix: d.keyPrefix,
+			Lifetime: time.Duration(h.DeviceLogin.Lifetime),
+		}))
+	}
 	return features, nil
 }
 
@@ -122,9 +130,18 @@ func (h *Handler) checkFeatures() error {
 			"turn one on, add a connection of type nango, or remove the nango block")
 	case h.ConnectionsSecret != "" && len(h.Connections) == 0:
 		return configErrorf("connections_secret", nil, "connections_secret is only used by connections; add a connection block or remove it")
+	case h.DeviceLogin != nil && !validDeviceLifetime(time.Duration(h.DeviceLogin.Lifetime)):
+		return configErrorf("device_login", []string{"lifetime"}, "device_login lifetime must be between %v and %v "+
+			"(how long a device's code is valid); got %v", devicelogin.MinLifetime, devicelogin.MaxLifetime, time.Duration(h.DeviceLogin.Lifetime))
 	case h.Nango != nil && h.GitHubApp != nil:
 		return configErrorf("nango", nil, "nango and github_app both connect repositories; keep one of them "+
 			"(with Nango, the GitHub App is Nango's github-app-oauth integration)")
 	}
 	return nil
+}
+
+// validDeviceLifetime reports whether d may be device_login's lifetime:
+// 0 (the default) or from devicelogin.MinLifetime to MaxLifetime.
+func validDeviceLifetime(d time.Duration) bool {
+	return d == 0 || d >= devicelogin.MinLifetime && d <= devicelogin.MaxLifetime
 }

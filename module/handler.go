@@ -91,6 +91,11 @@ type Handler struct {
 	// this many records). Default: 6000.
 	LoginsPerMinute int `json:"logins_per_minute,omitempty"`
 
+	// Device login for CLIs (OAuth 2.0 Device Authorization Grant) at
+	// {prefix}/device/code, {prefix}/device and {prefix}/device/token.
+	// Default: none (off).
+	DeviceLogin *DeviceLoginConfig `json:"device_login,omitempty"`
+
 	// Accounts signed-in users can link. Default: none.
 	Connections []ConnectionConfig `json:"connections,omitempty"`
 

@@ -3,6 +3,9 @@ package module
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 // Validate checks the configuration as it is, without provisioning, and
@@ -27,6 +30,12 @@ func TestValidateUnprovisioned(t *testing.T) {
 			"nango", []string{"integrations"}},
 		"connections_secret without connections": {Handler{ProvidersRaw: oidcProvider(), ConnectionsSecret: "s"}, "connections_secret", nil},
 		"nango and github_app":                   {Handler{ProvidersRaw: oidcProvider(), Nango: &NangoConfig{}, GitHubApp: &GitHubAppConfig{}}, "nango", nil},
+		"device_login lifetime too long": {Handler{ProvidersRaw: oidcProvider(), DeviceLogin: &DeviceLoginConfig{Lifetime: caddy.Duration(time.Hour)}},
+			"device_login", []string{"lifetime"}},
+		"device_login lifetime negative": {Handler{ProvidersRaw: oidcProvider(), DeviceLogin: &DeviceLoginConfig{Lifetime: -1}},
+			"device_login", []string{"lifetime"}},
+		"device_login lifetime under a second": {Handler{ProvidersRaw: oidcProvider(), DeviceLogin: &DeviceLoginConfig{Lifetime: caddy.Duration(time.Millisecond)}},
+			"device_login", []string{"lifetime"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -46,6 +55,8 @@ func TestValidateUnprovisioned(t *testing.T) {
 		// Both integrations off is how a nango block serves linked accounts only.
 		{ProvidersRaw: oidcProvider(), Nango: &NangoConfig{LoginIntegration: "off", RepoIntegration: "off"},
 			Connections: []ConnectionConfig{{Name: "strava", Type: "nango"}}},
+		{ProvidersRaw: oidcProvider(), DeviceLogin: &DeviceLoginConfig{}},
+		{ProvidersRaw: oidcProvider(), DeviceLogin: &DeviceLoginConfig{Lifetime: caddy.Duration(30 * time.Minute)}},
 	} {
 		if err := ok.Validate(); err != nil {
 			t.Fatalf("valid handler: %v", err)

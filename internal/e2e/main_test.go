@@ -78,6 +78,7 @@ type config struct {
 	noOIDC     bool   // without the oidc provider "corp"
 	logTo      string // write Caddy's log, at DEBUG, to this file (default: errors to stderr)
 	admin      bool   // Caddy's admin endpoint on, at adminAddr (default: off)
+	global     string // more global options
 }
 
 func (c config) caddyfile() string {
@@ -93,6 +94,7 @@ func (c config) caddyfile() string {
 		admin = adminAddr
 	}
 	return fmt.Sprintf(`{
+	%s
 	%s
 	http_port %d
 	log default {
@@ -111,7 +113,7 @@ http://localhost:%d%s {
 	%s
 	reverse_proxy %s
 }
-`, caddytest.GlobalOptions(admin), port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
+`, caddytest.GlobalOptions(admin), c.global, port, c.logging(), port, aliasAddr(c.alias), secret, store, c.oidc(), strings.ReplaceAll(c.extra, "CLIENT_ID", clientID), c.site, upstream.Addr())
 }
 
 func (c config) logging() string {

@@ -51,13 +51,32 @@ func (o *Owner) owner() *Owner { return o }
 // Record is a flow's record: a struct embedding Owner.
 type Record interface{ owner() *Owner }
 
-// Flows keeps flows in progress, sealed, for TTL at most: Put records one
-// under a handle (the state, or an OAuth 1.0a request token); Take
-// consumes it for its owner only.
+// Flows keeps flows in progress, sealed, for TTL at most (or the lifetime
+// Lasting sets): Put records one under a handle (the state, or an OAuth
+// 1.0a request token); Take consumes it for its owner only. A flow whose
+// handle is itself the credential (a device code, a user code) has no
+// browser to be bound to: it is recorded with PutNew or Put and no
+// binding, and consumed with Claim by whoever presents the handle.
 type Flows struct {
 	records sealed.Store
 	prefix  string
 	now     func() time.Time
+	// ttl is how long a record lives; 0 is TTL.
+	ttl time.Duration
+}
+
+// Lasting returns f with its records living ttl instead of TTL.
+func (f Flows) Lasting(ttl time.Duration) Flows {
+	f.ttl = ttl
+	return f
+}
+
+// life is how long f's records live.
+func (f Flows) life() time.Duration {
+	if f.ttl > 0 {
+		return f.ttl
+	}
+	return TTL
 }
 
 // maxHandle bounds a handle a client sends back.
@@ -66,15 +85,37 @@ const maxHandle = 512
 func (f Flows) key(handle string) string { return f.prefix + hashHex(handle) }
 
 // Put records rec for the browser holding binding under handle; it
-// stamps rec's Owner with the binding's hash and the time.
+// stamps rec's Owner with the binding's hash and the time. With no
+// binding the flow is bound to no browser: Take never gives it out, only
+// Claim does.
 func (f Flows) Put(ctx context.Context, handle, binding string, rec Record) error {
-	o := rec.owner()
-	o.Binding = hashHex(binding)
-	o.Created = f.now().UTC()
-	if err := f.records.Put(ctx, f.key(handle), rec, TTL); err != nil {
+	f.stamp(binding, rec)
+	if err := f.records.Put(ctx, f.key(handle), rec, f.life()); err != nil {
 		return fmt.Errorf("recording the flow in progress: %w", err)
 	}
 	return nil
+}
+
+// PutNew is Put for a handle that must not be in use yet (one drawn from
+// a small space, such as a user code): it records nothing and reports
+// false when a flow is already recorded under handle.
+func (f Flows) PutNew(ctx context.Context, handle, binding string, rec Record) (bool, error) {
+	f.stamp(binding, rec)
+	ok, err := f.records.PutNew(ctx, f.key(handle), rec, f.life())
+	if err != nil {
+		return false, fmt.Errorf("recording the flow in progress: %w", err)
+	}
+	return ok, nil
+}
+
+// stamp sets rec's Owner's binding hash ("" for none) and time.
+func (f Flows) stamp(binding string, rec Record) {
+	o := rec.owner()
+	o.Binding = ""
+	if binding != "" {
+		o.Binding = hashHex(binding)
+	}
+	o.Created = f.now().UTC()
 }
 
 // Take consumes the flow recorded under handle into rec, for the browser
@@ -92,7 +133,7 @@ func (f Flows) Take(ctx context.Context, handle, binding, flow, userID string, r
 	o := rec.owner()
 	err := f.records.TakeOwned(ctx, f.key(handle), rec, func() error {
 		switch {
-		case f.now().Sub(o.Created) > TTL:
+		case f.now().Sub(o.Created) > f.life():
 			return ErrUnknownState
 		case binding == "":
 			return ErrNoBinding
@@ -100,6 +141,28 @@ func (f Flows) Take(ctx context.Context, handle, binding, flow, userID string, r
 			return ErrForeign
 		case o.Flow != flow:
 			return ErrWrongSite
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrUnknownState
+	}
+	return err
+}
+
+// Claim consumes the flow recorded under handle into rec for whoever
+// presents handle, which is itself the credential (a device code, a user
+// code): of concurrent or replayed requests one gets it. ErrUnknownState
+// when there is none, it expired, or another request took it; other
+// errors mean the store could not answer.
+func (f Flows) Claim(ctx context.Context, handle string, rec Record) error {
+	if handle == "" || len(handle) > maxHandle {
+		return ErrUnknownState
+	}
+	o := rec.owner()
+	err := f.records.TakeOwned(ctx, f.key(handle), rec, func() error {
+		if f.now().Sub(o.Created) > f.life() {
+			return ErrUnknownState
 		}
 		return nil
 	})
@@ -123,7 +186,7 @@ func (f Flows) Get(ctx context.Context, handle string, rec Record) error {
 		return ErrUnknownState
 	case err != nil:
 		return err
-	case f.now().Sub(rec.owner().Created) > TTL:
+	case f.now().Sub(rec.owner().Created) > f.life():
 		return ErrUnknownState
 	}
 	return nil
@@ -132,7 +195,7 @@ func (f Flows) Get(ctx context.Context, handle string, rec Record) error {
 // Update writes rec, read with Get, back under handle for the rest of its
 // lifetime; ErrUnknownState when that has run out.
 func (f Flows) Update(ctx context.Context, handle string, rec Record) error {
-	ttl := TTL - f.now().Sub(rec.owner().Created)
+	ttl := f.life() - f.now().Sub(rec.owner().Created)
 	if ttl <= 0 {
 		return ErrUnknownState
 	}

@@ -1,7 +1,8 @@
 // Package pages renders Gatehouse's HTML pages: the provider chooser, the
-// logout confirmation, the user's sessions, and error pages. The pages load nothing from
-// elsewhere; their only style sheet is inline and allowed by hash in the
-// Content-Security-Policy sent with them.
+// logout confirmation, the user's sessions, signing a device in, and
+// error pages. The pages load nothing from elsewhere; their only style
+// sheet is inline and allowed by hash in the Content-Security-Policy sent
+// with them.
 package pages
 
 import (
@@ -163,6 +164,35 @@ type Session struct {
 	Created, LastSeen time.Time
 }
 
+// Device is the data of the page where a signed-in person signs a device
+// in (OAuth 2.0 Device Authorization Grant).
+type Device struct {
+	Brand
+	// State is what the page shows: "enter" (a form asking for the code
+	// the device shows), "confirm" (the device's request, with Approve
+	// and Deny), "approved" or "denied" (the outcome).
+	State string
+	// User is who is signed in, as the sign-out page names them.
+	User string
+	// Action is the page's own path ({prefix}/device): the code is sent
+	// to it as user_code (GET), the decision as a POST of user_code,
+	// action (approve or deny) and csrf.
+	Action string
+	// CSRF is the token the decision form echoes.
+	CSRF string
+	// Code is the user code, as XXXX-XXXX.
+	Code string
+	// Client is the name the device gave; empty when it gave none.
+	Client string
+	// IP is the address the device asked from.
+	IP string
+	// Requested is when the device asked.
+	Requested time.Time
+	// Sessions is the page listing the user's sessions; Home where the
+	// page's last link goes.
+	Sessions, Home string
+}
+
 // Error is the data of an error page.
 type Error struct {
 	Brand
@@ -207,6 +237,7 @@ const (
 	titleLogout    = "Sign out"
 	titleSignedOut = "Signed out"
 	titleSessions  = "Your sessions"
+	titleDevice    = "Sign in a device"
 )
 
 // title is a page's title followed by the brand, if any: "Sign out ·
@@ -290,6 +321,11 @@ func RenderLogout(w http.ResponseWriter, l Logout) {
 // RenderSessions writes the page listing the user's sessions.
 func RenderSessions(w http.ResponseWriter, s Sessions) {
 	render(w, http.StatusOK, "sessions", titleSessions, s.Brand, s)
+}
+
+// RenderDevice writes the page that signs a device in.
+func RenderDevice(w http.ResponseWriter, d Device) {
+	render(w, http.StatusOK, "device", titleDevice, d.Brand, d)
 }
 
 // RenderError writes an error page with e.Status, titled by its heading

@@ -40,6 +40,9 @@ func TestPageTitles(t *testing.T) {
 		"Your sessions": func(w http.ResponseWriter, b pages.Brand) {
 			pages.RenderSessions(w, pages.Sessions{Brand: b, User: "alice", Base: "/.gatehouse/sessions", Home: "/"})
 		},
+		"Sign in a device": func(w http.ResponseWriter, b pages.Brand) {
+			pages.RenderDevice(w, pages.Device{Brand: b, State: "enter", User: "alice", Action: "/.gatehouse/device", Home: "/"})
+		},
 		"Access denied": func(w http.ResponseWriter, b pages.Brand) {
 			pages.RenderError(w, pages.Error{Brand: b, Status: 403, Heading: "Access denied", Code: "access_denied"})
 		},
@@ -148,5 +151,42 @@ func TestSessionsPage(t *testing.T) {
 	}
 	if strings.Contains(body, "current0123456789abcde/end") {
 		t.Error("the current session has an End form; it is signed out from the sign-out page")
+	}
+}
+
+// The device page shows what the device sent (its name) as text, runs no
+// script, and its decision form carries the code, the CSRF token and the
+// two actions; each state has its own heading.
+func TestDevicePage(t *testing.T) {
+	at := time.Date(2026, 12, 7, 22, 57, 40, 0, time.FixedZone("CET", 3600))
+	rec := httptest.NewRecorder()
+	pages.RenderDevice(rec, pages.Device{
+		State: "confirm", User: "alice", Action: "/.gatehouse/device", CSRF: "tok&en", Code: "BCDF-GHJK",
+		Client: `"><script>alert(1)</script>`, IP: "192.0.2.9", Requested: at,
+	})
+	body := rec.Body.String()
+	if strings.Contains(body, "<script") || strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src") {
+		t.Errorf("the device page carries a script or allows one:\n%s", body)
+	}
+	for _, want := range []string{
+		"<h1>Sign in a device?</h1>", "signed in as <strong>alice</strong>",
+		"&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;", "192.0.2.9",
+		`<time datetime="2026-12-07T21:57:40Z">7 Dec 2026, 21:57 UTC</time>`,
+		`<form method="post" action="/.gatehouse/device">`, `name="csrf" value="tok&amp;en"`,
+		`name="user_code" value="BCDF-GHJK"`, `name="action" value="approve"`, `name="action" value="deny"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("device page lacks %s:\n%s", want, body)
+		}
+	}
+	for state, want := range map[string]string{
+		"enter": `<form method="get" action="/.gatehouse/device">`, "approved": "<h1>Device signed in</h1>",
+		"denied": "<h1>Sign-in denied</h1>",
+	} {
+		rec := httptest.NewRecorder()
+		pages.RenderDevice(rec, pages.Device{State: state, User: "alice", Action: "/.gatehouse/device", Sessions: "/.gatehouse/sessions", Home: "/"})
+		if body := rec.Body.String(); !strings.Contains(body, want) || strings.Contains(body, `name="action"`) {
+			t.Errorf("device page in state %s lacks %s, or has the decision form:\n%s", state, want, body)
+		}
 	}
 }

@@ -69,6 +69,20 @@ func (s Store) Put(ctx context.Context, key string, v any, ttl time.Duration) er
 	return nil
 }
 
+// PutNew seals v and stores it under key for ttl only if key holds
+// nothing yet, and reports whether it did.
+func (s Store) PutNew(ctx context.Context, key string, v any, ttl time.Duration) (bool, error) {
+	sealed, err := s.seal(v, key)
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.Store.SetNX(ctx, key, sealed, ttl)
+	if err != nil {
+		return false, fmt.Errorf("writing: %w", err)
+	}
+	return ok, nil
+}
+
 // Replace seals v over the record under key, only if there still is one
 // (ok false otherwise: it ended meanwhile and stays ended).
 func (s Store) Replace(ctx context.Context, key string, v any, ttl time.Duration) (ok bool, err error) {
