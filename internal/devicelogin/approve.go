@@ -145,6 +145,9 @@ func (e *endpoints) serveDecision(w http.ResponseWriter, r *http.Request) {
 		dev := &session.Session{
 			User: sess.User, CheckedAt: sess.CheckedAt, Host: sess.Host,
 			IP: req.IP, UserAgent: userAgent(req.Client),
+			// The provider's session the approving one came from: its
+			// back-channel logout ends the device's session too.
+			IdPSession: sess.IdPSession,
 		}
 		dev.Groups, dev.Repos, dev.Connections = slices.Clone(sess.Groups), slices.Clone(sess.Repos), slices.Clone(sess.Connections)
 		devTok, err := e.m.Create(ctx, dev)

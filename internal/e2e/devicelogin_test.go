@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/devicelogin"
+	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
@@ -549,5 +550,31 @@ func TestDeviceLoginBadRequests(t *testing.T) {
 		if code := status(t, request(t, "POST", "/.gatehouse"+p, "", form, "")); code != http.StatusNotFound {
 			t.Errorf("POST %s without device_login: %d, want 404", p, code)
 		}
+	}
+}
+
+// A device's session comes from the approving session's sign-in at the
+// provider: when the provider ends that sign-in (back-channel logout of
+// its sid), the device's session ends with it; a session of another
+// sign-in of the same person stays.
+func TestDeviceSessionEndsWithTheProviderSession(t *testing.T) {
+	loadDevice(t, "redis", "", "")
+	devIP, userIP := ipFor(1), ipFor(2)
+	laptop, _ := signInAs(t, "alice", "Laptop/1.0")
+	sessions := idp.Provider.Sessions()
+	sid := sessions[len(sessions)-1].ID
+	phone, _ := signInAs(t, "alice", "Phone/1.0")
+	c := requestCodes(t, devIP, "ci-box")
+	approve(t, laptop, userIP, c.UserCode, "approve")
+	if l := listSessions(t, phone); len(l) != 3 {
+		t.Fatalf("%d sessions listed, want the laptop, the phone and the device", len(l))
+	}
+	code, body, _ := sendLogout(t, url.Values{"logout_token": {signLogout(t, idp.Provider.LogoutTokenClaims(clientID, sid, ""), devidp.TypLogoutJWT)}})
+	if code != http.StatusOK {
+		t.Fatalf("back-channel logout: %d %v", code, body)
+	}
+	l := listSessions(t, phone)
+	if len(l) != 1 || l[0].UserAgent != "Phone/1.0" {
+		t.Fatalf("after the provider ended the laptop's sign-in: %+v, want the phone's session alone", l)
 	}
 }
