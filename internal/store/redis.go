@@ -18,6 +18,7 @@ import (
 // operation's name and never contain keys or values.
 type Redis struct {
 	c         redis.UniversalClient
+	reads     *reads // Get's batches
 	release   func() error // drops the pooled client; nil for NewRedis
 	groups    sync.Map     // queue consumer groups known to exist; see redis_queue.go
 	closeOnce sync.Once
@@ -27,7 +28,7 @@ type Redis struct {
 // NewRedis wraps a client. The caller keeps ownership of c: Close on the
 // returned store does not close it.
 func NewRedis(c redis.UniversalClient) *Redis {
-	return &Redis{c: c}
+	return &Redis{c: c, reads: &reads{c: c}}
 }
 
 // Client returns the underlying client, for features that need other
@@ -48,13 +49,7 @@ func (r *Redis) Close() error {
 
 // Get implements Store: GET, or GETEX key PX/EX when touch > 0.
 func (r *Redis) Get(ctx context.Context, key string, touch time.Duration) ([]byte, error) {
-	var cmd *redis.StringCmd
-	if touch > 0 {
-		cmd = r.c.GetEx(ctx, key, touch)
-	} else {
-		cmd = r.c.Get(ctx, key)
-	}
-	b, err := cmd.Bytes()
+	b, err := r.reads.get(ctx, key, touch)
 	if err != nil {
 		return nil, redisErr("get", err)
 	}

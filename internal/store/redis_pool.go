@@ -76,7 +76,8 @@ func OpenRedis(opts RedisOptions) (*Redis, error) {
 		// reference to release.
 		return nil, err
 	}
-	r := &Redis{c: v.(pooledRedisClient).UniversalClient}
+	c := v.(pooledRedisClient).UniversalClient
+	r := &Redis{c: c, reads: &reads{c: c}}
 	r.release = func() error {
 		_, err := redisClients.Delete(key)
 		return err

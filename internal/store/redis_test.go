@@ -453,3 +453,51 @@ func TestRedisSubscribeLive(t *testing.T) {
 	}
 	testsupport.WaitFor(t, 10*time.Second, "the subscription to be live again", func() bool { live, _ := lastState(); return live })
 }
+
+// Concurrent Gets are sent in batches; each caller still gets its own
+// key's value (or ErrNotFound), and a touch slides its own key's expiry.
+func TestRedisConcurrentGets(t *testing.T) {
+	s := storetest.OpenRedis(t, testRedis.Addr)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("batch#%d:", prefixSeq.Add(1))
+	const n = 300
+	for i := range n {
+		if i%3 == 0 {
+			continue // missing
+		}
+		if err := s.Set(ctx, fmt.Sprint(prefix, i), []byte(fmt.Sprint("value-", i)), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for round := range 3 {
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				touch := time.Duration(0)
+				if round == 1 {
+					touch = time.Hour
+				}
+				got, err := s.Get(ctx, fmt.Sprint(prefix, i), touch)
+				switch {
+				case i%3 == 0 && !errors.Is(err, store.ErrNotFound):
+					errs <- fmt.Errorf("key %d: %q, %v; want ErrNotFound", i, got, err)
+				case i%3 != 0 && (err != nil || string(got) != fmt.Sprint("value-", i)):
+					errs <- fmt.Errorf("key %d: %q, %v", i, got, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	rc := redis.NewClient(&redis.Options{Addr: testRedis.Addr})
+	defer rc.Close()
+	if ttl := rc.TTL(ctx, prefix+"1").Val(); ttl < 59*time.Minute {
+		t.Fatalf("the touch did not slide the key's expiry: %v", ttl)
+	}
+}
