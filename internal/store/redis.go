@@ -18,7 +18,7 @@ import (
 // operation's name and never contain keys or values.
 type Redis struct {
 	c         redis.UniversalClient
-	reads     *reads // Get's batches
+	reads     *reads       // Get's batches
 	release   func() error // drops the pooled client; nil for NewRedis
 	groups    sync.Map     // queue consumer groups known to exist; see redis_queue.go
 	closeOnce sync.Once
