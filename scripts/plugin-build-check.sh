@@ -29,6 +29,8 @@ go mod edit -require "github.com/caddyserver/caddy/v2@$caddy_version" \
 go mod tidy >/dev/null 2>&1
 go build -o caddy .
 ./caddy list-modules | grep -qx 'http.handlers.gatehouse' || { echo "plugin check: module not registered"; exit 1; }
+./caddy list-modules | grep -qx 'admin.api.gatehouse' || { echo "plugin check: admin API module not registered"; exit 1; }
+./caddy gatehouse sessions list --help | grep -q -- '--user' || { echo "plugin check: the gatehouse command is not registered"; exit 1; }
 for p in oidc google github oauth2 gitlab microsoft gitee feishu lark; do
 	./caddy list-modules | grep -qx "http.handlers.gatehouse.providers.$p" || { echo "plugin check: provider module $p not registered"; exit 1; }
 done
@@ -45,4 +47,4 @@ app.example.com {
 }
 CF
 ./caddy adapt --config Caddyfile | grep -q '"handler":"gatehouse"' || { echo "plugin check: directive not registered"; exit 1; }
-echo "plugin check: Caddy $caddy_version built with Gatehouse as a dependency; module, provider modules and directive registered"
+echo "plugin check: Caddy $caddy_version built with Gatehouse as a dependency; module, admin API module, command, provider modules and directive registered"
