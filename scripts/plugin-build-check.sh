@@ -28,11 +28,15 @@ go mod edit -require "github.com/caddyserver/caddy/v2@$caddy_version" \
 	-replace "github.com/gatehouse-auth/gatehouse=$repo"
 go mod tidy >/dev/null 2>&1
 go build -o caddy .
-./caddy list-modules | grep -qx 'http.handlers.gatehouse' || { echo "plugin check: module not registered"; exit 1; }
-./caddy list-modules | grep -qx 'admin.api.gatehouse' || { echo "plugin check: admin API module not registered"; exit 1; }
-./caddy gatehouse sessions list --help | grep -q -- '--user' || { echo "plugin check: the gatehouse command is not registered"; exit 1; }
+# Outputs are read whole before grep looks at them: grep -q stops at the
+# first match, and with pipefail the writer's SIGPIPE would fail the check.
+modules=$(./caddy list-modules)
+grep -qx 'http.handlers.gatehouse' <<<"$modules" || { echo "plugin check: module not registered"; exit 1; }
+grep -qx 'admin.api.gatehouse' <<<"$modules" || { echo "plugin check: admin API module not registered"; exit 1; }
+usage=$(./caddy gatehouse sessions list --help)
+grep -q -- '--user' <<<"$usage" || { echo "plugin check: the gatehouse command is not registered"; exit 1; }
 for p in oidc google github oauth2 gitlab microsoft gitee feishu lark; do
-	./caddy list-modules | grep -qx "http.handlers.gatehouse.providers.$p" || { echo "plugin check: provider module $p not registered"; exit 1; }
+	grep -qx "http.handlers.gatehouse.providers.$p" <<<"$modules" || { echo "plugin check: provider module $p not registered"; exit 1; }
 done
 cat > Caddyfile <<'CF'
 app.example.com {
@@ -46,5 +50,6 @@ app.example.com {
 	reverse_proxy 127.0.0.1:3000
 }
 CF
-./caddy adapt --config Caddyfile | grep -q '"handler":"gatehouse"' || { echo "plugin check: directive not registered"; exit 1; }
+adapted=$(./caddy adapt --config Caddyfile)
+grep -q '"handler":"gatehouse"' <<<"$adapted" || { echo "plugin check: directive not registered"; exit 1; }
 echo "plugin check: Caddy $caddy_version built with Gatehouse as a dependency; module, admin API module, command, provider modules and directive registered"
