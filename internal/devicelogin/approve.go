@@ -45,7 +45,7 @@ func (e *endpoints) serveDevice(w http.ResponseWriter, r *http.Request, _ string
 // page is the device page for the signed-in session sess.
 func (e *endpoints) page(sess *session.Session, state string) pages.Device {
 	return pages.Device{
-		Brand: e.k.Brand(), State: state, User: displayName(sess), Action: e.k.Prefix() + "/device",
+		Brand: e.k.Brand(), State: state, User: sess.DisplayName(), Action: e.k.Prefix() + "/device",
 		Sessions: e.k.Prefix() + "/sessions", Home: "/",
 	}
 }
@@ -93,7 +93,7 @@ func (e *endpoints) serveLookup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := e.page(sess, "confirm")
-	p.CSRF, p.Code, p.Client, p.IP, p.Requested = e.m.CSRFToken(tok), FormatUserCode(code), req.Client, req.IP, req.Created
+	p.CSRF, p.Code, p.Client, p.IP, p.Requested = e.k.CSRFToken(tok), FormatUserCode(code), req.Client, req.IP, req.Created
 	pages.RenderDevice(w, p)
 }
 
@@ -102,23 +102,8 @@ func (e *endpoints) serveLookup(w http.ResponseWriter, r *http.Request) {
 // the device's session; either way the user code is used up and the
 // device learns the outcome at its next poll.
 func (e *endpoints) serveDecision(w http.ResponseWriter, r *http.Request) {
-	if !e.k.SameOrigin(r) {
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusForbidden, Code: "cross_origin", Heading: "Refused",
-			Message: "The request to sign a device in came from another site."})
-		return
-	}
-	sess, tok, ok := e.k.RequireSession(w, r)
+	sess, _, ok := e.k.RequireForm(w, r, e.k.Prefix()+"/device")
 	if !ok {
-		return
-	}
-	if !readForm(w, r) {
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusBadRequest, Code: "bad_form", Heading: "Refused",
-			Message: "The form could not be read."})
-		return
-	}
-	if !e.k.Bearer(r) && !e.m.CheckCSRF(tok, r.PostForm.Get("csrf")) {
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusForbidden, Code: "invalid_csrf", Heading: "Refused",
-			Message: "The form has expired. Please try again.", Retry: e.k.Prefix() + "/device"})
 		return
 	}
 	action := r.PostForm.Get("action")

@@ -42,17 +42,6 @@ func (e *endpoints) wantsPage(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html") && !e.k.Bearer(r)
 }
 
-// displayName is who the person is, as the sign-out page names them.
-func displayName(s *session.Session) string {
-	switch {
-	case s.Login != "":
-		return s.Login
-	case s.Email != "":
-		return s.Email
-	}
-	return s.UserID
-}
-
 // userAgent is what a device's session lists as its User-Agent.
 func userAgent(client string) string {
 	if client == "" {

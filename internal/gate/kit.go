@@ -49,6 +49,12 @@ func (k gateKit) UpdateSessions(ctx context.Context, userID string, fn func(*ses
 	return k.g.Sessions.UpdateAll(ctx, userID, fn)
 }
 
+func (k gateKit) RequireForm(w http.ResponseWriter, r *http.Request, retry string) (*session.Session, string, bool) {
+	return k.g.requireForm(w, r, retry)
+}
+
+func (k gateKit) CSRFToken(tok string) string { return k.g.Sessions.CSRFToken(tok) }
+
 func (k gateKit) Bearer(r *http.Request) bool {
 	_, bearer, _ := k.g.credential(r)
 	return bearer

@@ -158,6 +158,44 @@ func (g *Gate) endEverywhere(r *http.Request, cur *session.Session) (revokedCur 
 	return true, len(all), true
 }
 
+// Refusals of a state-changing form (sign-out's, and every feature's
+// through the kit's RequireForm).
+var (
+	errCrossOrigin = problem{status: http.StatusForbidden, code: "cross_origin", heading: "Refused",
+		message: "The request came from another site."}
+	errBadForm = problem{status: http.StatusBadRequest, code: "bad_form", heading: "Refused",
+		message: "The form could not be read."}
+)
+
+// errStaleForm is the refusal of a form without its session's CSRF
+// token; retry is where a new form is.
+func errStaleForm(retry string) problem {
+	return problem{status: http.StatusForbidden, code: "invalid_csrf", heading: "Refused",
+		message: "The form has expired. Please try again.", retry: retry}
+}
+
+// requireForm is kit.RequireForm.
+func (g *Gate) requireForm(w http.ResponseWriter, r *http.Request, retry string) (*session.Session, string, bool) {
+	if !g.sameOrigin(r) {
+		g.fail(w, r, errCrossOrigin)
+		return nil, "", false
+	}
+	s, tok, bearer, ok := g.requireSession(w, r)
+	if !ok {
+		return nil, "", false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		g.fail(w, r, errBadForm)
+		return nil, "", false
+	}
+	if !bearer && !g.Sessions.CheckCSRF(tok, r.PostForm.Get("csrf")) {
+		g.fail(w, r, errStaleForm(retry))
+		return nil, "", false
+	}
+	return s, tok, true
+}
+
 func (g *Gate) serveLogoutPost(w http.ResponseWriter, r *http.Request) {
 	if !g.sameOrigin(r) {
 		g.fail(w, r, problem{status: http.StatusForbidden, code: "cross_origin", heading: "Sign-out refused",

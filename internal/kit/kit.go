@@ -102,6 +102,18 @@ type Kit interface {
 	Unauthenticated(w http.ResponseWriter, r *http.Request)
 	// UpdateSessions applies fn to every session of the user.
 	UpdateSessions(ctx context.Context, userID string, fn func(*session.Session)) error
+	// RequireForm holds a state-changing request to the sign-out form's
+	// checks: from the site itself (Origin, Sec-Fetch-Site), with a
+	// session, a form body of at most a few KiB and — unless the session
+	// came as a bearer token — the CSRF token of CSRFToken in its csrf
+	// field. It returns the session and its token, or answers (403
+	// cross_origin or invalid_csrf, 400 bad_form, or as RequireSession
+	// does) and reports false; retry is where the refusal page's button
+	// goes.
+	RequireForm(w http.ResponseWriter, r *http.Request, retry string) (s *session.Session, token string, ok bool)
+	// CSRFToken is the token a page's form must echo to act on the
+	// session of token.
+	CSRFToken(token string) string
 	// Bearer reports whether r's session token came in an
 	// "Authorization: Bearer" header rather than the cookie: such a
 	// client is an API or CLI client, answered in JSON, and needs no CSRF

@@ -12,9 +12,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
-// maxFormBytes bounds the body of a POST that ends sessions (a CSRF token
-// is all it carries).
-const maxFormBytes = 8 << 10
 
 // endpoints serves the sessions' endpoints with the engine's kit.
 type endpoints struct {
@@ -62,7 +59,7 @@ func (e *endpoints) serveList(w http.ResponseWriter, r *http.Request, _ string) 
 	if e.wantsPage(r) {
 		page := pages.Sessions{
 			Brand: e.k.Brand(), User: sess.DisplayName(), Base: e.k.Prefix() + "/sessions",
-			CSRF: e.m.CSRFToken(tok), Logout: e.k.Prefix() + "/logout", Home: "/",
+			CSRF: e.k.CSRFToken(tok), Logout: e.k.Prefix() + "/logout", Home: "/",
 		}
 		for _, l := range list {
 			page.Sessions = append(page.Sessions, pages.Session{
@@ -111,32 +108,9 @@ func (e *endpoints) serveEnd(w http.ResponseWriter, r *http.Request, rest string
 }
 
 // authorize holds a request that ends sessions to the sign-out form's
-// checks: it must come from the site itself (Origin, Sec-Fetch-Site),
-// with a session, and — unless that session came as a bearer token — the
-// form's CSRF token. Otherwise it answers (403, or as RequireSession
-// does) and reports false.
+// checks (kit.RequireForm).
 func (e *endpoints) authorize(w http.ResponseWriter, r *http.Request) (*session.Session, string, bool) {
-	if !e.k.SameOrigin(r) {
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusForbidden, Code: "cross_origin", Heading: "Refused",
-			Message: "The request to end a session came from another site."})
-		return nil, "", false
-	}
-	sess, tok, ok := e.k.RequireSession(w, r)
-	if !ok {
-		return nil, "", false
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusBadRequest, Code: "bad_form", Heading: "Refused",
-			Message: "The form could not be read."})
-		return nil, "", false
-	}
-	if !e.k.Bearer(r) && !e.m.CheckCSRF(tok, r.PostForm.Get("csrf")) {
-		e.k.Fail(w, r, kit.Problem{Status: http.StatusForbidden, Code: "invalid_csrf", Heading: "Refused",
-			Message: "The form has expired. Please try again.", Retry: e.k.Prefix() + "/sessions"})
-		return nil, "", false
-	}
-	return sess, tok, true
+	return e.k.RequireForm(w, r, e.k.Prefix()+"/sessions")
 }
 
 // endOne ends the user's session id: 404 when the user has no such
