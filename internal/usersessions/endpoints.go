@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
-
 // endpoints serves the sessions' endpoints with the engine's kit.
 type endpoints struct {
 	s *Service
