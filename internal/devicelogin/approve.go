@@ -66,7 +66,7 @@ func (e *endpoints) serveLookup(w http.ResponseWriter, r *http.Request) {
 		if res := q.Get("result"); res == "approved" || res == "denied" {
 			state = res
 		}
-		if !e.wantsPage(r) {
+		if !e.k.WantsPage(r) {
 			e.k.Fail(w, r, kit.Problem{Status: http.StatusBadRequest, Code: "invalid_request", Message: "user_code is missing."})
 			return
 		}
@@ -85,7 +85,7 @@ func (e *endpoints) serveLookup(w http.ResponseWriter, r *http.Request) {
 		e.unknownCode(w, r, sess, err)
 		return
 	}
-	if !e.wantsPage(r) {
+	if !e.k.WantsPage(r) {
 		e.k.JSON(w, http.StatusOK, Lookup{
 			UserCode: FormatUserCode(code), ClientName: req.Client, IP: req.IP,
 			RequestedAt: req.Created.UTC().Format(time.RFC3339),
@@ -153,7 +153,7 @@ func (e *endpoints) serveDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	e.k.Log(r).Info("device login decided", zap.String("user_id", sess.UserID), zap.Bool("approved", d.Approved),
 		zap.String("device_ip", req.IP), zap.String("client_name", req.Client))
-	if !e.wantsPage(r) {
+	if !e.k.WantsPage(r) {
 		e.k.JSON(w, http.StatusOK, map[string]bool{"approved": d.Approved})
 		return
 	}

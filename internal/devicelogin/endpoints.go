@@ -2,7 +2,6 @@ package devicelogin
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/kit"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
@@ -34,12 +33,6 @@ func (e *endpoints) oauthError(w http.ResponseWriter, status int, code, descript
 func readForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	return r.ParseForm() == nil
-}
-
-// wantsPage reports whether r is answered with a page: a browser's
-// (accepting HTML), not a bearer-token client's.
-func (e *endpoints) wantsPage(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/html") && !e.k.Bearer(r)
 }
 
 // userAgent is what a device's session lists as its User-Agent.

@@ -55,6 +55,8 @@ func (k gateKit) RequireForm(w http.ResponseWriter, r *http.Request, retry strin
 
 func (k gateKit) CSRFToken(tok string) string { return k.g.Sessions.CSRFToken(tok) }
 
+func (k gateKit) WantsPage(r *http.Request) bool { return wantsHTML(r) && !k.Bearer(r) }
+
 func (k gateKit) Bearer(r *http.Request) bool {
 	_, bearer, _ := k.g.credential(r)
 	return bearer

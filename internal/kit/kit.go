@@ -114,6 +114,9 @@ type Kit interface {
 	// CSRFToken is the token a page's form must echo to act on the
 	// session of token.
 	CSRFToken(token string) string
+	// WantsPage reports whether r is answered with a page: a browser's
+	// (accepting HTML), not a bearer-token client's, which gets JSON.
+	WantsPage(r *http.Request) bool
 	// Bearer reports whether r's session token came in an
 	// "Authorization: Bearer" header rather than the cookie: such a
 	// client is an API or CLI client, answered in JSON, and needs no CSRF

@@ -55,7 +55,7 @@ func (e *endpoints) serveList(w http.ResponseWriter, r *http.Request, _ string) 
 		return
 	}
 	current := e.m.Handle(tok)
-	if e.wantsPage(r) {
+	if e.k.WantsPage(r) {
 		page := pages.Sessions{
 			Brand: e.k.Brand(), User: sess.DisplayName(), Base: e.k.Prefix() + "/sessions",
 			CSRF: e.k.CSRFToken(tok), Logout: e.k.Prefix() + "/logout", Home: "/",
@@ -155,7 +155,7 @@ func (e *endpoints) endOthers(w http.ResponseWriter, r *http.Request, sess *sess
 // redirect back to the sessions page, or to the signed-out page when the
 // browser's own session ended; JSON {"ended": n} for other clients.
 func (e *endpoints) done(w http.ResponseWriter, r *http.Request, n int, signedOut bool) {
-	if !e.wantsPage(r) {
+	if !e.k.WantsPage(r) {
 		e.k.JSON(w, http.StatusOK, map[string]int{"ended": n})
 		return
 	}
@@ -166,14 +166,6 @@ func (e *endpoints) done(w http.ResponseWriter, r *http.Request, n int, signedOu
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
-
-// wantsPage reports whether r is answered with the page: a browser's
-// (accepting HTML), not a bearer-token client's.
-func (e *endpoints) wantsPage(r *http.Request) bool {
-	return wantsHTML(r) && !e.k.Bearer(r)
-}
-
-func wantsHTML(r *http.Request) bool { return strings.Contains(r.Header.Get("Accept"), "text/html") }
 
 // lastSeen is when s was last used: LastSeenAt, or its sign-in for a
 // session stored before LastSeenAt was kept.

@@ -78,6 +78,10 @@ func (k *fakeKit) RequireForm(w http.ResponseWriter, r *http.Request, _ string) 
 
 func (k *fakeKit) CSRFToken(tok string) string { return k.m.CSRFToken(tok) }
 
+func (k *fakeKit) WantsPage(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html") && !k.Bearer(r)
+}
+
 func (k *fakeKit) Fail(w http.ResponseWriter, _ *http.Request, p kit.Problem) {
 	k.JSON(w, p.Status, map[string]string{"error": p.Code})
 }
