@@ -66,6 +66,8 @@ var errorCases = []struct {
 		"jwt_issuer ci: base_url is for the github_actions preset only", 7},
 	{"jwt_issuer claim unknown", inSite("secret {env.GATEHOUSE_SECRET}\njwt_issuer ci {\nissuer https://ci.example.com\naudience a\nclaims {\nrole x\n}\n}\n" + okProvider),
 		`unknown jwt_issuer claims subdirective "role"; valid ones are: id, login, email, name, groups, repos`, 8},
+	{"github_actions without allow rules", inSite("secret {env.GATEHOUSE_SECRET}\njwt_issuer github_actions {\naudience a\n}\n" + okProvider),
+		"jwt_issuer github_actions needs allow rules: any workflow on GitHub can get a token with your audience", 4},
 	{"jwt_issuer named like a provider", inSite("secret {env.GATEHOUSE_SECRET}\njwt_issuer oidc {\nissuer https://ci.example.com\naudience a\n}\n" + okProvider),
 		`jwt_issuer "oidc" has the name of a provider`, 4},
 	{"secret twice", inSite("secret {env.A}\nstore memory\nsecret {env.B}"),

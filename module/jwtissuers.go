@@ -60,6 +60,9 @@ func (h *Handler) checkJWTIssuers(providerNames []string) error {
 				"(user ids are <name>:<id>, and a token must never pass for a signed-in user)", j.Name)
 		case j.BaseURL != "" && j.Name != GitHubActionsIssuer:
 			return configErrorf("jwt_issuers", []string{j.Name}, "jwt_issuer %s: base_url is for the github_actions preset only; set issuer", j.Name)
+		case j.Name == GitHubActionsIssuer && len(h.Allow) == 0:
+			return configErrorf("jwt_issuers", []string{j.Name}, "jwt_issuer github_actions needs allow rules: any workflow "+
+				"on GitHub can get a token with your audience, so say whose are let in, e.g. allow repo acme/app or allow org acme")
 		}
 		seen[j.Name] = true
 	}

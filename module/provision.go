@@ -101,7 +101,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if res.Err != nil {
 		return res.Err
 	}
-	policy, err := allow.New(rules)
+	machines := make([]string, 0, len(h.JWTIssuers))
+	for _, j := range h.JWTIssuers {
+		machines = append(machines, j.Name)
+	}
+	policy, err := allow.New(rules, machines...)
 	if err != nil {
 		return fmt.Errorf("gatehouse: allow: %w", err)
 	}

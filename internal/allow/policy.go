@@ -27,6 +27,11 @@ type Rule struct {
 // for concurrent use.
 type Policy struct {
 	rules []compiled
+	// machines are the providers whose identities are machines (trusted
+	// JWT issuers): their login is a claim of a token anyone of the
+	// issuer's users could mint, never an account the operator vouches
+	// for, so user rules match them by their namespaced user id only.
+	machines map[string]bool
 }
 
 // compiled is a rule ready to evaluate.
@@ -38,8 +43,14 @@ type compiled struct {
 // New compiles rules into a policy. An unknown kind, a rule without values
 // or a malformed value (such as a bad email or domain pattern) gives an
 // error naming the rule and the value.
-func New(rules []Rule) (*Policy, error) {
-	p := &Policy{rules: make([]compiled, 0, len(rules))}
+//
+// machines names the providers whose identities are machines (trusted
+// JWT issuers), which user rules match by user id only.
+func New(rules []Rule, machines ...string) (*Policy, error) {
+	p := &Policy{rules: make([]compiled, 0, len(rules)), machines: map[string]bool{}}
+	for _, m := range machines {
+		p.machines[m] = true
+	}
 	for i, r := range rules {
 		match, err := compile(r)
 		if err != nil {
@@ -63,7 +74,14 @@ func (p *Policy) Allows(id *identity.User) bool {
 	if len(p.rules) == 0 {
 		return true
 	}
+	machine := p.machines[id.Provider]
 	for _, r := range p.rules {
+		if machine && r.kind == KindUser {
+			if r.match(&identity.User{UserID: id.UserID}) {
+				return true
+			}
+			continue
+		}
 		if r.match(id) {
 			return true
 		}

@@ -10,11 +10,14 @@ import (
 // mustPolicy compiles rules or fails the test.
 func mustPolicy(t *testing.T, rules ...Rule) *Policy {
 	t.Helper()
-	return testcheck.Must(t, New, rules)
+	return testcheck.Must(t, newPolicy, rules)
 }
 
+// newPolicy is New for people only.
+func newPolicy(rules []Rule) (*Policy, error) { return New(rules) }
+
 func TestNew(t *testing.T) {
-	testcheck.NewCases(t, New, []testcheck.NewCase[[]Rule]{
+	testcheck.NewCases(t, newPolicy, []testcheck.NewCase[[]Rule]{
 		{Name: "none"},
 		{Name: "user", In: []Rule{{Kind: "user", Values: []string{"octocat", "12345"}}}},
 		{Name: "email", In: []Rule{{Kind: "email", Values: []string{"a@corp.com", "*@Corp.COM", "b.c+d@sub.corp.com"}}}},
@@ -204,6 +207,28 @@ func TestGitHubKinds(t *testing.T) {
 	} {
 		if _, err := New([]Rule{bad}); err == nil {
 			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// A machine identity (a trusted issuer's token) is matched by user rules
+// through its namespaced user id only: its login is a token claim (a
+// GitHub Actions actor) that anyone can make a person's name.
+func TestMachinesMatchUserRulesByIDOnly(t *testing.T) {
+	p, err := New([]Rule{{Kind: KindUser, Values: []string{"jsmith", "github_actions:repo:acme/app:ref:refs/heads/main"}}, {Kind: KindRepo, Values: []string{"acme/app"}}}, "github_actions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	person := &identity.User{UserID: "corp:1", Login: "jsmith", Provider: "corp"}
+	impostor := &identity.User{UserID: "github_actions:repo:evil/x:ref:refs/heads/main", Login: "jsmith", Provider: "github_actions", Repos: []string{"evil/x"}}
+	byID := &identity.User{UserID: "github_actions:repo:acme/app:ref:refs/heads/main", Login: "octocat", Provider: "github_actions"}
+	byRepo := &identity.User{UserID: "github_actions:repo:acme/app:environment:prod", Login: "octocat", Provider: "github_actions", Repos: []string{"acme/app"}}
+	for _, c := range []struct {
+		id   *identity.User
+		want bool
+	}{{person, true}, {impostor, false}, {byID, true}, {byRepo, true}} {
+		if got := p.Allows(c.id); got != c.want {
+			t.Errorf("Allows(%s, login %s) = %v, want %v", c.id.UserID, c.id.Login, got, c.want)
 		}
 	}
 }

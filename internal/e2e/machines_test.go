@@ -98,6 +98,15 @@ func TestGitHubActionsBearer(t *testing.T) {
 		t.Fatalf("another repository's workflow: %d %s (upstream hit %d times)", resp.StatusCode, body, upstream.Hits())
 	}
 
+	// A workflow whose actor has a person's login does not pass that
+	// person's user rule: anyone can run a workflow in a repository of
+	// their own under any GitHub name (or be made its actor by a star).
+	upstream.Reset()
+	impostor := actions.Token(aud, map[string]any{"repository": "evil-org/app", "repository_owner": "evil-org", "actor": "alice", "sub": "repo:evil-org/app:ref:refs/heads/main"})
+	if resp, body := bearerGet(t, "/deploy", impostor); resp.StatusCode != http.StatusForbidden || upstream.Hits() != 0 {
+		t.Fatalf("a workflow with actor alice: %d %s (upstream hit %d times)", resp.StatusCode, body, upstream.Hits())
+	}
+
 	// Invalid tokens: 401 with the reason, and nothing upstream.
 	otherKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
