@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,6 +87,22 @@ func TestGitHubActionsBearer(t *testing.T) {
 	if n := actions.JWKSFetches(); n != 1 {
 		t.Fatalf("the keys were fetched %d times, want 1", n)
 	}
+	// Concurrent requests share the remembered identity (and its
+	// projection): make test runs this under the race detector.
+	fresh := actions.Token(aud, map[string]any{"jti": "concurrent"})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if resp, _ := bearerGet(t, "/concurrent", fresh); resp.StatusCode != 200 {
+					t.Errorf("concurrent request: %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	// Forward auth answers for the workflow too.
 	if resp, _ := bearerGet(t, "/.gatehouse/auth", tok); resp.StatusCode != 200 || resp.Header.Get("X-Auth-Repos") != "octo-org/octo-repo" {
 		t.Fatalf("/auth with the workflow's token: %d %v", resp.StatusCode, resp.Header)

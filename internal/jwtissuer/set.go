@@ -93,7 +93,7 @@ func (s *Set) remember(raw string, sess *session.Session, now time.Time) {
 			return
 		}
 	}
-	if _, loaded := s.cache.LoadOrStore(raw, &cached{s: sess}); !loaded {
+	if _, loaded := s.cache.LoadOrStore(raw, &cached{s: sess.Share()}); !loaded {
 		s.size.Add(1)
 	}
 }

@@ -94,8 +94,7 @@ func (c *cache) put(tok, key string, s *Session, now time.Time) {
 			}
 		}
 	}
-	s.memo = new(Memo) // s and the copies served from this entry share it
-	cp := *s
+	cp := *s.Share() // s and the copies served from this entry share its Memo
 	c.m[tok] = cached{s: &cp, key: key, fetched: now}
 	c.byKey[key] = tok
 	c.mu.Unlock()

@@ -21,7 +21,17 @@ func (m *Memo) Load() any {
 // Store replaces what is held.
 func (m *Memo) Store(v any) { m.v.Store(&v) }
 
-// Memo returns s's Memo, giving s a fresh one when it has none.
+// Share makes s ready to be read by concurrent requests (a session kept
+// in memory, as the cache and the trusted issuers' verified tokens keep
+// theirs): its Memo is created now rather than by the first request that
+// asks, and s is returned.
+func (s *Session) Share() *Session {
+	s.memo = new(Memo)
+	return s
+}
+
+// Memo returns s's Memo, giving s a fresh one when it has none (a session
+// that is not shared: see Share).
 func (s *Session) Memo() *Memo {
 	if s.memo == nil {
 		s.memo = new(Memo)
