@@ -43,8 +43,17 @@ type KeySet struct {
 	mu      sync.Mutex
 	keys    jose.JSONWebKeySet
 	fetched bool
-	refetch *rate.Limiter
+	// failedAt is when the last fetch failed, before any succeeded: the
+	// first keys are asked for again at most once per retryFirst.
+	failedAt time.Time
+	refetch  *rate.Limiter
 }
+
+// retryFirst is how soon a failed first fetch is tried again.
+const retryFirst = time.Second
+
+// fetchTimeout bounds a fetch beyond the client's own timeout.
+const fetchTimeout = 30 * time.Second
 
 // New returns the key set published at jwksURL, fetched with client,
 // that verifies signatures made with algs only. It makes no call.
@@ -80,10 +89,11 @@ func (k *KeySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if !k.fetched {
-		if !k.refetch.Allow() {
-			return nil, &FetchError{errors.New("the last attempts to fetch the keys failed; trying again shortly")}
+		if time.Since(k.failedAt) < retryFirst {
+			return nil, &FetchError{errors.New("the last attempt to fetch the keys failed; trying again shortly")}
 		}
 		if err := k.fetch(ctx); err != nil {
+			k.failedAt = time.Now()
 			return nil, err
 		}
 	}
@@ -115,8 +125,12 @@ func (k *KeySet) verify(jws *jose.JSONWebSignature, kid string) ([]byte, bool) {
 	return nil, false
 }
 
-// fetch reads the key set. k.mu is held.
+// fetch reads the key set. k.mu is held. The fetch serves every request
+// waiting for the keys, so it does not end with the one that started it
+// (a client that hangs up must not leave the keys unfetched).
 func (k *KeySet) fetch(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
 		return &FetchError{err}

@@ -112,3 +112,21 @@ func TestFetchFailure(t *testing.T) {
 		t.Fatalf("issuer down: %v, want a FetchError", err)
 	}
 }
+
+// A client that hangs up while the first keys are fetched does not leave
+// them unfetched, nor spend the refetch limit: many such requests later,
+// a real token verifies at once.
+func TestFirstFetchOutlivesItsRequest(t *testing.T) {
+	iss := newIssuer(t)
+	k := iss.rotate("k1")
+	ks := New(http.DefaultClient, iss.srv.URL, []string{"ES256"})
+	forger, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for range 5 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // gone before the fetch
+		_, _ = ks.VerifySignature(ctx, sign(t, jose.JSONWebKey{Key: forger, KeyID: "x"}, "x"))
+	}
+	if got, err := ks.VerifySignature(context.Background(), sign(t, k, "ok")); err != nil || string(got) != "ok" {
+		t.Fatalf("after hung-up requests: %q %v", got, err)
+	}
+}

@@ -56,7 +56,9 @@ func (i *Issuer) verifierFor(ctx context.Context) (*gooidc.IDTokenVerifier, erro
 	}
 	jwksURL := i.cfg.JWKSURL
 	if jwksURL == "" {
-		dctx, cancel := context.WithTimeout(gooidc.ClientContext(ctx, i.cfg.HTTPClient), i.cfg.Timeout)
+		// Discovery serves every request waiting for it: it does not end
+		// with the one that started it.
+		dctx, cancel := context.WithTimeout(gooidc.ClientContext(context.WithoutCancel(ctx), i.cfg.HTTPClient), i.cfg.Timeout)
 		defer cancel()
 		p, err := gooidc.NewProvider(dctx, i.cfg.Issuer)
 		var meta struct {
