@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -63,7 +65,9 @@ func (b *reads) get(ctx context.Context, key string, touch time.Duration) ([]byt
 }
 
 // run sends the queued reads (the leader's among them) as one batch and
-// passes the lead on.
+// passes the lead on. When Redis could not be reached, every read still
+// queued fails with the batch at once: each would otherwise wait its turn
+// for a batch that fails the same way, one timeout after another.
 func (b *reads) run(ctx context.Context) {
 	b.mu.Lock()
 	n := min(len(b.queue), maxBatch)
@@ -72,39 +76,70 @@ func (b *reads) run(ctx context.Context) {
 	b.queue = append(b.queue[:0], b.queue[n:]...)
 	b.mu.Unlock()
 
+	var next *read
+	defer func() {
+		// Even if the batch panicked: no read is left waiting.
+		b.mu.Lock()
+		if v := recover(); v != nil {
+			for _, rd := range batch {
+				if !rd.done {
+					rd.err = fmt.Errorf("reading from redis: panic: %v", v)
+				}
+			}
+		}
+		if failed := connectionError(batch); failed != nil {
+			batch = append(batch, b.queue...)
+			b.queue = b.queue[:0]
+			for _, rd := range batch {
+				if rd.err == nil && rd.val == nil {
+					rd.err = failed
+				}
+			}
+		}
+		if len(b.queue) > 0 {
+			next = b.queue[0]
+		} else {
+			b.busy = false
+		}
+		b.mu.Unlock()
+		for _, rd := range batch {
+			rd.done = true
+			rd.wake <- struct{}{}
+		}
+		if next != nil {
+			next.wake <- struct{}{} // lead the next batch
+		}
+	}()
+
 	// The batch carries other requests' reads: it must not end with the
 	// leader's request (the client's timeouts bound it).
 	ctx = context.WithoutCancel(ctx)
 	if len(batch) == 1 {
 		batch[0].val, batch[0].err = getCmd(ctx, b.c, batch[0]).Bytes()
-	} else {
-		cmds := make([]*redis.StringCmd, len(batch))
-		_, _ = b.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, rd := range batch {
-				cmds[i] = getCmd(ctx, p, rd)
-			}
-			return nil
-		})
+		return
+	}
+	cmds := make([]*redis.StringCmd, len(batch))
+	_, _ = b.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, rd := range batch {
-			rd.val, rd.err = cmds[i].Bytes()
+			cmds[i] = getCmd(ctx, p, rd)
+		}
+		return nil
+	})
+	for i, rd := range batch {
+		rd.val, rd.err = cmds[i].Bytes()
+	}
+}
+
+// connectionError is the error of a batch that did not reach Redis (not
+// a missing key, not a reply such as WRONGTYPE); nil otherwise.
+func connectionError(batch []*read) error {
+	for _, rd := range batch {
+		var reply redis.Error
+		if rd.err != nil && !errors.Is(rd.err, redis.Nil) && !errors.As(rd.err, &reply) {
+			return rd.err
 		}
 	}
-
-	b.mu.Lock()
-	var next *read
-	if len(b.queue) > 0 {
-		next = b.queue[0]
-	} else {
-		b.busy = false
-	}
-	b.mu.Unlock()
-	for _, rd := range batch {
-		rd.done = true
-		rd.wake <- struct{}{}
-	}
-	if next != nil {
-		next.wake <- struct{}{} // lead the next batch
-	}
+	return nil
 }
 
 // getCmd is GET key, or GETEX key with a new time to live when touching.

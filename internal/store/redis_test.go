@@ -501,3 +501,42 @@ func TestRedisConcurrentGets(t *testing.T) {
 		t.Fatalf("the touch did not slide the key's expiry: %v", ttl)
 	}
 }
+
+// panicOnce makes the first command panic, as a faulty hook might.
+type panicOnce struct{ done atomic.Bool }
+
+func (h *panicOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *panicOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.done.CompareAndSwap(false, true) {
+			panic("hook")
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *panicOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// A read whose batch panics gets an error, and the reads after it are not
+// left waiting for a batch that never comes.
+func TestRedisReadPanicLeavesNoOneWaiting(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: testRedis.Addr})
+	defer c.Close()
+	c.AddHook(&panicOnce{})
+	s := store.NewRedis(c)
+	ctx := context.Background()
+	if _, err := s.Get(ctx, "panic:k", 0); err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("the read whose batch panicked: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.Get(ctx, "panic:k", 0); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the next read: %v, want ErrNotFound", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the next read hangs after a batch panicked")
+	}
+}
