@@ -106,6 +106,14 @@ func (e *endpoints) serveDecision(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if e.k.Bearer(r) {
+		// A device is signed in by a person at a browser: a bearer session
+		// (a device's own, say) signing in further devices would let one
+		// session beget others without anyone looking.
+		e.k.Fail(w, r, kit.Problem{Status: http.StatusForbidden, Code: "browser_required", Heading: "Refused",
+			Message: "Approve a device from a browser where you are signed in.", Retry: e.k.Prefix() + "/device"})
+		return
+	}
 	action := r.PostForm.Get("action")
 	if action != "approve" && action != "deny" {
 		e.k.Fail(w, r, kit.Problem{Status: http.StatusBadRequest, Code: "invalid_request", Heading: "Refused",
@@ -133,6 +141,9 @@ func (e *endpoints) serveDecision(w http.ResponseWriter, r *http.Request) {
 			// The provider's session the approving one came from: its
 			// back-channel logout ends the device's session too.
 			IdPSession: sess.IdPSession,
+			// It ends when the approving session would: approving again
+			// and again must not keep anyone signed in for ever.
+			ExpiresAt: sess.ExpiresAt,
 		}
 		dev.Groups, dev.Repos, dev.Connections = slices.Clone(sess.Groups), slices.Clone(sess.Repos), slices.Clone(sess.Connections)
 		devTok, err := e.m.Create(ctx, dev)

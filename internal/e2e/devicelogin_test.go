@@ -476,11 +476,28 @@ func TestDeviceLoginForgedApproval(t *testing.T) {
 	if l := listSessions(t, alice); len(l) != 2 {
 		t.Fatalf("a refused approval made a session: %+v", l)
 	}
-	// Still pending: the person can decide, and a bearer client needs no
-	// CSRF token (a browser never sends one).
+	// A session sent as a bearer token (a device's own, say) cannot sign
+	// in another device: one session must not beget others unseen.
 	resp = decide(t, "", userIP, c.UserCode, "approve", "", map[string]string{"Authorization": "Bearer " + alice, "Accept": "application/json"})
+	if m := answer(t, resp); resp.StatusCode != http.StatusForbidden || m["error"] != "browser_required" {
+		t.Fatalf("bearer approval: %d %v, want 403 browser_required", resp.StatusCode, m)
+	}
+	// Still pending: the person decides in the browser.
+	resp = decide(t, alice, userIP, c.UserCode, "approve", csrf, map[string]string{"Accept": "application/json"})
 	if m := answer(t, resp); resp.StatusCode != http.StatusOK || m["approved"] != true {
-		t.Fatalf("bearer approval: %d %v", resp.StatusCode, m)
+		t.Fatalf("approval from the browser: %d %v", resp.StatusCode, m)
+	}
+	var approver, device listedSession
+	for _, l := range listSessions(t, alice) {
+		switch {
+		case l.Current:
+			approver = l
+		case strings.HasPrefix(l.UserAgent, "device: "):
+			device = l
+		}
+	}
+	if device.ID == "" || approver.ID == "" {
+		t.Fatalf("no device session beside the approving one: %+v %+v", approver, device)
 	}
 }
 

@@ -183,3 +183,26 @@ func TestSessionAcrossRotation(t *testing.T) {
 		t.Fatalf("once the previous secret is dropped: %v", err)
 	}
 }
+
+// A session created with an ExpiresAt earlier than the lifetime keeps it
+// (a device's session ends with the session that approved it); a later
+// one does not extend the lifetime; a past one is refused.
+func TestCreateKeepsAnEarlierExpiry(t *testing.T) {
+	m, _, _ := newManager(t, secret) // lifetime 1h
+	ctx := context.Background()
+	soon := time.Now().Add(10 * time.Minute).UTC().Truncate(time.Second)
+	tok, err := m.Create(ctx, &Session{User: identity.User{UserID: "u"}, ExpiresAt: soon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := m.Load(ctx, tok); !s.ExpiresAt.Equal(soon) {
+		t.Fatalf("ExpiresAt %v, want the earlier %v", s.ExpiresAt, soon)
+	}
+	tok, _ = m.Create(ctx, &Session{User: identity.User{UserID: "u"}, ExpiresAt: time.Now().Add(48 * time.Hour)})
+	if s, _ := m.Load(ctx, tok); s.ExpiresAt.After(time.Now().Add(time.Hour + time.Second)) {
+		t.Fatalf("a later ExpiresAt extended the lifetime: %v", s.ExpiresAt)
+	}
+	if _, err := m.Create(ctx, &Session{User: identity.User{UserID: "u"}, ExpiresAt: time.Now().Add(-time.Second)}); err != ErrNoSession {
+		t.Fatalf("a past ExpiresAt: %v, want ErrNoSession", err)
+	}
+}

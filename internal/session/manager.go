@@ -107,14 +107,22 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 func (m *Manager) key(t token) string { return m.prefix + "session:" + t.hash() }
 
 // Create stores s under a new token and returns the token. CreatedAt and
-// ExpiresAt are set from the manager's clock and lifetime.
+// ExpiresAt are set from the manager's clock and lifetime; an ExpiresAt
+// already set earlier than that is kept (a session derived from another,
+// a device's, ends when the one it came from would).
 func (m *Manager) Create(ctx context.Context, s *Session) (string, error) {
 	now := m.now()
 	s.CreatedAt = now.UTC().Truncate(time.Second)
-	s.ExpiresAt = now.Add(m.lifetime).UTC().Truncate(time.Second)
+	if exp := now.Add(m.lifetime).UTC().Truncate(time.Second); s.ExpiresAt.IsZero() || exp.Before(s.ExpiresAt) {
+		s.ExpiresAt = exp
+	}
+	ttl := min(m.idle, s.ExpiresAt.Sub(now))
+	if ttl <= 0 {
+		return "", ErrNoSession
+	}
 	s.LastSeenAt = s.CreatedAt
 	t, str := newToken(m.ring)
-	if err := m.save(ctx, t, s, m.idle); err != nil {
+	if err := m.save(ctx, t, s, ttl); err != nil {
 		return "", err
 	}
 	if err := m.index(ctx, s.UserID, m.key(t)); err != nil {
