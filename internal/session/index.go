@@ -77,9 +77,8 @@ func (m *Manager) EndAll(ctx context.Context, userID string) ([]*Session, error)
 		}
 		ended = append(ended, l.Session)
 	}
-	if err := m.store.Delete(ctx, m.indexKey(userID)); err != nil {
-		return ended, fmt.Errorf("session: clearing index: %w", err)
-	}
+	// Each ended session left the index with it (endKey): a session a
+	// login added meanwhile stays indexed, for the next ending to find.
 	return ended, nil
 }
 

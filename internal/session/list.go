@@ -182,9 +182,9 @@ func (m *Manager) EndIdPSessionOf(ctx context.Context, provider, sid, userID str
 		ended = append(ended, s)
 		gone = append(gone, k)
 	}
-	if len(gone) == len(keys) {
-		err = m.store.Delete(ctx, ix)
-	} else if len(gone) > 0 {
+	// Only what was looked at leaves the index (removing its last member
+	// deletes it): a session a login added meanwhile stays indexed.
+	if len(gone) > 0 {
 		err = m.store.SetRemove(ctx, ix, gone...)
 	}
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/identity"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 )
 
 // A user's sessions are listed by handle, newest use first; one can be
@@ -204,5 +206,48 @@ func TestCreateKeepsAnEarlierExpiry(t *testing.T) {
 	}
 	if _, err := m.Create(ctx, &Session{User: identity.User{UserID: "u"}, ExpiresAt: time.Now().Add(-time.Second)}); err != ErrNoSession {
 		t.Fatalf("a past ExpiresAt: %v, want ErrNoSession", err)
+	}
+}
+
+// membersHook runs hook once, right after the first read of a set: a
+// login landing while sessions are being ended.
+type membersHook struct {
+	store.Store
+	hook func()
+}
+
+func (h *membersHook) SetMembers(ctx context.Context, key string) ([]string, error) {
+	m, err := h.Store.SetMembers(ctx, key)
+	if h.hook != nil {
+		f := h.hook
+		h.hook = nil
+		f()
+	}
+	return m, err
+}
+
+// Ending every session of a user leaves a session created meanwhile in
+// the user's index, for the next ending (offboarding, back-channel
+// logout) to find.
+func TestEndAllKeepsASessionCreatedMeanwhile(t *testing.T) {
+	mem := storetest.NewMemory(t)
+	hs := &membersHook{Store: mem}
+	ring := testRing(t, secret)
+	m := NewManager(Options{Store: hs, Ring: ring, KeyPrefix: "t:"})
+	other := NewManager(Options{Store: mem, Ring: ring, KeyPrefix: "t:"})
+	ctx := context.Background()
+	if _, err := m.Create(ctx, &Session{User: identity.User{UserID: "u"}}); err != nil {
+		t.Fatal(err)
+	}
+	var late string
+	hs.hook = func() {
+		late, _ = other.Create(ctx, &Session{User: identity.User{UserID: "u"}})
+	}
+	if ended, err := m.EndAll(ctx, "u"); err != nil || len(ended) != 1 {
+		t.Fatalf("EndAll = %d, %v; want 1", len(ended), err)
+	}
+	list, err := m.List(ctx, "u")
+	if err != nil || len(list) != 1 || list[0].Handle != m.Handle(late) {
+		t.Fatalf("after EndAll, the session created meanwhile is not listed: %d sessions, %v", len(list), err)
 	}
 }
