@@ -129,6 +129,11 @@ type Gate struct {
 	signIns []pages.Provider
 	// refreshes refreshes session tokens once across instances.
 	refreshes *lock.Flight
+	// seens writes a session's LastSeenAt under the same store lock as
+	// refreshes, so that neither overwrites the other's write.
+	seens *lock.Flight
+	// seeing holds the sessions whose LastSeenAt is being written.
+	seeing sync.Map
 	// background counts work that outlives its request (token
 	// revocation); Wait lets Cleanup and tests wait for it.
 	background sync.WaitGroup
@@ -156,6 +161,7 @@ func New(opts Options) (*Gate, error) {
 	g := &Gate{Options: opts, providers: map[string]*Provider{}}
 	g.signs = opts.Assertion != nil && opts.Headers.Names().JWT != ""
 	g.refreshes = &lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:refresh:"}
+	g.seens = &lock.Flight{Store: opts.Store, Prefix: opts.KeyPrefix + "lock:refresh:"}
 	g.endpoints = g.routes()
 	g.prefixRoutes = g.prefixes()
 	if err := g.register(opts.Features); err != nil {

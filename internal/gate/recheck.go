@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-auth/gatehouse/internal/kit"
+	"github.com/gatehouse-auth/gatehouse/internal/lock"
 	"github.com/gatehouse-auth/gatehouse/internal/session"
 )
 
@@ -30,8 +31,42 @@ func (g *Gate) keep(r *http.Request, tok string, s *session.Session) (*session.S
 	if !g.tokenUsable(r, tok, s) {
 		return s, false
 	}
-	g.Sessions.Seen(r.Context(), tok, s)
+	if g.Sessions.SeenDue(s) {
+		g.markSeen(r, tok, s)
+	}
 	return s, true
+}
+
+// seenBudget bounds writing a session's LastSeenAt, its lock included.
+var seenBudget = 5 * time.Second
+
+// markSeen writes s's LastSeenAt (session.Manager.Seen) in the
+// background, under the lock a token refresh takes: both rewrite the
+// whole session, and a refresh on another instance must not lose its new
+// tokens to it (nor the request wait for that refresh). Best effort.
+func (g *Gate) markSeen(r *http.Request, tok string, s *session.Session) {
+	id := g.Sessions.ID(tok)
+	if _, busy := g.seeing.LoadOrStore(id, true); busy {
+		return // being written already
+	}
+	ctx, log := context.WithoutCancel(r.Context()), g.log(r)
+	g.background.Add(1)
+	go func() {
+		defer g.background.Done()
+		defer g.seeing.Delete(id)
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("panic while recording a session's last use", zap.String("panic", panicText(v)))
+			}
+		}()
+		_, err := lock.Do(ctx, g.seens, id, seenBudget, func(ctx context.Context) (struct{}, error) {
+			g.Sessions.Seen(ctx, tok, s)
+			return struct{}{}, nil
+		})
+		if err != nil {
+			log.Debug("last use not recorded: cannot take the session's lock", zap.Error(err))
+		}
+	}()
 }
 
 // recheckDue reports whether a feature wants s confirmed.

@@ -193,6 +193,10 @@ func (m *Manager) EndIdPSessionOf(ctx context.Context, provider, sid, userID str
 	return ended, nil
 }
 
+// SeenDue reports whether s's LastSeenAt is old enough to be written
+// again (see Seen).
+func (m *Manager) SeenDue(s *Session) bool { return m.now().Sub(s.LastSeenAt) >= SeenEvery }
+
 // SeenEvery is how often a session's LastSeenAt is written while it is in
 // use: the user's list of sessions is accurate to it, and a busy session
 // costs one store write per interval, not one per request.
@@ -203,9 +207,12 @@ const SeenEvery = 5 * time.Minute
 // session, on the stored session as it is now. s itself is not changed
 // (it may be the cache's own). Best effort: a failed write is retried on
 // a later request.
+//
+// Seen rewrites the whole session: a caller that may race with other
+// writers of it (a token refresh on another instance) holds their lock.
 func (m *Manager) Seen(ctx context.Context, tok string, s *Session) {
 	now := m.now()
-	if now.Sub(s.LastSeenAt) < SeenEvery {
+	if !m.SeenDue(s) {
 		return
 	}
 	_, _, _ = m.seen.Do(tok, func() (any, error) {
