@@ -60,6 +60,9 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !g.Policy.Allows(&s.User) {
+		if machine {
+			g.Bearer.Forget(tok)
+		}
 		g.forbidden(w, r, s)
 		return
 	}

@@ -108,6 +108,9 @@ type BearerAuthenticator interface {
 	// when it is and does not verify (a *provider.Error from
 	// provider.Unavailable when its issuer could not be reached).
 	Authenticate(ctx context.Context, raw string) (s *session.Session, ok bool, err error)
+	// Forget drops what Authenticate remembered of raw: a token the allow
+	// rules refuse (anyone may hold a valid one) keeps no room.
+	Forget(raw string)
 }
 
 // Gate serves one configured Gatehouse handler. It is safe for concurrent

@@ -84,6 +84,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 	}
 	if !g.Policy.Allows(&s.User) {
+		if machine {
+			g.Bearer.Forget(tok)
+		}
 		g.forbidden(w, r, s)
 		return deferredError(r)
 	}

@@ -93,6 +93,11 @@ func TestVerifiedTokensRemembered(t *testing.T) {
 	if set.size.Load() != 1 {
 		t.Fatalf("%d tokens remembered, want 1", set.size.Load())
 	}
+	set.Forget(tok)
+	set.Forget(tok)
+	if _, kept := set.cache.Load(tok); kept || set.size.Load() != 0 {
+		t.Fatalf("after Forget: kept %v, %d remembered", kept, set.size.Load())
+	}
 	if _, ok, _ := set.Authenticate(context.Background(), "not-a-jwt"); ok {
 		t.Fatal("a token that is not a JWT was taken for the issuer's")
 	}

@@ -74,6 +74,14 @@ func (s *Set) Authenticate(ctx context.Context, raw string) (sess *session.Sessi
 	return sess, true, nil
 }
 
+// Forget drops the verified token raw, if remembered: one the allow rules
+// refuse keeps no room from the tokens they admit.
+func (s *Set) Forget(raw string) {
+	if _, ok := s.cache.LoadAndDelete(raw); ok {
+		s.size.Add(-1)
+	}
+}
+
 // remember keeps a verified token, within maxCached: past it, expired
 // tokens are dropped, and if none has expired the token is not kept.
 func (s *Set) remember(raw string, sess *session.Session, now time.Time) {
