@@ -32,7 +32,7 @@ func (g *Gate) keep(r *http.Request, tok string, s *session.Session) (*session.S
 		return s, false
 	}
 	if g.Sessions.SeenDue(s) {
-		g.markSeen(r, tok, s)
+		g.markSeen(r, tok)
 	}
 	return s, true
 }
@@ -44,7 +44,7 @@ var seenBudget = 5 * time.Second
 // background, under the lock a token refresh takes: both rewrite the
 // whole session, and a refresh on another instance must not lose its new
 // tokens to it (nor the request wait for that refresh). Best effort.
-func (g *Gate) markSeen(r *http.Request, tok string, s *session.Session) {
+func (g *Gate) markSeen(r *http.Request, tok string) {
 	id := g.Sessions.ID(tok)
 	if _, busy := g.seeing.LoadOrStore(id, true); busy {
 		return // being written already
@@ -60,7 +60,7 @@ func (g *Gate) markSeen(r *http.Request, tok string, s *session.Session) {
 			}
 		}()
 		_, err := lock.Do(ctx, g.seens, id, seenBudget, func(ctx context.Context) (struct{}, error) {
-			g.Sessions.Seen(ctx, tok, s)
+			g.Sessions.Seen(ctx, tok)
 			return struct{}{}, nil
 		})
 		if err != nil {

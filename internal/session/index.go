@@ -64,22 +64,10 @@ func (m *Manager) Keys(ctx context.Context, userID string) ([]string, error) {
 }
 
 // EndAll ends every session of the user and returns those that were
-// live.
+// live. Each leaves the index with it (endKey): a session a login adds
+// meanwhile stays indexed, for the next ending to find.
 func (m *Manager) EndAll(ctx context.Context, userID string) ([]*Session, error) {
-	list, err := m.List(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	ended := make([]*Session, 0, len(list))
-	for _, l := range list {
-		if err := m.endKey(ctx, userID, l.key); err != nil {
-			return ended, err
-		}
-		ended = append(ended, l.Session)
-	}
-	// Each ended session left the index with it (endKey): a session a
-	// login added meanwhile stays indexed, for the next ending to find.
-	return ended, nil
+	return m.EndOthers(ctx, userID, "")
 }
 
 // UpdateAll applies fn to every live session of the user and saves the

@@ -99,17 +99,18 @@ func (m *Manager) End(ctx context.Context, userID, handle string) (*Session, err
 	return nil, nil
 }
 
-// EndOthers ends every session of the user except the one for keep, and
+// EndOthers ends every session of the user except the one for keep ("":
+// none), and
 // returns those it ended.
 func (m *Manager) EndOthers(ctx context.Context, userID, keep string) ([]*Session, error) {
 	list, err := m.List(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	current := m.Handle(keep)
+	current := m.Handle(keep) // "" for no token: nothing is kept
 	var ended []*Session
 	for _, l := range list {
-		if l.Handle == current {
+		if current != "" && l.Handle == current {
 			continue
 		}
 		if err := m.endKey(ctx, userID, l.key); err != nil {
@@ -202,25 +203,17 @@ func (m *Manager) SeenDue(s *Session) bool { return m.now().Sub(s.LastSeenAt) >=
 // costs one store write per interval, not one per request.
 const SeenEvery = 5 * time.Minute
 
-// Seen records that the session for tok, s as the caller loaded it, is
-// in use, when its LastSeenAt is older than SeenEvery: once at a time per
-// session, on the stored session as it is now. s itself is not changed
-// (it may be the cache's own). Best effort: a failed write is retried on
-// a later request.
-//
-// Seen rewrites the whole session: a caller that may race with other
-// writers of it (a token refresh on another instance) holds their lock.
-func (m *Manager) Seen(ctx context.Context, tok string, s *Session) {
-	now := m.now()
-	if !m.SeenDue(s) {
+// Seen records that the session for tok is in use: on the stored
+// session as it is now, when its LastSeenAt is older than SeenEvery.
+// Best effort: a failed write is retried on a later request. Seen
+// rewrites the whole session, so the caller holds the lock of the other
+// writers that may race with it (a token refresh on another instance) and
+// calls it once at a time per session.
+func (m *Manager) Seen(ctx context.Context, tok string) {
+	s, err := m.Reload(ctx, tok)
+	if err != nil || !m.SeenDue(s) {
 		return
 	}
-	_, _, _ = m.seen.Do(tok, func() (any, error) {
-		fresh, err := m.Reload(ctx, tok)
-		if err != nil || now.Sub(fresh.LastSeenAt) < SeenEvery {
-			return nil, nil
-		}
-		fresh.LastSeenAt = now.UTC().Truncate(time.Second)
-		return nil, m.Update(ctx, tok, fresh)
-	})
+	s.LastSeenAt = m.now().UTC().Truncate(time.Second)
+	_ = m.Update(ctx, tok, s)
 }

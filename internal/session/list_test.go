@@ -135,12 +135,15 @@ func TestSeen(t *testing.T) {
 	created := s.LastSeenAt
 	before := cs.sets.Load()
 	clock = clock.Add(SeenEvery - time.Second)
-	m.Seen(ctx, tok, s)
-	if cs.sets.Load() != before {
+	m.Seen(ctx, tok)
+	if cs.sets.Load() != before || m.SeenDue(s) {
 		t.Fatal("Seen wrote within SeenEvery")
 	}
 	clock = clock.Add(2 * time.Second)
-	m.Seen(ctx, tok, s)
+	if !m.SeenDue(s) {
+		t.Fatal("not due past SeenEvery")
+	}
+	m.Seen(ctx, tok)
 	got, _ := m.Load(ctx, tok)
 	if !got.LastSeenAt.After(created) || s.LastSeenAt != created {
 		t.Fatalf("LastSeenAt %v (was %v); the caller's copy %v must stay", got.LastSeenAt, created, s.LastSeenAt)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/sealed"
@@ -27,7 +25,6 @@ type Manager struct {
 	idle     time.Duration
 	now      func() time.Time
 	cache    *cache
-	seen     singleflight.Group
 }
 
 // Options configures a Manager.
