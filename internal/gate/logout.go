@@ -1,10 +1,8 @@
 package gate
 
 import (
-	"context"
 	"net/http"
 	"net/url"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -81,42 +79,6 @@ func (g *Gate) endSessionURL(r *http.Request, s *session.Session, target string)
 		return "", false
 	}
 	return es.EndSessionURL(r.Context(), s.IDToken, origin.Scheme+"://"+origin.Host+g.Prefix+"/logout", target)
-}
-
-// revokeTokens revokes a session's tokens at its provider where the
-// provider can, in the background: signing out does not wait on the
-// provider, and a failure is logged.
-func (g *Gate) revokeTokens(s *session.Session) {
-	p := g.providers[s.Provider]
-	if p == nil || s.AccessToken == "" && s.RefreshToken == "" {
-		return
-	}
-	rv, ok := p.Auth.(provider.Revoker)
-	if !ok {
-		return
-	}
-	t := &provider.Tokens{AccessToken: s.AccessToken, RefreshToken: s.RefreshToken, IDToken: s.IDToken}
-	g.background.Add(1)
-	// The provider bounds each of its calls; this bounds the whole (and
-	// so Cleanup's wait), leaving room for a longer configured timeout.
-	budget := max(10*time.Second, p.callTimeout())
-	go func() {
-		defer g.background.Done()
-		defer func() {
-			// A panic here, off any request, would end the whole process.
-			if v := recover(); v != nil {
-				g.Logger.Error("panic while revoking the provider's tokens at sign-out",
-					zap.String("provider", s.Provider), zap.String("panic", panicText(v)), zap.Stack("stack"))
-			}
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), budget)
-		defer cancel()
-		if err := rv.Revoke(ctx, t); err != nil {
-			g.Logger.Warn("cannot revoke the provider's tokens at sign-out", zap.String("provider", s.Provider), zap.Error(err))
-			return
-		}
-		g.Logger.Debug("provider tokens revoked at sign-out", zap.String("provider", s.Provider))
-	}()
 }
 
 // sameOrigin checks the browser-supplied Origin (or Sec-Fetch-Site) of a
