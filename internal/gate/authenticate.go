@@ -86,6 +86,10 @@ const (
 	haveSession
 	storeDown
 	tooLarge
+	// ended: the session's provider access is gone (keep refused it).
+	ended
+	// answered: the request's bearer JWT did not verify, and was answered.
+	answered
 )
 
 // authenticate loads the request's session, the caller's own to modify.
@@ -122,4 +126,46 @@ func (g *Gate) loadSession(r *http.Request, load func(context.Context, string) (
 		return nil, tok, bearer, noSession
 	}
 	return s, tok, bearer, haveSession
+}
+
+// identify finds who a request to the upstream (or to /auth) is from: the
+// session of its Gatehouse credential, brought up to date by keep (and
+// the cache's own, to read only), or, without such a credential, a
+// trusted issuer's JWT (machine: an identity never stored). A JWT that
+// does not verify is answered here (answered).
+func (g *Gate) identify(w http.ResponseWriter, r *http.Request) (s *session.Session, tok string, bearer, machine bool, out outcome) {
+	s, tok, bearer, out = g.peekSession(r)
+	switch {
+	case out == noSession && tok == "":
+		s, tok, done := g.bearerIdentity(w, r)
+		switch {
+		case done:
+			return nil, "", false, false, answered
+		case s != nil:
+			return s, tok, true, true, haveSession
+		}
+		return nil, "", false, false, noSession
+	case out != haveSession:
+		return s, tok, bearer, false, out
+	}
+	s, ok := g.keep(r, tok, s)
+	if !ok {
+		return nil, tok, bearer, false, ended
+	}
+	return s, tok, bearer, false, haveSession
+}
+
+// admits applies the allow rules to s, answering 403 itself when they
+// refuse. A machine they refuse is forgotten: anyone of its issuer's
+// users may hold a valid token, and it must keep no room among the
+// remembered ones.
+func (g *Gate) admits(w http.ResponseWriter, r *http.Request, s *session.Session, tok string, machine bool) bool {
+	if g.Policy.Allows(&s.User) {
+		return true
+	}
+	if machine {
+		g.Bearer.Forget(tok)
+	}
+	g.forbidden(w, r, s)
+	return false
 }

@@ -14,18 +14,13 @@ import (
 // -Host and -Uri, and validated like any rd) as the return target. Add
 // ?redirect=false for proxies that only understand 401 (nginx).
 func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
-	s, tok, _, out := g.peekSession(r)
-	machine := false
-	if out == noSession && tok == "" {
-		var answered bool
-		if s, tok, answered = g.bearerIdentity(w, r); answered {
-			return
-		}
-		if s != nil {
-			out, machine = haveSession, true
-		}
-	}
+	s, tok, _, machine, out := g.identify(w, r)
 	switch out {
+	case answered:
+		return
+	case ended:
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
+		return
 	case storeDown:
 		g.fail(w, r, errStoreDown)
 		return
@@ -52,18 +47,7 @@ func (g *Gate) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": login})
 		return
 	}
-	if !machine {
-		var ok bool
-		if s, ok = g.keep(r, tok, s); !ok {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login_url": g.Prefix + "/login"})
-			return
-		}
-	}
-	if !g.Policy.Allows(&s.User) {
-		if machine {
-			g.Bearer.Forget(tok)
-		}
-		g.forbidden(w, r, s)
+	if !g.admits(w, r, s, tok, machine) {
 		return
 	}
 	p := g.project(r, tok, s)

@@ -49,45 +49,26 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return next.ServeHTTP(w, r)
 	}
 
-	s, tok, bearer, out := g.peekSession(r)
-	machine := false // a trusted issuer's JWT: no session, no cookie
-	if out == noSession && tok == "" {
-		var answered bool
-		if s, tok, answered = g.bearerIdentity(w, r); answered {
-			return deferredError(r)
-		}
-		if s != nil {
-			out, bearer, machine = haveSession, true, true
-		}
-	}
+	s, tok, bearer, machine, out := g.identify(w, r)
 	switch out {
+	case answered:
+		return deferredError(r)
 	case tooLarge:
 		writeJSON(w, http.StatusRequestHeaderFieldsTooLarge, map[string]string{"error": "cookie_too_large"})
 		return nil
 	case storeDown:
 		g.fail(w, r, errStoreDown)
 		return deferredError(r)
-	case noSession:
-		if tok != "" && !bearer {
-			// The session is gone (expired or logged out): drop the cookie.
+	case noSession, ended:
+		if tok != "" && !bearer || out == ended {
+			// The session is gone (expired, logged out, its provider
+			// access ended): drop the cookie.
 			http.SetCookie(w, g.sessionCookie("", 0))
 		}
 		g.unauthenticated(w, r)
 		return nil
 	}
-	if !machine {
-		var ok bool
-		if s, ok = g.keep(r, tok, s); !ok {
-			http.SetCookie(w, g.sessionCookie("", 0))
-			g.unauthenticated(w, r)
-			return nil
-		}
-	}
-	if !g.Policy.Allows(&s.User) {
-		if machine {
-			g.Bearer.Forget(tok)
-		}
-		g.forbidden(w, r, s)
+	if !g.admits(w, r, s, tok, machine) {
 		return deferredError(r)
 	}
 
