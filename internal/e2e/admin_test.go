@@ -104,10 +104,19 @@ func TestAdminOffboarding(t *testing.T) {
 			t.Fatalf("listed session: %+v", s)
 		}
 	}
-	if code, body := adminCall(t, http.MethodGet, adminB, "/gatehouse/users/"+strings.ReplaceAll(alice, ":", "%3A")+"/sessions"); code != 200 ||
-		!strings.Contains(body, listed.Sessions[0].ID) {
+	code, body := adminCall(t, http.MethodGet, adminB, "/gatehouse/users/"+strings.ReplaceAll(alice, ":", "%3A")+"/sessions")
+	if code != 200 || !strings.Contains(body, listed.Sessions[0].ID) {
 		t.Fatalf("GET through the admin API: %d %s", code, body)
 	}
+	// The answer has exactly the documented fields.
+	var raw struct {
+		UserID   string           `json:"user_id"`
+		Sessions []map[string]any `json:"sessions"`
+	}
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw.UserID != alice || len(raw.Sessions) != 2 {
+		t.Fatalf("GET answer: %v %s", err, body)
+	}
+	wantKeys(t, "an admin API session", raw.Sessions[0], "id", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "provider", "host")
 
 	// Bad calls: a clear error, and nothing changes.
 	out, code = gatehouseCLI(t, "gatehouse", "sessions", "revoke", "--user", "corp:nobody", "--address", adminA)
@@ -162,5 +171,26 @@ func TestAdminOffboarding(t *testing.T) {
 	}
 	if code, _ := adminCall(t, http.MethodGet, adminB, "/gatehouse/users/"+alice+"/sessions"); code != http.StatusNotFound {
 		t.Fatalf("Alice's sessions after the revoke: %d, want 404", code)
+	}
+	// DELETE through the API answers with exactly the documented fields.
+	code, body = adminCall(t, http.MethodDelete, adminA, "/gatehouse/users/"+bob+"/sessions")
+	var ended map[string]any
+	if err := json.Unmarshal([]byte(body), &ended); code != 200 || err != nil || ended["user_id"] != bob || ended["ended"] != float64(1) {
+		t.Fatalf("DELETE through the admin API: %d %s", code, body)
+	}
+	wantKeys(t, "the admin API's DELETE answer", ended, "user_id", "ended", "tokens_revoked")
+	refusedEverywhere(t, "Bob's session after DELETE", time.Now(), []int{portA, portB}, bobTok)
+}
+
+// wantKeys fails unless m has exactly keys.
+func wantKeys(t *testing.T, what string, m map[string]any, keys ...string) {
+	t.Helper()
+	if len(m) != len(keys) {
+		t.Fatalf("%s has keys %v, want exactly %v", what, m, keys)
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("%s has no %q: %v", what, k, m)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/devicelogin"
 	"github.com/gatehouse-auth/gatehouse/internal/devidp"
+	"github.com/gatehouse-auth/gatehouse/internal/gate"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
@@ -594,4 +595,21 @@ func TestDeviceSessionEndsWithTheProviderSession(t *testing.T) {
 	if len(l) != 1 || l[0].UserAgent != "Phone/1.0" {
 		t.Fatalf("after the provider ended the laptop's sign-in: %+v, want the phone's session alone", l)
 	}
+}
+
+// Anyone may ask for device codes, and each request stores records: it is
+// admitted by the flow limits like a sign-in. Past a client's burst its
+// next request gets 429 with Retry-After, and another client is not
+// held back by it.
+func TestDeviceCodesLimited(t *testing.T) {
+	loadDevice(t, "", "", "")
+	flooder := ipFor(7)
+	for range gate.FlowBurst {
+		requestCodes(t, flooder, "")
+	}
+	resp := request(t, "POST", "/.gatehouse/device/code", "", from(flooder, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}), "")
+	if m := answer(t, resp); resp.StatusCode != http.StatusTooManyRequests || m["error"] != "too_many_logins" || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("device code %d from one client: %d %v (Retry-After %q)", gate.FlowBurst+1, resp.StatusCode, m, resp.Header.Get("Retry-After"))
+	}
+	requestCodes(t, ipFor(8), "other") // another client is still served
 }
