@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -174,5 +175,52 @@ func TestGitHubActionsBearer(t *testing.T) {
 	// A person's session still works beside the issuer.
 	if _, tok := login(t, browsertest.NewBrowser(t), "/"); tok == "" {
 		t.Fatal("no session")
+	}
+}
+
+// A trusted issuer of your own: its keys at jwks_url, its claims mapped
+// by claims { }, through Caddy. An issuer whose keys cannot be fetched
+// gets 502 with Retry-After, never a pass without identity.
+func TestJWTIssuerWithJWKSURLAndClaims(t *testing.T) {
+	actions := fakegithub.NewActions()
+	defer actions.Close()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	load(t, config{extra: fmt.Sprintf(`jwt_issuer ci {
+			issuer %s
+			audience ci-app
+			jwks_url %s/.well-known/jwks
+			claims {
+				id repository_id
+				login actor
+				groups repository_owner
+			}
+		}
+		jwt_issuer flaky {
+			issuer https://flaky.example.com
+			audience ci-app
+			jwks_url %s/keys
+		}`, actions.Issuer(), actions.Issuer(), down.URL)})
+
+	resp, body := bearerGet(t, "/build", actions.Token("ci-app", nil))
+	var echo testsupport.Echo
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &echo) != nil {
+		t.Fatalf("token of the ci issuer: %d %s", resp.StatusCode, body)
+	}
+	h := http.Header(echo.Headers)
+	for k, want := range map[string]string{"X-Auth-Provider": "ci", "X-Auth-User-Id": "ci:74", "X-Auth-User": "octocat", "X-Auth-Groups": "octo-org", "X-Auth-Repos": ""} {
+		if got := h.Get(k); got != want {
+			t.Errorf("upstream %s = %q, want %q", k, got, want)
+		}
+	}
+
+	claims := fakegithub.ActionsClaims("ci-app")
+	claims["iss"], claims["iat"], claims["exp"] = "https://flaky.example.com", time.Now().Unix(), time.Now().Add(time.Minute).Unix()
+	upstream.Reset()
+	resp, body = bearerGet(t, "/build", actions.Sign(claims, jose.RS256, testsupport.RSAKey(), "k"))
+	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "provider_unavailable") || upstream.Hits() != 0 {
+		t.Fatalf("issuer whose keys cannot be fetched: %d %s (Retry-After %q, upstream hit %d times)", resp.StatusCode, body, resp.Header.Get("Retry-After"), upstream.Hits())
 	}
 }
