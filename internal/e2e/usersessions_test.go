@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/devidp"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport"
 	"github.com/gatehouse-auth/gatehouse/internal/testsupport/browsertest"
 )
@@ -491,7 +492,16 @@ func TestLogoutEverywhere(t *testing.T) {
 			t.Fatal("a refused sign-out ended a session")
 		}
 
+		revokes := idp.Provider.Requests(devidp.EndpointRevoke)
 		resp := request(t, "POST", "/.gatehouse/logout", c, formPost(), "everywhere=1&csrf="+url.QueryEscape(csrf))
+		// Every ended session's tokens are revoked at the provider, as at
+		// sign-out (in the background), the current one's once.
+		testsupport.WaitFor(t, 5*time.Second, "the three sessions' tokens revoked at the provider", func() bool {
+			return idp.Provider.Requests(devidp.EndpointRevoke)-revokes >= 3
+		})
+		if n := idp.Provider.Requests(devidp.EndpointRevoke) - revokes; n != 3 {
+			t.Errorf("%d revocations at the provider for 3 sessions", n)
+		}
 		if code := status(t, resp); code != http.StatusSeeOther || !strings.Contains(strings.Join(resp.Header["Set-Cookie"], ";"), cookieName+"=;") {
 			t.Fatalf("sign out everywhere: %d %v", code, resp.Header)
 		}
