@@ -239,3 +239,28 @@ func TestExpiredAccessTokenNeverUpstream(t *testing.T) {
 		t.Errorf("userinfo after the expiry: %d, want 401", resp.StatusCode)
 	}
 }
+
+// A session that has a refresh token, but whose refresh keeps failing
+// until the access token has expired, does not send the expired token
+// upstream either: it ends, and the user signs in again.
+func TestExpiredAccessTokenNeverUpstreamWhenRefreshFails(t *testing.T) {
+	p := shortIdP(t, 2*time.Second, "redis", "")
+	b := browsertest.NewBrowser(t)
+	echo, _ := login(t, b, "/.gatehouse/login/short?rd=/")
+	if http.Header(echo.Headers).Get("X-Auth-Access-Token") == "" {
+		t.Fatal("pass_access_token sent no access token")
+	}
+	for range 50 {
+		p.Provider.FailNext(devidp.EndpointToken, http.StatusServiceUnavailable)
+	}
+	time.Sleep(2100 * time.Millisecond) // past the token's life
+	before := upstream.Hits()
+	resp := b.Get(site + "/")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/.gatehouse/login") || upstream.Hits() != before {
+		t.Fatalf("request with an expired token whose refresh fails: %d to %q, upstream hit %d times", resp.StatusCode, resp.Header.Get("Location"), upstream.Hits()-before)
+	}
+	if resp := b.Get(site + "/.gatehouse/userinfo"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("userinfo after the expiry: %d, want 401 (the session ended)", resp.StatusCode)
+	}
+}
