@@ -41,7 +41,10 @@ func loadDevice(t *testing.T, store, lifetime, extra string) {
 
 // ipFor is the n-th client address of the current config: its own, as
 // the port is.
-func ipFor(n int) string { return fmt.Sprintf("10.%d.%d.%d", port>>8&255, port&255, n) }
+func ipFor(n int) string {
+	seq := configSeq.Load()
+	return fmt.Sprintf("10.%d.%d.%d", seq>>8&255, seq&255, n)
+}
 
 // from adds to hdr that the request comes from the client at ip.
 func from(ip string, hdr map[string]string) map[string]string {
@@ -360,6 +363,7 @@ func TestDeviceLoginExpired(t *testing.T) {
 	if c.ExpiresIn != 2 {
 		t.Fatalf("expires_in %d, want 2", c.ExpiresIn)
 	}
+	csrf := sessionsCSRF(t, browser) // now: what follows the expiry must fit in the record's remaining life
 	testsupport.WaitFor(t, 10*time.Second, "the device code never expired", func() bool {
 		st, m, _ := poll(t, devIP, c.DeviceCode)
 		switch {
@@ -373,7 +377,7 @@ func TestDeviceLoginExpired(t *testing.T) {
 	if code, page := devicePage(t, browser, userIP, c.UserCode); code != http.StatusNotFound || !strings.Contains(page, "has expired") {
 		t.Errorf("the expired code looked up: %d %s", code, page)
 	}
-	if code := status(t, decide(t, browser, userIP, c.UserCode, "approve", sessionsCSRF(t, browser), nil)); code != http.StatusNotFound {
+	if code := status(t, decide(t, browser, userIP, c.UserCode, "approve", csrf, nil)); code != http.StatusNotFound {
 		t.Errorf("approving the expired code: %d, want 404", code)
 	}
 	wantPollError(t, devIP, c.DeviceCode, "expired_token")

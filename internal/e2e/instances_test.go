@@ -232,7 +232,7 @@ func instanceDo(t *testing.T, instPort int, method, path, tok string, hdr map[st
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := e2eClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,7 +98,13 @@ func TestGitHubActionsBearer(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 5 {
-				if resp, _ := bearerGet(t, "/concurrent", fresh); resp.StatusCode != 200 {
+				resp, err := tryRequest("GET", site+"/concurrent", "", map[string]string{"Authorization": "Bearer " + fresh}, "")
+				if err != nil {
+					t.Errorf("concurrent request: %v", err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
 					t.Errorf("concurrent request: %d", resp.StatusCode)
 				}
 			}
@@ -158,7 +165,7 @@ func TestGitHubActionsBearer(t *testing.T) {
 		!strings.Contains(body, `"error":"unauthenticated"`) || upstream.Hits() != 0 {
 		t.Fatalf("unreadable token: %d %s", resp.StatusCode, body)
 	}
-	stranger := valid
+	stranger := maps.Clone(valid)
 	stranger["iss"] = "https://token.actions.githubusercontent.com"
 	upstream.Reset()
 	if resp, body := bearerGet(t, "/deploy", actions.Sign(stranger, jose.RS256, otherKey, "k")); resp.StatusCode != http.StatusUnauthorized ||
@@ -167,7 +174,9 @@ func TestGitHubActionsBearer(t *testing.T) {
 	}
 	// Forgeries make the keys be fetched again only within the limit.
 	for range 20 {
-		bearerGet(t, "/deploy", actions.Sign(valid, jose.RS256, otherKey, "not-a-github-kid"))
+		if resp, body := bearerGet(t, "/deploy", actions.Sign(valid, jose.RS256, otherKey, "not-a-github-kid")); !strings.Contains(body, "invalid_token") {
+			t.Fatalf("forgery: %d %s", resp.StatusCode, body)
+		}
 	}
 	if n := actions.JWKSFetches(); n > 1+jwks.RefetchBurst {
 		t.Fatalf("the keys were fetched %d times for %d forged tokens", n, len(bad)+20)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	_ "github.com/gatehouse-auth/gatehouse"
@@ -161,10 +162,16 @@ func load(t *testing.T, c config) {
 	idp.Provider.MutateIDToken(nil)
 }
 
+// configSeq counts the configs (usePort): what a test keeps in the Redis
+// the whole run shares (users, client addresses) is named after it, never
+// after the port, which the kernel may hand out again later in the run.
+var configSeq atomic.Int64
+
 // usePort makes p the site's port and registers the site's OAuth client
 // with the development provider.
 func usePort(t *testing.T, p int) {
 	t.Helper()
+	configSeq.Add(1)
 	port = p
 	site = fmt.Sprintf("http://localhost:%d", port)
 	clientID = fmt.Sprintf("gatehouse-e2e-%d", port)

@@ -16,18 +16,31 @@ import (
 // request sends a request with the session cookie tok (if any).
 func request(t *testing.T, method, path, tok string, hdr map[string]string, body string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(method, site+path, strings.NewReader(body))
+	resp, err := tryRequest(method, site+path, tok, hdr, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// e2eClient sends the tests' requests as they are: no redirects followed,
+// no cookie jar, and a bound on each.
+var e2eClient = &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// tryRequest is request for any URL, returning the error (for
+// goroutines other than the test's, which may not call t.Fatal).
+func tryRequest(method, rawURL, tok string, hdr map[string]string, body string) (*http.Response, error) {
+	req, err := http.NewRequest(method, rawURL, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
 	if tok != "" {
 		req.AddCookie(&http.Cookie{Name: cookieName, Value: tok})
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
+	return e2eClient.Do(req)
 }
 
 func status(t *testing.T, resp *http.Response) int {

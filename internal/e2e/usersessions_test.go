@@ -43,10 +43,10 @@ func (a agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return a.next.RoundTrip(r)
 }
 
-// fresh is the name of a user of the current site's own: user, followed
-// by the site's port (new for every config), so that no session of an
+// fresh is the name of a user of the current config's own: user,
+// followed by the config's number (configSeq), so that no session of an
 // earlier test is the user's.
-func fresh(user string) string { return fmt.Sprintf("%s-%d", user, port) }
+func fresh(user string) string { return fmt.Sprintf("%s-%d", user, configSeq.Load()) }
 
 // signInAs signs a new browser with User-Agent agent in as fresh(user)
 // and returns its session token and what the upstream got.

@@ -470,7 +470,7 @@ func TestRedisConcurrentGets(t *testing.T) {
 		}
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
+	errs := make(chan error, 3*n) // room for every read of every round: no send blocks
 	for round := range 3 {
 		for i := range n {
 			wg.Add(1)
