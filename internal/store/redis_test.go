@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -538,5 +539,80 @@ func TestRedisReadPanicLeavesNoOneWaiting(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the next read hangs after a batch panicked")
+	}
+}
+
+// batchCounter counts the commands and pipelines a client sends.
+type batchCounter struct{ n atomic.Int64 }
+
+func (h *batchCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *batchCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+func (h *batchCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
+}
+
+// When Redis does not answer (a connection that takes requests and never
+// replies), the reads queued behind a failing batch fail with it at once
+// rather than each waiting its turn for a batch that fails the same way.
+func TestRedisReadsFailTogetherWhenRedisDoesNotAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never read, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	c := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), Protocol: 2, DisableIdentity: true, MaxRetries: -1,
+		DialTimeout: time.Second, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 4})
+	defer c.Close()
+	count := &batchCounter{}
+	c.AddHook(count)
+	s := store.NewRedis(c)
+	const n = 300
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Get(context.Background(), fmt.Sprint("k", i), 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+				failed.Add(1)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("reads against a Redis that does not answer did not return within 30 s")
+	}
+	if failed.Load() != n {
+		t.Fatalf("%d of %d reads failed", failed.Load(), n)
+	}
+	// The first read goes alone; the others, queued meanwhile, fail with
+	// it (a few late arrivals may make one more batch).
+	if b := count.n.Load(); b > 3 {
+		t.Fatalf("%d batches sent for %d reads while Redis did not answer; the queued reads waited their turn", b, n)
 	}
 }
