@@ -74,10 +74,40 @@ type FetchError struct{ Err error }
 func (e *FetchError) Error() string { return "fetching keys: " + e.Err.Error() }
 func (e *FetchError) Unwrap() error { return e.Err }
 
+// fetchWatchKey is the context key of a *fetchWatch.
+type fetchWatchKey struct{}
+
+// fetchWatch receives the error of a failed key fetch during one
+// verification.
+type fetchWatch struct{ err error }
+
+// WatchFetch returns ctx for one verification through a go-oidc verifier
+// over a KeySet, and a function that reports afterwards whether it failed
+// because the keys could not be fetched (the token may be fine: the
+// issuer is down or slow) rather than because the token does not verify.
+// go-oidc's verifier keeps only the text of a key set's error, so the
+// failure is told through ctx.
+func WatchFetch(ctx context.Context) (context.Context, func() error) {
+	w := new(fetchWatch)
+	return context.WithValue(ctx, fetchWatchKey{}, w), func() error { return w.err }
+}
+
 // VerifySignature implements go-oidc's KeySet: it returns the payload of
 // raw when one of the issuer's keys verifies it with an accepted
-// algorithm.
+// algorithm. A failure to fetch the keys is a *FetchError, and is also
+// told to WatchFetch's ctx.
 func (k *KeySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	payload, err := k.verifySignature(ctx, raw)
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		if w, ok := ctx.Value(fetchWatchKey{}).(*fetchWatch); ok {
+			w.err = err
+		}
+	}
+	return payload, err
+}
+
+func (k *KeySet) verifySignature(ctx context.Context, raw string) ([]byte, error) {
 	jws, err := jose.ParseSigned(raw, k.algs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed, or not signed with an accepted algorithm: %w", err)

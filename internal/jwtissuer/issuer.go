@@ -93,11 +93,12 @@ func (i *Issuer) Verify(ctx context.Context, raw string) (*session.Session, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, i.cfg.Timeout)
 	defer cancel()
+	ctx, fetchErr := jwks.WatchFetch(ctx)
 	tok, err := v.Verify(ctx, raw)
 	if err != nil {
-		if keyFetchFailed(err) {
+		if ferr := fetchErr(); ferr != nil {
 			// The token may be fine: the client should retry, not give up.
-			return nil, provider.Unavailable(fmt.Errorf("fetching the issuer's keys: %w", err))
+			return nil, provider.Unavailable(fmt.Errorf("fetching the issuer's keys: %w", ferr))
 		}
 		return nil, err
 	}
@@ -166,15 +167,6 @@ func (i *Issuer) identity(claims map[string]any, iat, exp time.Time) (*session.S
 		}
 	}
 	return s, nil
-}
-
-// keyFetchFailed reports whether err, from go-oidc's verifier, is a
-// failure to get the keys rather than a token that does not verify.
-// go-oidc keeps the key set's error only as text ("failed to verify
-// signature: fetching keys: …").
-func keyFetchFailed(err error) bool {
-	var fe *jwks.FetchError
-	return errors.As(err, &fe) || strings.Contains(err.Error(), "fetching keys: ")
 }
 
 // peekIssuer returns the iss of raw without verifying anything, to choose

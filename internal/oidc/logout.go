@@ -13,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-auth/gatehouse/internal/jwks"
 	"github.com/gatehouse-auth/gatehouse/internal/provider"
 )
 
@@ -43,11 +44,11 @@ func (p *Provider) VerifyLogoutToken(ctx context.Context, raw string) (*provider
 	}
 	vctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	fetch := new(keyFetch)
-	tok, err := d.lv.Verify(context.WithValue(vctx, keyFetchKey{}, fetch), raw)
+	vctx, fetchErr := jwks.WatchFetch(vctx)
+	tok, err := d.lv.Verify(vctx, raw)
 	if err != nil {
-		if fetch.err != nil {
-			return nil, unavailable(fmt.Errorf("fetching the provider's signing keys: %w", fetch.err))
+		if ferr := fetchErr(); ferr != nil {
+			return nil, unavailable(fmt.Errorf("fetching the provider's signing keys: %w", ferr))
 		}
 		return nil, invalidLogoutToken(fmt.Errorf("verifying: %w", err))
 	}

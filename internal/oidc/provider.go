@@ -258,7 +258,7 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	// it, and again on a token no key verifies, at most once per
 	// jwks.RefetchEvery (the logout endpoint takes tokens from anyone).
 	keys := jwks.New(p.client, meta.JWKSURI, algs)
-	p.verifier = gooidc.NewVerifier(p.cfg.Issuer, keySet{keys}, &gooidc.Config{
+	p.verifier = gooidc.NewVerifier(p.cfg.Issuer, keys, &gooidc.Config{
 		ClientID:             p.cfg.ClientID,
 		SupportedSigningAlgs: algs,
 		SkipIssuerCheck:      true,
@@ -266,7 +266,7 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	// Logout tokens are signed with the same keys and algorithms, but
 	// need not carry an exp (Ory Hydra sends none): verifyLogoutToken
 	// checks their times itself.
-	p.logout = gooidc.NewVerifier(p.cfg.Issuer, keySet{keys}, &gooidc.Config{
+	p.logout = gooidc.NewVerifier(p.cfg.Issuer, keys, &gooidc.Config{
 		ClientID:             p.cfg.ClientID,
 		SupportedSigningAlgs: algs,
 		SkipIssuerCheck:      true,
@@ -370,11 +370,11 @@ func invalidIDToken(err error) *provider.Error {
 func (p *Provider) verifyIDToken(ctx context.Context, idv *gooidc.IDTokenVerifier, raw, accessToken string, nonce *string) (*gooidc.IDToken, *claims, error) {
 	vctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	fetch := new(keyFetch)
-	idt, err := idv.Verify(context.WithValue(vctx, keyFetchKey{}, fetch), raw)
+	vctx, fetchErr := jwks.WatchFetch(vctx)
+	idt, err := idv.Verify(vctx, raw)
 	if err != nil {
-		if fetch.err != nil {
-			return nil, nil, unavailable(fmt.Errorf("fetching the provider's signing keys: %w", fetch.err))
+		if ferr := fetchErr(); ferr != nil {
+			return nil, nil, unavailable(fmt.Errorf("fetching the provider's signing keys: %w", ferr))
 		}
 		return nil, nil, invalidIDToken(fmt.Errorf("verifying id_token: %w", err))
 	}
