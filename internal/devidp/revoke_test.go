@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -59,5 +61,35 @@ func TestRevoke(t *testing.T) {
 				t.Errorf("refresh after revoke: %d, want working %v", rresp.StatusCode, tc.refreshWorks)
 			}
 		})
+	}
+}
+
+// Userinfo and a revocation of its grant may run at once (a relying
+// party signing someone out while another request of theirs asks who
+// they are): the race detector watches this test.
+func TestRevokeWhileUserinfo(t *testing.T) {
+	srv, r := aliceApp(t)
+	for range 5 {
+		tok := r.login(t, srv, newFlow())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 5 {
+				_, _ = r.provider.UserInfo(context.Background(), oauth2.StaticTokenSource(tok))
+			}
+		}()
+		// On a connection of its own, so another server goroutine serves it.
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/revoke", strings.NewReader(url.Values{"token": {tok.RefreshToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(appID), url.QueryEscape(appSecret))
+		resp, err := (&http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		<-done
+		if _, err := r.provider.UserInfo(context.Background(), oauth2.StaticTokenSource(tok)); err == nil {
+			t.Fatal("the access token still works after its grant was revoked")
+		}
 	}
 }

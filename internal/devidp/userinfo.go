@@ -33,13 +33,15 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	at, ok := p.access[token]
 	var user User
 	var scopes []string
+	revoked := false
 	if ok {
-		user, scopes = p.currentUser(at.grant), at.scopes
+		// The grant may be revoked meanwhile (p.mu guards it): read it here.
+		user, scopes, revoked = p.currentUser(at.grant), at.scopes, at.grant.revoked
 	}
 	mutate := p.hooks.mutateUserinfo
 	p.mu.Unlock()
 	switch {
-	case !ok || at.grant.revoked:
+	case !ok || revoked:
 		p.bearerError(w, r, http.StatusUnauthorized, "invalid_token", "the access token is unknown or revoked")
 		return
 	case now.After(at.expires):
